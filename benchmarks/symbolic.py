@@ -1,0 +1,79 @@
+"""Time to prove the chain-network gradient (eq. 122) symbolically, by depth, side by side.
+
+Columns (median of --repeat runs, seconds):
+  naive     SymPy diff of the composed network for every b_j, compared with the product
+            (the literal approach; skipped beyond --naive-max: at L = 64 it exceeds Python's
+            default recursion limit, and took 14 s with the limit raised)
+  implicit  this suite's method: SymPy Jacobians of the layer equations + sparse
+            triangular solve, all j at once, compared with the product
+Run:  python benchmarks/symbolic.py [--depths 4,8,16,32,64] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sympy.core.cache import clear_cache  # noqa: E402
+
+from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity  # noqa: E402
+from theory.chain import to_composed, truncated  # noqa: E402
+
+
+def naive(L: int) -> bool:
+    net = chain_network(L)
+    return all(is_identity(gradient_direct(net, j), to_composed(net, gradient_formula(net, j), start=j))
+               for j in range(1, L + 1))
+
+
+def implicit(L: int) -> bool:
+    net = chain_network(L)
+    g = gradients_implicit(net)
+    return all(is_identity(g[(L, j)], gradient_formula(net, j)) for j in range(1, L + 1))
+
+
+def implicit_all_depths(L: int) -> bool:
+    net = chain_network(L)
+    return all(is_identity(v, gradient_formula(truncated(net, m), j)) for (m, j), v in gradients_implicit(net).items())
+
+
+def timed(fn, L, repeat):
+    times, ok = [], True
+    for _ in range(repeat):
+        clear_cache()  # SymPy memoises; without this, repeats time a cache lookup
+        t = time.perf_counter()
+        ok &= fn(L)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), ok
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--depths", default="4,8,16,32,64")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--naive-max", type=int, default=32, help="largest depth for the naive column (default 32)")
+    args = p.parse_args(argv)
+    depths = [int(d) for d in args.depths.split(",")]
+    print(f"{'L':>4} {'naive s':>10} {'implicit s':>11} {'ratio':>7}  proved")
+    total = 0.0
+    for L in depths:
+        imp, ok = timed(implicit, L, args.repeat)
+        total += imp
+        if L <= args.naive_max:
+            nv, ok2 = timed(naive, L, args.repeat)
+            print(f"{L:>4} {nv:>10.3f} {imp:>11.3f} {nv / imp:>6.1f}x  {ok and ok2}")
+        else:
+            print(f"{L:>4} {'skipped':>10} {imp:>11.3f} {'':>7}  {ok}")
+    print(f"family {depths}: {total:.2f} s (implicit, every j of every listed depth)")
+    t, ok = timed(implicit_all_depths, max(depths), 1)
+    print(f"every depth 1..{max(depths)} and every j from one solve: {t:.2f} s, proved: {ok}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Claims and their evidence: the unit of work of ``python -m proofs``.
+
+A ``Claim`` names a statement of the book and a ``check`` that computes its evidence. The
+check returns ``Evidence``, never a bare bool: the verdict is derived from what was
+computed in that run, and the evidence says what it was.
+
+Verdicts, strongest first:
+* ``proved``: an exact symbolic identity (SymPy), for all depths where an induction is given;
+* ``certified``: a rigorous enclosure (interval arithmetic);
+* ``verified``: numeric agreement within a stated tolerance;
+* ``failed``: any of the above did not hold, or the check raised.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sympy as sp
+
+from theory.notation import Step, to_latex
+
+VERDICTS = ("proved", "certified", "verified", "failed")
+
+__all__ = ["VERDICTS", "Claim", "Context", "Evidence", "Fact", "run_claim"]
+
+
+@dataclass
+class Fact:
+    """One checked item of evidence: what was checked, how, and whether it held."""
+
+    what: str
+    holds: bool
+    how: str = ""
+    value: Any = None
+
+    def as_dict(self) -> dict:
+        out = {"what": self.what, "holds": bool(self.holds), "how": self.how}
+        if self.value is not None:
+            out["value"] = jsonable(self.value)
+        return out
+
+
+@dataclass
+class Evidence:
+    """What a check computed.
+
+    ``kind`` is the verdict the facts earn when all hold (proved/certified/verified);
+    ``statement`` the exact statement (a SymPy object, exported as LaTeX and srepr) or None;
+    ``latex`` an explicit display body where a statement is not one SymPy object;
+    ``steps`` derivation lines; ``numbers`` named values for tables; ``figures`` file stems.
+    """
+
+    kind: str
+    facts: list[Fact]
+    statement: Any = None
+    latex: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    numbers: dict = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.kind not in VERDICTS[:3]:
+            raise ValueError(f"Evidence.kind must be one of {VERDICTS[:3]}, got {self.kind!r}")
+        if not self.facts:
+            raise ValueError("Evidence needs at least one checked fact")
+
+    @property
+    def verdict(self) -> str:
+        return self.kind if all(f.holds for f in self.facts) else "failed"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement of the book with a check that computes its evidence.
+
+    ``id`` is stable (file names, ``--only``); ``source`` the book's tag, e.g. "(122)";
+    ``tag`` the equation number for LaTeX ``\\tag`` (None where the book does not number it).
+    ``check`` takes a ``Context`` (settings such as precision and data) and returns ``Evidence``.
+    """
+
+    id: str
+    source: str
+    title: str
+    check: Callable[..., Evidence]
+    tag: str | None = None
+    group: str = "chain"
+
+
+def jsonable(value):
+    """Returns ``value`` as plain JSON data (SymPy objects become strings)."""
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, sp.Basic):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return jsonable(value.item())
+    return str(value)
+
+
+def statement_latex(ev: Evidence) -> str | None:
+    """Returns the LaTeX of the evidence's statement (explicit ``latex`` wins)."""
+    if ev.latex is not None:
+        return ev.latex
+    if ev.statement is not None:
+        return to_latex(ev.statement)
+    return None
+
+
+def run_claim(claim: Claim, context) -> dict:
+    """Returns the result record of one claim: runs its check, times it, never raises.
+
+    A check that raises yields verdict "failed" with the error in ``error``.
+    """
+    start = time.perf_counter()
+    try:
+        ev = claim.check(context)
+        error = None
+    except Exception as exc:  # a crashing check is a failed claim, reported, not a crash of the run
+        ev, error = None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+    seconds = time.perf_counter() - start
+    record = {
+        "id": claim.id,
+        "source": claim.source,
+        "title": claim.title,
+        "group": claim.group,
+        "tag": claim.tag,
+        "verdict": ev.verdict if ev else "failed",
+        "seconds": round(seconds, 3),
+        "latex": statement_latex(ev) if ev else None,
+        "sympy": sp.srepr(ev.statement) if ev is not None and ev.statement is not None else None,
+        "evidence": [f.as_dict() for f in ev.facts] if ev else [],
+        "steps": [
+            {"lhs": to_latex(s.lhs), "relation": s.relation, "rhs": to_latex(s.rhs), "tag": s.tag, "why": s.why}
+            for s in (ev.steps if ev else [])
+        ],
+        "numbers": jsonable(ev.numbers) if ev else {},
+        "figures": list(ev.figures) if ev else [],
+    }
+    if error:
+        record["error"] = error
+    return record
+
+
+@dataclass
+class Context:
+    """Settings a check may read: working precision, seed, data path, and where figures go.
+
+    ``save_figure(fig, stem)`` (set by the CLI) writes a matplotlib figure as PDF and PNG and
+    returns the stem; checks call it instead of writing files themselves.
+    """
+
+    dps: int = 50
+    seed: int = 0
+    mnist: str | None = None
+    save_figure: Callable | None = None

@@ -1,0 +1,186 @@
+"""Claims of the chain network (one neuron per layer): sigmoid facts and eq. 114-122.
+
+Each ``check_*`` returns ``Evidence`` built from SymPy results computed in the call.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory import (
+    C_prime, PartialC, chain_network, gradient_direct, gradient_formula, gradient_statement,
+    gradients_implicit, is_identity, sigma_prime,
+)
+from theory.cascade import cascade
+from theory.chain import to_composed, truncated
+from theory.consequences import cross_entropy_output, exploding, ratio_b1_b3
+from theory.induction import base_case, bias_step, weight_step
+from theory.notation import sigmoid
+from theory.sigmoid_facts import derivative_identity, max_derivative, z
+
+from .claim import Claim, Evidence, Fact
+
+DIRECT_MAX_DEPTH = 12  # SymPy's nested differentiation grows faster than L^3 beyond this
+IMPLICIT_DEPTH = 64  # one triangular solve covers every depth 1..64
+
+
+def check_sigmoid_derivative(ctx) -> Evidence:
+    diff, cancelled = derivative_identity()
+    return Evidence(
+        "proved",
+        [Fact("d sigma/dz - sigma(1 - sigma) cancels to 0 as a rational function of t = e^{-z}",
+              cancelled == 0, "sympy.diff, then cancel with e^{-z} named t", cancelled)],
+        statement=sp.Eq(sp.Derivative(sp.Function("sigma")(z), z), sigmoid(z) * (1 - sigmoid(z)), evaluate=False),
+        latex=r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr)",
+    )
+
+
+def check_sigmoid_prime_max(ctx) -> Evidence:
+    m = max_derivative()
+    facts = [
+        Fact("1/4 - s(1-s) - (s - 1/2)^2 expands to 0, so sigma' = s(1-s) <= 1/4 for every z",
+             m["gap_minus_square"] == 0, "sympy.expand", m["gap_factored"]),
+        Fact("sigma(z) = 1/2 has the single real solution z = 0", m["solutions_of_sigma_eq_half"] == [0],
+             "sympy.solve", m["solutions_of_sigma_eq_half"]),
+        Fact("sigma'(0) = 1/4 exactly", m["sigma_prime_at_0"] == sp.Rational(1, 4), "exact evaluation",
+             m["sigma_prime_at_0"]),
+    ]
+    return Evidence("proved", facts, statement=sp.Eq(sp.Max(sigma_prime(z)), sp.Rational(1, 4), evaluate=False),
+                    latex=r"\max_{z} \sigma'(z) = \sigma'(0) = \frac{1}{4}",
+                    numbers={"max_sigma_prime": "1/4", "argmax": 0})
+
+
+def _family_facts(wrt: str) -> list[Fact]:
+    name = "dC/db_j" if wrt == "b" else "dC/dw_j"
+    direct_ok, direct_n = True, 0
+    for L in range(1, DIRECT_MAX_DEPTH + 1):
+        net = chain_network(L)
+        for j in range(1, L + 1):
+            d = gradient_direct(net, j, wrt=wrt)
+            direct_ok &= is_identity(d, to_composed(net, gradient_formula(net, j, wrt=wrt), start=j))
+            direct_n += 1
+    net = chain_network(IMPLICIT_DEPTH)
+    implicit = gradients_implicit(net, wrt=wrt)
+    implicit_ok = all(is_identity(v, gradient_formula(truncated(net, m), j, wrt=wrt)) for (m, j), v in implicit.items())
+    return [
+        Fact(f"{name} of the composed network equals the product formula for every L = 1..{DIRECT_MAX_DEPTH} "
+             f"and every j ({direct_n} identities)", direct_ok, "sympy.diff of the nested network; expand", direct_n),
+        Fact(f"{name} by implicit differentiation of the layer equations equals the product formula for every "
+             f"depth m = 1..{IMPLICIT_DEPTH} and every j <= m ({len(implicit)} identities)", implicit_ok,
+             "sympy jacobian + sparse lower_triangular_solve (forward mode); expand", len(implicit)),
+    ]
+
+
+def check_chain_gradient(ctx) -> Evidence:
+    base, step = base_case(), bias_step()
+    facts = [
+        Fact("base case: dC/db_L = sigma'(z_L) dC/da_L, for every L", is_identity(*base), "sympy.diff", base[0]),
+        Fact("induction step: dC/db_j = sigma'(z_j) w_{j+1} dC/db_{j+1}, the layers above z_{j+1} an abstract "
+             "function R", is_identity(*step), "sympy.diff", step[0]),
+        *_family_facts("b"),
+    ]
+    net = chain_network(4)
+    return Evidence("proved", facts, statement=gradient_statement(net, 1),
+                    numbers={"direct_depths": DIRECT_MAX_DEPTH, "implicit_depth": IMPLICIT_DEPTH})
+
+
+def check_chain_weight_gradient(ctx) -> Evidence:
+    step = weight_step()
+    facts = [Fact("dC/dw_j = a_{j-1} dC/db_j for an abstract cost of z_j, hence every depth and j",
+                  is_identity(*step), "sympy.diff", step[0]), *_family_facts("w")]
+    net = chain_network(4)
+    statement = sp.Eq(PartialC(net.w[0]), sp.Mul(net.a[0], PartialC(net.b[0]), evaluate=False), evaluate=False)
+    return Evidence("proved", facts, statement=statement)
+
+
+def check_cascade(ctx) -> Evidence:
+    steps, coeff = cascade(4)
+    net = chain_network(4)
+    direct = gradient_direct(net, 1)
+    facts = [
+        Fact("the cascade's coefficient Delta C / Delta b_1 (a product of SymPy's local partials) equals the "
+             "product formula", is_identity(coeff, gradient_formula(net, 1)), "sympy.diff per layer; expand", coeff),
+        Fact("and equals SymPy's derivative of the composed depth-4 network",
+             is_identity(direct, to_composed(net, coeff)), "sympy.diff; expand"),
+    ]
+    # the steps end with (122) itself, so the fragment shows no separate display equation
+    return Evidence("proved", facts, statement=gradient_statement(net, 1), latex="", steps=steps)
+
+
+def check_cross_entropy_output(ctx) -> Evidence:
+    r = cross_entropy_output(3)
+    facts = [
+        Fact("sigma'(z_L) dC/da_L - (a_L - y) cancels to 0 for the sigmoid and the cross-entropy",
+             r["output_gap"] == 0, "exact rational form in t = e^{-z_L}; cancel", r["output_gap"]),
+        Fact("SymPy's dC/db_1 of the composed depth-3 cross-entropy network equals "
+             "sigma'(z_1) w_2 sigma'(z_2) w_3 (a_3 - y)", r["hidden_gap"] == 0, "cancel in t_k = e^{-z_k}", r["hidden_gap"]),
+        Fact("the hidden factor sigma'(z_1) does not cancel: dC/db_1 over the product without it is sigma'(z_1)",
+             r["hidden_ratio_to_formula_without_sigma1"] == r["sigma1_prime_in_t"], "cancel",
+             r["hidden_ratio_to_formula_without_sigma1"]),
+    ]
+    latex = (r"\delta^L = \sigma'(z_L)\frac{\partial C}{\partial a_L} = a_L - y, \qquad "
+             r"\frac{\partial C}{\partial b_1} = \sigma'(z_1)\, w_2 \sigma'(z_2)\, w_3 (a_3 - y)")
+    return Evidence("proved", facts, latex=latex)
+
+
+def check_ratio_b1_b3(ctx) -> Evidence:
+    r = ratio_b1_b3()
+    net = chain_network(4)
+    w2, w3 = net.w[1], net.w[2]
+    exact = sigma_prime(net.z[0]) * w2 * sigma_prime(net.z[1]) * w3
+    facts = [
+        Fact("(dC/db_1)/(dC/db_3) = sigma'(z_1) w_2 sigma'(z_2) w_3 exactly", is_identity(r["ratio"], exact),
+             "quotient of the two proved products", r["ratio"]),
+        Fact("that is the book's two extra factors w_2 sigma'(z_2) w_3 sigma'(z_3) times sigma'(z_1)/sigma'(z_3)",
+             is_identity(r["book_reading_gap"], sigma_prime(net.z[0]) / sigma_prime(net.z[2])), "simplify",
+             r["book_reading_gap"]),
+        Fact("|ratio| is a product of independent factors sigma'(z_1), sigma'(z_2) (each at most 1/4, proved) and "
+             "|w_2|, |w_3| (each at most 1), so |ratio| <= 1/16",
+             set(r["independent_factors"]) == {w2, w3, sigma_prime(net.z[0]), sigma_prime(net.z[1])},
+             "factor list of the exact ratio"),
+        Fact("the bound 1/16 is attained at z_1 = z_2 = 0, w_2 = w_3 = 1", r["value_at_extremum"] == sp.Rational(1, 16),
+             "exact evaluation with the sigmoid", r["value_at_extremum"]),
+    ]
+    latex = (r"\frac{\partial C/\partial b_1}{\partial C/\partial b_3} = \sigma'(z_1)\, w_2 \sigma'(z_2)\, w_3"
+             r" = \frac{\sigma'(z_1)}{\sigma'(z_3)}\, \bigl(w_2\sigma'(z_2)\bigr)\bigl(w_3\sigma'(z_3)\bigr),"
+             r"\qquad \left|\frac{\partial C/\partial b_1}{\partial C/\partial b_3}\right| \le \frac{1}{16}"
+             r" \text{ when } |w_2|, |w_3| \le 1")
+    return Evidence("proved", facts, statement=sp.Eq(PartialC(net.b[0]) / PartialC(net.b[2]), exact, evaluate=False),
+                    latex=latex, numbers={"bound": "1/16"})
+
+
+def check_exploding(ctx) -> Evidence:
+    r = exploding(4, 100)
+    grads = r["gradients"]
+    c = C_prime(sp.Rational(1, 2))
+    expected = [sp.Rational(25) ** (4 - j) / 4 * c for j in range(1, 5)]
+    facts = [
+        Fact("with w_j = 100 and b_j = -100 a_{j-1}, every z_j = 0", all(zj == 0 for zj in r["zs"]),
+             "exact substitution into the composed network", r["zs"]),
+        Fact("each factor w_j sigma'(z_j) = 100 * 1/4 = 25", r["factor"] == 25, "exact", r["factor"]),
+        Fact("SymPy's dC/db_j of the composed sigmoid network is 25^(4-j)/4 * C'(1/2)",
+             all(is_identity(g, e) for g, e in zip(grads, expected)), "sympy.diff with the concrete sigmoid; exact", grads),
+        Fact("(dC/db_j)/(dC/db_{j+1}) = 25 for j = 1, 2, 3", r["ratios"] == [25, 25, 25], "exact quotients", r["ratios"]),
+    ]
+    latex = (r"w_j = 100,\; b_j = -100\,a_{j-1} \;\Rightarrow\; z_j = 0,\; w_j\sigma'(z_j) = 25,\quad "
+             r"\frac{\partial C}{\partial b_j} = \frac{25^{L-j}}{4}\,\frac{\partial C}{\partial a_L}")
+    return Evidence("proved", facts, latex=latex,
+                    numbers={"gradients_L4": [str(g) for g in grads], "ratio_per_layer": 25})
+
+
+CLAIMS = [
+    Claim("sigmoid-derivative", "ch. 3, sigma' = sigma(1 - sigma)", "The sigmoid's derivative",
+          check_sigmoid_derivative),
+    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'", "sigma' peaks at sigma'(0) = 1/4", check_sigmoid_prime_max),
+    Claim("eq115-121-cascade", "(115)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade),
+    Claim("eq122-chain-gradient", "(122)", "The chain-network gradient, every depth (induction)",
+          check_chain_gradient, tag="122"),
+    Claim("chain-weight-gradient", "(122), BP4", "dC/dw_j = a_{j-1} dC/db_j, every depth",
+          check_chain_weight_gradient),
+    Claim("cross-entropy-output-layer", "ch. 3, (66); ch. 5", "sigma' cancels in the output layer only",
+          check_cross_entropy_output),
+    Claim("ratio-b1-b3", "ch. 5, dC/db_1 vs dC/db_3", "dC/db_1 against dC/db_3: at most 1/16 when |w| <= 1",
+          check_ratio_b1_b3),
+    Claim("exploding-construction", "ch. 5, the exploding gradient problem", "w = 100, z = 0: growth by 25 per layer",
+          check_exploding),
+]

@@ -1,0 +1,99 @@
+"""The command line: ``python -m proofs``.
+
+Runs the claims (all, or those named by ``--only``), prints one line per claim as it
+finishes (verdict, seconds, id), writes the results folder, and exits 1 when any claim
+failed, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from .claim import Context, run_claim
+from .registry import all_claims, select
+from .writers import OutputDir, OutputError, results_json
+
+MNIST_ENV = "UNSTABLE_GRADIENTS_MNIST"
+
+DESCRIPTION = """\
+Regenerate and re-check every claim of Nielsen's "Why are deep neural networks hard to train?"
+(Neural Networks and Deep Learning, ch. 5): exact SymPy derivations, mpmath/interval
+certificates, checks against a NumPy network on real MNIST digits, and figures.
+
+Writes to --out (default results/): latex/<claim>.tex (one fragment per claim, \\input-able),
+unstable-gradients.tex (a master document), results.json, REPORT.md and figures/ (PDF + PNG).
+Files in --out that this command did not write are never overwritten or deleted.
+Exit status: 0 when every claim is proved, certified or verified; 1 when any failed; 2 on bad usage.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m proofs", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="results", metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--only", metavar="ID[,ID...]", help="run only these claims (ids or group names; see --list)")
+    p.add_argument("--list", action="store_true", help="list the claims (id, source, title) and exit")
+    p.add_argument("--json", action="store_true",
+                   help="print results.json to standard output (progress lines go to standard error)")
+    p.add_argument("--dps", type=int, default=50, metavar="N",
+                   help="decimal digits for mpmath work (default %(default)s; 15..10000)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed for every random choice (default 0)")
+    p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
+                   help=f"full MNIST (IDX folder, mnist.pkl.gz or .npz) instead of the embedded 5,000 digits; "
+                        f"also read from ${MNIST_ENV}")
+    p.add_argument("--force", action="store_true", help="overwrite files in --out that this command did not write")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 15 <= args.dps <= 10000:
+        parser.error(f"--dps must be between 15 and 10000 decimal digits, got {args.dps}")
+    if args.list:
+        for c in all_claims():
+            print(f"{c.id:32s} {c.source:30s} {c.title}")
+        return 0
+    try:
+        claims = select(args.only)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        out = OutputDir(args.out, force=args.force)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    log = sys.stderr if args.json else sys.stdout
+    ctx = Context(dps=args.dps, seed=args.seed, mnist=args.mnist, save_figure=out.save_figure)
+    settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all"}
+    records, t0 = [], time.perf_counter()
+    for i, claim in enumerate(claims, 1):
+        rec = run_claim(claim, ctx)
+        records.append(rec)
+        if not args.quiet or rec["verdict"] == "failed":
+            print(f"[{i:2d}/{len(claims)}] {rec['verdict']:9s} {rec['seconds']:7.2f}s  {claim.id}  {claim.source}",
+                  file=log, flush=True)
+            if rec.get("error"):
+                print("    " + rec["error"].strip().splitlines()[0], file=log)
+    try:
+        out.write_results(records, settings)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    failed = [r["id"] for r in records if r["verdict"] == "failed"]
+    counts = results_json(records, settings)["summary"]
+    print(f"{len(records)} claims in {time.perf_counter() - t0:.1f}s: "
+          + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+          + f"; results in {out.root}/", file=log)
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=log)
+    if args.json:
+        json.dump(results_json(records, settings), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    return 1 if failed else 0

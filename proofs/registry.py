@@ -1,0 +1,40 @@
+"""The claim registry: an explicit, ordered list (no discovery by import side effects)."""
+
+from __future__ import annotations
+
+from . import claims_chain
+from .claim import Claim
+
+__all__ = ["all_claims", "select"]
+
+
+def all_claims() -> list[Claim]:
+    """Returns every claim, in the book's order, ids unique."""
+    claims = [*claims_chain.CLAIMS]
+    ids = [c.id for c in claims]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise RuntimeError(f"duplicate claim ids in the registry: {dup}")
+    return claims
+
+
+def select(only: str | None) -> list[Claim]:
+    """Returns the claims named in ``only`` (comma-separated ids, or a group name), in registry order.
+
+    Raises ValueError naming every unknown id, with the known ones listed.
+    """
+    claims = all_claims()
+    if not only:
+        return claims
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    if not wanted:
+        raise ValueError("--only needs at least one claim id (see --list)")
+    ids = {c.id for c in claims}
+    groups = {c.group for c in claims}
+    unknown = [w for w in wanted if w not in ids and w not in groups]
+    if unknown:
+        raise ValueError(
+            f"unknown claim id(s) in --only: {', '.join(unknown)}. "
+            f"Known ids: {', '.join(c.id for c in claims)}; groups: {', '.join(sorted(groups))}"
+        )
+    return [c for c in claims if c.id in wanted or c.group in wanted]

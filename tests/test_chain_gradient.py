@@ -1,0 +1,149 @@
+"""Eq. 122 and its consequences against mpmath finite differences of the composed network."""
+
+import math
+
+import mpmath
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from proofs.bridge import chain_forward, chain_gradient, cost_prime
+from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity
+from theory.chain import to_composed
+
+finite = st.floats(-3, 3, allow_nan=False)
+
+
+@st.composite
+def chains(draw, max_depth=24):
+    L = draw(st.integers(1, max_depth))
+    w = draw(st.lists(finite, min_size=L, max_size=L))
+    b = draw(st.lists(finite, min_size=L, max_size=L))
+    return L, w, b, draw(finite), draw(st.floats(0, 1)), draw(st.sampled_from(["quadratic", "cross-entropy"]))
+
+
+def cost_value(a, y, cost):
+    y = mpmath.mpf(y)  # a float y would make 1 - y a rounded float
+    if cost == "quadratic":
+        return (a - y) ** 2 / 2
+    return -(y * mpmath.log(a) + (1 - y) * mpmath.log(1 - a))
+
+
+def finite_difference(L, w, b, a0, y, cost, j, wrt):
+    """dC/db_j (or dC/dw_j) by mpmath's high-precision numerical differentiation."""
+
+    def f(x):
+        ww, bb = list(w), list(b)
+        (bb if wrt == "b" else ww)[j - 1] = x
+        return cost_value(chain_forward(ww, bb, a0)[1][-1], y, cost)
+
+    return mpmath.diff(f, mpmath.mpf((b if wrt == "b" else w)[j - 1]))
+
+
+def formula_value(L, w, b, a0, y, cost, j, wrt, module="mpmath"):
+    zs, acts = chain_forward(w, b, a0)
+    if module == "math":
+        zs, acts = [float(v) for v in zs], [float(v) for v in acts]
+    return chain_gradient(L, j, wrt=wrt, module=module)(zs, w, acts, cost_prime(cost)(acts[-1], y))
+
+
+@given(chains(), st.data())
+@example((4, [1.0, -2.0, 0.5, 3.0], [0.1, 0.2, -0.3, 0.0], 0.7, 1.0, "cross-entropy"), None)
+def test_product_formula_equals_finite_differences(net, data):
+    """dC/db_j = sigma'(z_j) w_{j+1} sigma'(z_{j+1}) ... w_L sigma'(z_L) dC/da_L   (122), and
+    dC/dw_j = a_{j-1} dC/db_j, against mpmath finite differences at 60 digits."""
+    L, w, b, a0, y, cost = net
+    j = data.draw(st.integers(1, L)) if data is not None else 1
+    wrt = data.draw(st.sampled_from("bw")) if data is not None else "b"
+    mpmath.mp.dps = 60
+    exact = formula_value(L, w, b, a0, y, cost, j, wrt)
+    numeric = finite_difference(L, w, b, a0, y, cost, j, wrt)
+    assert mpmath.almosteq(exact, numeric, rel_eps=mpmath.mpf(10) ** -25, abs_eps=mpmath.mpf(10) ** -40)
+
+
+@given(st.floats(3.4e-5, 4.8e-5), st.floats(0.0, 1.0))
+@example(4e-5, 0.5)
+def test_subnormal_gradients_agree(weight, a0):
+    """Deep chains with small weights give dC/db_1 of subnormal size (below 2.2e-308); the
+    float64 formula keeps it within a few subnormal ulps of the 400-digit finite difference."""
+    L = 64
+    w, b = [weight] * L, [0.0] * L
+    mpmath.mp.dps = 400
+    numeric = finite_difference(L, w, b, a0, 1.0, "quadratic", 1, "b")
+    exact = formula_value(L, w, b, a0, 1.0, "quadratic", 1, "b")
+    assert mpmath.almosteq(exact, numeric, rel_eps=mpmath.mpf(10) ** -30)
+    as_float = formula_value(L, w, b, a0, 1.0, "quadratic", 1, "b", module="math")
+    ref = float(numeric)
+    assert math.isclose(as_float, ref, rel_tol=1e-12, abs_tol=4 * L * 5e-324)
+
+
+def test_a_subnormal_case_is_really_subnormal():
+    """The strategy above does reach the subnormal range (guards the test against drifting)."""
+    mpmath.mp.dps = 50
+    for weight in (3.4e-5, 4.8e-5):
+        g = formula_value(64, [weight] * 64, [0.0] * 64, 0.5, 1.0, "quadratic", 1, "b", module="math")
+        assert 0 < abs(g) < 2.2250738585072014e-308
+
+
+@given(st.floats(-50, 50))
+def test_sigma_prime_at_most_a_quarter(z):
+    """max sigma' = sigma'(0) = 1/4: sigma'(z) <= 1/4 everywhere (60 digits)."""
+    mpmath.mp.dps = 60
+    s = 1 / (1 + mpmath.exp(-mpmath.mpf(z)))
+    assert s * (1 - s) <= mpmath.mpf(1) / 4
+
+
+@given(st.lists(st.floats(-20, 20), min_size=3, max_size=3), st.floats(-1, 1), st.floats(-1, 1))
+def test_ratio_b1_b3_at_most_one_sixteenth(z, w2, w3):
+    """|(dC/db_1)/(dC/db_3)| = |sigma'(z_1) w_2 sigma'(z_2) w_3| <= 1/16 when |w_2|, |w_3| <= 1."""
+    mpmath.mp.dps = 40
+    zs = [mpmath.mpf(v) for v in z] + [mpmath.mpf(0)]
+    acts = [mpmath.mpf(0)] * 5
+    d1 = chain_gradient(4, 1)(zs, [1, w2, w3, 1], acts, 1)
+    d3 = chain_gradient(4, 3)(zs, [1, w2, w3, 1], acts, 1)
+    assert abs(d1 / d3) <= mpmath.mpf(1) / 16
+
+
+def test_planted_error_is_caught():
+    """A formula with one w_j dropped fails both the symbolic and the numeric check."""
+    net = chain_network(4)
+    wrong = gradient_formula(net, 1).subs(net.w[2], 1)
+    assert not is_identity(gradients_implicit(net)[(4, 1)], wrong)
+    assert not is_identity(gradient_direct(net, 1), to_composed(net, wrong))
+    mpmath.mp.dps = 50
+    w, b = [1.0, -2.0, 0.5, 3.0], [0.1, 0.2, -0.3, 0.0]
+    zs, acts = chain_forward(w, b, 0.7)
+    good = formula_value(4, w, b, 0.7, 1.0, "quadratic", 1, "b")
+    assert mpmath.almosteq(good, finite_difference(4, w, b, 0.7, 1.0, "quadratic", 1, "b"), 1e-25)
+    wrong_value = good / w[2]  # the same product without w_3
+    assert not mpmath.almosteq(wrong_value, finite_difference(4, w, b, 0.7, 1.0, "quadratic", 1, "b"), 1e-6)
+
+
+@pytest.mark.parametrize("L", [0, -1])
+def test_depth_below_one_is_refused(L):
+    with pytest.raises(ValueError, match="L must be an integer >= 1"):
+        chain_network(L)
+
+
+def test_depth_must_be_an_integer():
+    with pytest.raises(TypeError, match="L must be an integer"):
+        chain_network(2.5)
+
+
+@pytest.mark.parametrize("j", [0, 5])
+def test_layer_out_of_range_is_refused(j):
+    with pytest.raises(ValueError, match="j must be"):
+        gradient_formula(chain_network(4), j)
+
+
+def test_non_symbolic_activation_is_refused():
+    import math as m
+
+    with pytest.raises(TypeError, match="activation must be a SymPy function class"):
+        gradient_direct(chain_network(3), 1, activation=m.tanh)
+
+
+def test_unknown_wrt_is_refused():
+    with pytest.raises(ValueError, match="wrt must be 'b' or 'w'"):
+        gradient_formula(chain_network(3), 1, wrt="a")
+

@@ -1,0 +1,118 @@
+"""The command line: listing, selection, errors, determinism, and output-folder safety."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proofs.cli import main
+
+FAST = "eq115-121-cascade,ratio-b1-b3,exploding-construction,sigmoid-prime-max"
+
+
+def run(args, tmp_path):
+    return main(["--out", str(tmp_path), *args])
+
+
+def test_list_names_every_claim(capsys):
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert "eq122-chain-gradient" in out and "(122)" in out
+
+
+def test_unknown_claim_id_is_a_usage_error(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        run(["--only", "eq122-chain-gradient,no-such-claim"], tmp_path)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "no-such-claim" in err and "Known ids" in err
+
+
+@pytest.mark.parametrize("dps", ["5", "100000"])
+def test_absurd_precision_is_a_usage_error(dps, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        run(["--dps", dps, "--only", "ratio-b1-b3"], tmp_path)
+    assert "--dps" in capsys.readouterr().err
+
+
+def test_writes_fragments_json_and_report(tmp_path, capsys):
+    assert run(["--only", FAST], tmp_path) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    ids = [c["id"] for c in data["claims"]]
+    assert ids == ["sigmoid-prime-max", "eq115-121-cascade", "ratio-b1-b3", "exploding-construction"]
+    for c in data["claims"]:
+        assert c["verdict"] == "proved" and c["seconds"] >= 0 and c["evidence"]
+        assert (tmp_path / "latex" / f"{c['id']}.tex").exists()
+    assert r"\input{latex/ratio-b1-b3}" in (tmp_path / "unstable-gradients.tex").read_text()
+    assert "| `ratio-b1-b3` |" in (tmp_path / "REPORT.md").read_text()
+    printed = capsys.readouterr().out
+    assert "proved" in printed and "exploding-construction" in printed
+
+
+def test_json_flag_prints_results_to_stdout(tmp_path, capsys):
+    assert run(["--only", "ratio-b1-b3", "--json"], tmp_path) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["claims"][0]["id"] == "ratio-b1-b3"
+    assert "ratio-b1-b3" in captured.err
+
+
+def _snapshot(folder: Path):
+    data = json.loads((folder / "results.json").read_text())
+    tex = {p.name: p.read_bytes() for p in sorted((folder / "latex").iterdir())}
+    return tex, [(c["id"], c["sympy"], c["latex"]) for c in data["claims"]]
+
+
+def test_two_runs_give_byte_identical_latex_and_sympy(tmp_path):
+    """Separate processes with different hash seeds: identical LaTeX bytes and srepr."""
+    snaps = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-m", "proofs", "--out", str(out), "--only", FAST, "-q"],
+                       check=True, env=env, capture_output=True)
+        snaps.append(_snapshot(out))
+    assert snaps[0] == snaps[1]
+    assert any(s for _, s, _ in snaps[0][1])
+
+
+def test_foreign_files_are_never_overwritten(tmp_path, capsys):
+    mine = tmp_path / "REPORT.md"
+    mine.write_text("my notes\n")
+    (tmp_path / "keep.txt").write_text("keep\n")
+    assert run(["--only", "ratio-b1-b3"], tmp_path) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert mine.read_text() == "my notes\n" and (tmp_path / "keep.txt").read_text() == "keep\n"
+
+
+def test_rerun_overwrites_only_its_own_files(tmp_path):
+    (tmp_path / "keep.txt").write_text("keep\n")
+    assert run(["--only", "ratio-b1-b3"], tmp_path) == 0
+    assert run(["--only", "ratio-b1-b3"], tmp_path) == 0
+    assert (tmp_path / "keep.txt").read_text() == "keep\n"
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path, capsys):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["--out", str(f), "--only", "ratio-b1-b3"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_unwritable_output_folder_is_refused(tmp_path, capsys):
+    """A folder that cannot be created (its parent is a file) is refused before any claim runs."""
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["--out", str(f / "sub"), "--only", "ratio-b1-b3"]) == 2
+    assert "cannot write there" in capsys.readouterr().err
+
+
+def test_failed_claim_gives_exit_status_one(tmp_path, monkeypatch):
+    from proofs import claims_chain
+
+    monkeypatch.setattr(claims_chain, "is_identity", lambda a, b: False)
+    assert run(["--only", "ratio-b1-b3"], tmp_path) == 1
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["claims"][0]["verdict"] == "failed"

@@ -1,0 +1,22 @@
+"""Exact (SymPy) derivations of Nielsen's chapter 5: symbols in, expressions out.
+
+No NumPy, no I/O, no printing. Submodules: ``notation`` (sigma, sigma', C and their
+printers), ``chain`` (the one-neuron-per-layer network, eq. 114-122), ``induction``,
+``cascade``, ``consequences``, ``sigmoid_facts``.
+"""
+
+from .notation import (
+    C, C_prime, PartialC, Step, cross_entropy_cost, is_identity, quadratic_cost, sigma,
+    sigma_prime, sigmoid, sigmoid_prime, specialise_sigmoid, to_latex,
+)
+from .chain import (
+    ChainNetwork, chain_network, composed_cost, gradient_direct, gradient_formula,
+    gradient_statement, gradients_implicit, pre_activations,
+)
+
+__all__ = [
+    "C", "C_prime", "PartialC", "Step", "cross_entropy_cost", "is_identity", "quadratic_cost",
+    "sigma", "sigma_prime", "sigmoid", "sigmoid_prime", "specialise_sigmoid", "to_latex",
+    "ChainNetwork", "chain_network", "composed_cost", "gradient_direct", "gradient_formula",
+    "gradient_statement", "gradients_implicit", "pre_activations",
+]

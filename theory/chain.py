@@ -1,0 +1,172 @@
+"""The chain network: one neuron per layer, any depth L (Nielsen ch. 5, eq. 114-122).
+
+Layer j (1-based, as in the book) computes z_j = w_j a_{j-1} + b_j and a_j = sigma(z_j);
+the cost is C(a_L). Three independent routes to dC/db_j live here:
+
+* ``gradient_direct``: SymPy differentiates the composed (nested) network. Literal, but its
+  cost grows faster than L^3 in SymPy, so it serves the smaller depths.
+* ``gradients_implicit``: SymPy differentiates the layer equations F_k = z_k - w_k a_{k-1} - b_k
+  (all of depth 1) and solves the lower-triangular system dz/db = -(dF/dz)^{-1} dF/db
+  (implicit function theorem, i.e. forward-mode differentiation). The leading m x m block of
+  that system *is* the depth-m network, so one solve at depth L yields every depth m <= L.
+* ``gradient_formula``: the book's product sigma'(z_j) w_{j+1} sigma'(z_{j+1}) ... dC/da_L.
+
+Indexing: Python tuples here are 0-based, so ``net.w[j - 1]`` is the book's w_j.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .notation import C, C_prime, PartialC, check_activation, check_positive_int, sigma, sigma_prime
+
+__all__ = [
+    "ChainNetwork",
+    "chain_network",
+    "pre_activations",
+    "composed_cost",
+    "gradient_formula",
+    "gradient_direct",
+    "gradients_implicit",
+    "gradient_statement",
+]
+
+
+@dataclass(frozen=True)
+class ChainNetwork:
+    """The symbols of a depth-L chain network: a_0 and, for j = 1..L, w_j, b_j, z_j, a_j."""
+
+    L: int
+    w: tuple
+    b: tuple
+    z: tuple
+    a: tuple  # a[0] is the input a_0, a[j] the book's a_j
+
+    def check_layer(self, j, name: str = "j") -> int:
+        """Returns ``j`` if it names a layer 1..L, else raises ValueError naming ``name``."""
+        j = check_positive_int(name, j)
+        if j > self.L:
+            raise ValueError(f"{name} must be a layer index in 1..L = 1..{self.L}, got {j}")
+        return j
+
+
+def chain_network(L: int) -> ChainNetwork:
+    """Returns the symbols of the chain network of depth ``L`` >= 1 (all real)."""
+    L = check_positive_int("L", L)
+    idx = range(1, L + 1)
+    return ChainNetwork(
+        L=L,
+        w=tuple(sp.Symbol(f"w_{j}", real=True) for j in idx),
+        b=tuple(sp.Symbol(f"b_{j}", real=True) for j in idx),
+        z=tuple(sp.Symbol(f"z_{j}", real=True) for j in idx),
+        a=tuple(sp.Symbol(f"a_{j}", real=True) for j in range(L + 1)),
+    )
+
+
+def pre_activations(net: ChainNetwork, activation=sigma, *, start: int = 1) -> list:
+    """Returns [z_start, ..., z_L] as nested expressions of a_{start-1}, w and b.
+
+    $z_j = w_j \\sigma(z_{j-1}) + b_j$, with the layers below ``start`` summarised by the
+    symbol a_{start-1} (they do not depend on b_j or w_j for j >= start).
+    """
+    check_activation(activation)
+    start = net.check_layer(start, "start")
+    x, zs = net.a[start - 1], []
+    for j in range(start, net.L + 1):
+        z = net.w[j - 1] * x + net.b[j - 1]
+        zs.append(z)
+        x = activation(z)
+    return zs
+
+
+def composed_cost(net: ChainNetwork, activation=sigma, cost=C, *, start: int = 1):
+    """Returns the cost C(a_L) of the composed network, a nested expression in a_{start-1}, w, b.
+
+    ``cost`` is a one-argument callable (the abstract ``C`` by default, or e.g.
+    ``lambda a: quadratic_cost(a, y)``).
+    """
+    return cost(activation(pre_activations(net, activation, start=start)[-1]))
+
+
+def _wrt_symbol(net: ChainNetwork, j: int, wrt: str):
+    if wrt == "b":
+        return net.b[j - 1]
+    if wrt == "w":
+        return net.w[j - 1]
+    raise ValueError(f"wrt must be 'b' or 'w', got {wrt!r}")
+
+
+def gradient_formula(net: ChainNetwork, j: int, *, wrt: str = "b", evaluate: bool = True):
+    """Returns the book's product for dC/db_j (or dC/dw_j), in z symbols.
+
+    $\\partial C/\\partial b_j = \\sigma'(z_j) w_{j+1}\\sigma'(z_{j+1}) \\cdots w_L\\sigma'(z_L)\\,
+    \\partial C/\\partial a_L$  (eq. 122 for j = 1, L = 4), and
+    $\\partial C/\\partial w_j = a_{j-1} \\partial C/\\partial b_j$.
+    With ``evaluate=False`` the factors stay in the book's order for display.
+    """
+    j = net.check_layer(j)
+    _wrt_symbol(net, j, wrt)
+    factors = [net.a[j - 1]] if wrt == "w" else []
+    factors.append(sigma_prime(net.z[j - 1]))
+    for k in range(j + 1, net.L + 1):
+        factors += [net.w[k - 1], sigma_prime(net.z[k - 1])]
+    factors.append(C_prime(net.a[net.L]))
+    return sp.Mul(*factors, evaluate=evaluate)
+
+
+def gradient_statement(net: ChainNetwork, j: int, *, wrt: str = "b"):
+    """Returns the display equation dC/db_j = (product), factors in the book's order."""
+    lhs = PartialC(_wrt_symbol(net, net.check_layer(j), wrt))
+    return sp.Eq(lhs, gradient_formula(net, j, wrt=wrt, evaluate=False), evaluate=False)
+
+
+def to_composed(net: ChainNetwork, expr, activation=sigma, *, start: int = 1):
+    """Returns ``expr`` with z_k (k >= start) and a_L replaced by their nested expressions."""
+    zs = pre_activations(net, activation, start=start)
+    mapping = {net.z[k - 1]: zs[k - start] for k in range(start, net.L + 1)}
+    mapping[net.a[net.L]] = activation(zs[-1])
+    return expr.xreplace(mapping)
+
+
+def gradient_direct(net: ChainNetwork, j: int, *, wrt: str = "b", activation=sigma, cost=C):
+    """Returns dC/db_j (or dC/dw_j) by SymPy differentiation of the composed network.
+
+    The layers below j are summarised by the symbol a_{j-1}: they contain neither b_j nor
+    w_j, so this is the full derivative. The result is a nested expression; compare it with
+    ``to_composed(net, gradient_formula(...), start=j)``.
+    """
+    j = net.check_layer(j)
+    return sp.diff(composed_cost(net, activation, cost, start=j), _wrt_symbol(net, j, wrt))
+
+
+def gradients_implicit(net: ChainNetwork, *, wrt: str = "b") -> dict:
+    """Returns {(m, j): dC_m/db_j} for every depth m <= L and layer j <= m.
+
+    C_m is the cost C(a_m) of the depth-m network. SymPy differentiates the layer equations
+    $F_k = z_k - w_k \\sigma(z_{k-1}) - b_k$ (with $\\sigma(z_0)$ read as a_0), solves
+    $(\\partial F/\\partial z)\\, dz/db = -\\partial F/\\partial b$ by sparse forward substitution, and
+    applies $dC_m/dz_m = C'(a_m)\\sigma'(z_m)$. Because $\\partial F/\\partial z$ is lower triangular,
+    rows 1..m of the solution use only the depth-m network's own equations.
+    """
+    _wrt_symbol(net, 1, wrt)
+    acts = [net.a[0]] + [sigma(zk) for zk in net.z[:-1]]
+    F = sp.Matrix([net.z[k] - (net.w[k] * acts[k] + net.b[k]) for k in range(net.L)])
+    params = net.b if wrt == "b" else net.w
+    dF_dz = sp.SparseMatrix(F.jacobian(net.z))
+    dF_dp = sp.SparseMatrix(F.jacobian(params))
+    dz_dp = dF_dz.lower_triangular_solve(-dF_dp)
+    named = {sigma(net.z[k]): net.a[k + 1] for k in range(net.L)}  # sigma(z_k) is a_k
+    out = {}
+    for m in range(1, net.L + 1):
+        dC_dz = sp.diff(C(sigma(net.z[m - 1])), net.z[m - 1]).xreplace({sigma(net.z[m - 1]): net.a[m]})
+        for j in range(1, m + 1):
+            out[(m, j)] = (dC_dz * dz_dp[m - 1, j - 1]).xreplace(named)
+    return out
+
+
+def truncated(net: ChainNetwork, m: int) -> ChainNetwork:
+    """Returns the depth-m network made of the first m layers of ``net``."""
+    m = net.check_layer(m, "m")
+    return ChainNetwork(L=m, w=net.w[:m], b=net.b[:m], z=net.z[:m], a=net.a[: m + 1])

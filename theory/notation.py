@@ -1,0 +1,167 @@
+"""The book's notation as SymPy objects: sigma, sigma', the cost C and its partials.
+
+Returns nothing by itself; it defines the printable building blocks every other
+module of ``theory`` uses. ``sigma`` is abstract (a ``sympy.Function`` whose
+derivative is ``sigma_prime``), so claims about the chain rule hold for any
+differentiable activation; ``sigmoid`` and ``specialise_sigmoid`` turn it into
+the logistic function where a claim is about the sigmoid itself.
+
+The printers write what Nielsen writes: ``\\sigma'(z_{1})``,
+``\\frac{\\partial C}{\\partial a_{4}}``, never ``Subs(Derivative(...))``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = [
+    "sigma",
+    "sigma_prime",
+    "C",
+    "C_prime",
+    "PartialC",
+    "sigmoid",
+    "sigmoid_prime",
+    "specialise_sigmoid",
+    "quadratic_cost",
+    "cross_entropy_cost",
+    "to_latex",
+    "check_activation",
+    "check_positive_int",
+    "Step",
+    "is_identity",
+]
+
+
+def _arg_latex(printer, arg) -> str:
+    return printer._print(arg)
+
+
+class sigma(sp.Function):
+    """The activation sigma(z), abstract: only its derivative ``sigma_prime`` is known."""
+
+    def fdiff(self, argindex=1):
+        return sigma_prime(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        s = r"\sigma(%s)" % _arg_latex(printer, self.args[0])
+        return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+
+class sigma_prime(sp.Function):
+    """sigma'(z), printed as the book prints it."""
+
+    def _latex(self, printer, exp=None):
+        s = r"\sigma'(%s)" % _arg_latex(printer, self.args[0])
+        return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+
+class C_prime(sp.Function):
+    """dC/da evaluated at the output activation; prints as ``\\partial C/\\partial a_L``."""
+
+    def _latex(self, printer, exp=None):
+        arg = self.args[0]
+        if isinstance(arg, sp.Symbol):
+            s = r"\frac{\partial C}{\partial %s}" % _arg_latex(printer, arg)
+        else:
+            s = r"C'\left(%s\right)" % _arg_latex(printer, arg)
+        return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+
+class C(sp.Function):
+    """The cost C(a_L), abstract: its derivative is ``C_prime``."""
+
+    def fdiff(self, argindex=1):
+        return C_prime(self.args[0])
+
+
+class PartialC(sp.Function):
+    """Display atom for the left-hand side dC/dx (x a bias, weight or activation).
+
+    It is never differentiated: it names a gradient in a statement.
+    """
+
+    def _latex(self, printer, exp=None):
+        s = r"\frac{\partial C}{\partial %s}" % _arg_latex(printer, self.args[0])
+        return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+
+def sigmoid(z):
+    """Returns the logistic function 1/(1 + e^{-z}) as a SymPy expression."""
+    return 1 / (1 + sp.exp(-z))
+
+
+def sigmoid_prime(z):
+    """Returns the exact derivative of the logistic function, e^{-z}/(1 + e^{-z})^2."""
+    return sp.exp(-z) / (1 + sp.exp(-z)) ** 2
+
+
+def specialise_sigmoid(expr):
+    """Returns ``expr`` with the abstract sigma and sigma' replaced by the logistic function."""
+    return expr.replace(sigma, sigmoid).replace(sigma_prime, sigmoid_prime)
+
+
+def quadratic_cost(a, y):
+    """Returns the quadratic cost (a - y)^2 / 2 of one output (network2's QuadraticCost)."""
+    return (a - y) ** 2 / 2
+
+
+def cross_entropy_cost(a, y):
+    """Returns the cross-entropy -(y ln a + (1 - y) ln(1 - a)) of one output."""
+    return -(y * sp.log(a) + (1 - y) * sp.log(1 - a))
+
+
+def to_latex(expr) -> str:
+    """Returns the LaTeX of ``expr`` with factors in the order they were built.
+
+    Display forms are built with ``evaluate=False``; ``order='none'`` keeps the book's order.
+    """
+    return sp.latex(expr, order="none")
+
+
+def check_activation(activation) -> None:
+    """Raises TypeError unless ``activation`` is a one-argument SymPy function class."""
+    if not (isinstance(activation, sp.FunctionClass)):
+        raise TypeError(
+            "activation must be a SymPy function class such as theory.sigma "
+            f"(a symbolic activation), got {activation!r} of type {type(activation).__name__}"
+        )
+
+
+def check_positive_int(name: str, value, minimum: int = 1) -> int:
+    """Returns ``value`` as an int, or raises naming ``name`` if it is not an integer >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, (int, sp.Integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class Step:
+    """One line of a derivation: ``lhs relation rhs`` with the book's tag, if any.
+
+    ``relation`` is ``"="`` or ``"approx"``; ``why`` says in words what SymPy did.
+    Plain data, so that ``proofs`` can render it as one line of an ``align*``.
+    """
+
+    __slots__ = ("lhs", "relation", "rhs", "tag", "why")
+
+    def __init__(self, lhs, rhs, *, relation: str = "=", tag: str | None = None, why: str = ""):
+        if relation not in ("=", "approx", "<=", ">="):
+            raise ValueError(f"relation must be '=', 'approx', '<=' or '>=', got {relation!r}")
+        self.lhs, self.rhs, self.relation, self.tag, self.why = lhs, rhs, relation, tag, why
+
+    def __repr__(self) -> str:
+        return f"Step({self.lhs} {self.relation} {self.rhs}, tag={self.tag!r})"
+
+
+def is_identity(lhs, rhs) -> bool:
+    """Returns True when ``lhs - rhs`` expands to exactly 0.
+
+    Used on products and sums of products of atoms (symbols and applications of abstract
+    functions), where ``expand`` is a canonical form: it decides fast in both directions,
+    unlike ``simplify``, which can run for minutes on a false identity. Identical trees
+    (SymPy's canonical Mul) short-cut the expansion.
+    """
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    return lhs == rhs or sp.expand(lhs - rhs) == 0
