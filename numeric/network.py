@@ -1,0 +1,171 @@
+"""A feed-forward sigmoid network with the semantics of Nielsen's ``network2.py``, vectorized.
+
+Same model as network2: ``sizes`` lists the layer widths; ``weights[l]`` has shape
+(sizes[l+1], sizes[l]) so that w[j, k] connects neuron k of one layer to neuron j of the
+next; sigmoid neurons; cross-entropy or quadratic cost; L2 regularisation applied as
+w -> (1 - eta lmbda / n) w; the default initialisation draws biases N(0, 1) and weights
+N(0, 1/n_in), the "large" one weights N(0, 1), biases first, as network2 does.
+
+Where it departs from network2, on purpose:
+* one example per **row**: x has shape (n, sizes[0]) and a whole mini-batch goes through each
+  layer as one matrix product (network2 loops over examples with 784 x 1 columns);
+* biases are 1-D arrays (n_l,), not (n_l, 1) columns;
+* randomness comes from one explicit ``numpy.random.Generator`` (network2 uses both
+  ``np.random`` and Python's ``random``);
+* ``sigmoid_prime`` is evaluated without cancellation (see ``numeric.functions``).
+Layer indices are 0-based: ``weights[0]`` is the book's w^2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .functions import COSTS, sigmoid, sigmoid_prime
+from .sgd import train
+from .validate import as_inputs, as_targets, check_positive, check_sizes, make_rng
+
+__all__ = ["Network", "Gradients"]
+
+
+@dataclass
+class Gradients:
+    """Backprop's output for a batch of n examples.
+
+    ``nabla_b[l]`` (n_{l+1},) and ``nabla_w[l]`` (n_{l+1}, n_l) are **sums** over the batch
+    (network2 accumulates per-example gradients the same way); ``deltas[l]`` is (n, n_{l+1}),
+    the error delta^{l+2} of each example in the book's numbering.
+    """
+
+    nabla_b: list
+    nabla_w: list
+    deltas: list
+
+
+class Network:
+    """network2's Network, vectorized. See the module docstring for the semantics."""
+
+    def __init__(self, sizes, *, cost: str = "cross-entropy", init: str = "default", rng=None,
+                 dtype=np.float64):
+        self.sizes = check_sizes(sizes)
+        self.num_layers = len(self.sizes)
+        if cost not in COSTS:
+            raise ValueError(f"cost must be one of {sorted(COSTS)}, got {cost!r}")
+        if init not in ("default", "large"):
+            raise ValueError(f"init must be 'default' or 'large', got {init!r}")
+        self.cost = COSTS[cost]
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        rng = make_rng(rng)
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
+        self.biases = [rng.standard_normal(n_out).astype(self.dtype) for _, n_out in pairs]
+        scale = (lambda n_in: 1.0 / np.sqrt(n_in)) if init == "default" else (lambda n_in: 1.0)
+        self.weights = [(rng.standard_normal((n_out, n_in)) * scale(n_in)).astype(self.dtype) for n_in, n_out in pairs]
+
+    # -- forward and backward -------------------------------------------------------------
+    def forward(self, x):
+        """Returns (zs, activations) for inputs x (n, sizes[0]); activations[0] is x."""
+        a = as_inputs(x, self.sizes[0])
+        zs, activations = [], [a]
+        for w, b in zip(self.weights, self.biases):
+            z = a @ w.T + b
+            a = sigmoid(z)
+            zs.append(z)
+            activations.append(a)
+        return zs, activations
+
+    def feedforward(self, x):
+        """Returns the output activations (n, sizes[-1]) for inputs x."""
+        return self.forward(x)[1][-1]
+
+    def backprop(self, x, y) -> Gradients:
+        """Returns the gradient of the cost (no regularisation) for each example, summed.
+
+        BP1 delta^L = cost.delta(z^L, a^L, y); BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l);
+        BP3 dC/db^l = delta^l; BP4 dC/dw^l = (delta^l)^T a^{l-1}, summed over the rows.
+        """
+        zs, acts = self.forward(x)
+        y = as_targets(y, len(acts[0]), self.sizes[-1])
+        delta = self.cost.delta(zs[-1], acts[-1], y)
+        deltas = [delta]
+        for l in range(len(self.weights) - 1, 0, -1):
+            delta = (delta @ self.weights[l]) * sigmoid_prime(zs[l - 1])
+            deltas.insert(0, delta)
+        return Gradients([d.sum(axis=0) for d in deltas], [d.T @ a for d, a in zip(deltas, acts[:-1])], deltas)
+
+    def mean_gradient(self, x, y, *, batch: int = 1000):
+        """Returns (nabla_b, nabla_w) averaged over the examples of (x, y), in batches."""
+        x = as_inputs(x, self.sizes[0])
+        y = as_targets(y, len(x), self.sizes[-1])
+        nb = [np.zeros(b.shape) for b in self.biases]
+        nw = [np.zeros(w.shape) for w in self.weights]
+        for k in range(0, len(x), batch):
+            g = self.backprop(x[k:k + batch], y[k:k + batch])
+            for acc, part in zip(nb + nw, g.nabla_b + g.nabla_w):
+                acc += part
+        return [v / len(x) for v in nb], [v / len(x) for v in nw]
+
+    def bias_gradient_norms(self, x, y) -> list[float]:
+        """Returns ||dC/db^l|| for each layer, the gradient averaged over (x, y).
+
+        The book's "speed of learning" of each layer (ch. 5: ||delta^1||, ||delta^2||, ...).
+        """
+        return [float(np.linalg.norm(v)) for v in self.mean_gradient(x, y)[0]]
+
+    # -- training and evaluation ----------------------------------------------------------
+    def SGD(self, x, y, epochs: int, mini_batch_size: int, eta: float, lmbda: float = 0.0, *, rng=None,
+            callback=None):
+        """Trains by mini-batch stochastic gradient descent, as network2.SGD does.
+
+        ``x`` (n, sizes[0]) and ``y`` (integer labels or one-hot rows) are the training data.
+        Each epoch draws a permutation from ``rng``, then for each mini-batch of m examples:
+        w -> (1 - eta lmbda / n) w - (eta / m) sum nabla_w and b -> b - (eta / m) sum nabla_b.
+        ``callback(epoch, network)`` runs after each epoch (monitoring, progress); returns None.
+        """
+        x = as_inputs(x, self.sizes[0]).astype(self.dtype, copy=False)
+        y = as_targets(y, len(x), self.sizes[-1]).astype(self.dtype, copy=False)
+        epochs = int(check_positive("epochs", epochs, allow_zero=True, integer=True))
+        m = int(check_positive("mini_batch_size", mini_batch_size, integer=True))
+        eta = check_positive("eta", eta)
+        lmbda = check_positive("lmbda", lmbda, allow_zero=True)
+        rng = make_rng(rng)
+        for epoch in range(epochs):
+            train(self.weights, self.biases, x, y, rng.permutation(len(x)), m, eta, lmbda, self.cost.name)
+            if callback is not None:
+                callback(epoch, self)
+
+    def accuracy(self, x, labels) -> int:
+        """Returns how many inputs the network classifies as their integer ``labels``."""
+        out = self.feedforward(x)
+        labels = np.asarray(labels)
+        if labels.ndim == 2:
+            labels = labels.argmax(axis=1)
+        return int(np.sum(out.argmax(axis=1) == labels))
+
+    def total_cost(self, x, y, lmbda: float = 0.0) -> float:
+        """Returns the mean cost over (x, y) plus the L2 term (lmbda / 2n) sum ||w||^2."""
+        zs, acts = self.forward(x)
+        y = as_targets(y, len(acts[0]), self.sizes[-1])
+        reg = 0.5 * (lmbda / len(y)) * sum(float(np.sum(w.astype(np.float64) ** 2)) for w in self.weights)
+        return float(np.mean(self.cost.fn(zs[-1], acts[-1], y))) + reg
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Writes the network to an .npz file (no pickles); refuses to replace a file unless asked."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        arrays = {f"w{l}": w for l, w in enumerate(self.weights)} | {f"b{l}": b for l, b in enumerate(self.biases)}
+        with open(path, "wb") as fh:
+            np.savez(fh, sizes=np.array(self.sizes), cost=np.array(self.cost.name), **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """Returns the network saved at ``path``; a damaged or foreign file raises ValueError."""
+        from .persist import read_network
+
+        return read_network(cls, path)
