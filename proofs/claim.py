@@ -50,7 +50,8 @@ class Evidence:
     ``kind`` is the verdict the facts earn when all hold (proved/certified/verified);
     ``statement`` the exact statement (a SymPy object, exported as LaTeX and srepr) or None;
     ``latex`` an explicit display body where a statement is not one SymPy object;
-    ``steps`` derivation lines; ``numbers`` named values for tables; ``figures`` file stems.
+    ``steps`` derivation lines; ``numbers`` named values for tables; ``figures`` file stems;
+    ``headline`` one line for the terminal.
     """
 
     kind: str
@@ -60,6 +61,7 @@ class Evidence:
     steps: list[Step] = field(default_factory=list)
     numbers: dict = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
+    headline: str | None = None  # one line the CLI prints under the verdict (e.g. a maximum to 30 digits)
 
     def __post_init__(self):
         if self.kind not in VERDICTS[:3]:
@@ -106,6 +108,11 @@ def jsonable(value):
     return str(value)
 
 
+def _tex(item) -> str:
+    """Returns LaTeX for a SymPy object, or the string itself where a step is given as LaTeX."""
+    return item if isinstance(item, str) else to_latex(item)
+
+
 def statement_latex(ev: Evidence) -> str | None:
     """Returns the LaTeX of the evidence's statement (explicit ``latex`` wins)."""
     if ev.latex is not None:
@@ -139,11 +146,12 @@ def run_claim(claim: Claim, context) -> dict:
         "sympy": sp.srepr(ev.statement) if ev is not None and ev.statement is not None else None,
         "evidence": [f.as_dict() for f in ev.facts] if ev else [],
         "steps": [
-            {"lhs": to_latex(s.lhs), "relation": s.relation, "rhs": to_latex(s.rhs), "tag": s.tag, "why": s.why}
+            {"lhs": _tex(s.lhs), "relation": s.relation, "rhs": _tex(s.rhs), "tag": s.tag, "why": s.why}
             for s in (ev.steps if ev else [])
         ],
         "numbers": jsonable(ev.numbers) if ev else {},
         "figures": list(ev.figures) if ev else [],
+        "headline": ev.headline if ev else None,
     }
     if error:
         record["error"] = error

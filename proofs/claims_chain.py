@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from numeric.figures import sigma_prime_figure
 from theory import (
     C_prime, PartialC, chain_network, gradient_direct, gradient_formula, gradient_statement,
     gradients_implicit, is_identity, sigma_prime,
@@ -19,6 +20,7 @@ from theory.notation import sigmoid
 from theory.sigmoid_facts import derivative_identity, max_derivative, z
 
 from .claim import Claim, Evidence, Fact
+from .figures import save
 
 DIRECT_MAX_DEPTH = 12  # SymPy's nested differentiation grows faster than L^3 beyond this
 IMPLICIT_DEPTH = 64  # one triangular solve covers every depth 1..64
@@ -45,9 +47,11 @@ def check_sigmoid_prime_max(ctx) -> Evidence:
         Fact("sigma'(0) = 1/4 exactly", m["sigma_prime_at_0"] == sp.Rational(1, 4), "exact evaluation",
              m["sigma_prime_at_0"]),
     ]
-    return Evidence("proved", facts, statement=sp.Eq(sp.Max(sigma_prime(z)), sp.Rational(1, 4), evaluate=False),
+    argmax, peak = m["solutions_of_sigma_eq_half"][0], m["sigma_prime_at_0"]
+    figures = save(ctx, sigma_prime_figure(float(argmax), float(peak)), "sigma-prime")
+    return Evidence("proved", facts, statement=sp.Eq(sp.Max(sigma_prime(z)), peak, evaluate=False),
                     latex=r"\max_{z} \sigma'(z) = \sigma'(0) = \frac{1}{4}",
-                    numbers={"max_sigma_prime": "1/4", "argmax": 0})
+                    numbers={"max_sigma_prime": str(peak), "argmax": str(argmax)}, figures=figures)
 
 
 def _family_facts(wrt: str) -> list[Fact]:

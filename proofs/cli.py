@@ -79,6 +79,8 @@ def main(argv=None) -> int:
         if not args.quiet or rec["verdict"] == "failed":
             print(f"[{i:2d}/{len(claims)}] {rec['verdict']:9s} {rec['seconds']:7.2f}s  {claim.id}  {claim.source}",
                   file=log, flush=True)
+            if rec.get("headline"):
+                print(f"        {rec['headline']}", file=log)
             if rec.get("error"):
                 print("    " + rec["error"].strip().splitlines()[0], file=log)
     try:

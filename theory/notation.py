@@ -140,7 +140,9 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
 class Step:
     """One line of a derivation: ``lhs relation rhs`` with the book's tag, if any.
 
-    ``relation`` is ``"="`` or ``"approx"``; ``why`` says in words what SymPy did.
+    ``lhs`` and ``rhs`` are SymPy objects, or LaTeX strings where SymPy cannot display the
+    book's form. ``relation`` is ``"="``, ``"approx"``, ``"<="`` or ``">="``; ``why`` says in
+    words what SymPy did.
     Plain data, so that ``proofs`` can render it as one line of an ``align*``.
     """
 

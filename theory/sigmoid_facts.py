@@ -31,7 +31,9 @@ def rationalise(expr, zs=None, ts=None):
     for zk, tk in zip(zs, ts):
         mapping[sp.exp(-zk)] = tk
         mapping[sp.exp(zk)] = 1 / tk
-    return expr.xreplace(mapping)
+    expr = expr.xreplace(mapping)
+    # a plain symbol z_k may still sit in exp(-2 z_k) etc.: z_k = -ln t_k turns those into powers
+    return expr.subs({zk: -sp.log(tk) for zk, tk in zip(zs, ts) if isinstance(zk, sp.Symbol)})
 
 
 def derivative_identity():

@@ -1,0 +1,86 @@
+"""Figures of the chapter, drawn from numbers computed in the same run (matplotlib, Agg).
+
+Each function returns a ``matplotlib.figure.Figure``; the caller saves it (the CLI writes
+PDF and PNG). No number is typed in: every marked point comes from the arguments.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .functions import sigmoid_prime  # noqa: E402
+
+__all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure"]
+
+STYLE = {"figure.figsize": (5.5, 3.4), "font.size": 9, "axes.grid": True, "grid.alpha": 0.3,
+         "svg.hashsalt": "unstable-gradients"}
+
+
+def _fig():
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(constrained_layout=True)
+    return fig, ax
+
+
+def sigma_prime_figure(z_max: float, peak: float):
+    """Returns sigma'(z) on [-8, 8] with its maximum (z_max, peak) marked."""
+    fig, ax = _fig()
+    z = np.linspace(-8, 8, 801)
+    ax.plot(z, sigmoid_prime(z), color="C0", label=r"$\sigma'(z)$")
+    ax.plot([z_max], [peak], "o", color="C3", label=rf"max $\sigma'({z_max:g}) = {peak:g}$")
+    ax.set_xlabel("$z$")
+    ax.set_ylabel(r"$\sigma'(z)$")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def width_figure(abs_w: np.ndarray, widths: np.ndarray, w_star: float, width_star: float):
+    """Returns the width (123) against |w| with the maximum (w_star, width_star) marked."""
+    fig, ax = _fig()
+    ax.plot(abs_w, widths, color="C0", label="width of $\\{a : |w\\sigma'(wa+b)| \\geq 1\\}$, eq. (123)")
+    ax.plot([w_star], [width_star], "o", color="C3",
+            label=f"max {width_star:.4f} at $|w| = {w_star:.4f}$")
+    ax.axvline(4, color="0.6", lw=0.8, ls="--")
+    ax.set_xlabel("$|w|$")
+    ax.set_ylabel("width")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def interval_figure(weights, b: float, intervals):
+    """Returns |w sigma'(wa + b)| against a for each w, with {a : ... >= 1} shaded.
+
+    ``intervals[i]`` is (a_lo, a_hi) for ``weights[i]``, or None where the set is empty.
+    """
+    fig, ax = _fig()
+    a = np.linspace(-2.5, 2.5, 1001)
+    for i, (w, iv) in enumerate(zip(weights, intervals)):
+        ax.plot(a, np.abs(w * sigmoid_prime(w * a + b)), color=f"C{i}", label=f"$w = {w:g}$")
+        if iv is not None:
+            ax.axvspan(float(iv[0]), float(iv[1]), color=f"C{i}", alpha=0.15)
+    ax.axhline(1, color="0.3", lw=0.8, ls="--")
+    ax.set_xlabel("$a$")
+    ax.set_ylabel(r"$|w\,\sigma'(wa + b)|$" + f"  ($b = {b:g}$)")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def gradient_norms_figure(epochs, norms_by_layer, title: str):
+    """Returns ||dC/db^l|| per hidden layer against epoch (log scale), one line per layer."""
+    fig, ax = _fig()
+    for l, norms in enumerate(norms_by_layer, start=1):
+        ax.semilogy(epochs, norms, marker="." if len(epochs) < 40 else None, label=f"hidden layer {l}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(r"$\|\partial C/\partial b^l\|$")
+    ax.set_title(title)
+    ax.legend(loc="best")
+    return fig
+
+
+def close(fig) -> None:
+    """Frees a figure once it is saved."""
+    plt.close(fig)

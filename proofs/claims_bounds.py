@@ -1,0 +1,140 @@
+"""Claims about when a gradient can avoid vanishing: |w| >= 4, eq. 123 and its maximum, the
+identity neuron, and activations with larger derivatives (Nielsen ch. 5, Problems)."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from numeric import width as numeric_width
+from numeric.figures import interval_figure, width_figure
+from theory import bounds
+from theory.activations import activations, k, sup_derivative
+from theory.identity_neuron import identity_choice, tanh_bound_facts, u, w1
+
+from .claim import Claim, Evidence, Fact
+from .figures import save
+
+DIGITS = 30  # significant digits printed for the maximum
+
+
+def check_threshold(ctx) -> Evidence:
+    peak, region = bounds.threshold()
+    facts = [
+        Fact("max over a of |w sigma'(wa + b)| is |w| sigma'(0) = |w|/4 (sigma' peaks at 1/4, claim sigmoid-prime-max)",
+             sp.simplify(peak - bounds.W / 4) == 0, "exact", peak),
+        Fact("|w|/4 >= 1 exactly when |w| is in [4, oo)", region == sp.Interval(4, sp.oo),
+             "sympy.solve_univariate_inequality", region),
+    ]
+    return Evidence("proved", facts, latex=r"\bigl|w\,\sigma'(wa+b)\bigr| \ge 1 \;\Rightarrow\; |w| \ge 4")
+
+
+def check_width(ctx) -> Evidence:
+    steps, identities = bounds.width_derivation()
+    gap, cancelled = bounds.unimodality()
+    at4, at_inf = bounds.width_limits()
+    facts = [Fact(name, bool(ok), "sympy, exact") for name, ok in identities.items()]
+    facts += [
+        Fact("sigma''(x) = sigma'(x)(1 - 2 sigma(x)): sigma' rises for x < 0 and falls for x > 0, so the set is one "
+             "interval (the preimage of one under a -> wa + b)", cancelled == 0, "cancel in t = e^{-x}", cancelled),
+        Fact("the width is 0 at |w| = 4", at4 == 0, "exact", at4),
+        Fact("the width tends to 0 as |w| -> oo", at_inf == 0, "sympy.limit", at_inf),
+    ]
+    weights, b = (3, 5, 8), 0.5
+    intervals = [numeric_width.interval(w, b) for w in weights]
+    figures = save(ctx, interval_figure(weights, b, intervals), "interval-width")
+    latex = (r"\Bigl|\bigl\{a : |w\,\sigma'(wa+b)| \ge 1\bigr\}\Bigr| = "
+             r"\frac{2}{|w|}\ln\left(\frac{|w|\bigl(1+\sqrt{1-4/|w|}\bigr)}{2} - 1\right)")
+    return Evidence("proved", facts, statement=bounds.book_width(), latex=latex, steps=steps, figures=figures)
+
+
+def check_width_maximum(ctx) -> Evidence:
+    d1, d2 = bounds.width_derivatives()
+    r = bounds.r
+    m = numeric_width.maximum(dps=ctx.dps)
+    c = numeric_width.certify(dps=ctx.dps)
+    enc_w, enc_width = c["abs_w_enclosure"], c["width_enclosure"]
+    digits = min(DIGITS, ctx.dps - 5)
+    facts = [
+        Fact("d width/dr = 1 - 2 r artanh(r) for width = (1 - r^2) artanh(r)", sp.simplify(d1 - (1 - 2 * r * sp.atanh(r))) == 0,
+             "sympy.diff", d1),
+        Fact("d^2 width/dr^2 = -2 artanh(r) - 2r/(1 - r^2) < 0 on (0, 1): the slope falls, one maximum",
+             sp.simplify(d2 - (-2 * sp.atanh(r) - 2 * r / (1 - r**2))) == 0, "sympy.diff; both terms negative", d2),
+        Fact(f"the slope's range over [0, r_lo] is > 0 (the width rises up to the enclosure)", c["rises_before"],
+             f"mpmath.iv at {ctx.dps + 10} digits", mpmath.nstr(c["slope_before"].a, 10)),
+        Fact("the slope's range over [r_hi, 1 - 1e-30] is < 0 (the width falls after it)", c["falls_after"],
+             f"mpmath.iv at {ctx.dps + 10} digits", mpmath.nstr(c["slope_after"].b, 10)),
+        Fact("the findroot maximiser lies inside the certified enclosure",
+             bool(enc_w.a <= m["abs_w"] <= enc_w.b), "interval containment"),
+    ]
+    w_str, width_str = mpmath.nstr(m["abs_w"], digits), mpmath.nstr(m["width"], digits)
+    abs_w = np.linspace(4, 40, 721)
+    figures = save(ctx, width_figure(abs_w, np.array([float(numeric_width.width(v, dps=15)) for v in abs_w]),
+                                     float(m["abs_w"]), float(m["width"])), "width-maximum")
+    numbers = {
+        "argmax_abs_w": w_str, "max_width": width_str, "r_star": mpmath.nstr(m["r"], digits), "dps": ctx.dps,
+        "abs_w_enclosure": [mpmath.nstr(enc_w.a, digits + 5), mpmath.nstr(enc_w.b, digits + 5)],
+        "width_enclosure": [mpmath.nstr(enc_width.a, digits + 5), mpmath.nstr(enc_width.b, digits + 5)],
+    }
+    latex = (rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {width_str}\ldots \text{{ at }} |w| = {w_str}\ldots,"
+             r"\quad 2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}")
+    return Evidence("certified", facts, latex=latex, numbers=numbers, figures=figures,
+                    headline=f"|w|* = {w_str}   max width = {width_str}")
+
+
+def check_identity_neuron(ctx) -> Evidence:
+    ch = identity_choice()
+    tb = tanh_bound_facts()
+    delta = sp.Symbol(r"\Delta", real=True)
+    checks = numeric_width.identity_errors([0.5, 0.1, 0.01], dps=min(ctx.dps, 60))
+    worst = max(c["max_error_over_bound"] for c in checks)
+    facts = [
+        Fact("with b = -w_1/2 the weighted input is w_1 Delta", sp.simplify(ch["pre_activation"] - w1 * delta) == 0, "exact"),
+        Fact("with w_2 = 4/w_1 the output is x + (2/w_1 - 1/2) + O(w_1^2): linear coefficient 1",
+             ch["linear"] == 1, "sympy.series in w_1", ch["expansion"]),
+        Fact("the constant is 2/w_1 - 1/2 (the next layer's bias must absorb it)",
+             sp.simplify(ch["offset_from_x"] - (2 / w1 - sp.Rational(1, 2))) == 0, "exact", ch["offset_from_x"]),
+        Fact("the leading error is -w_1^2 Delta^3/12", sp.simplify(ch["error_leading"] + w1**2 * delta**3 / 12) == 0,
+             "sympy.series", ch["error_leading"]),
+        Fact("|tanh v - v| <= v^3/3: f(0) = 0, f' = v^2 - tanh^2 v >= 0; g = v - tanh v, g' = tanh^2 v",
+             tb["f(0)"] == 0 and tb["f' - (v^2 - tanh^2)"] == 0 and tb["g(0)"] == 0 and tb["g' - tanh^2"] == 0, "sympy.diff"),
+        Fact("sigma(u) = (1 + tanh(u/2))/2, so |sigma(u) - 1/2 - u/4| <= |u|^3/48 and |error| <= w_1^2/96 on [0, 1]",
+             tb["sigma - (1 + tanh(u/2))/2"] == 0 and sp.simplify(tb["bound at u"] - u**3 / 48) == 0, "sympy"),
+        Fact("at w_1 = 0.5, 0.1, 0.01 and 201 points of [0, 1] the error stays within w_1^2 |Delta|^3/12",
+             bool(worst <= 1), f"mpmath at {min(ctx.dps, 60)} digits", mpmath.nstr(worst, 8)),
+    ]
+    latex = (r"w_2\,\sigma(w_1 x + b) = x + \Bigl(\frac{2}{w_1} - \frac{1}{2}\Bigr) - \frac{w_1^2\Delta^3}{12} + O(w_1^4),"
+             r"\quad x = \tfrac12 + \Delta,\; b = -\tfrac{w_1}{2},\; w_2 = \tfrac{4}{w_1},\quad |\text{error}| \le \frac{w_1^2}{96}")
+    return Evidence("proved", facts, latex=latex,
+                    numbers={str(mpmath.nstr(c["w1"], 3)): mpmath.nstr(c["max_error"], 10) for c in checks})
+
+
+def check_activations(ctx) -> Evidence:
+    facts, rows = [], {}
+    for name, phi in activations().items():
+        res = sup_derivative(phi)
+        rows[name] = {"sup |phi'|": res["sup"], "attained at": res["attained_at"], "|w| threshold 1/M": 1 / res["sup"]}
+        facts.append(Fact(f"{name}: sup |phi'| = {res['sup']} ({res['attained_at']}); a factor |w phi'| can reach 1 "
+                          f"only when |w| >= {1 / res['sup']}", res["sup"].is_positive is True, "sympy.maximum / limit",
+                          res["derivative"]))
+    facts.append(Fact("the sigmoid's sup agrees with claim sigmoid-prime-max", rows["sigmoid"]["sup |phi'|"] == sp.Rational(1, 4),
+                      "exact"))
+    facts.append(Fact("sigma(kz) has sup k/4: a steeper sigmoid only rescales the threshold to 4/k",
+                      sp.simplify(rows["scaled sigmoid sigma(kz)"]["sup |phi'|"] - k / 4) == 0, "exact"))
+    latex = (r"\bigl|w\,\varphi'(z)\bigr| \le M|w|,\quad M = \sup_z|\varphi'(z)|:\quad "
+             r"M_\sigma = \tfrac14,\; M_{\tanh} = 1,\; M_{\sigma(kz)} = \tfrac{k}{4},\; M_{\text{softplus}} = 1,\; M_{\text{ReLU}} = 1")
+    return Evidence("proved", facts, latex=latex, numbers=rows)
+
+
+CLAIMS = [
+    Claim("w-at-least-4", "ch. 5, Problem", "|w sigma'(wa+b)| >= 1 needs |w| >= 4", check_threshold, group="bounds"),
+    Claim("eq123-interval-width", "(123)", "The width of the interval where |w sigma'(wa+b)| >= 1", check_width,
+          tag="123", group="bounds"),
+    Claim("eq123-width-maximum", "ch. 5, Problem", "The largest width, about 0.45 near |w| = 6.9 (certified)",
+          check_width_maximum, group="bounds"),
+    Claim("identity-neuron", "ch. 5, Problem", "A sigmoid neuron that approximates the identity", check_identity_neuron,
+          group="bounds"),
+    Claim("larger-derivative-activations", "ch. 5, Exercise", "Activations with a larger derivative: sup |phi'|",
+          check_activations, group="bounds"),
+]
