@@ -23,6 +23,7 @@ from sympy.core.cache import clear_cache  # noqa: E402
 
 from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity  # noqa: E402
 from theory.chain import to_composed, truncated  # noqa: E402
+from theory.layered import delta_direct, delta_eq124, deltas_implicit, layered_network  # noqa: E402
 
 
 def naive(L: int) -> bool:
@@ -40,6 +41,20 @@ def implicit(L: int) -> bool:
 def implicit_all_depths(L: int) -> bool:
     net = chain_network(L)
     return all(is_identity(v, gradient_formula(truncated(net, m), j)) for (m, j), v in gradients_implicit(net).items())
+
+
+SHAPES = ([1, 1, 1, 1, 1], [2, 3, 2], [3, 2, 4, 2], [2, 3, 3, 3, 2], [4, 4, 4, 4, 4, 4])
+
+
+def matrix_implicit(widths) -> bool:
+    net = layered_network(widths)
+    imp = deltas_implicit(net)
+    return all(is_identity(x, y) for l in range(1, net.L + 1) for x, y in zip(delta_eq124(net, l), imp[l - 1]))
+
+
+def matrix_direct(widths) -> bool:
+    net = layered_network(widths)
+    return all(is_identity(x, y) for l in range(1, net.L + 1) for x, y in zip(delta_eq124(net, l), delta_direct(net, l)))
 
 
 def timed(fn, L, repeat):
@@ -72,6 +87,11 @@ def main(argv=None) -> int:
     print(f"family {depths}: {total:.2f} s (implicit, every j of every listed depth)")
     t, ok = timed(implicit_all_depths, max(depths), 1)
     print(f"every depth 1..{max(depths)} and every j from one solve: {t:.2f} s, proved: {ok}")
+    print()
+    print(f"{'matrix form (124), widths':28s} {'eq124 = implicit s':>19s} {'= direct diff s':>16s}  proved")
+    for widths in SHAPES:
+        (t_imp, ok_imp), (t_dir, ok_dir) = timed(matrix_implicit, widths, args.repeat), timed(matrix_direct, widths, 1)
+        print(f"{str(widths):28s} {t_imp:>19.3f} {t_dir:>16.3f}  {ok_imp and ok_dir}")
     return 0
 
 

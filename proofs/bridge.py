@@ -97,3 +97,35 @@ def chain_gradient(L: int, j: int, *, wrt: str = "b", module: str = "mpmath"):
 def sigma_is_abstract(expr) -> bool:
     """Returns True when ``expr`` still contains the abstract sigma (nothing numeric to evaluate)."""
     return expr.has(sigma)
+
+
+@lru_cache(maxsize=256)
+def _eq124_lambdified(widths: tuple, l: int):
+    L = len(widths) - 1
+    S = [sp.MatrixSymbol(f"S{k}", widths[k], widths[k]) for k in range(l, L + 1)]
+    Wt = [sp.MatrixSymbol(f"W{k}", widths[k], widths[k - 1]) for k in range(l + 1, L + 1)]
+    g = sp.MatrixSymbol("g", widths[L], 1)
+    factors = [S[0]]
+    for Wk, Sk in zip(Wt, S[1:]):
+        factors += [Wk.T, Sk]
+    expr = sp.MatMul(*factors, g)
+    return sp.lambdify([S, Wt, g], expr, modules="numpy"), expr
+
+
+def eq124_function(widths, l: int):
+    """Returns f(sigma_primes, weights, grad) evaluating eq. 124 for layer l of a network of ``widths``.
+
+    The expression is SymPy's product Sigma'(z^l)(w^{l+1})^T ... Sigma'(z^L) grad_a C of matrix
+    symbols, lambdified to NumPy. ``sigma_primes`` are the vectors sigma'(z^l), ..., sigma'(z^L);
+    ``weights`` the matrices w^{l+1}, ..., w^L; ``grad`` the vector grad_a C. Returns delta^l (n_l,).
+    """
+    import numpy as np
+
+    widths = tuple(int(n) for n in widths)
+    fn, _ = _eq124_lambdified(widths, int(l))
+
+    def evaluate(sigma_primes, weights, grad):
+        out = fn([np.diag(s) for s in sigma_primes], list(weights), np.asarray(grad).reshape(-1, 1))
+        return np.asarray(out).ravel()
+
+    return evaluate

@@ -1,0 +1,181 @@
+"""Claims of the matrix form of backprop: BP1-BP4 and eq. 124 for any widths, its reduction to
+the chain (eq. 122), and the norm bound that follows for the sigmoid."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from numeric.data import load
+from numeric.functions import sigmoid_prime
+from numeric.network import Network
+from numeric.validate import as_targets
+from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime
+from theory.layered import GradC, delta_direct, delta_eq124, deltas_bp, deltas_implicit, layered_network
+from theory.layered import weight_gradients_implicit
+from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
+
+from .claim import Claim, Evidence, Fact
+
+SHAPES = ([1, 1, 1, 1, 1], [2, 3, 2], [3, 2, 4, 2], [2, 3, 3, 3, 2], [4, 4, 4, 4, 4, 4])
+PAIR_MAX = 4  # the induction steps are checked for every pair (triple) of widths up to this
+
+EQ124 = (r"\delta^l = \Sigma'(z^l)\,(w^{l+1})^T\,\Sigma'(z^{l+1})\,(w^{l+2})^T \cdots "
+         r"(w^L)^T\,\Sigma'(z^L)\,\nabla_a C")
+
+
+def _all_equal(xs, ys) -> bool:
+    return all(is_identity(x, y) for x, y in zip(xs, ys))
+
+
+def _shape_facts(route: str) -> list[Fact]:
+    """Facts comparing ``route`` ('bp' or 'eq124') with implicit and direct differentiation."""
+    facts = []
+    for widths in SHAPES:
+        net = layered_network(widths)
+        implicit = deltas_implicit(net)
+        ok_imp, ok_dir = True, True
+        for l in range(1, net.L + 1):
+            claimed = deltas_bp(net)[l - 1] if route == "bp" else delta_eq124(net, l)
+            ok_imp &= _all_equal(claimed, implicit[l - 1])
+            ok_dir &= _all_equal(claimed, delta_direct(net, l))
+        facts.append(Fact(f"{widths}: every delta^l equals implicit and direct differentiation",
+                          ok_imp and ok_dir, "sympy: implicit solve; diff of the composed network; expand"))
+    return facts
+
+
+def _pairs():
+    rng = range(1, PAIR_MAX + 1)
+    return [(p, q) for p in rng for q in rng]
+
+
+def check_bp(ctx) -> Evidence:
+    facts = _shape_facts("bp")
+    pairs = _pairs()
+    facts += [
+        Fact(f"BP1 delta^L = Sigma'(z^L) grad_a C for every pair of widths up to {PAIR_MAX}",
+             all(_all_equal(*bp1_base(p, q)) for p, q in pairs), "sympy.diff", len(pairs)),
+        Fact(f"BP3 dC/db^l = dC/dz^l = delta^l for every pair of widths up to {PAIR_MAX}",
+             all(_all_equal(*bp3_bias(p, q)) for p, q in pairs), "sympy.diff", len(pairs)),
+        Fact(f"BP4 dC/dw^l_jk = a^(l-1)_k delta^l_j for every pair of widths up to {PAIR_MAX}",
+             all(_all_equal(*bp4_weight(p, q)) for p, q in pairs), "sympy.diff", len(pairs)),
+    ]
+    ok = True
+    for widths in SHAPES[:3]:
+        net = layered_network(widths)
+        deltas, grads = deltas_implicit(net), weight_gradients_implicit(net)
+        for l in range(net.L):
+            prev = net.a0 if l == 0 else sp.Matrix([sp.Symbol(f"a^{{{l}}}_{{{j + 1}}}", real=True) for j in range(widths[l])])
+            ok &= _all_equal(grads[l], deltas[l] * prev.T)
+    facts.append(Fact(f"BP4 on the whole networks {list(SHAPES[:3])} (implicit differentiation in w)", ok, "sympy"))
+    latex = (r"\delta^L = \Sigma'(z^L)\nabla_a C,\quad \delta^l = \Sigma'(z^l)(w^{l+1})^T\delta^{l+1},\quad "
+             r"\frac{\partial C}{\partial b^l_j} = \delta^l_j,\quad \frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k\delta^l_j")
+    return Evidence("proved", facts, latex=latex)
+
+
+def check_eq124(ctx) -> Evidence:
+    facts = _shape_facts("eq124")
+    triples = [(p, q, r) for p, q in _pairs() for r in range(1, PAIR_MAX + 1)]
+    facts += [
+        Fact(f"induction base BP1 for every pair of widths up to {PAIR_MAX}",
+             all(_all_equal(*bp1_base(p, q)) for p, q in _pairs()), "sympy.diff"),
+        Fact(f"induction step BP2, the layers above an abstract function of z^(l+1), for every triple of widths up to "
+             f"{PAIR_MAX} ({len(triples)} cases); unrolling the step from the base gives (124)",
+             all(_all_equal(*bp2_step(p, q, r)) for p, q, r in triples), "sympy.diff", len(triples)),
+    ]
+    n = sp.Symbol("n", integer=True, positive=True)
+    names = ["\\Sigma'(z^{1})", "(w^{2})^T", "\\Sigma'(z^{2})", "(w^{3})^T", "\\Sigma'(z^{3})", "(w^{4})^T",
+             "\\Sigma'(z^{4})"]
+    statement = sp.MatMul(*[sp.MatrixSymbol(s, n, n) for s in names], sp.MatrixSymbol("\\nabla_a C", n, 1),
+                          evaluate=False)
+    return Evidence("proved", facts, statement=statement, latex=EQ124)
+
+
+def check_reduces_to_chain(ctx) -> Evidence:
+    net = layered_network([1, 1, 1, 1, 1])
+    chain = chain_network(4)
+    rename = {net.w[l][0, 0]: chain.w[l] for l in range(4)}
+    rename |= {net.z[l][0]: chain.z[l] for l in range(4)}
+    rename[GradC(sp.Integer(1), net.aL[0])] = C_prime(chain.a[4])
+    facts = []
+    for l in range(1, 5):
+        reduced = delta_eq124(net, l)[0].xreplace(rename)
+        facts.append(Fact(f"widths [1,1,1,1,1]: delta^{l} of (124) is the chain formula (122) for dC/db_{l}",
+                          is_identity(reduced, gradient_formula(chain, l)), "rename w^l_11 -> w_l, z^l_1 -> z_l; expand",
+                          reduced))
+    return Evidence("proved", facts, statement=gradient_formula(chain, 1, evaluate=False),
+                    latex=r"[1,1,1,1,1]:\quad \delta^1 = \sigma'(z_1)\,w_2\,\sigma'(z_2)\,w_3\,\sigma'(z_3)\,w_4\,\sigma'(z_4)"
+                          r"\,\frac{\partial C}{\partial a_4}")
+
+
+def norm_bound_ratios(net: Network, x, y) -> tuple[list[float], float]:
+    """Returns (per layer, the largest ||delta^l|| / bound over the examples; the largest ||Sigma'(z)||_2).
+
+    Quadratic cost, so grad_a C = a^L - y; bound = (1/4)^(L-l+1) ||w^{l+1}||_2 ... ||w^L||_2 ||grad_a C||_2.
+    ||Sigma'(z)||_2 of a diagonal matrix is its largest entry, computed here from the network's z.
+    """
+    g = net.backprop(x, y)
+    zs, acts = net.forward(x)
+    grad = np.linalg.norm(acts[-1] - as_targets(y, len(x), net.sizes[-1]), axis=1)
+    spectral = [np.linalg.norm(w, 2) for w in net.weights]
+    L = len(net.weights)
+    ratios = []
+    for l in range(L):  # deltas[l] belongs to weights[l]
+        bound = 0.25 ** (L - l) * np.prod(spectral[l + 1:]) * grad
+        ratios.append(float(np.max(np.linalg.norm(g.deltas[l], axis=1) / bound)))
+    return ratios, float(max(np.max(sigmoid_prime(z)) for z in zs))
+
+
+def check_norm_bound(ctx) -> Evidence:
+    # exact equality in a constructed case: w^l = c_l I, z = 0, so every Sigma' = I/4
+    c, g = [sp.Integer(2), sp.Integer(3), sp.Integer(5)], sp.Matrix([3, 4])
+    net = layered_network([2, 2, 2, 2])
+    subs = {w: 0 for wl in net.w for w in wl}
+    for l, cl in enumerate(c):
+        subs |= {net.w[l][0, 0]: cl, net.w[l][1, 1]: cl}
+    quarter = {sigma_prime(zj): sp.Rational(1, 4) for zl in net.z for zj in zl}
+    grad = {GradC(sp.Integer(j + 1), *net.aL): g[j] for j in range(2)}
+    tight = True
+    for l in range(1, 4):
+        d = delta_eq124(net, l).xreplace(subs).xreplace(quarter).xreplace(grad)
+        bound = sp.Rational(1, 4) ** (3 - l + 1) * sp.prod(c[l:]) * g.norm()
+        tight &= sp.simplify(d.norm() - bound) == 0
+    data = load(ctx.mnist).training.head(200)
+    worst, sigma_norm = {}, 0.0
+    for init, scale in (("default", 1), ("large", 1), ("large", 10)):
+        nn = Network([784, 30, 30, 30, 10], cost="quadratic", init=init, rng=ctx.seed)
+        nn.weights = [w * scale for w in nn.weights]
+        ratios, s_norm = norm_bound_ratios(nn, data.x, data.y)
+        worst[f"{init} x{scale}"] = max(ratios)
+        sigma_norm = max(sigma_norm, s_norm)
+    facts = [
+        Fact("equality for w^l = c_l I and z = 0: ||delta^l|| equals the bound exactly (c = 2, 3, 5; grad_a C = (3, 4))",
+             tight, "sympy, exact"),
+        Fact("on the network below, every ||Sigma'(z^l)||_2 (the largest sigma'(z^l_j)) is at most 1/4",
+             sigma_norm <= 0.25, "numpy", f"{sigma_norm:.6g}"),
+        Fact("NumPy network [784, 30, 30, 30, 10] on 200 real digits, default, large and 10x large weights: every "
+             "||delta^l|| / bound <= 1", all(v <= 1 for v in worst.values()), "numpy backprop, float64",
+             {k: f"{v:.3g}" for k, v in worst.items()}),
+    ]
+    steps = [
+        Step(r"\|\delta^l\|_2", r"\|\Sigma'(z^l)\|_2\,\|(w^{l+1})^T\|_2 \cdots \|\Sigma'(z^L)\|_2\,\|\nabla_a C\|_2",
+             relation="<=", why="(124) and ||AB|| <= ||A|| ||B||"),
+        Step(r"\|\Sigma'(z)\|_2", r"\max_j \sigma'(z_j) \le \tfrac14", why="diagonal matrix; claim sigmoid-prime-max"),
+        Step(r"\|\delta^l\|_2", r"\bigl(\tfrac14\bigr)^{L-l+1} \|w^{l+1}\|_2 \cdots \|w^L\|_2\, \|\nabla_a C\|_2",
+             relation="<=", why="||A^T|| = ||A||"),
+    ]
+    latex = (r"\|\delta^l\|_2 \le \Bigl(\frac14\Bigr)^{L-l+1} \|w^{l+1}\|_2 \cdots \|w^L\|_2\, \|\nabla_a C\|_2")
+    return Evidence("verified", facts, latex=latex, steps=steps,
+                    numbers={"largest_ratio": {k: float(v) for k, v in worst.items()}})
+
+
+CLAIMS = [
+    Claim("bp1-bp4-matrix-form", "ch. 2, BP1-BP4", "The four equations of backpropagation, any widths", check_bp,
+          group="matrix"),
+    Claim("eq124-matrix-delta", "(124)", "delta^l as a product of Sigma' and transposed weights, any widths",
+          check_eq124, tag="124", group="matrix"),
+    Claim("eq124-reduces-to-eq122", "(124), (122)", "With one neuron per layer, (124) is the chain formula (122)",
+          check_reduces_to_chain, group="matrix"),
+    Claim("delta-norm-bound", "(124); Pascanu, Mikolov and Bengio 2013", "||delta^l|| <= (1/4)^(L-l+1) prod ||w|| ||grad C||",
+          check_norm_bound, group="matrix"),
+]
