@@ -170,3 +170,4 @@ class Context:
     seed: int = 0
     mnist: str | None = None
     save_figure: Callable | None = None
+    progress: Callable[[str], None] | None = None  # reports on long work (the CLI prints it)

@@ -76,6 +76,8 @@ def check_width_maximum(ctx) -> Evidence:
         "argmax_abs_w": w_str, "max_width": width_str, "r_star": mpmath.nstr(m["r"], digits), "dps": ctx.dps,
         "abs_w_enclosure": [mpmath.nstr(enc_w.a, digits + 5), mpmath.nstr(enc_w.b, digits + 5)],
         "width_enclosure": [mpmath.nstr(enc_width.a, digits + 5), mpmath.nstr(enc_width.b, digits + 5)],
+        "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": "about 6.9", "run": w_str},
+                        {"quantity": "largest width", "book": "about 0.45", "run": width_str}],
     }
     latex = (rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {width_str}\ldots \text{{ at }} |w| = {w_str}\ldots,"
              r"\quad 2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}")

@@ -51,7 +51,9 @@ def check_sigmoid_prime_max(ctx) -> Evidence:
     figures = save(ctx, sigma_prime_figure(float(argmax), float(peak)), "sigma-prime")
     return Evidence("proved", facts, statement=sp.Eq(sp.Max(sigma_prime(z)), peak, evaluate=False),
                     latex=r"\max_{z} \sigma'(z) = \sigma'(0) = \frac{1}{4}",
-                    numbers={"max_sigma_prime": str(peak), "argmax": str(argmax)}, figures=figures)
+                    numbers={"max_sigma_prime": str(peak), "argmax": str(argmax),
+                             "book_vs_run": [{"quantity": "max sigma'", "book": "1/4, at z = 0",
+                                              "run": f"{peak}, at z = {argmax}"}]}, figures=figures)
 
 
 def _family_facts(wrt: str) -> list[Fact]:
@@ -150,7 +152,9 @@ def check_ratio_b1_b3(ctx) -> Evidence:
              r"\qquad \left|\frac{\partial C/\partial b_1}{\partial C/\partial b_3}\right| \le \frac{1}{16}"
              r" \text{ when } |w_2|, |w_3| \le 1")
     return Evidence("proved", facts, statement=sp.Eq(PartialC(net.b[0]) / PartialC(net.b[2]), exact, evaluate=False),
-                    latex=latex, numbers={"bound": "1/16"})
+                    latex=latex, numbers={"bound": str(r["value_at_extremum"]), "book_vs_run": [
+                        {"quantity": "|dC/db_1| / |dC/db_3| when |w_j| <= 1", "book": "at most 1/16",
+                         "run": f"at most {r['value_at_extremum']} (attained)"}]})
 
 
 def check_exploding(ctx) -> Evidence:
@@ -169,7 +173,9 @@ def check_exploding(ctx) -> Evidence:
     latex = (r"w_j = 100,\; b_j = -100\,a_{j-1} \;\Rightarrow\; z_j = 0,\; w_j\sigma'(z_j) = 25,\quad "
              r"\frac{\partial C}{\partial b_j} = \frac{25^{L-j}}{4}\,\frac{\partial C}{\partial a_L}")
     return Evidence("proved", facts, latex=latex,
-                    numbers={"gradients_L4": [str(g) for g in grads], "ratio_per_layer": 25})
+                    numbers={"gradients_L4": [str(g) for g in grads], "ratio_per_layer": str(r["factor"]),
+                             "book_vs_run": [{"quantity": "growth of dC/db_j per layer, w = 100, z = 0", "book": "25",
+                                              "run": ", ".join(str(x) for x in r["ratios"])}]})
 
 
 CLAIMS = [

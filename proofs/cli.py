@@ -70,7 +70,11 @@ def main(argv=None) -> int:
         return 2
 
     log = sys.stderr if args.json else sys.stdout
-    ctx = Context(dps=args.dps, seed=args.seed, mnist=args.mnist, save_figure=out.save_figure)
+    def progress(text: str) -> None:
+        if not args.quiet:
+            print(f"        ... {text}", file=sys.stderr, flush=True)
+
+    ctx = Context(dps=args.dps, seed=args.seed, mnist=args.mnist, save_figure=out.save_figure, progress=progress)
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all"}
     records, t0 = [], time.perf_counter()
     for i, claim in enumerate(claims, 1):

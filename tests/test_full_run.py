@@ -1,14 +1,45 @@
-"""The main job end to end (slow): every claim proved, certified or verified."""
+"""The main job end to end (slow): every claim passes, and the README's table is this run's."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from proofs.cli import main
+from proofs.writers import book_vs_run
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def table_rows(text: str) -> dict:
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == 5 and cells[0] not in ("quantity", "---"):
+            rows[cells[0]] = cells
+    return rows
+
+
+def close(a: str, b: str) -> bool:
+    """Same words; numbers equal, or within 2% (experiments may differ in the last digit across BLAS builds)."""
+    na, nb = NUMBER.findall(a), NUMBER.findall(b)
+    if NUMBER.sub("#", a) != NUMBER.sub("#", b) or len(na) != len(nb):
+        return False
+    return all(x == y or abs(float(x) - float(y)) <= 0.02 * max(abs(float(x)), abs(float(y))) for x, y in zip(na, nb))
 
 
 @pytest.mark.slow
-def test_every_claim_passes_in_a_full_run(tmp_path):
+def test_full_run_passes_and_matches_the_readme(tmp_path):
     assert main(["--out", str(tmp_path), "-q"]) == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["claims"] and all(c["verdict"] in ("proved", "certified", "verified") for c in data["claims"])
+    fresh = table_rows(book_vs_run(data["claims"]))
+    readme = README.read_text()
+    block = readme.split("<!-- book-vs-run:start -->")[1].split("<!-- book-vs-run:end -->")[0]
+    shown = table_rows(block)
+    assert shown.keys() == fresh.keys(), "README's table lists other quantities: run scripts/update_readme.py"
+    for quantity, cells in fresh.items():
+        assert cells[1] == shown[quantity][1] and cells[3:] == shown[quantity][3:], quantity
+        assert close(cells[2], shown[quantity][2]), (quantity, cells[2], shown[quantity][2])
