@@ -171,3 +171,12 @@ class Context:
     mnist: str | None = None
     save_figure: Callable | None = None
     progress: Callable[[str], None] | None = None  # reports on long work (the CLI prints it)
+    _data: Any = field(default=None, repr=False)
+
+    def data(self):
+        """Returns the run's digits (embedded, or full MNIST from ``mnist``), loaded once."""
+        if self._data is None:
+            from numeric.data import load
+
+            self._data = load(self.mnist)
+        return self._data

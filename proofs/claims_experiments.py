@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.data import load
 from numeric.experiments import ARCHITECTURES, Setup, accuracy_by_depth, speed_at_init, speed_during_training
 from numeric.figures import gradient_norms_figure
 
@@ -33,7 +32,7 @@ def _progress(ctx):
 
 
 def check_speed_at_init(ctx) -> Evidence:
-    data = load(ctx.mnist).training.head(SPEED_IMAGES)
+    data = ctx.data().training.head(SPEED_IMAGES)
     facts, table = [], {}
     for sizes in ARCHITECTURES[1:]:
         norms = np.array(speed_at_init(sizes, data.x, data.y, range(ctx.seed, ctx.seed + SEEDS)))
@@ -51,7 +50,7 @@ def check_speed_at_init(ctx) -> Evidence:
 
 
 def check_speed_during_training(ctx) -> Evidence:
-    data = load(ctx.mnist).training.head(SPEED_IMAGES)
+    data = ctx.data().training.head(SPEED_IMAGES)
     setup = Setup(epochs=TRAINING_EPOCHS)
     facts, figures, summary = [], [], {}
     for sizes in ARCHITECTURES[1:]:
@@ -73,7 +72,7 @@ def check_speed_during_training(ctx) -> Evidence:
 
 
 def check_accuracy_by_depth(ctx) -> Evidence:
-    data = load(ctx.mnist)
+    data = ctx.data()
     setup = Setup(epochs=DEPTH_EPOCHS)
     results = accuracy_by_depth(data.training, data.validation, setup, ctx.seed, progress=_progress(ctx))
     acc = {len(r["sizes"]) - 2: r["accuracy"] for r in results}

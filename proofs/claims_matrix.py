@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.data import load
 from numeric.functions import sigmoid_prime
 from numeric.network import Network
 from numeric.validate import as_targets
@@ -140,7 +139,7 @@ def check_norm_bound(ctx) -> Evidence:
         d = delta_eq124(net, l).xreplace(subs).xreplace(quarter).xreplace(grad)
         bound = sp.Rational(1, 4) ** (3 - l + 1) * sp.prod(c[l:]) * g.norm()
         tight &= sp.simplify(d.norm() - bound) == 0
-    data = load(ctx.mnist).training.head(200)
+    data = ctx.data().training.head(200)
     worst, sigma_norm = {}, 0.0
     for init, scale in (("default", 1), ("large", 1), ("large", 10)):
         nn = Network([784, 30, 30, 30, 10], cost="quadratic", init=init, rng=ctx.seed)

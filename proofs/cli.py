@@ -75,6 +75,15 @@ def main(argv=None) -> int:
             print(f"        ... {text}", file=sys.stderr, flush=True)
 
     ctx = Context(dps=args.dps, seed=args.seed, mnist=args.mnist, save_figure=out.save_figure, progress=progress)
+    if args.mnist:
+        from numeric.data import DataError
+
+        try:
+            data = ctx.data()
+        except DataError as exc:
+            print(f"error: --mnist: {exc}", file=sys.stderr)
+            return 2
+        print(f"data: {data.source}", file=log)
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all"}
     records, t0 = [], time.perf_counter()
     for i, claim in enumerate(claims, 1):

@@ -116,3 +116,18 @@ def test_failed_claim_gives_exit_status_one(tmp_path, monkeypatch):
     assert run(["--only", "ratio-b1-b3"], tmp_path) == 1
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["claims"][0]["verdict"] == "failed"
+
+
+def test_bad_mnist_path_is_a_clear_error(tmp_path, capsys):
+    assert main(["--out", str(tmp_path / "out"), "--mnist", str(tmp_path / "missing"), "--only", "ratio-b1-b3"]) == 2
+    err = capsys.readouterr().err
+    assert "--mnist" in err and "does not exist" in err
+
+
+def test_non_canonical_mnist_files_are_refused(tmp_path, capsys):
+    from test_data import make_idx_folder
+
+    make_idx_folder(tmp_path / "idx")
+    assert main(["--out", str(tmp_path / "out"), "--mnist", str(tmp_path / "idx"), "--only", "ratio-b1-b3"]) == 2
+    err = capsys.readouterr().err
+    assert "does not match MNIST's" in err and not (tmp_path / "out" / "results.json").exists()
