@@ -129,3 +129,11 @@ def eq124_function(widths, l: int):
         return np.asarray(out).ravel()
 
     return evaluate
+
+
+def sampled_max(expr, symbol, lo: float = -50.0, hi: float = 50.0, points: int = 2001, dps: int = 30):
+    """Returns the largest value of ``expr`` (lambdified to mpmath) on ``points`` equally spaced values."""
+    f = sp.lambdify(symbol, expr, modules="mpmath")
+    with mpmath.workdps(dps):
+        step = (mpmath.mpf(hi) - lo) / (points - 1)
+        return max(mpmath.re(f(lo + i * step)) for i in range(points))

@@ -16,7 +16,7 @@ from theory.cascade import cascade
 from theory.chain import to_composed, truncated
 from theory.consequences import cross_entropy_output, exploding, ratio_b1_b3
 from theory.induction import base_case, bias_step, weight_step
-from theory.notation import sigmoid
+from theory.notation import sigmoid, sigmoid_prime
 from theory.sigmoid_facts import derivative_identity, max_derivative, z
 
 from .claim import Claim, Evidence, Fact
@@ -32,7 +32,7 @@ def check_sigmoid_derivative(ctx) -> Evidence:
         "proved",
         [Fact("d sigma/dz - sigma(1 - sigma) cancels to 0 as a rational function of t = e^{-z}",
               cancelled == 0, "sympy.diff, then cancel with e^{-z} named t", cancelled)],
-        statement=sp.Eq(sp.Derivative(sp.Function("sigma")(z), z), sigmoid(z) * (1 - sigmoid(z)), evaluate=False),
+        statement=sp.Eq(sp.Derivative(sigmoid(z), z), sigmoid(z) * (1 - sigmoid(z)), evaluate=False),
         latex=r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr)",
     )
 
@@ -49,7 +49,7 @@ def check_sigmoid_prime_max(ctx) -> Evidence:
     ]
     argmax, peak = m["solutions_of_sigma_eq_half"][0], m["sigma_prime_at_0"]
     figures = save(ctx, sigma_prime_figure(float(argmax), float(peak)), "sigma-prime")
-    return Evidence("proved", facts, statement=sp.Eq(sp.Max(sigma_prime(z)), peak, evaluate=False),
+    return Evidence("proved", facts, statement=sp.Le(sigmoid_prime(z), peak, evaluate=False),
                     latex=r"\max_{z} \sigma'(z) = \sigma'(0) = \frac{1}{4}",
                     numbers={"max_sigma_prime": str(peak), "argmax": str(argmax),
                              "book_vs_run": [{"quantity": "max sigma'", "book": "1/4, at z = 0",

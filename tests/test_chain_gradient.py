@@ -49,6 +49,7 @@ def formula_value(L, w, b, a0, y, cost, j, wrt, module="mpmath"):
 
 @given(chains(), st.data())
 @example((4, [1.0, -2.0, 0.5, 3.0], [0.1, 0.2, -0.3, 0.0], 0.7, 1.0, "cross-entropy"), None)
+@example((1, [0.0], [0.0], 0.0, 0.19177357243126242, "cross-entropy"), None)  # once caught a float 1 - y in the test
 def test_product_formula_equals_finite_differences(net, data):
     """dC/db_j = sigma'(z_j) w_{j+1} sigma'(z_{j+1}) ... w_L sigma'(z_L) dC/da_L   (122), and
     dC/dw_j = a_{j-1} dC/db_j, against mpmath finite differences at 60 digits."""
