@@ -171,3 +171,23 @@ def test_bias_gradient_norms_average_over_the_data():
     norms = net.bias_gradient_norms(x, y)
     g = net.backprop(x, y)
     assert norms == pytest.approx([np.linalg.norm(b / 10) for b in g.nabla_b], rel=1e-12)
+
+
+def test_float32_networks_train_in_float32():
+    net = Network([4, 3, 2], rng=0, dtype=np.float32)
+    x = np.random.default_rng(0).random((20, 4))
+    net.SGD(x, np.arange(20) % 2, 2, 5, 0.5, rng=1)
+    assert all(w.dtype == np.float32 for w in net.weights + net.biases)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        Network([4, 2], dtype=np.int32)
+
+
+def test_same_seed_same_numbers():
+    """A fixed seed gives the same weights after training, bit for bit."""
+    x = np.random.default_rng(0).random((30, 4))
+    runs = []
+    for _ in range(2):
+        net = Network([4, 5, 3], rng=42)
+        net.SGD(x, np.arange(30) % 3, 3, 4, 0.3, 1.0, rng=7)
+        runs.append(np.concatenate([w.ravel() for w in net.weights + net.biases]))
+    assert np.array_equal(runs[0], runs[1])
