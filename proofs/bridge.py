@@ -11,7 +11,7 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from theory import C_prime, chain_network, gradient_formula, sigma, sigma_prime
+from theory import C_prime, chain_network, gradient_formula, sigma_prime
 
 __all__ = ["chain_forward", "chain_gradient", "cost_prime", "COSTS"]
 
@@ -92,11 +92,6 @@ def chain_gradient(L: int, j: int, *, wrt: str = "b", module: str = "mpmath"):
         return fn(*zs, *w, *acts, dC_da)
 
     return evaluate
-
-
-def sigma_is_abstract(expr) -> bool:
-    """Returns True when ``expr`` still contains the abstract sigma (nothing numeric to evaluate)."""
-    return expr.has(sigma)
 
 
 @lru_cache(maxsize=256)

@@ -62,7 +62,7 @@ def check_width_maximum(ctx) -> Evidence:
              "sympy.diff", d1),
         Fact("d^2 width/dr^2 = -2 artanh(r) - 2r/(1 - r^2) < 0 on (0, 1): the slope falls, one maximum",
              sp.simplify(d2 - (-2 * sp.atanh(r) - 2 * r / (1 - r**2))) == 0, "sympy.diff; both terms negative", d2),
-        Fact(f"the slope's range over [0, r_lo] is > 0 (the width rises up to the enclosure)", c["rises_before"],
+        Fact("the slope's range over [0, r_lo] is > 0 (the width rises up to the enclosure)", c["rises_before"],
              f"mpmath.iv at {ctx.dps + 10} digits", mpmath.nstr(c["slope_before"].a, 10)),
         Fact("the slope's range over [r_hi, 1 - 1e-30] is < 0 (the width falls after it)", c["falls_after"],
              f"mpmath.iv at {ctx.dps + 10} digits", mpmath.nstr(c["slope_after"].b, 10)),

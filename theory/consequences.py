@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .chain import chain_network, composed_cost, gradient_direct, gradient_formula, pre_activations
-from .notation import C, C_prime, cross_entropy_cost, sigma_prime, sigmoid, sigmoid_prime
+from .chain import chain_network, composed_cost, gradient_formula, pre_activations
+from .notation import C_prime, cross_entropy_cost, sigma_prime, sigmoid, sigmoid_prime
 from .sigmoid_facts import rationalise
 
 __all__ = ["ratio_b1_b3", "exploding", "cross_entropy_output"]
@@ -113,5 +113,4 @@ def cross_entropy_output(L: int = 3):
         "hidden_ratio_to_formula_without_sigma1": sp.cancel(rational(direct) / rational(without_sigma1)),
         "sigma1_prime_in_t": sp.cancel(rational(sigmoid_prime(zs[0]))),
         "y": y,
-        "C": C,
     }
