@@ -117,13 +117,17 @@ class Network:
 
     # -- training and evaluation ----------------------------------------------------------
     def SGD(self, x, y, epochs: int, mini_batch_size: int, eta: float, lmbda: float = 0.0, *, rng=None,
-            callback=None):
+            evaluation_data=None, monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
+            monitor_training_cost=False, monitor_training_accuracy=False, callback=None):
         """Trains by mini-batch stochastic gradient descent, as network2.SGD does.
 
         ``x`` (n, sizes[0]) and ``y`` (integer labels or one-hot rows) are the training data.
         Each epoch draws a permutation from ``rng``, then for each mini-batch of m examples:
         w -> (1 - eta lmbda / n) w - (eta / m) sum nabla_w and b -> b - (eta / m) sum nabla_b.
-        ``callback(epoch, network)`` runs after each epoch (monitoring, progress); returns None.
+        Returns network2's four lists (evaluation_cost, evaluation_accuracy, training_cost,
+        training_accuracy), one entry per epoch for each ``monitor_*`` flag set; accuracies are
+        counts of correct images, costs include the L2 term. ``evaluation_data`` is (x, labels).
+        ``callback(epoch, network)`` runs after each epoch (progress, custom measurements).
         """
         x = as_inputs(x, self.sizes[0]).astype(self.dtype, copy=False)
         y = as_targets(y, len(x), self.sizes[-1]).astype(self.dtype, copy=False)
@@ -132,10 +136,22 @@ class Network:
         eta = check_positive("eta", eta)
         lmbda = check_positive("lmbda", lmbda, allow_zero=True)
         rng = make_rng(rng)
+        if (monitor_evaluation_cost or monitor_evaluation_accuracy) and evaluation_data is None:
+            raise ValueError("evaluation_data (x, labels) is needed to monitor the evaluation cost or accuracy")
+        history = ([], [], [], [])
         for epoch in range(epochs):
             train(self.weights, self.biases, x, y, rng.permutation(len(x)), m, eta, lmbda, self.cost.name)
+            if monitor_evaluation_cost:
+                history[0].append(self.total_cost(*evaluation_data, lmbda))
+            if monitor_evaluation_accuracy:
+                history[1].append(self.accuracy(*evaluation_data))
+            if monitor_training_cost:
+                history[2].append(self.total_cost(x, y, lmbda))
+            if monitor_training_accuracy:
+                history[3].append(self.accuracy(x, y))
             if callback is not None:
                 callback(epoch, self)
+        return history
 
     def accuracy(self, x, labels) -> int:
         """Returns how many inputs the network classifies as their integer ``labels``."""

@@ -191,3 +191,16 @@ def test_same_seed_same_numbers():
         net.SGD(x, np.arange(30) % 3, 3, 4, 0.3, 1.0, rng=7)
         runs.append(np.concatenate([w.ravel() for w in net.weights + net.biases]))
     assert np.array_equal(runs[0], runs[1])
+
+
+def test_sgd_monitors_like_network2():
+    data = load_embedded()
+    tr, va = data.training.head(200), data.validation.head(100)
+    net = Network([784, 10, 10], rng=0)
+    ec, ea, tc, ta = net.SGD(tr.x, tr.y, 3, 10, 0.5, 1.0, rng=1, evaluation_data=(va.x, va.y),
+                             monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
+                             monitor_training_cost=True, monitor_training_accuracy=True)
+    assert len(ec) == len(ea) == len(tc) == len(ta) == 3
+    assert all(0 <= a <= 100 for a in ea) and all(0 <= a <= 200 for a in ta) and tc[-1] < tc[0]
+    with pytest.raises(ValueError, match="evaluation_data"):
+        net.SGD(tr.x, tr.y, 1, 10, 0.5, monitor_evaluation_accuracy=True)
