@@ -1,73 +1,117 @@
-"""The chapter's experiments on real digits: how fast each layer learns, and accuracy against depth.
+"""The chapter's experiments on real digits, each a function of a ``Protocol`` and a base seed.
 
-* ``speed_at_init``: ||dC/db^l|| of each hidden layer at initialisation (the gradient averaged
-  over the first ``n`` training images), for several seeds;
-* ``speed_during_training``: the same norms after every epoch of training on those images;
-* ``accuracy_by_depth``: validation accuracy after training networks of 1-4 hidden layers.
-All take an explicit seed and return plain data (lists of floats); ``progress(text)`` is
-called on long work.
+* ``speed_at_init``: per network and seed, the averaged dC/db of every hidden layer at
+  initialisation, its Euclidean and 1-norms, and the first neurons' dC/db (the bar figure);
+* ``speed_during_training``: per network, the norm of every hidden layer's averaged dC/db at
+  each epoch, before that epoch's step, for every seed;
+* ``accuracy_by_depth``: per protocol and network, the validation accuracy of every seed after
+  each epoch (several protocols train side by side, paired by seed).
+All return plain data (NumPy arrays and lists); ``progress(text)`` is called on long work.
+The protocols (``numeric.protocols``) say which images, steps, eta, lmbda, seeds and norm.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .network import Network
+from .protocols import Protocol
+from .replicas import Replicas
 
-__all__ = ["Setup", "speed_at_init", "speed_during_training", "accuracy_by_depth", "ARCHITECTURES"]
+__all__ = ["norm_of", "speed_at_init", "speed_during_training", "accuracy_by_depth"]
 
-ARCHITECTURES = ([784, 30, 10], [784, 30, 30, 10], [784, 30, 30, 30, 10], [784, 30, 30, 30, 30, 10])
-
-
-@dataclass(frozen=True)
-class Setup:
-    """Hyper-parameters of a training run (network2's names)."""
-
-    epochs: int
-    mini_batch_size: int = 10
-    eta: float = 0.1
-    lmbda: float = 5.0
+NEURONS_SHOWN = 6  # the chapter's bar figure shows the first 6 neurons of each hidden layer
 
 
-def speed_at_init(sizes, x, y, seeds) -> list[list[float]]:
-    """Returns, per seed, [||dC/db^1||, ..., ||dC/db^H||] of the hidden layers at initialisation."""
-    return [Network(sizes, rng=int(s)).bias_gradient_norms(x, y)[:-1] for s in seeds]
+def norm_of(grads: np.ndarray, norm: str) -> np.ndarray:
+    """Returns the norm of each gradient vector along the last axis ("euclidean" or "l1")."""
+    if norm == "euclidean":
+        return np.linalg.norm(grads, axis=-1)
+    if norm == "l1":
+        return np.abs(grads).sum(axis=-1)
+    raise ValueError(f"norm must be 'euclidean' or 'l1', got {norm!r}")
 
 
-def speed_during_training(sizes, x, y, setup: Setup, seed: int, progress=None) -> dict:
-    """Returns {"epochs": [0, 1, ...], "norms": [[layer-1 norms], ...]} while training on (x, y).
+def _images(protocol: Protocol, split):
+    return split if protocol.images is None else split.head(protocol.images)
 
-    Epoch 0 is the initialisation; the norms are of the gradient averaged over (x, y).
+
+def speed_at_init(protocol: Protocol, split, base_seed: int) -> dict:
+    """Returns {sizes: {"euclidean": (S, H), "l1": (S, H), "neurons": [(S, 6) per hidden layer]}}.
+
+    The gradient of each hidden layer is averaged over the protocol's images first, then its norm
+    is taken (the book's ||delta^l||); ``neurons`` are the first 6 neurons' averaged dC/db.
     """
-    net = Network(sizes, rng=seed)
-    rng = np.random.default_rng(seed + 1)
-    history = [net.bias_gradient_norms(x, y)[:-1]]
-
-    def record(epoch, network):
-        history.append(network.bias_gradient_norms(x, y)[:-1])
-        if progress and (epoch + 1) % max(1, setup.epochs // 5) == 0:
-            progress(f"{sizes}: epoch {epoch + 1}/{setup.epochs}")
-
-    net.SGD(x, y, setup.epochs, setup.mini_batch_size, setup.eta, setup.lmbda, rng=rng, callback=record)
-    return {"epochs": list(range(setup.epochs + 1)), "norms": [list(col) for col in zip(*history)]}
+    data = _images(protocol, split)
+    out = {}
+    for sizes in protocol.networks:
+        grads = Replicas(sizes, protocol.seed_list(base_seed), init=protocol.init).mean_bias_gradients(data.x, data.y)
+        hidden = grads[:-1]
+        out[sizes] = {norm: np.stack([norm_of(g, norm) for g in hidden], axis=1) for norm in ("euclidean", "l1")}
+        out[sizes]["neurons"] = [g[:, :NEURONS_SHOWN] for g in hidden]
+    return out
 
 
-def accuracy_by_depth(train, validation, setup: Setup, seed: int, architectures=ARCHITECTURES, progress=None) -> list[dict]:
-    """Returns [{sizes, accuracy, best_accuracy}] after training each architecture from ``seed``.
+def speed_during_training(protocol: Protocol, split, base_seed: int, progress=None) -> dict:
+    """Returns {sizes: norms (epochs, S, H)}: ||dC/db^l|| of each hidden layer before each epoch's step.
 
-    ``accuracy`` is the fraction of the validation split classified right after the last
-    epoch, ``best_accuracy`` the best over the epochs.
+    Full batch (the book's protocol): the recorded gradient is the one the step uses. With
+    mini-batches, the gradient averaged over all the images is recorded at the start of each epoch.
     """
-    out = []
-    for sizes in architectures:
-        net = Network(sizes, rng=seed)
-        scores = []
-        net.SGD(train.x, train.y, setup.epochs, setup.mini_batch_size, setup.eta, setup.lmbda,
-                rng=np.random.default_rng(seed + 1),
-                callback=lambda e, n: scores.append(n.accuracy(validation.x, validation.y) / len(validation)))
-        out.append({"sizes": list(sizes), "accuracy": scores[-1], "best_accuracy": max(scores)})
+    data = _images(protocol, split)
+    out = {}
+    for sizes in protocol.networks:
+        reps = Replicas(sizes, protocol.seed_list(base_seed), init=protocol.init)
+        lmbda = protocol.effective_lmbda(len(data))
+        report = (lambda e, s=sizes: progress(f"{list(s)}: epoch {e}/{protocol.epochs}")) if progress else None
+        if protocol.mini_batch_size is None:
+            grads = reps.full_batch_descent(data.x, data.y, protocol.epochs, protocol.eta, lmbda, progress=report)
+        else:
+            grads = _minibatch_record(reps, data, protocol, lmbda, report)
+        out[sizes] = np.stack([norm_of(g, protocol.norm) for g in grads[:-1]], axis=2)
+    return out
+
+
+def _minibatch_record(reps: Replicas, data, protocol: Protocol, lmbda: float, report) -> list:
+    """Returns the averaged dC/db per layer at the start of each epoch of mini-batch SGD."""
+    history = [reps.mean_bias_gradients(data.x, data.y)]
+
+    def record(epoch):
+        if epoch + 1 < protocol.epochs:
+            history.append(reps.mean_bias_gradients(data.x, data.y))
+        if report and (epoch + 1) % 100 == 0:
+            report(epoch + 1)
+
+    reps.sgd(data.x, data.y, protocol.epochs, protocol.mini_batch_size, protocol.eta, lmbda, on_epoch=record)
+    return [np.stack([h[l] for h in history]) for l in range(len(history[0]))]
+
+
+def accuracy_by_depth(protocols, train, validation, base_seed: int, progress=None) -> dict:
+    """Returns {protocol name: {sizes: accuracies (epochs, S)}}, the validation fraction after each epoch.
+
+    The protocols must agree on everything but lmbda (their replicas train in one loop); replica
+    k of every protocol starts from the same seed and sees the same mini-batches.
+    """
+    protocols = list(protocols)
+    first = protocols[0]
+    for p in protocols[1:]:
+        if p.replace(name=first.name, label=first.label, lmbda=first.lmbda, lmbda_per=first.lmbda_per) != first:
+            raise ValueError(f"protocols {first.name} and {p.name} differ in more than lmbda; run them apart")
+    data = _images(first, train)
+    seeds = first.seed_list(base_seed)
+    lmbdas = np.repeat([p.effective_lmbda(len(data)) for p in protocols], len(seeds))
+    out = {p.name: {} for p in protocols}
+    for sizes in first.networks:
+        reps = Replicas(sizes, seeds * len(protocols), init=first.init)
+        curve = []
+
+        def evaluate(epoch, reps=reps, curve=curve):
+            curve.append(reps.accuracy(validation.x, validation.y) / len(validation))
+
+        reps.sgd(data.x, data.y, first.epochs, first.batch(len(data)), first.eta, lmbdas, on_epoch=evaluate)
+        curve = np.array(curve)
+        for i, p in enumerate(protocols):
+            out[p.name][sizes] = curve[:, i * len(seeds):(i + 1) * len(seeds)]
         if progress:
-            progress(f"{sizes}: validation accuracy {scores[-1]:.4f}")
+            finals = ", ".join(f"{p.name} {np.median(out[p.name][sizes][-1]):.3f}" for p in protocols)
+            progress(f"{list(sizes)}: median validation accuracy {finals}")
     return out

@@ -14,7 +14,8 @@ import numpy as np  # noqa: E402
 
 from .functions import sigmoid_prime  # noqa: E402
 
-__all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure"]
+__all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
+           "accuracy_figure"]
 
 STYLE = {"figure.figsize": (5.5, 3.4), "font.size": 9, "axes.grid": True, "grid.alpha": 0.3,
          "svg.hashsalt": "unstable-gradients"}
@@ -69,15 +70,58 @@ def interval_figure(weights, b: float, intervals):
     return fig
 
 
-def gradient_norms_figure(epochs, norms_by_layer, title: str):
-    """Returns ||dC/db^l|| per hidden layer against epoch (log scale), one line per layer."""
+def gradient_norms_figure(epochs, median, lo, hi, title: str):
+    """Returns ||dC/db^l|| per hidden layer against epoch, log scale: the median over seeds as a
+    line and the seeds' min-max as a band. ``median``, ``lo``, ``hi`` are (epochs, H)."""
     fig, ax = _fig()
-    for l, norms in enumerate(norms_by_layer, start=1):
-        ax.semilogy(epochs, norms, marker="." if len(epochs) < 40 else None, label=f"hidden layer {l}")
+    for l in range(median.shape[1]):
+        ax.fill_between(epochs, lo[:, l], hi[:, l], color=f"C{l}", alpha=0.2, lw=0)
+        ax.semilogy(epochs, median[:, l], color=f"C{l}", label=f"hidden layer {l + 1}")
     ax.set_xlabel("epoch")
     ax.set_ylabel(r"$\|\partial C/\partial b^l\|$")
     ax.set_title(title)
+    ax.legend(loc="upper right")
+    return fig
+
+
+def neuron_bars_figure(values, title: str):
+    """Returns the chapter's bar chart: dC/db of the first neurons of each hidden layer.
+
+    ``values[l]`` holds the first neurons' averaged dC/db of hidden layer l + 1.
+    """
+    fig, ax = _fig()
+    width = 0.8 / len(values)
+    for l, v in enumerate(values):
+        pos = np.arange(len(v)) + (l - (len(values) - 1) / 2) * width
+        ax.bar(pos, v, width, color=f"C{l}", label=f"hidden layer {l + 1}")
+    ax.axhline(0, color="0.3", lw=0.6)
+    ax.set_xticks(np.arange(len(values[0])), [str(j + 1) for j in range(len(values[0]))])
+    ax.set_xlabel("neuron")
+    ax.set_ylabel(r"$\partial C/\partial b^l_j$")
+    ax.set_title(title)
     ax.legend(loc="best")
+    return fig
+
+
+def accuracy_figure(hidden_layers, series, chance: float, title: str):
+    """Returns validation accuracy against the number of hidden layers, one line per protocol.
+
+    ``series`` maps a label to (median, lo, hi), one value per entry of ``hidden_layers``; book
+    values, if given, are one of the series. A dotted line marks chance.
+    """
+    fig, ax = _fig()
+    for i, (label, (med, lo, hi)) in enumerate(series.items()):
+        med, lo, hi = (np.asarray(v, dtype=float) for v in (med, lo, hi))
+        ax.errorbar(np.asarray(hidden_layers) + 0.06 * (i - 1), med, yerr=[med - lo, hi - med], color=f"C{i}",
+                    marker="o", capsize=3, label=label)
+    ax.axhline(chance, color="0.5", lw=0.8, ls=":", label="chance")
+    ax.set_xticks(hidden_layers)
+    ax.set_xlabel("hidden layers of 30 neurons")
+    ax.set_ylabel("validation accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    fig.set_size_inches(5.5, 4.2)
+    fig.legend(loc="outside lower center", ncol=2, frameon=False)  # below the axes, off the data
     return fig
 
 

@@ -169,6 +169,8 @@ class Context:
     dps: int = 50
     seed: int = 0
     mnist: str | None = None
+    seeds: int | None = None  # seeds of every experiment (None: each protocol's own)
+    quick: bool = False  # fewer seeds in the training experiments (tests); marked in the output
     save_figure: Callable | None = None
     progress: Callable[[str], None] | None = None  # reports on long work (the CLI prints it)
     _data: Any = field(default=None, repr=False)

@@ -41,7 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print results.json to standard output (progress lines go to standard error)")
     p.add_argument("--dps", type=int, default=50, metavar="N",
                    help="decimal digits for mpmath work (default %(default)s; 15..10000)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed for every random choice (default 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="base seed for every random choice (default 0); an experiment with k seeds uses N..N+k-1")
+    p.add_argument("--seeds", type=int, metavar="K",
+                   help="seeds per experiment (default: the protocol's, 20 at initialisation, 5 while training, "
+                        "3 for accuracy against depth)")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer seeds in the training experiments (2 and 1), for a fast look; marked QUICK in the output")
     p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
                    help=f"full MNIST (IDX folder, mnist.pkl.gz or .npz) instead of the embedded 5,000 digits; "
                         f"also read from ${MNIST_ENV}")
@@ -55,6 +61,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not 15 <= args.dps <= 10000:
         parser.error(f"--dps must be between 15 and 10000 decimal digits, got {args.dps}")
+    if args.seed < 0:
+        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.seeds is not None and not 1 <= args.seeds <= 1000:
+        parser.error(f"--seeds must be between 1 and 1000, got {args.seeds}")
     if args.list:
         for c in all_claims():
             print(f"{c.id:32s} {c.source:30s} {c.title}")
@@ -74,7 +84,11 @@ def main(argv=None) -> int:
         if not args.quiet:
             print(f"        ... {text}", file=sys.stderr, flush=True)
 
-    ctx = Context(dps=args.dps, seed=args.seed, mnist=args.mnist, save_figure=out.save_figure, progress=progress)
+    ctx = Context(dps=args.dps, seed=args.seed, mnist=args.mnist, seeds=args.seeds, quick=args.quick,
+                  save_figure=out.save_figure, progress=progress)
+    if args.quick:
+        print("QUICK run: fewer seeds in the training experiments; not the book's protocol for a verdict of record",
+              file=log)
     if args.mnist:
         from numeric.data import DataError
 
@@ -84,7 +98,8 @@ def main(argv=None) -> int:
             print(f"error: --mnist: {exc}", file=sys.stderr)
             return 2
         print(f"data: {data.source}", file=log)
-    settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all"}
+    settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
+                "seeds": args.seeds or "protocol", "quick": args.quick}
     records, t0 = [], time.perf_counter()
     for i, claim in enumerate(claims, 1):
         rec = run_claim(claim, ctx)

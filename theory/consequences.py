@@ -13,7 +13,7 @@ from .chain import chain_network, composed_cost, gradient_formula, pre_activatio
 from .notation import C_prime, cross_entropy_cost, sigma_prime, sigmoid, sigmoid_prime
 from .sigmoid_facts import rationalise
 
-__all__ = ["ratio_b1_b3", "exploding", "cross_entropy_output"]
+__all__ = ["ratio_b1_b3", "exploding", "cross_entropy_output", "weight_below_one"]
 
 
 def ratio_b1_b3():
@@ -114,3 +114,20 @@ def cross_entropy_output(L: int = 3):
         "sigma1_prime_in_t": sp.cancel(rational(sigmoid_prime(zs[0]))),
         "y": y,
     }
+
+
+def weight_below_one(bound=1):
+    """Returns a dict for the chapter's "|w_j| < 1 usually" with weights w ~ N(0, 1).
+
+    ``integral``: SymPy's value of int_{-bound}^{bound} e^{-w^2/2} / sqrt(2 pi) dw, the
+    probability P(|w| < bound); ``closed_form``: erf(bound / sqrt 2); ``gap``: their difference,
+    simplified (0 when the integral is that error function). For bound 1, P = erf(1/sqrt 2)
+    = 0.6826...: about 68.3 % of the weights have |w| < 1.
+    """
+    w = sp.Symbol("w", real=True)
+    bound = sp.nsimplify(bound)
+    density = sp.exp(-w**2 / 2) / sp.sqrt(2 * sp.pi)
+    integral = sp.integrate(density, (w, -bound, bound))
+    closed = sp.erf(bound / sp.sqrt(2))
+    return {"w": w, "density": density, "integral": integral, "closed_form": closed,
+            "gap": sp.simplify(integral - closed)}
