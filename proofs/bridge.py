@@ -12,8 +12,10 @@ import mpmath
 import sympy as sp
 
 from theory import C_prime, chain_network, gradient_formula, sigma_prime
+from theory.layered import eq124_matrix_symbols
 
-__all__ = ["chain_forward", "chain_gradient", "cost_prime", "COSTS"]
+__all__ = ["chain_forward", "chain_gradient", "cost_prime", "COSTS", "lambdify_exact", "eq124_function",
+           "sampled_max"]
 
 
 def _quadratic_prime(a, y):
@@ -33,6 +35,16 @@ def cost_prime(cost: str):
         return COSTS[cost]
     except KeyError:
         raise ValueError(f"cost must be one of {sorted(COSTS)}, got {cost!r}") from None
+
+
+def lambdify_exact(symbols, expr, *, module: str = "mpmath"):
+    """Returns f(*values) evaluating the SymPy ``expr`` at values of ``symbols``.
+
+    ``module`` is 'mpmath' (at mpmath's current precision), 'math' or 'numpy' (float64).
+    """
+    if module not in ("mpmath", "math", "numpy"):
+        raise ValueError(f"module must be 'mpmath', 'math' or 'numpy', got {module!r}")
+    return sp.lambdify(list(symbols), expr, modules=module)
 
 
 def chain_forward(w, b, a0):
@@ -96,22 +108,18 @@ def chain_gradient(L: int, j: int, *, wrt: str = "b", module: str = "mpmath"):
 
 @lru_cache(maxsize=256)
 def _eq124_lambdified(widths: tuple, l: int):
-    L = len(widths) - 1
-    S = [sp.MatrixSymbol(f"S{k}", widths[k], widths[k]) for k in range(l, L + 1)]
-    Wt = [sp.MatrixSymbol(f"W{k}", widths[k], widths[k - 1]) for k in range(l + 1, L + 1)]
-    g = sp.MatrixSymbol("g", widths[L], 1)
-    factors = [S[0]]
-    for Wk, Sk in zip(Wt, S[1:]):
-        factors += [Wk.T, Sk]
-    expr = sp.MatMul(*factors, g)
-    return sp.lambdify([S, Wt, g], expr, modules="numpy"), expr
+    _, expr, (S, W, g) = eq124_matrix_symbols(widths, l)
+    # LaTeX names such as w^{2} are not Python identifiers; lambdify would make them scalars
+    plain = {m: sp.MatrixSymbol(f"M{i}", *m.shape) for i, m in enumerate([*S, *W, g])}
+    args = [[plain[m] for m in S], [plain[m] for m in W], plain[g]]
+    return sp.lambdify(args, expr.xreplace(plain), modules="numpy"), expr
 
 
 def eq124_function(widths, l: int):
     """Returns f(sigma_primes, weights, grad) evaluating eq. 124 for layer l of a network of ``widths``.
 
-    The expression is SymPy's product Sigma'(z^l)(w^{l+1})^T ... Sigma'(z^L) grad_a C of matrix
-    symbols, lambdified to NumPy. ``sigma_primes`` are the vectors sigma'(z^l), ..., sigma'(z^L);
+    The expression is theory's product Sigma'(z^l)(w^{l+1})^T ... Sigma'(z^L) grad_a C of matrix
+    symbols (``theory.layered.eq124_matrix_symbols``), lambdified to NumPy. ``sigma_primes`` are the vectors sigma'(z^l), ..., sigma'(z^L);
     ``weights`` the matrices w^{l+1}, ..., w^L; ``grad`` the vector grad_a C. Returns delta^l (n_l,).
     """
     import numpy as np

@@ -1,15 +1,48 @@
-"""Shared test settings: hypothesis profiles (CI derandomised), mpmath precision reset."""
+"""Shared test settings: hypothesis profiles, mpmath precision reset, and trained checkpoints.
 
+Hypothesis profiles (``HYPOTHESIS_PROFILE=name`` picks one; otherwise ``ci`` when CI is set, else
+``default``):
+* ``ci``: derandomised (the same examples every run), no deadline, 40 examples a test;
+* ``default``: random examples, no deadline, 40 a test;
+* ``dev``: 400 examples a test, for a long search before a release.
+"""
+
+import hashlib
 import os
+from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("default", deadline=None, max_examples=40,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("default", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True, print_blob=True)
-settings.load_profile("ci" if os.environ.get("CI") else "default")
+settings.register_profile("dev", parent=settings.get_profile("default"), max_examples=400)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default"))
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Networks trained on the embedded digits, made once per test session (cached on disk, keyed by the
+# code that trains them) and always handed out as Network.load read them back.
+CHECKPOINTS = {
+    "784-30-10": ((784, 30, 10), "cross-entropy", "default"),
+    "784-30-30-10": ((784, 30, 30, 10), "cross-entropy", "default"),
+    "784-30-30-30-10": ((784, 30, 30, 30, 10), "cross-entropy", "default"),
+    "784-30-30-30-30-10": ((784, 30, 30, 30, 30, 10), "cross-entropy", "default"),
+    "784-30-30-10-quadratic": ((784, 30, 30, 10), "quadratic", "default"),
+    "784-30-30-10-large": ((784, 30, 30, 10), "cross-entropy", "large"),
+}
+TRAINING = {"images": 4000, "epochs": 5, "mini_batch_size": 10, "eta": 0.5, "lmbda": 0.5, "seed": 0}
+MADE_BY = ["numeric/network.py", "numeric/sgd.py", "numeric/functions.py", "numeric/validate.py",
+           "numeric/persist.py", "numeric/data.py", "numeric/data/mnist5k.npz", "tests/conftest.py"]
+
+
+def _code_key() -> str:
+    h = hashlib.sha256()
+    for rel in MADE_BY:
+        h.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes())
+    return h.hexdigest()[:16]
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +50,33 @@ def _restore_mpmath_precision():
     dps = mpmath.mp.dps
     yield
     mpmath.mp.dps = dps
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from numeric.data import load_embedded
+
+    return load_embedded()
+
+
+@pytest.fixture(scope="session")
+def checkpoints(request, tmp_path_factory, digits) -> dict:
+    """Returns {name: Network} trained a few epochs on the embedded digits (see CHECKPOINTS, TRAINING)."""
+    from numeric.network import Network
+
+    cache = getattr(request.config, "cache", None)
+    folder = Path(cache.mkdir("checkpoints")) if cache is not None else tmp_path_factory.mktemp("checkpoints")
+    key = _code_key()
+    train = digits.training.head(TRAINING["images"])
+    out = {}
+    for i, (name, (sizes, cost, init)) in enumerate(CHECKPOINTS.items()):
+        path = folder / f"{name}-{key}.npz"
+        if not path.exists():
+            net = Network(sizes, cost=cost, init=init, rng=TRAINING["seed"] + i)
+            net.SGD(train.x, train.y, TRAINING["epochs"], TRAINING["mini_batch_size"], TRAINING["eta"],
+                    TRAINING["lmbda"], rng=np.random.default_rng(TRAINING["seed"] + 100 + i))
+            tmp = path.with_suffix(".tmp.npz")
+            net.save(tmp, overwrite=True)
+            os.replace(tmp, path)
+        out[name] = Network.load(path)
+    return out

@@ -1,12 +1,14 @@
 """Eq. 123 and the chapter's bounds against mpmath root finding and interval arithmetic."""
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from numeric import width as W
+from numeric.functions import sigmoid_prime
 from theory import bounds
 from theory.identity_neuron import identity_choice
 
@@ -38,7 +40,10 @@ def test_width_formula_equals_root_finding(abs_w, b, negative):
 def test_no_input_reaches_one_below_four(abs_w, b):
     """For |w| < 4 the set is empty: the peak |w| sigma'(0) = |w|/4 is below 1, and interval() says so."""
     assert W.interval(abs_w, b) is None
-    assert abs_w * 0.25 < 1
+    peak, region = bounds.threshold()
+    assert float(peak.subs(bounds.W, abs_w)) < 1 and not region.contains(abs_w)
+    a = np.linspace(-20, 20, 4001)
+    assert np.max(abs_w * sigmoid_prime(abs_w * a + b)) < 1  # the network's sigma' agrees
     with pytest.raises(ValueError, match="< 4"):
         W.width(abs_w)
 
@@ -84,6 +89,8 @@ def test_identity_neuron_needs_the_constant():
 
 def test_a_wrong_width_formula_is_refuted(monkeypatch):
     """Planting 1/|w| for 2/|w| in (123) makes the SymPy identities fail."""
+    _, facts = bounds.width_derivation()
+    assert all(facts.values())  # the real formula passes every identity
     monkeypatch.setattr(bounds, "book_width", lambda Wexpr=bounds.W: 1 / Wexpr * sp.log(Wexpr * (1 + sp.sqrt(1 - 4 / Wexpr)) / 2 - 1))
     _, facts = bounds.width_derivation()
     assert not facts["(123) equals (1 - r^2) artanh(r)"]

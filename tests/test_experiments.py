@@ -23,13 +23,13 @@ def ctx():
 
 
 @pytest.fixture(scope="module")
-def digits():
-    return load_embedded().training
+def training(digits):
+    return digits.training
 
 
-def test_replica_sgd_is_network2_sgd_for_every_replica(digits):
+def test_replica_sgd_is_network2_sgd_for_every_replica(training):
     """Replica k trained by Replicas.sgd equals Network(sizes, rng=s_k).SGD(..., rng=s_k + 1), lmbda per replica."""
-    x, y = digits.x[:230], digits.y[:230]
+    x, y = training.x[:230], training.y[:230]
     reps = Replicas([784, 20, 15, 10], [3, 4, 3], init="default")
     reps.sgd(x, y, 2, 10, 0.5, [5.0, 0.4, 0.0])
     for k, lmbda in enumerate([5.0, 0.4, 0.0]):
@@ -40,10 +40,10 @@ def test_replica_sgd_is_network2_sgd_for_every_replica(digits):
             np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
-def test_full_batch_records_the_gradient_its_step_uses(digits):
+def test_full_batch_records_the_gradient_its_step_uses(training):
     """full_batch_descent: the recorded dC/db is Network.mean_gradient before the step, and the step is
     network2's update with one mini-batch of all n (w -> (1 - eta lmbda/n) w - eta grad_w)."""
-    x, y = digits.x[:150], digits.y[:150]
+    x, y = training.x[:150], training.y[:150]
     reps = Replicas([784, 12, 11, 10], [7, 8])
     grads = reps.full_batch_descent(x, y, 3, 0.3, 5.0)
     net = Network([784, 12, 11, 10], rng=8)
@@ -86,11 +86,11 @@ def test_protocol_refuses_nonsense():
         P.ACCURACY.replace(mini_batch_size=0)
 
 
-def test_speed_at_init_per_seed_is_the_networks_own_gradient(digits):
+def test_speed_at_init_per_seed_is_the_networks_own_gradient(training):
     p = P.SPEED_AT_INIT.replace(seeds=2, networks=((784, 30, 30, 10),), images=100)
-    run = speed_at_init(p, digits, 5)[(784, 30, 30, 10)]
+    run = speed_at_init(p, training, 5)[(784, 30, 30, 10)]
     net = Network([784, 30, 30, 10], rng=6)
-    expected = net.bias_gradient_norms(digits.x[:100], digits.y[:100])[:-1]
+    expected = net.bias_gradient_norms(training.x[:100], training.y[:100])[:-1]
     np.testing.assert_allclose(run["euclidean"][1], expected, rtol=1e-10)
 
 
@@ -137,3 +137,16 @@ def test_weights_below_one(ctx):
     ev = check_weights_below_one(ctx)
     assert ev.verdict == "verified"
     assert abs(ev.numbers["measured"]["large"]["weights_below_1"] - 0.6827) < 0.01
+
+
+def test_experiments_are_deterministic_for_a_seed(training):
+    """Two runs from one seed give identical numbers (no hidden global state)."""
+    from numeric.experiments import accuracy_by_depth, speed_during_training
+
+    p = P.SPEED_DURING_TRAINING.replace(seeds=2, epochs=20, networks=((784, 30, 30, 10),))
+    a, b = (speed_during_training(p, training, 3)[(784, 30, 30, 10)] for _ in range(2))
+    assert np.array_equal(a, b)
+    q = P.ACCURACY.replace(seeds=1, epochs=1, networks=((784, 30, 10),), images=500)
+    val = load_embedded().validation
+    a, b = (accuracy_by_depth([q], training, val, 3)[q.name][(784, 30, 10)] for _ in range(2))
+    assert np.array_equal(a, b)

@@ -23,7 +23,8 @@ import sympy as sp
 from .notation import check_positive_int, sigma, sigma_prime
 
 __all__ = ["LayeredNetwork", "layered_network", "GradC", "Cvec", "Sigma_prime", "grad_a_C", "deltas_bp",
-           "delta_eq124", "deltas_implicit", "delta_direct", "weight_gradients_implicit", "named_activations"]
+           "delta_eq124", "deltas_implicit", "delta_direct", "weight_gradients_implicit", "named_activations",
+           "eq124_matrix_symbols", "explicit_matrices", "check_widths"]
 
 
 class GradC(sp.Function):
@@ -63,13 +64,18 @@ class LayeredNetwork:
         return l
 
 
-def layered_network(widths) -> LayeredNetwork:
-    """Returns the symbols for ``widths`` = [n_0, n_1, ..., n_L] (at least two positive integers)."""
+def check_widths(widths) -> tuple:
+    """Returns ``widths`` as a tuple of ints, or raises naming what is wrong (at least two positive integers)."""
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
         raise TypeError(f"widths must be a list of layer widths such as [2, 3, 2], got {widths!r}")
     if len(widths) < 2:
         raise ValueError(f"widths needs at least two entries [n_0, n_1] (input and output), got {list(widths)}")
-    widths = tuple(check_positive_int(f"widths[{i}]", n) for i, n in enumerate(widths))
+    return tuple(check_positive_int(f"widths[{i}]", n) for i, n in enumerate(widths))
+
+
+def layered_network(widths) -> LayeredNetwork:
+    """Returns the symbols for ``widths`` = [n_0, n_1, ..., n_L] (at least two positive integers)."""
+    widths = check_widths(widths)
 
     def mat(name, rows, cols=1):
         return sp.Matrix(rows, cols, lambda j, k: sp.Symbol(name(j + 1, k + 1), real=True))
@@ -118,6 +124,39 @@ def delta_eq124(net: LayeredNetwork, l: int, *, evaluate: bool = True):
     out = factors[-1]
     for f in reversed(factors[:-1]):
         out = f * out
+    return out
+
+
+def eq124_matrix_symbols(widths, l: int):
+    """Returns (delta^l, the product (124)) as matrix symbols of the right shapes, for any widths.
+
+    delta^l is n_l x 1; the product is Sigma'^l (w^{l+1})^T Sigma'^{l+1} ... (w^L)^T Sigma'^L
+    grad_a C with Sigma'^k (n_k x n_k) standing for Sigma'(z^k), w^k (n_k x n_{k-1}) and real
+    transposes, in the book's factor order (unevaluated). ``explicit_matrices`` maps every symbol
+    to its explicit matrix for ``layered_network(widths)``; the tests check that substitution
+    gives ``delta_eq124``, and the bridge lambdifies this product for the NumPy network.
+    """
+    n = check_widths(widths)  # no explicit symbols: this form serves widths such as [784, 30, 10]
+    L = len(n) - 1
+    l = check_positive_int("l", l)
+    if l > L:
+        raise ValueError(f"l must be a layer index in 1..L = 1..{L}, got {l}")
+    S = [sp.MatrixSymbol(rf"\Sigma'^{{{k}}}", n[k], n[k]) for k in range(l, L + 1)]
+    W = [sp.MatrixSymbol(f"w^{{{k}}}", n[k], n[k - 1]) for k in range(l + 1, L + 1)]
+    factors = [S[0]]
+    for Wk, Sk in zip(W, S[1:]):
+        factors += [Wk.T, Sk]
+    grad = sp.MatrixSymbol(r"\nabla_{a} C", n[-1], 1)
+    return sp.MatrixSymbol(rf"\delta^{{{l}}}", n[l], 1), sp.MatMul(*factors, grad, evaluate=False), (S, W, grad)
+
+
+def explicit_matrices(widths, l: int) -> dict:
+    """Returns {matrix symbol of ``eq124_matrix_symbols(widths, l)``: its explicit matrix}."""
+    net = layered_network(widths)
+    _, _, (S, W, grad) = eq124_matrix_symbols(widths, l)
+    out = {Sk: Sigma_prime(net.z[k - 1]) for k, Sk in zip(range(l, net.L + 1), S)}
+    out |= {Wk: net.w[k - 1] for k, Wk in zip(range(l + 1, net.L + 1), W)}
+    out[grad] = grad_a_C(net)
     return out
 
 

@@ -1,0 +1,232 @@
+"""Plant named formula errors into a scratch copy of the project, one at a time, and check that the
+default test command (``pytest``) rejects every one of them.
+
+    python scripts/mutation_check.py               # all mutants, 2 at a time
+    python scripts/mutation_check.py --list        # the mutants, one line each
+    python scripts/mutation_check.py --only NAME[,NAME...] --jobs 1
+
+Each mutant is a realistic mistake (a dropped factor, a missing transpose, an index off by one, sigma
+for sigma', a wrong constant or sign, a wrong protocol) given as an exact text replacement in one file;
+a replacement whose text no longer occurs exactly once is reported as STALE (the list must follow the
+code). The project is copied once per worker (without .git, .venv and results); each mutant is
+written into the copy, ``python -m pytest -x -q -p no:cacheprovider`` runs there with CI=true (the
+derandomised hypothesis profile), and the file is restored. Prints a table (mutant, killed by which
+test, seconds) and the kill rate; exits 1 unless every mutant is killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "__pycache__", ".pytest_cache", ".hypothesis",
+                                "*.egg-info", "build")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+
+
+M = Mutant
+MUTANTS = [
+    # theory/: the chain network, eq. 122
+    M("eq122 drops the weight w_k", "theory/chain.py",
+      "factors += [net.w[k - 1], sigma_prime(net.z[k - 1])]", "factors += [sigma_prime(net.z[k - 1])]"),
+    M("eq122 product starts a layer late", "theory/chain.py",
+      "for k in range(j + 1, net.L + 1):", "for k in range(j + 2, net.L + 1):"),
+    M("dC/dw_j uses a_j for a_{j-1}", "theory/chain.py",
+      'factors = [net.a[j - 1]] if wrt == "w" else []', 'factors = [net.a[j]] if wrt == "w" else []'),
+    M("exact sigma' without the square", "theory/notation.py",
+      "return sp.exp(-z) / (1 + sp.exp(-z)) ** 2", "return sp.exp(-z) / (1 + sp.exp(-z))"),
+    M("exact quadratic cost without 1/2", "theory/notation.py", "return (a - y) ** 2 / 2", "return (a - y) ** 2"),
+    M("exact cross-entropy with a wrong sign", "theory/notation.py",
+      "return -(y * sp.log(a) + (1 - y) * sp.log(1 - a))", "return -(y * sp.log(a) - (1 - y) * sp.log(1 - a))"),
+    # theory/: induction, cascade, consequences
+    M("induction step with w_j for w_{j+1}", "theory/induction.py",
+      'return d_bj, sigma_prime(z_j) * s["w_{j+1}"] * d_bj1', 'return d_bj, sigma_prime(z_j) * s["w_j"] * d_bj1'),
+    M("induction base with sigma for sigma'", "theory/induction.py",
+      'claimed = sigma_prime(s["z_L"]) * C_prime(s["a_L"])', 'claimed = sigma(s["z_L"]) * C_prime(s["a_L"])'),
+    M("weight step drops a_{j-1}", "theory/induction.py",
+      'return sp.diff(cost, s["w_j"]), s["a_{j-1}"] * sp.diff(cost, s["b_j"])',
+      'return sp.diff(cost, s["w_j"]), sp.diff(cost, s["b_j"])'),
+    M("cascade drops dz/da", "theory/cascade.py", "coeff = coeff * dz_da[k - 1]", "coeff = coeff * 1"),
+    M("exploding construction with +w a_{j-1}", "theory/consequences.py",
+      "values[net.b[j - 1]] = -weight * a_prev", "values[net.b[j - 1]] = weight * a_prev"),
+    M("ratio dC/db_2 over dC/db_3", "theory/consequences.py",
+      "ratio = gradient_formula(net, 1) / gradient_formula(net, 3)",
+      "ratio = gradient_formula(net, 2) / gradient_formula(net, 3)"),
+    M("P(|w| < 1) = erf(1/2)", "theory/consequences.py",
+      "closed = sp.erf(bound / sp.sqrt(2))", "closed = sp.erf(bound / 2)"),
+    # theory/: the matrix form
+    M("eq124 without the transposes", "theory/layered.py",
+      "factors += [net.w[k - 1].T, Sigma_prime(net.z[k - 1])]", "factors += [net.w[k - 1], Sigma_prime(net.z[k - 1])]"),
+    M("eq124 skips a layer", "theory/layered.py", "for k in range(l + 1, net.L + 1):", "for k in range(l + 2, net.L + 1):"),
+    M("BP2 with w^l for w^{l+1}", "theory/layered.py",
+      "deltas.insert(0, Sigma_prime(net.z[l - 1]) * net.w[l].T * deltas[0])",
+      "deltas.insert(0, Sigma_prime(net.z[l - 1]) * net.w[l - 1].T * deltas[0])"),
+    M("Sigma' built from sigma", "theory/layered.py",
+      "return sp.diag(*[sigma_prime(zj) for zj in z])", "return sp.diag(*[sigma(zj) for zj in z])"),
+    M("BP2 step drops Sigma'", "theory/layered_steps.py",
+      "return d_b, Sigma_prime(z) * w_next.T * d_b_next", "return d_b, w_next.T * d_b_next"),
+    # theory/: bounds, sigmoid facts, identity neuron, activations
+    M("eq123 with 1/|w|", "theory/bounds.py", "return 2 / Wexpr * sp.log(", "return 1 / Wexpr * sp.log("),
+    M("width in r with 1 + r^2", "theory/bounds.py",
+      "return (1 - r**2) * sp.atanh(r)", "return (1 + r**2) * sp.atanh(r)"),
+    M("threshold |w|/2", "theory/bounds.py",
+      "peak = W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))", "peak = 2 * W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))"),
+    M("max sigma' gap with 1/2", "theory/sigmoid_facts.py",
+      "gap = sp.Rational(1, 4) - s * (1 - s)", "gap = sp.Rational(1, 2) - s * (1 - s)"),
+    M("sigma'(0) evaluated at 1", "theory/sigmoid_facts.py",
+      '"sigma_prime_at_0": sp.nsimplify(sigmoid_prime(sp.Integer(0))),',
+      '"sigma_prime_at_0": sp.nsimplify(sigmoid_prime(sp.Integer(1))),'),
+    M("identity neuron with w_2 = 2/w_1", "theory/identity_neuron.py", "w2 = 4 / w1", "w2 = 2 / w1"),
+    M("identity neuron with bias +w_1/2", "theory/identity_neuron.py", "b = -w1 / 2", "b = w1 / 2"),
+    M("identity error bound loosened (symbolic)", "theory/identity_neuron.py",
+      '"bound at u": (sp.Rational(1, 2) * (u / 2) ** 3 / 3),', '"bound at u": (sp.Rational(1, 2) * (u / 2) ** 3 / 2),'),
+    M("tanh activation as tanh(2z)", "theory/activations.py", '"tanh": sp.tanh(z),', '"tanh": sp.tanh(2 * z),'),
+    # numeric/: functions and the network
+    M("sigmoid with the tails swapped", "numeric/functions.py",
+      "return np.where(z >= 0, 1.0, e) / (1.0 + e)", "return np.where(z >= 0, e, 1.0) / (1.0 + e)"),
+    M("float sigma' without the square", "numeric/functions.py", "return e / (1.0 + e) ** 2", "return e / (1.0 + e)"),
+    M("quadratic cost without 1/2", "numeric/functions.py",
+      "return 0.5 * np.sum((a - y) ** 2, axis=-1)", "return np.sum((a - y) ** 2, axis=-1)"),
+    M("quadratic delta without sigma'", "numeric/functions.py",
+      "return (a - y) * sigmoid_prime(z)", "return (a - y)"),
+    M("softplus as ln(1 + e) ~ e", "numeric/functions.py",
+      "np.log1p(np.exp(-np.abs(x)))", "np.exp(-np.abs(x))"),
+    M("backprop BP2 with sigma'(z^{l+1})", "numeric/network.py",
+      "delta = (delta @ self.weights[l]) * sigmoid_prime(zs[l - 1])",
+      "delta = (delta @ self.weights[l]) * sigmoid_prime(zs[l])"),
+    M("L2 term without 1/2", "numeric/network.py",
+      "reg = 0.5 * (lmbda / len(y)) * sum(", "reg = (lmbda / len(y)) * sum("),
+    M("default init N(0, 1/n_in^2)", "numeric/network.py",
+      "(lambda n_in: 1.0 / np.sqrt(n_in))", "(lambda n_in: 1.0 / n_in)"),
+    M("SGD decays by eta lmbda / m", "numeric/sgd.py",
+      "decay = 1.0 - eta * lmbda / n", "decay = 1.0 - eta * lmbda / m"),
+    M("SGD step without eta/m", "numeric/sgd.py",
+      "_step(W, B, buf, eta / len(idx), decay, quadratic)", "_step(W, B, buf, eta, decay, quadratic)"),
+    M("SGD quadratic BP1 without sigma'", "numeric/sgd.py", "    if quadratic:  # BP1", "    if False:  # BP1"),
+    M("replicas full batch decays by eta lmbda", "numeric/replicas.py",
+      "decay = 1.0 - eta * lmbda / len(x)", "decay = 1.0 - eta * lmbda"),
+    M("replicas BP2 with a for sigma'", "numeric/replicas.py",
+      "delta = np.matmul(delta, self.weights[l]) * (a * (1.0 - a))", "delta = np.matmul(delta, self.weights[l]) * a"),
+    M("experiments' 1-norm is Euclidean", "numeric/experiments.py",
+      "return np.abs(grads).sum(axis=-1)", "return np.linalg.norm(grads, axis=-1)"),
+    M("book protocol trains with mini-batches of 10", "numeric/protocols.py",
+      "mini_batch_size=None, eta=0.1, lmbda=5.0, seeds=5)", "mini_batch_size=10, eta=0.1, lmbda=5.0, seeds=5)"),
+    # numeric/width.py: eq. 123 in mpmath
+    M("width slope 1 - r artanh r", "numeric/width.py",
+      "return 1 - r * (ctx.log(1 + r) - ctx.log(1 - r))", "return 1 - r * (ctx.log(1 + r) - ctx.log(1 - r)) / 2"),
+    M("numeric eq123 with 1/|w|", "numeric/width.py",
+      "return 2 / W * mpmath.log(W * (1 + mpmath.sqrt(1 - 4 / W)) / 2 - 1)",
+      "return 1 / W * mpmath.log(W * (1 + mpmath.sqrt(1 - 4 / W)) / 2 - 1)"),
+    M("interval ends at half the logit", "numeric/width.py",
+      "x = mpmath.log((1 + r) / (1 - r))", "x = mpmath.log((1 + r) / (1 - r)) / 2"),
+    M("identity error bound loosened (numeric)", "numeric/width.py",
+      '"uniform_bound": w1**2 / 96', '"uniform_bound": w1**2 / 48'),
+    # proofs/bridge.py: the one lambdify bridge
+    M("bridge cross-entropy dC/da with a wrong sign", "proofs/bridge.py",
+      "return (a - y) / (a * (1 - a))", "return (y - a) / (a * (1 - a))"),
+    M("bridge eq124 without transposes", "proofs/bridge.py", "factors += [Wk.T, Sk]", "factors += [Wk, Sk]"),
+    M("bridge float sigma' without the square", "proofs/bridge.py",
+      "    e = math.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = math.exp(-abs(z))\n    return e / (1 + e)"),
+    M("bridge mpmath sigma' without the square", "proofs/bridge.py",
+      "    e = mpmath.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = mpmath.exp(-abs(z))\n    return e / (1 + e)"),
+]
+
+FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
+
+
+def run_mutant(mutant: Mutant, scratch: Path, timeout: float) -> dict:
+    """Plants one mutant into ``scratch``, runs the default tests there, restores the file."""
+    target = scratch / mutant.path
+    original = target.read_text(encoding="utf-8")
+    if original.count(mutant.old) != 1:
+        return {"mutant": mutant, "status": "STALE", "by": f"text found {original.count(mutant.old)} times", "seconds": 0.0}
+    target.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
+    env = os.environ | {"CI": "true", "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"], cwd=scratch,
+                              env=env, capture_output=True, text=True, timeout=timeout)
+        out = proc.stdout + proc.stderr
+        killed = proc.returncode != 0
+        match = FAILED.search(out)
+        by = match.group(1) if match else (out.strip().splitlines() or ["?"])[-1][:70]
+        status = "killed" if killed else "SURVIVED"
+    except subprocess.TimeoutExpired:
+        status, by = "killed", f"timeout after {timeout:.0f} s"
+    finally:
+        target.write_text(original, encoding="utf-8")
+    return {"mutant": mutant, "status": status, "by": by if status == "killed" else "-",
+            "seconds": time.perf_counter() - start}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--only", help="comma-separated mutant names (or parts of names) to run")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per mutant (default 900)")
+    args = parser.parse_args(argv)
+    mutants = MUTANTS
+    if args.only:
+        keys = [k.strip() for k in args.only.split(",") if k.strip()]
+        mutants = [m for m in MUTANTS if any(k in m.name for k in keys)]
+        if not mutants:
+            parser.error(f"no mutant matches {args.only!r} (see --list)")
+    if args.list:
+        for m in mutants:
+            print(f"{m.path:28s} {m.name}")
+        return 0
+    jobs = max(1, min(args.jobs, len(mutants)))
+    with tempfile.TemporaryDirectory(prefix="mutation-check-") as tmp:
+        scratches = []
+        for i in range(jobs):
+            dest = Path(tmp) / f"w{i}"
+            shutil.copytree(ROOT, dest, ignore=IGNORE)
+            scratches.append(dest)
+        print(f"{len(mutants)} mutants, {jobs} at a time, in copies of {ROOT}", flush=True)
+        start = time.perf_counter()
+        free = list(scratches)
+
+        def task(m):
+            scratch = free.pop()
+            try:
+                r = run_mutant(m, scratch, args.timeout)
+            finally:
+                free.append(scratch)
+            print(f"  {r['status']:8s} {r['seconds']:6.1f}s  {m.name}", flush=True)
+            return r
+
+        with ThreadPoolExecutor(jobs) as pool:
+            results = list(pool.map(task, mutants))
+    width = max(len(m.name) for m in mutants)
+    print(f"\n| {'mutant':{width}s} | file | status | killed by | seconds |")
+    print(f"|{'-' * (width + 2)}|---|---|---|---:|")
+    for r in results:
+        m = r["mutant"]
+        print(f"| {m.name:{width}s} | {m.path} | {r['status']} | {r['by']} | {r['seconds']:.1f} |")
+    killed = sum(r["status"] == "killed" for r in results)
+    print(f"\nkill rate: {killed}/{len(results)} = {killed / len(results):.0%}  "
+          f"({time.perf_counter() - start:.0f} s wall, {jobs} at a time)")
+    return 0 if killed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
