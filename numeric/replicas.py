@@ -56,10 +56,7 @@ class Replicas:
 
     def network(self, k: int) -> Network:
         """Returns replica k as a ``Network`` (copies of its weights and biases)."""
-        net = Network(self.sizes, rng=self.seeds[k], init=self.init)
-        net.weights = [w[k].copy() for w in self.weights]
-        net.biases = [b[k].copy() for b in self.biases]
-        return net
+        return Network.from_parameters([w[k] for w in self.weights], [b[k] for b in self.biases])
 
     # -- forward ---------------------------------------------------------------------------
     def _forward(self, x, w0=None):

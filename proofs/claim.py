@@ -81,6 +81,8 @@ class Claim:
     ``id`` is stable (file names, ``--only``); ``source`` the book's tag, e.g. "(122)";
     ``tag`` the equation number for LaTeX ``\\tag`` (None where the book does not number it).
     ``check`` takes a ``Context`` (settings such as precision and data) and returns ``Evidence``.
+    ``figures`` are the stems of the figures the check may save (declared, so that the CLI knows
+    every path it will write before any claim runs).
     """
 
     id: str
@@ -89,6 +91,7 @@ class Claim:
     check: Callable[..., Evidence]
     tag: str | None = None
     group: str = "chain"
+    figures: tuple = ()
 
 
 def jsonable(value):
@@ -131,6 +134,8 @@ def run_claim(claim: Claim, context) -> dict:
     try:
         ev = claim.check(context)
         error = None
+    except OSError:  # a write into the results folder failed (a full disk): the run stops, clearly
+        raise
     except Exception as exc:  # a crashing check is a failed claim, reported, not a crash of the run
         ev, error = None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
     seconds = time.perf_counter() - start

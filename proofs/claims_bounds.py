@@ -137,9 +137,9 @@ def check_activations(ctx) -> Evidence:
 CLAIMS = [
     Claim("w-at-least-4", "ch. 5, Problem", "|w sigma'(wa+b)| >= 1 needs |w| >= 4", check_threshold, group="bounds"),
     Claim("eq123-interval-width", "(123)", "The width of the interval where |w sigma'(wa+b)| >= 1", check_width,
-          tag="123", group="bounds"),
+          tag="123", group="bounds", figures=("interval-width",)),
     Claim("eq123-width-maximum", "ch. 5, Problem", "The largest width, about 0.45 near |w| = 6.9 (certified)",
-          check_width_maximum, group="bounds"),
+          check_width_maximum, group="bounds", figures=("width-maximum",)),
     Claim("identity-neuron", "ch. 5, Problem", "A sigmoid neuron that approximates the identity", check_identity_neuron,
           group="bounds"),
     Claim("larger-derivative-activations", "ch. 5, Exercise", "Activations with a larger derivative: sup |phi'|",

@@ -181,7 +181,8 @@ def check_exploding(ctx) -> Evidence:
 CLAIMS = [
     Claim("sigmoid-derivative", "ch. 3, sigma' = sigma(1 - sigma)", "The sigmoid's derivative",
           check_sigmoid_derivative),
-    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'", "sigma' peaks at sigma'(0) = 1/4", check_sigmoid_prime_max),
+    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'", "sigma' peaks at sigma'(0) = 1/4", check_sigmoid_prime_max,
+          figures=("sigma-prime",)),
     Claim("eq115-121-cascade", "(115)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade),
     Claim("eq122-chain-gradient", "(122)", "The chain-network gradient, every depth (induction)",
           check_chain_gradient, tag="122"),

@@ -15,7 +15,7 @@ import time
 
 from .claim import Context, run_claim
 from .registry import all_claims, select
-from .writers import OutputDir, OutputError, results_json
+from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
 
 MNIST_ENV = "UNSTABLE_GRADIENTS_MNIST"
 
@@ -73,13 +73,31 @@ def main(argv=None) -> int:
         claims = select(args.only)
     except ValueError as exc:
         parser.error(str(exc))
+    args.mnist = args.mnist or None  # an empty --mnist or environment variable means "not set"
     try:
         out = OutputDir(args.out, force=args.force)
+        out.preflight(planned_paths(claims))  # every path this run writes, decided before any claim runs
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    done: list = []
+    try:
+        return _run(args, claims, out, done)
+    except KeyboardInterrupt:
+        print(f"interrupted after {len(done)} of {len(claims)} claims; {out.root} keeps only complete files "
+              f"(listed in {MANIFEST}), no temporary files", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"error: writing to {out.root} failed: {exc.strerror or exc}{where}; files written before it are "
+              f"complete and listed in {MANIFEST}, no temporary files were left", file=sys.stderr)
+        return 2
 
+
+def _run(args, claims, out, records: list) -> int:
+    """Runs the claims into ``records`` and writes the results; returns the exit status."""
     log = sys.stderr if args.json else sys.stdout
+
     def progress(text: str) -> None:
         if not args.quiet:
             print(f"        ... {text}", file=sys.stderr, flush=True)
@@ -97,10 +115,14 @@ def main(argv=None) -> int:
         except DataError as exc:
             print(f"error: --mnist: {exc}", file=sys.stderr)
             return 2
-        print(f"data: {data.source}", file=log)
+        print(f"data: {data.source} ({data.verification})", file=log)
+        if data.verification.startswith("not digest-verified"):
+            print(f"warning: {args.mnist}: {data.verification}", file=sys.stderr)
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
                 "seeds": args.seeds or "protocol", "quick": args.quick}
-    records, t0 = [], time.perf_counter()
+    if args.mnist:
+        settings["data_verification"] = ctx.data().verification
+    t0 = time.perf_counter()
     for i, claim in enumerate(claims, 1):
         rec = run_claim(claim, ctx)
         records.append(rec)

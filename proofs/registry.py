@@ -24,7 +24,7 @@ def select(only: str | None) -> list[Claim]:
     Raises ValueError naming every unknown id, with the known ones listed.
     """
     claims = all_claims()
-    if not only:
+    if only is None:
         return claims
     wanted = [w.strip() for w in only.split(",") if w.strip()]
     if not wanted:

@@ -80,3 +80,11 @@ def checkpoints(request, tmp_path_factory, digits) -> dict:
             os.replace(tmp, path)
         out[name] = Network.load(path)
     return out
+
+
+HEAVY_LAST = ("test_cli.py", "test_experiments.py")  # whole-claim runs: fast formula tests fail first
+
+
+def pytest_collection_modifyitems(config, items):
+    """Runs the formula tests before the heavy claim-level ones (the order is otherwise pytest's)."""
+    items.sort(key=lambda item: item.path.name in HEAVY_LAST)

@@ -1,0 +1,79 @@
+"""Writing files so that nothing the user had is lost: a temporary file in the same folder, renamed
+into place (atomic on POSIX), created with the user's umask. On any error the temporary file is
+removed and the previous file, if any, is untouched.
+
+Used by every writer of the suite (``Network.save``, the results folder of ``python -m proofs``);
+it lives in ``numeric`` because ``proofs`` may import ``numeric`` but not the other way round.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_write", "umask_mode", "is_regular_file", "npz_headers"]
+
+
+def umask_mode(base: int = 0o666) -> int:
+    """Returns the mode a new file gets from ``open`` under the current umask (0o666 & ~umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
+def atomic_write(path, payload: bytes | str) -> Path:
+    """Writes ``payload`` to ``path`` through a temporary file in the same folder and a rename.
+
+    The file ends with mode 0o666 & ~umask (as ``open`` would give), not mkstemp's 0o600. Any
+    exception (ENOSPC, EIO, KeyboardInterrupt) removes the temporary file and re-raises; the old
+    file at ``path`` is then exactly as it was. Returns ``path``.
+    """
+    path = Path(path)
+    data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def is_regular_file(path) -> bool:
+    """Returns True when ``path`` is a regular file (not a folder, FIFO, device or socket)."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def npz_headers(path) -> dict:
+    """Returns {array name: (shape, dtype, bytes stored)} from the .npy headers inside an .npz file,
+    without reading any array: sizes can be checked before anything is allocated. Raises ValueError
+    for a member that is not an .npy array, zipfile.BadZipFile for a file that is not a zip."""
+    import zipfile
+
+    import numpy as np
+
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.filename.endswith(".npy"):
+                raise ValueError(f"{path}: unexpected member {info.filename!r} (not a NumPy .npz file)")
+            with z.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(fh)
+                out[info.filename[:-4]] = (shape, dtype, info.file_size - fh.tell())
+    return out
