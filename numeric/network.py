@@ -126,6 +126,7 @@ class Network:
         """Returns (nabla_b, nabla_w) averaged over the examples of (x, y), in batches."""
         x = as_inputs(x, self.sizes[0])
         y = as_targets(y, len(x), self.sizes[-1])
+        batch = int(check_positive("batch", batch, integer=True))
         nb = [np.zeros(b.shape) for b in self.biases]
         nw = [np.zeros(w.shape) for w in self.weights]
         for k in range(0, len(x), batch):
@@ -167,6 +168,9 @@ class Network:
         history = ([], [], [], [])
         for epoch in range(epochs):
             train(self.weights, self.biases, x, y, rng.permutation(len(x)), m, eta, lmbda, self.cost.name)
+            if not all(np.isfinite(w).all() for w in self.weights + self.biases):
+                raise FloatingPointError(f"training diverged: weights became NaN or inf in epoch {epoch} with "
+                                         f"eta = {eta:g}; lower eta")
             if monitor_evaluation_cost:
                 history[0].append(self.total_cost(*evaluation_data, lmbda))
             if monitor_evaluation_accuracy:
@@ -183,12 +187,16 @@ class Network:
         """Returns how many inputs the network classifies as their integer ``labels``."""
         out = self.feedforward(x)
         labels = np.asarray(labels)
-        if labels.ndim == 2:
+        if labels.ndim == 2 and labels.shape[1] == self.sizes[-1]:
             labels = labels.argmax(axis=1)
+        if labels.shape != (len(out),) or labels.dtype.kind not in "iu":
+            raise ValueError(f"labels must be {len(out)} integer labels (or one-hot rows), got dtype "
+                             f"{labels.dtype} shape {labels.shape}")
         return int(np.sum(out.argmax(axis=1) == labels))
 
     def total_cost(self, x, y, lmbda: float = 0.0) -> float:
         """Returns the mean cost over (x, y) plus the L2 term (lmbda / 2n) sum ||w||^2."""
+        lmbda = check_positive("lmbda", lmbda, allow_zero=True)
         zs, acts = self.forward(x)
         y = as_targets(y, len(acts[0]), self.sizes[-1])
         reg = 0.5 * (lmbda / len(y)) * sum(float(np.sum(w.astype(np.float64) ** 2)) for w in self.weights)

@@ -69,11 +69,13 @@ def train(W, B, x, y, order, m, eta, lmbda, cost_name):
     consecutive slices of m (the last may be shorter, as in network2).
     """
     n = len(x)
+    m = min(m, n)  # buffers for at most the data (a mini-batch larger than n is one batch of all n)
     sizes = [W[0].shape[1]] + [w.shape[0] for w in W]
     decay = 1.0 - eta * lmbda / n
     quadratic = cost_name == "quadratic"
     full = _Buffers(sizes, m, W[0].dtype)
-    with np.errstate(over="ignore"):
+    # overflow to inf is the correct limit in the sigmoid; a diverging run (NaN) is stopped by the caller
+    with np.errstate(over="ignore", invalid="ignore"):
         for k in range(0, n, m):
             idx = order[k:k + m]
             buf = full if len(idx) == m else _Buffers(sizes, len(idx), W[0].dtype)

@@ -64,7 +64,9 @@ def as_inputs(x, width: int) -> np.ndarray:
 def as_targets(y, n: int, width: int) -> np.ndarray:
     """Returns targets as a float (n, width) array: one-hot rows, or integer labels made one-hot."""
     y = _finite_array("y", y)
-    if y.ndim == 1 and y.dtype.kind in "biu":
+    if y.dtype.kind == "b":
+        raise TypeError("y must hold integer labels or one-hot rows, not booleans")
+    if y.ndim == 1 and y.dtype.kind in "iu":
         if y.shape[0] != n:
             raise ValueError(f"y has {y.shape[0]} labels for {n} examples")
         if y.size and (y.min() < 0 or y.max() >= width):

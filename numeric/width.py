@@ -55,6 +55,8 @@ def interval(w, b, *, dps: int = 50):
     """
     with mpmath.workdps(check_dps(dps) + 10):
         w, b = mpmath.mpf(w), mpmath.mpf(b)
+        if not (mpmath.isfinite(w) and mpmath.isfinite(b)):
+            raise ValueError(f"w and b must be finite numbers, got w = {w}, b = {b}")
         if w == 0 or abs(w) < 4:
             return None
         r = mpmath.sqrt(1 - 4 / abs(w))

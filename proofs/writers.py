@@ -5,8 +5,9 @@ Safety rules (nothing the user had is lost):
   the claims declare, the reports) and refuses at once, naming them, when one is the user's (not in
   our manifest), when a path we need is a file where a folder must be, or when the folder is ``/``,
   the home folder, or holds many files we did not write; ``--force`` overrides;
-* every file we write is recorded in ``.proofs-manifest.json`` *before* it is written and dropped
-  again if the write fails, so the manifest always covers what is on disk; nothing is ever deleted;
+* every file we write is recorded in ``.proofs-manifest.json`` right after it lands; a new file that
+  cannot be recorded (a full disk) is removed again, so the manifest lists exactly our files on
+  disk and the next run needs no ``--force``; nothing of the user's is ever deleted;
 * each file is written to a temporary name and renamed (``numeric.files.atomic_write``), with the
   user's umask, so a crash or a full disk leaves the previous file and no temporary file.
 """
@@ -125,10 +126,11 @@ class OutputDir:
         return count
 
     def write(self, rel: str, data: bytes | str) -> Path:
-        """Writes one file atomically, recorded in the manifest first; returns its path.
+        """Writes one file atomically and records it in the manifest; returns its path.
 
-        On any error the file is as it was, no temporary file remains, and the manifest again lists
-        only what is on disk (best effort: a manifest that cannot be written keeps an extra name).
+        On any error (a full disk) the folder is as it was: the file keeps its old content, a new
+        file that landed but could not be recorded is removed again (it is ours), no temporary file
+        remains, and the manifest lists exactly the files of ours on disk.
         """
         if self.allowed is not None and rel not in self.allowed:
             raise OutputError(f"{rel} was not declared before the run (a claim must list its figures)")
@@ -136,20 +138,16 @@ class OutputDir:
         if target.exists() and rel not in self.owned and not self.force:
             raise OutputError(f"refusing to overwrite {target}: python -m proofs did not write it")
         new = rel not in self.owned
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
         if new:
             self.owned.add(rel)
-            self._save_manifest()
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, data)
-        except BaseException:
-            if new and not target.exists():
+            try:
+                self._save_manifest()
+            except BaseException:
                 self.owned.discard(rel)
-                try:
-                    self._save_manifest()
-                except OSError:
-                    pass
-            raise
+                target.unlink(missing_ok=True)  # our own new file, unrecorded: take it back
+                raise
         return target
 
     def _save_manifest(self) -> None:

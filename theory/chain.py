@@ -52,9 +52,13 @@ class ChainNetwork:
         return j
 
 
+MAX_DEPTH = 4096  # chain networks deeper than this are refused, not left to hang
+MAX_DIRECT_DEPTH = 40  # SymPy's nested differentiation hits Python's recursion limit near depth 50
+
+
 def chain_network(L: int) -> ChainNetwork:
     """Returns the symbols of the chain network of depth ``L`` >= 1 (all real)."""
-    L = check_positive_int("L", L)
+    L = check_positive_int("L", L, maximum=MAX_DEPTH, why="symbols and solves grow with L; the suite checks up to 64")
     idx = range(1, L + 1)
     return ChainNetwork(
         L=L,
@@ -138,6 +142,9 @@ def gradient_direct(net: ChainNetwork, j: int, *, wrt: str = "b", activation=sig
     ``to_composed(net, gradient_formula(...), start=j)``.
     """
     j = net.check_layer(j)
+    check_positive_int("the nesting depth L - j + 1", net.L - j + 1, maximum=MAX_DIRECT_DEPTH,
+                       why="SymPy's nested differentiation exceeds Python's recursion limit near 50; "
+                           "use gradients_implicit for deep chains")
     return sp.diff(composed_cost(net, activation, cost, start=j), _wrt_symbol(net, j, wrt))
 
 

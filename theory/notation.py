@@ -128,12 +128,18 @@ def check_activation(activation) -> None:
         )
 
 
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    """Returns ``value`` as an int, or raises naming ``name`` if it is not an integer >= minimum."""
+def check_positive_int(name: str, value, minimum: int = 1, maximum: int | None = None, why: str = "") -> int:
+    """Returns ``value`` as an int, or raises naming ``name`` if it is not an integer in minimum..maximum.
+
+    ``why`` explains the maximum (a limit of what SymPy can handle in reasonable time and stack).
+    """
     if isinstance(value, bool) or not isinstance(value, (int, sp.Integer)):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if int(value) < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and int(value) > maximum:
+        raise ValueError(f"{name} = {value} is above {maximum}, the largest this function supports"
+                         + (f" ({why})" if why else ""))
     return int(value)
 
 
