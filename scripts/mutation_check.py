@@ -141,7 +141,10 @@ MUTANTS = [
     # proofs/bridge.py: the one lambdify bridge
     M("bridge cross-entropy dC/da with a wrong sign", "proofs/bridge.py",
       "return (a - y) / (a * (1 - a))", "return (y - a) / (a * (1 - a))"),
-    M("bridge eq124 without transposes", "proofs/bridge.py", "factors += [Wk.T, Sk]", "factors += [Wk, Sk]"),
+    M("eq124 matrix-symbol form without transposes", "theory/layered.py", "factors += [Wk.T, Sk]",
+      "factors += [Wk, Sk]"),
+    M("bridge lambdifies the product for the wrong layer", "proofs/bridge.py",
+      "_, expr, (S, W, g) = eq124_matrix_symbols(widths, l)", "_, expr, (S, W, g) = eq124_matrix_symbols(widths, max(1, l - 1))"),
     M("bridge float sigma' without the square", "proofs/bridge.py",
       "    e = math.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = math.exp(-abs(z))\n    return e / (1 + e)"),
     M("bridge mpmath sigma' without the square", "proofs/bridge.py",

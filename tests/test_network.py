@@ -204,3 +204,16 @@ def test_sgd_monitors_like_network2():
     assert all(0 <= a <= 100 for a in ea) and all(0 <= a <= 200 for a in ta) and tc[-1] < tc[0]
     with pytest.raises(ValueError, match="evaluation_data"):
         net.SGD(tr.x, tr.y, 1, 10, 0.5, monitor_evaluation_accuracy=True)
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(0, 10), st.sampled_from(["quadratic", "cross-entropy"]))
+def test_total_cost_is_the_mean_cost_plus_the_l2_term(seed, lmbda, cost):
+    """total_cost = (1/n) sum_x C_x + (lmbda / 2n) sum_w w^2 (network2's total_cost), against mpmath."""
+    rng = np.random.default_rng(seed)
+    net = Network([4, 3, 2], cost=cost, rng=rng)
+    x, y = rng.random((5, 4)), (rng.random((5, 2)) > 0.5).astype(float)
+    mpmath.mp.dps = 30
+    per_example = [mp_cost_at(net, xi, yi, cost, "b", 0, (0,), mpmath.mpf(float(net.biases[0][0]))) for xi, yi in zip(x, y)]
+    l2 = sum(mpmath.mpf(float(v)) ** 2 for w in net.weights for v in w.ravel())
+    expected = mpmath.fsum(per_example) / 5 + mpmath.mpf(lmbda) / (2 * 5) * l2
+    assert net.total_cost(x, y, lmbda) == pytest.approx(float(expected), rel=1e-12)
