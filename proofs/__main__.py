@@ -1,4 +1,4 @@
-"""``python -m proofs``: see ``proofs.cli``."""
+"""``python -m proofs``: see ``proofs.cli`` (the package sets one BLAS thread per process on import)."""
 
 import sys
 

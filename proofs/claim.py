@@ -92,6 +92,8 @@ class Claim:
     tag: str | None = None
     group: str = "chain"
     figures: tuple = ()
+    cost: float = 1.0  # expected seconds (a scheduling hint: longest first)
+    parts: Callable | None = None  # parts(ctx) -> [(key, fn, args)]: independent pieces, run as tasks first
 
 
 def jsonable(value):
@@ -178,7 +180,14 @@ class Context:
     quick: bool = False  # fewer seeds in the training experiments (tests); marked in the output
     save_figure: Callable | None = None
     progress: Callable[[str], None] | None = None  # reports on long work (the CLI prints it)
+    precomputed: dict = field(default_factory=dict, repr=False)  # results of a claim's parts, by key
     _data: Any = field(default=None, repr=False)
+
+    def compute(self, key, fn, *args):
+        """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part)."""
+        if key in self.precomputed:
+            return self.precomputed[key]
+        return fn(*args)
 
     def data(self):
         """Returns the run's digits (embedded, or full MNIST from ``mnist``), loaded once."""

@@ -143,5 +143,5 @@ CLAIMS = [
     Claim("identity-neuron", "ch. 5, Problem", "A sigmoid neuron that approximates the identity", check_identity_neuron,
           group="bounds"),
     Claim("larger-derivative-activations", "ch. 5, Exercise", "Activations with a larger derivative: sup |phi'|",
-          check_activations, group="bounds"),
+          check_activations, group="bounds", cost=1.5),
 ]

@@ -9,6 +9,8 @@ that a wrong protocol, a wrong norm or a network that learned nothing fails (tes
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import mpmath
 import numpy as np
 
@@ -128,7 +130,9 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
     split = ctx.data().training
     n = min(p.images or len(split), len(split))
     progress = getattr(ctx, "progress", None)
-    runs = speed_during_training(p, split, ctx.seed, progress=progress)
+    runs = {}
+    for one in _per_network(p):  # one task per network when an executor runs the claim's parts
+        runs |= ctx.compute(("training", one, ctx.seed), speed_during_training, one, split, ctx.seed, progress)
     facts, figures, per_net, rows = [], [], {}, []
     for sizes, norms in runs.items():  # norms (epochs, S, H)
         med, lo, hi = np.median(norms, axis=1), norms.min(axis=1), norms.max(axis=1)
@@ -168,18 +172,62 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
                     numbers={"protocol": _protocol_record(p, ctx, n), "networks": per_net, "book_vs_run": rows})
 
 
+def _per_network(p: P.Protocol) -> list:
+    return [p.replace(networks=(sizes,)) for sizes in p.networks]
+
+
+@lru_cache(maxsize=2)
+def _load(mnist):
+    """The digits, once per process (a part runs in a worker that has not loaded them)."""
+    from numeric.data import load
+
+    return load(mnist)
+
+
+def _training_part(one: P.Protocol, mnist, seed: int):
+    return speed_during_training(one, _load(mnist).training, seed)
+
+
+def training_parts(ctx) -> list:
+    """The training claim's independent pieces: one (key, fn, args) per network."""
+    p = protocol_for(ctx, "speed-of-learning-during-training", P.SPEED_DURING_TRAINING)
+    return [(("training", one, ctx.seed), _training_part, (one, ctx.mnist, ctx.seed)) for one in _per_network(p)]
+
+
+def _accuracy_part(part: tuple, mnist, seed: int):
+    d = _load(mnist)
+    return accuracy_by_depth(part, d.training, d.validation, seed)
+
+
+def _accuracy_protocols(ctx, n: int) -> list:
+    main = protocol_for(ctx, "accuracy-vs-depth", P.ACCURACY)
+    literal = protocol_for(ctx, "accuracy-vs-depth", P.ACCURACY_LITERAL)
+    # On full MNIST (n = 50,000) both are the book's protocol, lmbda 5.0: run it once.
+    return [main] if main.effective_lmbda(n) == literal.effective_lmbda(n) else [main, literal]
+
+
+def accuracy_parts(ctx) -> list:
+    """The accuracy claim's independent pieces: one (key, fn, args) per network, every protocol in it."""
+    protocols = _accuracy_protocols(ctx, len(ctx.data().training))
+    parts = [tuple(q.replace(networks=(sizes,)) for q in protocols) for sizes in protocols[0].networks]
+    return [(("accuracy", part, ctx.seed), _accuracy_part, (part, ctx.mnist, ctx.seed)) for part in parts]
+
+
 # -- accuracy against depth ------------------------------------------------------------------
 def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> Evidence:
     """The first protocol carries the verdict; the others are reported beside it, labelled."""
     data = ctx.data()
     n = len(data.training)
     if protocols is None:
-        main = protocol_for(ctx, "accuracy-vs-depth", P.ACCURACY)
-        literal = protocol_for(ctx, "accuracy-vs-depth", P.ACCURACY_LITERAL)
-        # On full MNIST (n = 50,000) both are the book's protocol, lmbda 5.0: run it once.
-        protocols = [main] if main.effective_lmbda(n) == literal.effective_lmbda(n) else [main, literal]
+        protocols = _accuracy_protocols(ctx, n)
     main = protocols[0]
-    runs = accuracy_by_depth(protocols, data.training, data.validation, ctx.seed, progress=getattr(ctx, "progress", None))
+    runs = {q.name: {} for q in protocols}
+    for sizes in main.networks:
+        part = tuple(q.replace(networks=(sizes,)) for q in protocols)
+        got = ctx.compute(("accuracy", part, ctx.seed), accuracy_by_depth, part, data.training, data.validation,
+                          ctx.seed, getattr(ctx, "progress", None))
+        for name, curves in got.items():
+            runs[name] |= curves
     summary, rows, series = {}, [], {}
     for p in protocols:
         acc = {len(s) - 2: curve for s, curve in runs[p.name].items()}  # hidden layers -> (epochs, S)
@@ -276,12 +324,13 @@ def check_weights_below_one(ctx) -> Evidence:
 CLAIMS = [
     Claim("speed-of-learning-at-init", "ch. 5, 'The vanishing gradient problem'",
           "At initialisation each hidden layer learns about 5 times slower than the next", check_speed_at_init,
-          group="experiments", figures=("neuron-gradients-at-init",)),
+          group="experiments", figures=("neuron-gradients-at-init",), cost=1.0),
     Claim("speed-of-learning-during-training", "ch. 5, 'The vanishing gradient problem'",
           "While training, the first hidden layer stays about 100 times slower than the last", check_speed_during_training,
-          group="experiments", figures=tuple(f"speed-of-learning-{len(n) - 2}-hidden" for n in P.CHAPTER_NETWORKS)),
+          group="experiments", figures=tuple(f"speed-of-learning-{len(n) - 2}-hidden" for n in P.CHAPTER_NETWORKS),
+          cost=17.0, parts=training_parts),
     Claim("accuracy-vs-depth", "ch. 5, opening", "More hidden layers barely help", check_accuracy_by_depth,
-          group="experiments", figures=("accuracy-vs-depth",)),
+          group="experiments", figures=("accuracy-vs-depth",), cost=17.0, parts=accuracy_parts),
     Claim("weights-below-one", "ch. 5, 'What's causing the vanishing gradient problem?'",
           "With N(0, 1) weights, |w| < 1 with probability erf(1/sqrt 2)", check_weights_below_one,
           group="experiments"),

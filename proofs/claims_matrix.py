@@ -170,9 +170,9 @@ def check_norm_bound(ctx) -> Evidence:
 
 CLAIMS = [
     Claim("bp1-bp4-matrix-form", "ch. 2, BP1-BP4", "The four equations of backpropagation, any widths", check_bp,
-          group="matrix"),
+          group="matrix", cost=4.0),
     Claim("eq124-matrix-delta", "(124)", "delta^l as a product of Sigma' and transposed weights, any widths",
-          check_eq124, tag="124", group="matrix"),
+          check_eq124, tag="124", group="matrix", cost=3.0),
     Claim("eq124-reduces-to-eq122", "(124), (122)", "With one neuron per layer, (124) is the chain formula (122)",
           check_reduces_to_chain, group="matrix"),
     Claim("delta-norm-bound", "(124); Pascanu, Mikolov and Bengio 2013", "||delta^l|| <= (1/4)^(L-l+1) prod ||w|| ||grad C||",

@@ -13,11 +13,12 @@ import os
 import sys
 import time
 
-from .claim import Context, run_claim
+from .executor import Executor, _data, eta_text
 from .registry import all_claims, select
 from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
 
 MNIST_ENV = "UNSTABLE_GRADIENTS_MNIST"
+JOBS_ENV = "UNSTABLE_GRADIENTS_JOBS"
 
 DESCRIPTION = """\
 Regenerate and re-check every claim of Nielsen's "Why are deep neural networks hard to train?"
@@ -51,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
                    help=f"full MNIST (IDX folder, mnist.pkl.gz or .npz) instead of the embedded 5,000 digits; "
                         f"also read from ${MNIST_ENV}")
+    p.add_argument("--jobs", type=int, default=int(os.environ.get(JOBS_ENV) or os.cpu_count() or 1), metavar="N",
+                   help="processes running claims and their parts at once (default: the number of cores, or "
+                        f"${JOBS_ENV}); 1 runs everything in this process. Output is identical for any N")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the claims on a Dask cluster (e.g. tcp://10.0.0.5:8786); needs "
+                        "pip install 'unstable-gradients[distributed]' here and on the workers")
     p.add_argument("--force", action="store_true", help="overwrite files in --out that this command did not write")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     return p
@@ -63,6 +70,8 @@ def main(argv=None) -> int:
         parser.error(f"--dps must be between 15 and 10000 decimal digits, got {args.dps}")
     if args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
+    if not 1 <= args.jobs <= 256:
+        parser.error(f"--jobs must be between 1 and 256, got {args.jobs}")
     if args.seeds is not None and not 1 <= args.seeds <= 1000:
         parser.error(f"--seeds must be between 1 and 1000, got {args.seeds}")
     if args.list:
@@ -95,15 +104,15 @@ def main(argv=None) -> int:
 
 
 def _run(args, claims, out, records: list) -> int:
-    """Runs the claims into ``records`` and writes the results; returns the exit status."""
+    """Runs the claims (on the executor), writes each claim's figures as it finishes, then the results."""
     log = sys.stderr if args.json else sys.stdout
+    tty = log.isatty()
 
     def progress(text: str) -> None:
         if not args.quiet:
             print(f"        ... {text}", file=sys.stderr, flush=True)
 
-    ctx = Context(dps=args.dps, seed=args.seed, mnist=args.mnist, seeds=args.seeds, quick=args.quick,
-                  save_figure=out.save_figure, progress=progress)
+    settings = {"dps": args.dps, "seed": args.seed, "mnist": args.mnist, "seeds": args.seeds, "quick": args.quick}
     if args.quick:
         print("QUICK run: fewer seeds in the training experiments; not the book's protocol for a verdict of record",
               file=log)
@@ -111,28 +120,45 @@ def _run(args, claims, out, records: list) -> int:
         from numeric.data import DataError
 
         try:
-            data = ctx.data()
+            data = _data(args.mnist)
         except DataError as exc:
             print(f"error: --mnist: {exc}", file=sys.stderr)
             return 2
         print(f"data: {data.source} ({data.verification})", file=log)
         if data.verification.startswith("not digest-verified"):
             print(f"warning: {args.mnist}: {data.verification}", file=sys.stderr)
-    settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
-                "seeds": args.seeds or "protocol", "quick": args.quick}
-    if args.mnist:
-        settings["data_verification"] = ctx.data().verification
-    t0 = time.perf_counter()
-    for i, claim in enumerate(claims, 1):
-        rec = run_claim(claim, ctx)
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else (
+        f"{args.jobs} processes" if args.jobs > 1 else "this process")
+    if not args.quiet:
+        print(f"{len(claims)} claims on {where}", file=log, flush=True)
+    total_cost, t0 = sum(c.cost for c in claims), time.perf_counter()
+    done_cost = {"cost": 0.0}
+    costs = {c.id: c.cost for c in claims}
+    index = {c.id: i for i, c in enumerate(claims, 1)}
+
+    def on_done(rec, files, finished, total):
+        for rel, payload in sorted(files.items()):
+            out.write(rel, payload)
         records.append(rec)
+        done_cost["cost"] += costs[rec["id"]]
         if not args.quiet or rec["verdict"] == "failed":
-            print(f"[{i:2d}/{len(claims)}] {rec['verdict']:9s} {rec['seconds']:7.2f}s  {claim.id}  {claim.source}",
-                  file=log, flush=True)
+            print(f"[{index[rec['id']]:2d}/{total}] {rec['verdict']:9s} {rec['seconds']:7.2f}s  {rec['id']}  "
+                  f"{rec['source']}", file=log, flush=True)
             if rec.get("headline"):
                 print(f"        {rec['headline']}", file=log)
             if rec.get("error"):
                 print("    " + rec["error"].strip().splitlines()[0], file=log)
+            if tty and finished < total:
+                print(f"        ({finished}/{total} done, "
+                      f"{eta_text(total_cost - done_cost['cost'], done_cost['cost'], t0)})", file=log, flush=True)
+
+    with Executor(args.jobs, args.scheduler) as ex:
+        ordered = ex.run(claims, settings, on_done, progress=progress)
+    records[:] = ordered
+    settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
+                "seeds": args.seeds or "protocol", "quick": args.quick}
+    if args.mnist:
+        settings["data_verification"] = _data(args.mnist).verification
     try:
         out.write_results(records, settings)
     except OutputError as exc:

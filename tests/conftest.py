@@ -11,6 +11,9 @@ import hashlib
 import os
 from pathlib import Path
 
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # as python -m proofs does,
+    os.environ.setdefault(_name, "1")  # before NumPy loads: in-process runs compute what workers compute
+
 import mpmath
 import numpy as np
 import pytest
@@ -43,6 +46,12 @@ def _code_key() -> str:
     for rel in MADE_BY:
         h.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes())
     return h.hexdigest()[:16]
+
+
+@pytest.fixture(autouse=True)
+def _one_process_unless_asked(monkeypatch):
+    """CLI runs in tests use this process (--jobs 1) unless a test passes --jobs itself."""
+    monkeypatch.setenv("UNSTABLE_GRADIENTS_JOBS", "1")
 
 
 @pytest.fixture(autouse=True)

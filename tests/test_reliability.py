@@ -83,16 +83,19 @@ def test_a_full_disk_mid_run_is_one_line_and_the_next_run_proceeds(tmp_path, mon
     assert main(["--out", str(tmp_path), "--only", FAST, "-q"]) == 0  # no --force needed
 
 
-def test_ctrl_c_exits_130_with_one_line_and_no_temporary_files(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "proofs", "--out", str(tmp_path), "--only",
-                             "speed-of-learning-during-training"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
-    first = ""
-    ready, _, _ = select.select([proc.stderr], [], [], 60)
-    if ready:
-        first = proc.stderr.readline()  # the first progress line: the training loop is running
-    assert "epoch" in first, first
-    proc.send_signal(signal.SIGINT)
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_exits_130_with_one_line_and_no_temporary_files(tmp_path, jobs):
+    """SIGINT in the middle of the training loop (in this process, or with two workers running)."""
+    proc = subprocess.Popen([sys.executable, "-m", "proofs", "--out", str(tmp_path), "--jobs", jobs, "--only",
+                             "speed-of-learning-during-training,accuracy-vs-depth"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
+                            start_new_session=True)
+    stream = proc.stderr if jobs == "1" else proc.stdout
+    ready, _, _ = select.select([stream], [], [], 60)
+    first = stream.readline() if ready else ""  # a progress line, or "2 claims on 2 processes"
+    assert ("epoch" in first) if jobs == "1" else ("processes" in first), first
+    time.sleep(0 if jobs == "1" else 3)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group, workers included
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err

@@ -1,0 +1,185 @@
+"""Running claims as tasks: in-process, on a pool of processes, or on a Dask cluster.
+
+A task is a claim id and the run's settings (plain data, picklable); ``run_task`` builds the
+claim's context *where it runs*, with a figure collector instead of the output folder, and returns
+the result record and the figures as bytes. The CLI writes every file itself, in registry order,
+so the output is the same whatever ran where and in what order (only the timings differ).
+
+* ``jobs == 1``: in this process, one claim after another;
+* ``jobs > 1``: a ``ProcessPoolExecutor`` of ``jobs`` spawned workers, each with one BLAS thread
+  (set in the environment before the worker imports NumPy), longest claims submitted first;
+* ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``): the same tasks through
+  ``distributed.Client(...).get_executor()``; workers need this package installed and load the
+  embedded digits themselves (``--mnist`` files must be readable at the same path on the workers).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from functools import lru_cache
+
+__all__ = ["run_task", "run_part", "context", "Executor", "BLAS_VARIABLES", "eta_text"]
+
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class _Collector:
+    """Stands in for the output folder inside a task: renders figures to PDF and PNG bytes."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+
+    def save_figure(self, fig, stem: str) -> str:
+        for ext, meta in (("pdf", {"CreationDate": None, "ModDate": None}), ("png", {"Software": None})):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=ext, metadata=meta, dpi=150, bbox_inches="tight")
+            self.files[f"figures/{stem}.{ext}"] = buf.getvalue()
+        return stem
+
+
+@lru_cache(maxsize=4)
+def _data(mnist):
+    """Loads the digits once per process (the embedded ones ship with the package)."""
+    from numeric.data import load
+
+    return load(mnist)
+
+
+def context(settings: dict, **extra):
+    """Returns the claims' Context for the run's ``settings`` (dps, seed, mnist, seeds, quick)."""
+    from .claim import Context
+
+    ctx = Context(dps=settings["dps"], seed=settings["seed"], mnist=settings.get("mnist"),
+                  seeds=settings.get("seeds"), quick=settings.get("quick", False), **extra)
+    ctx._data = _data(settings.get("mnist"))
+    return ctx
+
+
+def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, progress=None) -> tuple[dict, dict]:
+    """Returns (record, {relative path: bytes}) for one claim run with ``settings``.
+
+    ``precomputed`` holds the results of the claim's parts, by key. Runs anywhere: a worker
+    process, a Dask worker, or this process.
+    """
+    from .claim import run_claim
+    from .registry import all_claims
+
+    claim = next(c for c in all_claims() if c.id == claim_id)
+    figures = _Collector()
+    ctx = context(settings, save_figure=figures.save_figure, progress=progress, precomputed=precomputed or {})
+    return run_claim(claim, ctx), figures.files
+
+
+def run_part(fn, args):
+    """Returns fn(*args): one independent piece of a claim (a network of a sweep, say)."""
+    return fn(*args)
+
+
+def _one_blas_thread():
+    for name in BLAS_VARIABLES:
+        os.environ[name] = "1"
+
+
+def _worker_start():
+    """A pool worker: one BLAS thread; Ctrl-C is the parent's to handle (it stops the workers)."""
+    import signal
+
+    _one_blas_thread()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Executor:
+    """Runs claims with ``jobs`` processes (1: in-process) or on a Dask ``scheduler``; a context manager."""
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None):
+        self.jobs, self.scheduler = max(1, int(jobs)), scheduler
+        self._pool = self._client = None
+
+    def __enter__(self):
+        if self.scheduler:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise RuntimeError("--scheduler needs Dask's distributed: pip install 'unstable-gradients[distributed]'") from None
+            self._client = Client(self.scheduler)
+            self._pool = self._client.get_executor()
+        elif self.jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            saved = {k: os.environ.get(k) for k in BLAS_VARIABLES}
+            _one_blas_thread()  # spawned workers read these when they import NumPy
+            try:
+                self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_worker_start)
+                for _ in self._pool.map(int, range(self.jobs)):  # start the workers while the variables are set
+                    pass
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            if exc[0] is not None and hasattr(self._pool, "_processes"):  # Ctrl-C, a full disk: stop the workers now
+                for proc in list((self._pool._processes or {}).values()):
+                    proc.terminate()
+            if self._client is None:
+                self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+            else:
+                self._pool.shutdown(wait=exc[0] is None)  # distributed's executor has no cancel_futures
+        if self._client is not None:
+            self._client.close()
+
+    def run(self, claims, settings: dict, on_done, progress=None) -> list[dict]:
+        """Runs every claim; calls ``on_done(record, files, finished, total)`` as each completes.
+
+        Returns the records in the order of ``claims`` (registry order), whatever order they ran in.
+        """
+        if self._pool is None:
+            out = []
+            for c in claims:
+                rec, files = run_task(c.id, settings, progress=progress)
+                out.append(rec)
+                on_done(rec, files, len(out), len(claims))
+            return out
+        by_id = {c.id: c for c in claims}
+        parent = context(settings)
+        parts = {c.id: c.parts(parent) if c.parts else [] for c in claims}
+        jobs = [(c.cost / max(1, len(parts[c.id])), c.id, part) for c in claims for part in parts[c.id]]
+        jobs += [(c.cost, c.id, None) for c in claims if not parts[c.id]]
+        jobs.sort(key=lambda j: -j[0])  # longest first: the workers end together
+        futures = {}
+        for _, cid, part in jobs:
+            f = self._pool.submit(run_part, part[1], part[2]) if part else self._pool.submit(run_task, cid, settings)
+            futures[f] = (cid, part[0] if part else None)
+        values = {cid: {} for cid in by_id}
+        records, pending = {}, set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                cid, key = futures.pop(f)
+                if key is not None:  # a part: when the claim's last part is in, run the claim on them
+                    values[cid][key] = f.result()
+                    if len(values[cid]) == len(parts[cid]):
+                        g = self._pool.submit(run_task, cid, settings, values[cid])
+                        futures[g] = (cid, None)
+                        pending.add(g)
+                    continue
+                rec, files = f.result()
+                records[cid] = rec
+                on_done(rec, files, len(records), len(claims))
+        return [records[c.id] for c in claims]
+
+
+def eta_text(costs_left: float, costs_done: float, started: float) -> str:
+    """Returns "about N s left" from the claims' cost hints and the wall time spent on those done."""
+    spent = time.perf_counter() - started
+    rate = spent / costs_done if costs_done else 1.0
+    return f"about {max(0.0, costs_left * rate):.0f} s left"
