@@ -217,3 +217,28 @@ def test_total_cost_is_the_mean_cost_plus_the_l2_term(seed, lmbda, cost):
     l2 = sum(mpmath.mpf(float(v)) ** 2 for w in net.weights for v in w.ravel())
     expected = mpmath.fsum(per_example) / 5 + mpmath.mpf(lmbda) / (2 * 5) * l2
     assert net.total_cost(x, y, lmbda) == pytest.approx(float(expected), rel=1e-12)
+
+
+@given(st.floats(-745, 745), st.floats(0, 1))
+@example(-700.0, 0.0)
+@example(37.5, 1.0)
+def test_activation_and_cost_values_against_mpmath(z, y):
+    """sigma, sigma', softplus and both costs (value and delta^L) at z against 40-digit mpmath, tails included."""
+    from numeric.functions import COSTS, sigmoid, sigmoid_prime, softplus
+
+    mpmath.mp.dps = 40
+    Z = mpmath.mpf(z)
+    s = 1 / (1 + mpmath.exp(-Z))
+    zz, yy = np.array([[z]]), np.array([[y]])
+    a = sigmoid(zz)
+    assert a[0, 0] == pytest.approx(float(s), rel=1e-13, abs=1e-300)
+    assert sigmoid_prime(zz)[0, 0] == pytest.approx(float(mpmath.exp(-Z) / (1 + mpmath.exp(-Z)) ** 2), rel=1e-12, abs=1e-300)
+    assert softplus(zz)[0, 0] == pytest.approx(float(mpmath.log1p(mpmath.exp(Z))), rel=1e-13, abs=1e-300)
+    Y = mpmath.mpf(y)
+    quad = (s - Y) ** 2 / 2
+    ce = Y * mpmath.log1p(mpmath.exp(-Z)) + (1 - Y) * mpmath.log1p(mpmath.exp(Z))  # -(y ln s + (1-y) ln(1-s))
+    # the quadratic cost is computed from a, as network2 does: a - y carries a's rounding (1e-16 absolute)
+    assert COSTS["quadratic"].fn(zz, a, yy)[0] == pytest.approx(float(quad), rel=1e-12, abs=1e-16)
+    assert COSTS["cross-entropy"].fn(zz, a, yy)[0] == pytest.approx(float(ce), rel=1e-12, abs=1e-300)
+    assert COSTS["quadratic"].delta(zz, a, yy)[0, 0] == pytest.approx(float((s - Y) * s * (1 - s)), rel=1e-9, abs=1e-16)
+    assert COSTS["cross-entropy"].delta(zz, a, yy)[0, 0] == pytest.approx(float(s - Y), rel=1e-12, abs=1e-15)
