@@ -15,18 +15,45 @@ import numpy as np  # noqa: E402
 from .functions import sigmoid_prime  # noqa: E402
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
-           "accuracy_figure"]
+           "accuracy_figure", "to_bytes", "STYLE"]
 
+# Figures that sit in a LaTeX article: Computer Modern (matplotlib's own cmr10 and mathtext "cm"),
+# TrueType fonts embedded in the PDF (pdf.fonttype 42: no Type 3 fonts, which publishers refuse).
 STYLE = {"figure.figsize": (5.5, 3.4), "font.size": 9, "axes.grid": True, "grid.alpha": 0.3,
+         "font.family": "serif", "font.serif": ["cmr10", "DejaVu Serif"], "mathtext.fontset": "cm",
+         "axes.formatter.use_mathtext": True, "pdf.fonttype": 42, "ps.fonttype": 42,
          "svg.hashsalt": "unstable-gradients"}
 
 
+def _styled(fn):
+    """Runs a figure function inside the suite's style (fonts are fixed when the text is made)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context(STYLE):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _fig():
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(constrained_layout=True)
+    fig, ax = plt.subplots(constrained_layout=True)
     return fig, ax
 
 
+def to_bytes(fig, ext: str) -> bytes:
+    """Returns the figure as PDF or PNG bytes, in the suite's style, with no timestamp (same bytes every run)."""
+    import io
+
+    meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}}[ext]
+    buf = io.BytesIO()
+    with plt.rc_context(STYLE):
+        fig.savefig(buf, format=ext, metadata=meta, dpi=150, bbox_inches="tight")
+    return buf.getvalue()
+
+
+@_styled
 def sigma_prime_figure(z_max: float, peak: float):
     """Returns sigma'(z) on [-8, 8] with its maximum (z_max, peak) marked."""
     fig, ax = _fig()
@@ -39,6 +66,7 @@ def sigma_prime_figure(z_max: float, peak: float):
     return fig
 
 
+@_styled
 def width_figure(abs_w: np.ndarray, widths: np.ndarray, w_star: float, width_star: float):
     """Returns the width (123) against |w| with the maximum (w_star, width_star) marked."""
     fig, ax = _fig()
@@ -52,6 +80,7 @@ def width_figure(abs_w: np.ndarray, widths: np.ndarray, w_star: float, width_sta
     return fig
 
 
+@_styled
 def interval_figure(weights, b: float, intervals):
     """Returns |w sigma'(wa + b)| against a for each w, with {a : ... >= 1} shaded.
 
@@ -70,6 +99,7 @@ def interval_figure(weights, b: float, intervals):
     return fig
 
 
+@_styled
 def gradient_norms_figure(epochs, median, lo, hi, title: str):
     """Returns ||dC/db^l|| per hidden layer against epoch, log scale: the median over seeds as a
     line and the seeds' min-max as a band. ``median``, ``lo``, ``hi`` are (epochs, H)."""
@@ -84,6 +114,7 @@ def gradient_norms_figure(epochs, median, lo, hi, title: str):
     return fig
 
 
+@_styled
 def neuron_bars_figure(values, title: str):
     """Returns the chapter's bar chart: dC/db of the first neurons of each hidden layer.
 
@@ -103,6 +134,7 @@ def neuron_bars_figure(values, title: str):
     return fig
 
 
+@_styled
 def accuracy_figure(hidden_layers, series, chance: float, title: str):
     """Returns validation accuracy against the number of hidden layers, one line per protocol.
 

@@ -5,6 +5,8 @@ The only package that imports both ``theory`` (SymPy) and ``numeric`` (NumPy, mp
 
 import os as _os
 
+__version__ = "0.2.0"
+
 # One BLAS thread per process, set before NumPy loads (this package imports it): the claims then
 # compute the same floats in this process and in every worker (--jobs N), so the output is identical
 # whatever ran where; the process pool, not BLAS, uses the cores. A value you set yourself is kept
@@ -15,4 +17,4 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 from .claim import Claim, Context, Evidence, Fact, run_claim  # noqa: E402
 from .registry import all_claims, select  # noqa: E402
 
-__all__ = ["Claim", "Context", "Evidence", "Fact", "all_claims", "run_claim", "select"]
+__all__ = ["Claim", "Context", "Evidence", "Fact", "all_claims", "run_claim", "select", "__version__"]

@@ -12,7 +12,9 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
+from . import __version__
 from .executor import Executor, _data, eta_text
 from .registry import all_claims, select
 from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
@@ -33,8 +35,10 @@ Exit status: 0 when every claim is proved, certified or verified; 1 when any fai
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m proofs", description=DESCRIPTION,
+    prog = "unstable-gradients" if Path(sys.argv[0]).name == "unstable-gradients" else "python -m proofs"
+    p = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"unstable-gradients {__version__}")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default: %(default)s)")
     p.add_argument("--only", metavar="ID[,ID...]", help="run only these claims (ids or group names; see --list)")
     p.add_argument("--list", action="store_true", help="list the claims (id, source, title) and exit")
@@ -75,8 +79,11 @@ def main(argv=None) -> int:
     if args.seeds is not None and not 1 <= args.seeds <= 1000:
         parser.error(f"--seeds must be between 1 and 1000, got {args.seeds}")
     if args.list:
-        for c in all_claims():
-            print(f"{c.id:32s} {c.source:30s} {c.title}")
+        claims = all_claims()
+        wid, wgr = max(len(c.id) for c in claims), max(len(c.group) for c in claims)
+        wsrc = max(len(c.source) for c in claims)
+        for c in claims:
+            print(f"{c.id:{wid}s}  {c.group:{wgr}s}  {c.source:{wsrc}s}  {c.title}")
         return 0
     try:
         claims = select(args.only)
@@ -175,3 +182,14 @@ def _run(args, claims, out, records: list) -> int:
         json.dump(results_json(records, settings), sys.stdout, indent=2)
         sys.stdout.write("\n")
     return 1 if failed else 0
+
+
+def run() -> None:
+    """The console script ``unstable-gradients`` and ``python -m proofs``: exits with main's status."""
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
+    sys.exit(status)

@@ -15,7 +15,6 @@ so the output is the same whatever ran where and in what order (only the timings
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
@@ -33,10 +32,10 @@ class _Collector:
         self.files: dict[str, bytes] = {}
 
     def save_figure(self, fig, stem: str) -> str:
-        for ext, meta in (("pdf", {"CreationDate": None, "ModDate": None}), ("png", {"Software": None})):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=ext, metadata=meta, dpi=150, bbox_inches="tight")
-            self.files[f"figures/{stem}.{ext}"] = buf.getvalue()
+        from numeric.figures import to_bytes
+
+        for ext in ("pdf", "png"):
+            self.files[f"figures/{stem}.{ext}"] = to_bytes(fig, ext)
         return stem
 
 

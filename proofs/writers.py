@@ -156,12 +156,10 @@ class OutputDir:
 
     def save_figure(self, fig, stem: str) -> str:
         """Writes a matplotlib figure as figures/<stem>.pdf and .png (no timestamps); returns the stem."""
-        import io
+        from numeric.figures import to_bytes
 
-        for ext, meta in (("pdf", {"CreationDate": None, "ModDate": None}), ("png", {"Software": None})):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=ext, metadata=meta, dpi=150, bbox_inches="tight")
-            self.write(f"figures/{stem}.{ext}", buf.getvalue())
+        for ext in ("pdf", "png"):
+            self.write(f"figures/{stem}.{ext}", to_bytes(fig, ext))
         return stem
 
     def write_results(self, records: list[dict], settings: dict) -> None:

@@ -131,3 +131,23 @@ def test_non_canonical_mnist_files_are_refused(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "out"), "--mnist", str(tmp_path / "idx"), "--only", "ratio-b1-b3"]) == 2
     err = capsys.readouterr().err
     assert "does not match MNIST's" in err and not (tmp_path / "out" / "results.json").exists()
+
+
+def test_figures_embed_truetype_fonts_not_type3(tmp_path):
+    """Publishers refuse Type 3 fonts: every PDF figure embeds TrueType (CID) fonts instead."""
+    import re
+
+    assert run(["--only", "sigmoid-prime-max,eq123-width-maximum", "-q"], tmp_path) == 0
+    pdfs = sorted((tmp_path / "figures").glob("*.pdf"))
+    assert pdfs
+    for pdf in pdfs:
+        kinds = set(re.findall(rb"/Subtype\s*/(\w+)", pdf.read_bytes()))
+        assert b"Type3" not in kinds and b"CIDFontType2" in kinds, (pdf.name, kinds)
+
+
+def test_version_and_console_script(capsys):
+    from proofs import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"unstable-gradients {__version__}"
