@@ -172,12 +172,32 @@ class OutputDir:
         self.write("BOOK_VS_RUN.md", book_vs_run(records) + "\n")
 
 
+SCHEMA_VERSION = 1  # bump when a field changes meaning; proofs/results.schema.json describes it
+
+
+def library_versions() -> dict:
+    """Returns the versions of Python and of the libraries behind the numbers."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("sympy", "numpy", "mpmath", "matplotlib"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
 def results_json(records: list[dict], settings: dict) -> dict:
-    """Returns the results.json object: settings, a verdict summary and the ``claims`` list."""
+    """Returns the results.json object: schema and versions, settings, a verdict summary and the ``claims``."""
+    from . import __version__
+
     summary = {}
     for r in records:
         summary[r["verdict"]] = summary.get(r["verdict"], 0) + 1
-    return {"tool": "unstable-gradients", "settings": settings, "summary": summary, "claims": records}
+    return {"schema_version": SCHEMA_VERSION, "tool": "unstable-gradients", "version": __version__,
+            "libraries": library_versions(), "settings": settings, "summary": summary, "claims": records}
 
 
 def book_vs_run(records: list[dict]) -> str:

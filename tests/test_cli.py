@@ -151,3 +151,21 @@ def test_version_and_console_script(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"unstable-gradients {__version__}"
+
+
+def _schema():
+    from importlib.resources import files
+
+    return json.loads(files("proofs").joinpath("results.schema.json").read_text())
+
+
+def test_results_json_validates_against_its_schema(tmp_path):
+    """results.json is data: it validates against the schema shipped in the package, and a broken one does not."""
+    jsonschema = pytest.importorskip("jsonschema")
+    assert run(["--only", "ratio-b1-b3,eq123-width-maximum,speed-of-learning-at-init", "-q"], tmp_path) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["schema_version"] == 1 and data["libraries"]["sympy"]
+    jsonschema.validate(data, _schema())
+    data["claims"][0]["verdict"] = "plausible"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, _schema())

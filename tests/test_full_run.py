@@ -35,6 +35,10 @@ def test_full_run_passes_and_matches_the_readme(tmp_path):
     assert main(["--out", str(tmp_path), "-q"]) == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["claims"] and all(c["verdict"] in ("proved", "certified", "verified") for c in data["claims"])
+    jsonschema = pytest.importorskip("jsonschema")
+    from test_cli import _schema
+
+    jsonschema.validate(data, _schema())
     fresh = table_rows(book_vs_run(data["claims"]))
     readme = README.read_text()
     block = readme.split("<!-- book-vs-run:start -->")[1].split("<!-- book-vs-run:end -->")[0]
