@@ -80,8 +80,9 @@ def check_width_maximum(ctx) -> Evidence:
         "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": "about 6.9", "run": w_str},
                         {"quantity": "largest width", "book": "about 0.45", "run": width_str}],
     }
-    latex = (rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {width_str}\ldots \text{{ at }} |w| = {w_str}\ldots,"
-             r"\quad 2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}")
+    latex = (rf"\begin{{gathered}}\max_{{|w| \ge 4}} \text{{width}}(|w|) = {width_str}\ldots \\ "
+             rf"\text{{at }} |w| = {w_str}\ldots, \\ "
+             r"2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}\end{gathered}")
     return Evidence("certified", facts, latex=latex, numbers=numbers, figures=figures,
                     headline=f"|w|* = {w_str}   max width = {width_str}")
 

@@ -27,10 +27,12 @@ Regenerate and re-check every claim of Nielsen's "Why are deep neural networks h
 (Neural Networks and Deep Learning, ch. 5): exact SymPy derivations, mpmath/interval
 certificates, checks against a NumPy network on real MNIST digits, and figures.
 
-Writes to --out (default results/): latex/<claim>.tex (one fragment per claim, \\input-able),
-unstable-gradients.tex (a master document), results.json, REPORT.md and figures/ (PDF + PNG).
-Files in --out that this command did not write are never overwritten or deleted.
-Exit status: 0 when every claim is proved, certified or verified; 1 when any failed; 2 on bad usage.
+Writes to --out (default results/): latex/ (main.tex, one \\input-able fragment per claim labelled
+ug:<claim-id>, derivations, tables, figures, macros.tex, references.bib), results.json (with its
+schema), REPORT.md, BOOK_VS_RUN.md and figures/ (PDF + PNG). Every path is checked before any claim
+runs; files in --out that this command did not write are never overwritten or deleted.
+Exit status: 0 when every claim is proved, certified or verified; 1 when any failed; 2 on a usage,
+data or output-folder error; 130 on Ctrl-C.
 """
 
 

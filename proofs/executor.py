@@ -109,14 +109,20 @@ class Executor:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            import signal
+
             saved = {k: os.environ.get(k) for k in BLAS_VARIABLES}
             _one_blas_thread()  # spawned workers read these when they import NumPy
+            # Workers start with Ctrl-C ignored (inherited through exec), so a Ctrl-C while they are still
+            # importing prints nothing there: the parent handles it and stops them.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
             try:
                 self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_worker_start)
-                for _ in self._pool.map(int, range(self.jobs)):  # start the workers while the variables are set
+                for _ in self._pool.map(time.sleep, [0.05] * self.jobs):  # one busy task each: all workers start now
                     pass
             finally:
+                signal.signal(signal.SIGINT, previous)
                 for k, v in saved.items():
                     if v is None:
                         os.environ.pop(k, None)

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from numeric.files import atomic_write
 
-from .latex import fragment, master
+from .latex import bundle
+from .latex import planned as latex_planned
 
 MANIFEST = ".proofs-manifest.json"
-REPORTS = ["unstable-gradients.tex", "results.json", "REPORT.md", "BOOK_VS_RUN.md"]
+REPORTS = ["results.json", "REPORT.md", "BOOK_VS_RUN.md"]
 MANY_FOREIGN = 50  # a folder holding more files we did not write is probably not a results folder
 
 __all__ = ["OutputError", "OutputDir", "planned_paths"]
@@ -36,7 +37,7 @@ class OutputError(Exception):
 
 def planned_paths(claims) -> list[str]:
     """Returns every path (relative to the output folder) a run of these claims will write."""
-    out = [f"latex/{c.id}.tex" for c in claims]
+    out = latex_planned([c.id for c in claims])
     out += [f"figures/{stem}.{ext}" for c in claims for stem in c.figures for ext in ("pdf", "png")]
     return out + REPORTS
 
@@ -163,10 +164,9 @@ class OutputDir:
         return stem
 
     def write_results(self, records: list[dict], settings: dict) -> None:
-        """Writes every claim's fragment, the master .tex, results.json and REPORT.md."""
-        for r in records:
-            self.write(f"latex/{r['id']}.tex", fragment(r))
-        self.write("unstable-gradients.tex", master(records))
+        """Writes the LaTeX bundle (latex/), results.json, REPORT.md and BOOK_VS_RUN.md."""
+        for rel, text in bundle(records, settings).items():
+            self.write(rel, text)
         self.write("results.json", json.dumps(results_json(records, settings), indent=2) + "\n")
         self.write("REPORT.md", report(records, settings))
         self.write("BOOK_VS_RUN.md", book_vs_run(records) + "\n")

@@ -46,7 +46,7 @@ def test_writes_fragments_json_and_report(tmp_path, capsys):
     for c in data["claims"]:
         assert c["verdict"] == "proved" and c["seconds"] >= 0 and c["evidence"]
         assert (tmp_path / "latex" / f"{c['id']}.tex").exists()
-    assert r"\input{latex/ratio-b1-b3}" in (tmp_path / "unstable-gradients.tex").read_text()
+    assert r"\input{ratio-b1-b3}" in (tmp_path / "latex" / "main.tex").read_text()
     assert "| `ratio-b1-b3` |" in (tmp_path / "REPORT.md").read_text()
     printed = capsys.readouterr().out
     assert "proved" in printed and "exploding-construction" in printed
