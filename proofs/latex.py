@@ -118,13 +118,37 @@ def _head(record: dict, what: str) -> list[str]:
             r"% needs amsmath and latex/macros.tex"]
 
 
+SEPARATORS = (r",\qquad", r",\quad", r":\quad", r";\quad", r"\qquad")
+
+
+def _lines(tex: str) -> list[str]:
+    """Splits a statement at its top-level separators (",\\quad" and the like, outside braces)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(tex):
+        ch = tex[i]
+        depth += ch == "{"
+        depth -= ch == "}"
+        sep = next((x for x in SEPARATORS if depth == 0 and tex.startswith(x, i)), None)
+        if sep:
+            parts.append(tex[start:i] + (sep[0] if sep[0] in ",:;" else ""))
+            start = i = i + len(sep)
+            continue
+        i += 1
+    return [x.strip() for x in parts + [tex[start:]] if x.strip()]
+
+
 def fragment(record: dict) -> str:
-    """Returns the statement fragment: an equation labelled ug:<id>, \\tag'ged only if it is the book's equation."""
+    """Returns the statement fragment: an equation labelled ug:<id>, \\tag'ged only if it is the book's equation.
+
+    A statement of several parts (separated by ",\\quad" and the like) is set as centred lines (gathered),
+    so that it fits a column.
+    """
     lines = _head(record, "statement")
     if record.get("latex"):
         tag = rf"\tag{{{record['tag']}}}" if record.get("tag") else ""
-        lines += [r"\begin{equation}", f"  {_notation(record['latex'])}{tag}\\label{{ug:{record['id']}}}",
-                  r"\end{equation}"]
+        parts = _lines(_notation(record["latex"])) if r"\begin{" not in record["latex"] else [_notation(record["latex"])]
+        body = parts[0] if len(parts) == 1 else "\\begin{gathered}\n    " + " \\\\\n    ".join(parts) + "\n  \\end{gathered}"
+        lines += [r"\begin{equation}", f"  {body}{tag}\\label{{ug:{record['id']}}}", r"\end{equation}"]
     else:
         lines.append(rf"\label{{ug:{record['id']}}}% the statement is the derivation below")
     return "\n".join(lines) + "\n"
