@@ -7,7 +7,6 @@ reconstruction: any other global a pickle asks for is refused before anything ru
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib
 import io

@@ -3,7 +3,6 @@
 hostile saved networks, and bad arguments."""
 
 import errno
-import io
 import os
 import pickle
 import select
