@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="base seed for every random choice (default 0); an experiment with k seeds uses N..N+k-1")
     p.add_argument("--seeds", type=int, metavar="K",
                    help="seeds per experiment (default: the protocol's, 20 at initialisation, 5 while training, "
-                        "3 for accuracy against depth)")
+                        "3 for accuracy against depth); the at-initialisation claim needs enough seeds for its "
+                        "seed range to bracket the book's values")
     p.add_argument("--quick", action="store_true",
                    help="fewer seeds in the training experiments (2 and 1), for a fast look; marked QUICK in the output")
     p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
