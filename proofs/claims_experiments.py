@@ -9,8 +9,6 @@ that a wrong protocol, a wrong norm or a network that learned nothing fails (tes
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import mpmath
 import numpy as np
 
@@ -22,6 +20,7 @@ from numeric.network import Network
 from theory.consequences import weight_below_one
 
 from .claim import Claim, Evidence, Fact
+from .executor import load_data
 from .figures import save
 
 # The book's numbers (Nielsen ch. 5; shared/BOOK.md), one random initialisation each.
@@ -176,16 +175,8 @@ def _per_network(p: P.Protocol) -> list:
     return [p.replace(networks=(sizes,)) for sizes in p.networks]
 
 
-@lru_cache(maxsize=2)
-def _load(mnist):
-    """The digits, once per process (a part runs in a worker that has not loaded them)."""
-    from numeric.data import load
-
-    return load(mnist)
-
-
 def _training_part(one: P.Protocol, mnist, seed: int):
-    return speed_during_training(one, _load(mnist).training, seed)
+    return speed_during_training(one, load_data(mnist).training, seed)
 
 
 def training_parts(ctx) -> list:
@@ -195,7 +186,7 @@ def training_parts(ctx) -> list:
 
 
 def _accuracy_part(part: tuple, mnist, seed: int):
-    d = _load(mnist)
+    d = load_data(mnist)
     return accuracy_by_depth(part, d.training, d.validation, seed)
 
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .executor import Executor, _data, eta_text
+from .executor import Executor, eta_text, load_data
 from .registry import all_claims, select
 from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
 
@@ -130,7 +130,7 @@ def _run(args, claims, out, records: list) -> int:
         from numeric.data import DataError
 
         try:
-            data = _data(args.mnist)
+            data = load_data(args.mnist)
         except DataError as exc:
             print(f"error: --mnist: {exc}", file=sys.stderr)
             return 2
@@ -168,7 +168,7 @@ def _run(args, claims, out, records: list) -> int:
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
                 "seeds": args.seeds or "protocol", "quick": args.quick}
     if args.mnist:
-        settings["data_verification"] = _data(args.mnist).verification
+        settings["data_verification"] = load_data(args.mnist).verification
     try:
         out.write_results(records, settings)
     except OutputError as exc:

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from functools import lru_cache
 
-__all__ = ["run_task", "run_part", "context", "Executor", "BLAS_VARIABLES", "eta_text"]
+__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "BLAS_VARIABLES", "eta_text"]
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -40,8 +40,8 @@ class _Collector:
 
 
 @lru_cache(maxsize=4)
-def _data(mnist):
-    """Loads the digits once per process (the embedded ones ship with the package)."""
+def load_data(mnist):
+    """Returns the run's digits, loaded once per process (workers and parts share it)."""
     from numeric.data import load
 
     return load(mnist)
@@ -53,7 +53,7 @@ def context(settings: dict, **extra):
 
     ctx = Context(dps=settings["dps"], seed=settings["seed"], mnist=settings.get("mnist"),
                   seeds=settings.get("seeds"), quick=settings.get("quick", False), **extra)
-    ctx._data = _data(settings.get("mnist"))
+    ctx._data = load_data(settings.get("mnist"))
     return ctx
 
 
