@@ -232,6 +232,8 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
         series[p.label] = tuple(zip(*[(np.median(c[-1]), c[-1].min(), c[-1].max()) for c in acc.values()]))
         for h, c in acc.items():
             note = " (AT CHANCE)" if np.median(c[-1]) <= AT_CHANCE else ""
+            if p is not protocols[0]:
+                note += "; shown beside, not evidence for the verdict"
             rows.append({"quantity": f"validation accuracy, {h} hidden layer{'s' if h > 1 else ''}, {p.epochs} epochs, "
                                      f"median [min, max] of {p.seeds} seeds ({p.label}, n = {n:,})",
                          "book": f"{BOOK_ACCURACY[h]:.2%}" if h in BOOK_ACCURACY else "",
