@@ -6,7 +6,10 @@ Columns (median of --repeat runs, seconds):
             default recursion limit, and took 14 s with the limit raised)
   implicit  this suite's method: SymPy Jacobians of the layer equations + sparse
             triangular solve, all j at once, compared with the product
-Run:  python benchmarks/symbolic.py [--depths 4,8,16,32,64] [--repeat 3]
+Then the whole family (every depth m <= L and every j <= m, biases and weights) by SymPy's
+general triangular solve against forward substitution on the checked-bidiagonal layer
+equations (products compared as factor multisets), L = 64 beside L = 256.
+Run:  python benchmarks/symbolic.py [--depths 4,8,16,32,64] [--family 64,256] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sympy.core.cache import clear_cache  # noqa: E402
 
 from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity  # noqa: E402
+from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product  # noqa: E402
 from theory.chain import to_composed, truncated  # noqa: E402
 from theory.layered import delta_direct, delta_eq124, deltas_implicit, layered_network  # noqa: E402
 
@@ -41,6 +45,18 @@ def implicit(L: int) -> bool:
 def implicit_all_depths(L: int) -> bool:
     net = chain_network(L)
     return all(is_identity(v, gradient_formula(truncated(net, m), j)) for (m, j), v in gradients_implicit(net).items())
+
+
+def family_general(L: int) -> bool:
+    net = chain_network(L)
+    return all(is_identity(v, gradient_formula(truncated(net, m), j, wrt=wrt))
+               for wrt in "bw" for (m, j), v in gradients_implicit(net, wrt=wrt).items())
+
+
+def family_bidiagonal(L: int) -> bool:
+    net = chain_network(L)
+    return all(same_product(v, formula_factors(net, j, wrt=wrt, depth=m))
+               for wrt in "bw" for (m, j), v in gradient_factors_bidiagonal(net, wrt=wrt).items())
 
 
 SHAPES = ([1, 1, 1, 1, 1], [2, 3, 2], [3, 2, 4, 2], [2, 3, 3, 3, 2], [4, 4, 4, 4, 4, 4])
@@ -72,6 +88,9 @@ def main(argv=None) -> int:
     p.add_argument("--depths", default="4,8,16,32,64")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--naive-max", type=int, default=32, help="largest depth for the naive column (default 32)")
+    p.add_argument("--family", default="64,256", help="depths L of the whole-family rows (default 64,256)")
+    p.add_argument("--general-max", type=int, default=64,
+                   help="largest L for the general-solve family column (default 64; L = 128 took 25 s)")
     args = p.parse_args(argv)
     depths = [int(d) for d in args.depths.split(",")]
     print(f"{'L':>4} {'naive s':>10} {'implicit s':>11} {'ratio':>7}  proved")
@@ -87,6 +106,17 @@ def main(argv=None) -> int:
     print(f"family {depths}: {total:.2f} s (implicit, every j of every listed depth)")
     t, ok = timed(implicit_all_depths, max(depths), 1)
     print(f"every depth 1..{max(depths)} and every j from one solve: {t:.2f} s, proved: {ok}")
+    print()
+    print(f"{'family: every m <= L, every j, b and w':40s} {'general solve s':>16s} {'forward subst. s':>17s} "
+          f"{'ratio':>7s}  proved")
+    for L in [int(d) for d in args.family.split(",")]:
+        fast, ok = timed(family_bidiagonal, L, args.repeat)
+        if L <= args.general_max:
+            slow, ok2 = timed(family_general, L, 1)
+            print(f"{f'L = {L} ({L * (L + 1)} identities)':40s} {slow:>16.3f} {fast:>17.3f} {slow / fast:>6.1f}x  "
+                  f"{ok and ok2}")
+        else:
+            print(f"{f'L = {L} ({L * (L + 1)} identities)':40s} {'skipped':>16s} {fast:>17.3f} {'':>7s}  {ok}")
     print()
     print(f"{'matrix form (124), widths':28s} {'eq124 = implicit s':>19s} {'= direct diff s':>16s}  proved")
     for widths in SHAPES:

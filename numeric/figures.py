@@ -46,10 +46,20 @@ def to_bytes(fig, ext: str) -> bytes:
     """Returns the figure as PDF or PNG bytes, in the suite's style, with no timestamp (same bytes every run)."""
     import io
 
+    import logging
+
     meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}}[ext]
     buf = io.BytesIO()
-    with plt.rc_context(STYLE):
-        fig.savefig(buf, format=ext, metadata=meta, dpi=150, bbox_inches="tight")
+    # fontTools warns that the Computer Modern fonts' 'created' stamps are old while it subsets
+    # them; the warning says nothing about the figure, so it is kept off the user's terminal
+    font_log = logging.getLogger("fontTools.ttLib.tables._h_e_a_d")
+    level = font_log.level
+    font_log.setLevel(logging.ERROR)
+    try:
+        with plt.rc_context(STYLE):
+            fig.savefig(buf, format=ext, metadata=meta, dpi=150, bbox_inches="tight")
+    finally:
+        font_log.setLevel(level)
     return buf.getvalue()
 
 

@@ -161,3 +161,51 @@ def test_unknown_wrt_is_refused():
     with pytest.raises(ValueError, match="wrt must be 'b' or 'w'"):
         gradient_formula(chain_network(3), 1, wrt="a")
 
+
+
+def test_deep_family_by_forward_substitution_matches_the_general_solve():
+    """The bidiagonal route agrees with SymPy's general triangular solve, depth by depth, for w and b."""
+    from theory.chain import gradient_factors_bidiagonal, formula_factors, same_product, truncated
+
+    net = chain_network(7)
+    for wrt in "bw":
+        fast, general = gradient_factors_bidiagonal(net, wrt=wrt), gradients_implicit(net, wrt=wrt)
+        assert fast.keys() == general.keys()
+        for (m, j), factors in fast.items():
+            assert is_identity(sp.Mul(*factors), general[(m, j)])
+            assert same_product(factors, formula_factors(net, j, wrt=wrt, depth=m))
+            assert formula_factors(net, j, wrt=wrt, depth=m) == formula_factors(truncated(net, m), j, wrt=wrt)
+
+
+def test_deep_family_rejects_a_wrong_product():
+    """A product with one factor dropped, repeated or swapped for its neighbour's is not the same product."""
+    from theory.chain import gradient_factors_bidiagonal, formula_factors, same_product
+
+    net = chain_network(40)
+    got = gradient_factors_bidiagonal(net)[(40, 3)]
+    right = formula_factors(net, 3)
+    assert same_product(got, right) and same_product(got, tuple(reversed(right)))
+    assert not same_product(got, right[:5] + right[6:])  # w_6 dropped
+    assert not same_product(got, right + (net.w[5],))  # w_6 twice
+    assert not same_product(got, right[:5] + (net.w[6],) + right[6:])  # w_7 for w_6
+    assert not same_product(got, formula_factors(net, 3, depth=39))
+
+
+def test_deep_family_refuses_a_layer_equation_that_is_not_a_chain(monkeypatch):
+    """If layer k depended on z_{k-2} too, forward substitution would be wrong: it is refused."""
+    import theory.chain as chain
+
+    net = chain_network(5)
+    real_sigma = chain.sigma
+
+    class Skip(sp.Function):  # sigma(z_{k-1}) that also reads z_{k-2}
+        def fdiff(self, argindex=1):
+            return sp.Integer(1)
+
+    def leaky(z):
+        k = net.z.index(z) if z in net.z else -1
+        return real_sigma(z) + (Skip(net.z[k - 1]) if k >= 1 else 0)
+
+    monkeypatch.setattr(chain, "sigma", leaky)
+    with pytest.raises(ValueError, match="bidiagonal"):
+        chain.gradient_factors_bidiagonal(net)

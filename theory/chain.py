@@ -9,6 +9,11 @@ the cost is C(a_L). Three independent routes to dC/db_j live here:
   (all of depth 1) and solves the lower-triangular system dz/db = -(dF/dz)^{-1} dF/db
   (implicit function theorem, i.e. forward-mode differentiation). The leading m x m block of
   that system *is* the depth-m network, so one solve at depth L yields every depth m <= L.
+* ``gradient_factors_bidiagonal``: the same implicit differentiation for deep chains (L up to
+  256 in seconds): SymPy differentiates each layer equation, the Jacobian is checked to be unit
+  lower bidiagonal, and forward substitution then multiplies one factor per layer, each product
+  kept as its tuple of factors (a commutative product of atoms is determined by the multiset
+  of its factors, so two products are equal exactly when their factor multisets are).
 * ``gradient_formula``: the book's product sigma'(z_j) w_{j+1} sigma'(z_{j+1}) ... dC/da_L.
 
 Indexing: Python tuples here are 0-based, so ``net.w[j - 1]`` is the book's w_j.
@@ -16,7 +21,9 @@ Indexing: Python tuples here are 0-based, so ``net.w[j - 1]`` is the book's w_j.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -30,8 +37,23 @@ __all__ = [
     "gradient_formula",
     "gradient_direct",
     "gradients_implicit",
+    "gradient_factors_bidiagonal",
+    "formula_factors",
+    "same_product",
     "gradient_statement",
 ]
+
+
+_ATOMS: dict = {}
+
+
+def _interned(factors) -> tuple:
+    """Returns ``factors`` with every atom replaced by one shared instance of it.
+
+    Equal SymPy objects built at different times may be distinct instances; sharing them lets
+    dictionaries compare by identity first, which keeps the deep-chain family fast.
+    """
+    return tuple(_ATOMS.setdefault(f, f) for f in factors)
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,11 @@ class ChainNetwork:
     b: tuple
     z: tuple
     a: tuple  # a[0] is the input a_0, a[j] the book's a_j
+
+    @cached_property
+    def sigma_primes(self) -> tuple:
+        """(sigma'(z_1), ..., sigma'(z_L)), built once per network."""
+        return _interned(sigma_prime(z) for z in self.z)
 
     def check_layer(self, j, name: str = "j") -> int:
         """Returns ``j`` if it names a layer 1..L, else raises ValueError naming ``name``."""
@@ -62,10 +89,10 @@ def chain_network(L: int) -> ChainNetwork:
     idx = range(1, L + 1)
     return ChainNetwork(
         L=L,
-        w=tuple(sp.Symbol(f"w_{j}", real=True) for j in idx),
-        b=tuple(sp.Symbol(f"b_{j}", real=True) for j in idx),
-        z=tuple(sp.Symbol(f"z_{j}", real=True) for j in idx),
-        a=tuple(sp.Symbol(f"a_{j}", real=True) for j in range(L + 1)),
+        w=_interned(sp.Symbol(f"w_{j}", real=True) for j in idx),
+        b=_interned(sp.Symbol(f"b_{j}", real=True) for j in idx),
+        z=_interned(sp.Symbol(f"z_{j}", real=True) for j in idx),
+        a=_interned(sp.Symbol(f"a_{j}", real=True) for j in range(L + 1)),
     )
 
 
@@ -102,6 +129,26 @@ def _wrt_symbol(net: ChainNetwork, j: int, wrt: str):
     raise ValueError(f"wrt must be 'b' or 'w', got {wrt!r}")
 
 
+def formula_factors(net: ChainNetwork, j: int, *, wrt: str = "b", depth: int | None = None) -> tuple:
+    """Returns the factors of the book's product for dC/db_j (or dC/dw_j), in the book's order.
+
+    (sigma'(z_j), w_{j+1}, sigma'(z_{j+1}), ..., w_m, sigma'(z_m), dC/da_m), preceded by a_{j-1}
+    for w; m is ``depth`` (the network of the first m layers), L by default.
+    """
+    m = net.L if depth is None else net.check_layer(depth, "depth")
+    j = net.check_layer(j)
+    if j > m:
+        raise ValueError(f"j must be a layer index in 1..depth = 1..{m}, got {j}")
+    _wrt_symbol(net, j, wrt)
+    sp_ = net.sigma_primes
+    factors = [net.a[j - 1]] if wrt == "w" else []
+    factors.append(sp_[j - 1])
+    for k in range(j, m):
+        factors += [net.w[k], sp_[k]]
+    factors += _interned([C_prime(net.a[m])])
+    return tuple(factors)
+
+
 def gradient_formula(net: ChainNetwork, j: int, *, wrt: str = "b", evaluate: bool = True):
     """Returns the book's product for dC/db_j (or dC/dw_j), in z symbols.
 
@@ -110,14 +157,7 @@ def gradient_formula(net: ChainNetwork, j: int, *, wrt: str = "b", evaluate: boo
     $\\partial C/\\partial w_j = a_{j-1} \\partial C/\\partial b_j$.
     With ``evaluate=False`` the factors stay in the book's order for display.
     """
-    j = net.check_layer(j)
-    _wrt_symbol(net, j, wrt)
-    factors = [net.a[j - 1]] if wrt == "w" else []
-    factors.append(sigma_prime(net.z[j - 1]))
-    for k in range(j + 1, net.L + 1):
-        factors += [net.w[k - 1], sigma_prime(net.z[k - 1])]
-    factors.append(C_prime(net.a[net.L]))
-    return sp.Mul(*factors, evaluate=evaluate)
+    return sp.Mul(*formula_factors(net, j, wrt=wrt), evaluate=evaluate)
 
 
 def gradient_statement(net: ChainNetwork, j: int, *, wrt: str = "b"):
@@ -177,3 +217,56 @@ def truncated(net: ChainNetwork, m: int) -> ChainNetwork:
     """Returns the depth-m network made of the first m layers of ``net``."""
     m = net.check_layer(m, "m")
     return ChainNetwork(L=m, w=net.w[:m], b=net.b[:m], z=net.z[:m], a=net.a[: m + 1])
+
+
+def _factors(expr) -> tuple:
+    """Returns the factors of a product (a lone atom is a product of one factor; 1 has none)."""
+    if expr == 1:
+        return ()
+    return expr.args if isinstance(expr, sp.Mul) else (expr,)
+
+
+def same_product(lhs: tuple, rhs: tuple) -> bool:
+    """Returns True when two products of atoms, given as factor tuples, are equal (same multiset)."""
+    if len(lhs) != len(rhs):
+        return False
+    # interned atoms compare by identity (distinct live objects never share an id, so a match is
+    # a real match); anything else falls back to comparing the atoms by value
+    return dict.__eq__(Counter(map(id, lhs)), Counter(map(id, rhs))) or dict.__eq__(Counter(lhs), Counter(rhs))
+
+
+def gradient_factors_bidiagonal(net: ChainNetwork, *, wrt: str = "b") -> dict:
+    """Returns {(m, j): factors of dC_m/db_j} for every depth m <= L and j <= m, for deep chains.
+
+    The implicit-function route of ``gradients_implicit`` without SymPy's general solve: SymPy
+    differentiates every layer equation $F_k = z_k - w_k\\sigma(z_{k-1}) - b_k$ in every z and
+    every parameter; the Jacobian dF/dz is checked to be unit lower bidiagonal and dF/dp diagonal
+    (ValueError otherwise), so forward substitution is
+    $dz_k/dp_j = -(\\partial F_k/\\partial z_{k-1})\\, dz_{k-1}/dp_j$, $dz_j/dp_j = -\\partial F_j/\\partial p_j$.
+    Each product is kept as the tuple of its factors (compare with ``same_product``).
+    """
+    _wrt_symbol(net, 1, wrt)
+    acts = [net.a[0]] + [sigma(zk) for zk in net.z[:-1]]
+    params = net.b if wrt == "b" else net.w
+    named = {sigma(net.z[k]): net.a[k + 1] for k in range(net.L)}  # sigma(z_k) is a_k
+    sub, diag = [], []
+    for k in range(net.L):
+        F = net.z[k] - (net.w[k] * acts[k] + net.b[k])
+        free = F.free_symbols  # every other symbol's derivative is 0
+        dz = {zz: sp.diff(F, zz) for zz in net.z if zz in free}
+        dp = {pp: sp.diff(F, pp) for pp in params if pp in free}
+        below = {zz: v for zz, v in dz.items() if zz != net.z[k] and v != 0}
+        if dz.get(net.z[k]) != 1 or set(below) - {net.z[k - 1] if k else None} or set(dp) != {params[k]}:
+            raise ValueError(f"layer {k + 1}: the layer equations are not unit lower bidiagonal in z with a "
+                             "diagonal dependence on the parameters; forward substitution does not apply")
+        sub.append(_interned(_factors(sp.Mul(-1, below[net.z[k - 1]]).xreplace(named))) if k else ())
+        diag.append(_interned(_factors(sp.Mul(-1, dp[params[k]]).xreplace(named))))
+    out_layer = [_interned(_factors(sp.diff(C(sigma(z)), z).xreplace(named))) for z in net.z]  # dC_m/dz_m
+    out = {}
+    for j in range(1, net.L + 1):
+        x = diag[j - 1]
+        for m in range(j, net.L + 1):
+            if m > j:
+                x = x + sub[m - 1]
+            out[(m, j)] = x + out_layer[m - 1]
+    return out
