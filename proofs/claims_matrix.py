@@ -9,18 +9,16 @@ import sympy as sp
 from numeric.functions import sigmoid_prime
 from numeric.network import Network
 from numeric.validate import as_targets
-from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime
+from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime, to_latex
 from theory.layered import GradC, delta_direct, delta_eq124, deltas_bp, deltas_implicit, layered_network
 from theory.layered import weight_gradients_implicit
 from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
+from theory import widths as symbolic
 
 from .claim import Claim, Evidence, Fact
 
 SHAPES = ([1, 1, 1, 1, 1], [2, 3, 2], [3, 2, 4, 2], [2, 3, 3, 3, 2], [4, 4, 4, 4, 4, 4])
 PAIR_MAX = 4  # the induction steps are checked for every pair (triple) of widths up to this
-
-EQ124 = (r"\delta^l = \Sigma'(z^l)\,(w^{l+1})^T\,\Sigma'(z^{l+1})\,(w^{l+2})^T \cdots "
-         r"(w^L)^T\,\Sigma'(z^L)\,\nabla_a C")
 
 
 def _all_equal(xs, ys) -> bool:
@@ -48,8 +46,40 @@ def _pairs():
     return [(p, q) for p in rng for q in rng]
 
 
+def _proof_facts(proofs) -> list[Fact]:
+    """Facts of the symbolic-width proofs, one per equation."""
+    what = {
+        "BP1": "BP1 delta^L_p = sigma'(z^L_p) (grad_a C)_p for every output width n_L and every p <= n_L",
+        "BP2": "BP2 delta^l_p = sigma'(z^l_p) sum_{j=1}^{n_{l+1}} w^{l+1}_{jp} delta^{l+1}_j for all widths "
+               "n_{l-1}, n_l, n_{l+1} and every p <= n_l, the layers above an abstract function of z^{l+1}",
+        "BP3": "BP3 dC/db^l_p = delta^l_p for all widths n_{l-1}, n_l and every p <= n_l",
+        "BP4": "BP4 dC/dw^l_pq = a^{l-1}_q delta^l_p for all widths n_{l-1}, n_l, every p <= n_l and q <= n_{l-1}",
+    }
+    how = ("widths as SymPy symbols; sympy.diff of the indexed layer equations (IndexedBase, Idx, Sum); "
+           "Sum.doit(); range conditions dropped only where the index range implies them")
+    return [Fact(what[P.name] + " (widths symbolic)", P.holds, how, P.statement()) for P in proofs]
+
+
+def _bridge_facts() -> list[Fact]:
+    """Facts that the matrix forms of BP1 and BP2, entry by entry, are the component forms proved."""
+    facts = []
+    for which in ("BP1", "BP2"):
+        entry, indexed, _ = symbolic.matrix_entry(which)
+        form = "Sigma'(z^L) grad_a C" if which == "BP1" else "Sigma'(z^l) (w^{l+1})^T delta^{l+1}"
+        facts.append(Fact(f"entry p of the matrix form {form} (matrix symbols with symbolic shapes, a real transpose) "
+                          f"equals the component form of {which}", symbolic.same(entry, indexed),
+                          "sympy MatrixSymbol entry, Sum.doit(), 0-based indices shifted to 1-based", entry))
+    return facts
+
+
+def _symbolic_steps(proof) -> list[Step]:
+    return [Step(s.lhs, s.rhs, relation=s.relation, why=s.why) for s in proof.steps]
+
+
 def check_bp(ctx) -> Evidence:
-    facts = _shape_facts("bp")
+    proofs = [symbolic.bp1(), symbolic.bp2(), symbolic.bp3(), symbolic.bp4()]
+    facts = _proof_facts(proofs) + _bridge_facts()
+    facts += _shape_facts("bp")
     pairs = _pairs()
     facts += [
         Fact(f"BP1 delta^L = Sigma'(z^L) grad_a C for every pair of widths up to {PAIR_MAX}",
@@ -67,27 +97,44 @@ def check_bp(ctx) -> Evidence:
             prev = net.a0 if l == 0 else sp.Matrix([sp.Symbol(f"a^{{{l}}}_{{{j + 1}}}", real=True) for j in range(widths[l])])
             ok &= _all_equal(grads[l], deltas[l] * prev.T)
     facts.append(Fact(f"BP4 on the whole networks {list(SHAPES[:3])} (implicit differentiation in w)", ok, "sympy"))
-    latex = (r"\delta^L = \Sigma'(z^L)\nabla_a C,\quad \delta^l = \Sigma'(z^l)(w^{l+1})^T\delta^{l+1},\quad "
-             r"\frac{\partial C}{\partial b^l_j} = \delta^l_j,\quad \frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k\delta^l_j")
-    return Evidence("proved", facts, latex=latex)
+    statement = sp.Tuple(*(P.statement() for P in proofs))
+    latex = r",\quad ".join(to_latex(P.statement()) for P in proofs)
+    return Evidence("proved", facts, statement=statement, latex=latex, steps=_symbolic_steps(proofs[1]),
+                    numbers={"proved_for": "all widths (symbols n_{l-1}, n_l, n_{l+1})",
+                             "supporting_shapes": [list(w) for w in SHAPES], "supporting_pairs_up_to": PAIR_MAX})
 
 
 def check_eq124(ctx) -> Evidence:
-    facts = _shape_facts("eq124")
+    base, step = symbolic.bp1(), symbolic.bp2()
+    induction = symbolic.eq124_induction()
+    (b,), (s,) = _proof_facts([base]), _proof_facts([step])
+    facts = [Fact("induction base (l = L): " + b.what, b.holds, b.how, b.value),
+             Fact("induction step: " + s.what, s.holds, s.how, s.value), *_bridge_facts()]
+    facts += [
+        Fact("step in matrix form: if delta^{l+1} = Pi^{l+1} grad_a C then Sigma'(z^l)(w^{l+1})^T delta^{l+1} = "
+             "Pi^l grad_a C with Pi^l = Sigma'(z^l)(w^{l+1})^T Pi^{l+1}; shapes n_l, n_{l+1}, n_L symbolic, so this "
+             "holds for every depth L and every l", induction["step"], "sympy MatMul of matrix symbols; shapes checked "
+             "to chain symbol by symbol", induction["shape"]),
+        Fact("base in matrix form: delta^L = Sigma'(z^L) grad_a C = Pi^L grad_a C, shapes symbolic", induction["base"],
+             "sympy MatMul shapes"),
+        Fact("the displayed product's shapes chain for symbolic widths to n_l x 1, the shape of delta^l",
+             induction["display_shapes_chain"], "shapes compared symbol by symbol"),
+    ]
+    facts += _shape_facts("eq124")
     triples = [(p, q, r) for p, q in _pairs() for r in range(1, PAIR_MAX + 1)]
     facts += [
-        Fact(f"induction base BP1 for every pair of widths up to {PAIR_MAX}",
+        Fact(f"supporting: BP1 for every pair of widths up to {PAIR_MAX}",
              all(_all_equal(*bp1_base(p, q)) for p, q in _pairs()), "sympy.diff"),
-        Fact(f"induction step BP2, the layers above an abstract function of z^(l+1), for every triple of widths up to "
-             f"{PAIR_MAX} ({len(triples)} cases); unrolling the step from the base gives (124)",
+        Fact(f"supporting: BP2 for every triple of widths up to {PAIR_MAX} ({len(triples)} cases)",
              all(_all_equal(*bp2_step(p, q, r)) for p, q, r in triples), "sympy.diff", len(triples)),
     ]
-    n = sp.Symbol("n", integer=True, positive=True)
-    names = ["\\Sigma'(z^{1})", "(w^{2})^T", "\\Sigma'(z^{2})", "(w^{3})^T", "\\Sigma'(z^{3})", "(w^{4})^T",
-             "\\Sigma'(z^{4})"]
-    statement = sp.MatMul(*[sp.MatrixSymbol(s, n, n) for s in names], sp.MatrixSymbol("\\nabla_a C", n, 1),
-                          evaluate=False)
-    return Evidence("proved", facts, statement=statement, latex=EQ124)
+    whys = ["BP1 (proved above for symbolic n_L): the base, Pi^L = Sigma'(z^L)",
+            "BP2 in matrix form (proved above for symbolic widths) and the hypothesis delta^{l+1} = Pi^{l+1} grad_a C",
+            "associativity; Pi^l := Sigma'(z^l)(w^{l+1})^T Pi^{l+1}, so (124) holds at l, for every depth L"]
+    steps = _symbolic_steps(step) + [Step(lhs, rhs, why=why) for (lhs, rhs), why in zip(induction["lines"], whys)]
+    return Evidence("proved", facts, statement=symbolic.eq124_display(), steps=steps,
+                    numbers={"proved_for": "all widths n_0, ..., n_L and all depths L (widths symbolic; induction on l)",
+                             "supporting_shapes": [list(w) for w in SHAPES], "supporting_triples_up_to": PAIR_MAX})
 
 
 def check_reduces_to_chain(ctx) -> Evidence:
@@ -169,9 +216,10 @@ def check_norm_bound(ctx) -> Evidence:
 
 
 CLAIMS = [
-    Claim("bp1-bp4-matrix-form", "ch. 2, BP1-BP4", "The four equations of backpropagation, any widths", check_bp,
+    Claim("bp1-bp4-matrix-form", "ch. 2, BP1-BP4", "The four equations of backpropagation, for all widths", check_bp,
           group="matrix", cost=4.0),
-    Claim("eq124-matrix-delta", "(124)", "delta^l as a product of Sigma' and transposed weights, any widths",
+    Claim("eq124-matrix-delta", "(124)",
+          "delta^l as a product of Sigma' and transposed weights, for all widths and depths",
           check_eq124, tag="124", group="matrix", cost=3.0),
     Claim("eq124-reduces-to-eq122", "(124), (122)", "With one neuron per layer, (124) is the chain formula (122)",
           check_reduces_to_chain, group="matrix"),

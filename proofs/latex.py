@@ -82,8 +82,9 @@ TITLES = {
     "cross-entropy-output-layer": r"$\ugsigmaprime$ cancels in the output layer only",
     "ratio-b1-b3": r"$\partial C/\partial b_1$ against $\partial C/\partial b_3$: at most $1/16$ when $|w_j| \le 1$",
     "exploding-construction": r"$w = 100$, $z = 0$: growth by 25 per layer",
-    "bp1-bp4-matrix-form": r"The four equations of backpropagation, any widths",
-    "eq124-matrix-delta": r"$\delta^l$ as a product of $\ugSigmaprime$ and transposed weights",
+    "bp1-bp4-matrix-form": r"The four equations of backpropagation, for all widths $n_{l-1}, n_l, n_{l+1}$",
+    "eq124-matrix-delta": r"$\delta^l$ as a product of $\ugSigmaprime$ and transposed weights, for all widths "
+                          r"$n_0, \ldots, n_L$ and all depths $L$",
     "eq124-reduces-to-eq122": r"With one neuron per layer, (124) is the chain formula (122)",
     "delta-norm-bound": r"$\|\delta^l\| \le (1/4)^{L-l+1} \prod_k \|w^k\|\,\|\nabla_a C\|$",
     "w-at-least-4": r"$|w\,\ugsigmaprime(wa+b)| \ge 1$ needs $|w| \ge 4$",

@@ -209,3 +209,15 @@ def test_deep_family_refuses_a_layer_equation_that_is_not_a_chain(monkeypatch):
     monkeypatch.setattr(chain, "sigma", leaky)
     with pytest.raises(ValueError, match="bidiagonal"):
         chain.gradient_factors_bidiagonal(net)
+
+
+def test_same_product_counts_multiplicities():
+    """Products are multisets: w^2 sigma' is not w sigma'^2, and a fresh equal atom still matches."""
+    from theory.chain import same_product
+    from theory import sigma_prime
+
+    w, z = sp.symbols("w z", real=True)
+    s = sigma_prime(z)
+    assert not same_product((w, w, s), (w, s, s))
+    assert same_product((w, s, w), (w, w, s))
+    assert same_product((sp.Symbol("w", real=True),), (w,))
