@@ -24,7 +24,8 @@ from theory.notation import Step, to_latex
 
 VERDICTS = ("proved", "certified", "verified", "failed")
 
-__all__ = ["VERDICTS", "Claim", "Context", "Evidence", "Fact", "run_claim"]
+__all__ = ["VERDICTS", "Claim", "Context", "Evidence", "Fact", "run_claim", "exact_number", "enclosure",
+           "display", "broken"]
 
 
 @dataclass
@@ -111,6 +112,55 @@ def jsonable(value):
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
         return jsonable(value.item())
     return str(value)
+
+
+def exact_number(value, digits: int | None = None) -> dict | str:
+    """Returns {"value": a JSON number, "exact": the exact value as a string} for results.json.
+
+    ``value`` is a SymPy number (exact, e.g. 1/4), an mpmath number (then ``exact`` is its first
+    ``digits`` significant digits) or a float. A SymPy expression with free symbols (k/4) has no
+    number: it stays a string.
+    """
+    import mpmath
+
+    if isinstance(value, sp.Basic):
+        if value.free_symbols:
+            return str(value)
+        return {"value": float(value), "exact": str(value)}
+    if isinstance(value, (mpmath.mpf, mpmath.mpc)):
+        return {"value": float(value), "exact": mpmath.nstr(value, digits or mpmath.mp.dps)}
+    return {"value": float(value), "exact": repr(float(value))}
+
+
+def enclosure(interval, digits: int) -> dict:
+    """Returns {"lo": str, "hi": str} (``digits`` significant digits, rounded outward) and floats beside."""
+    import mpmath
+
+    with mpmath.workdps(digits + 10):
+        a, b = mpmath.mpf(interval.a), mpmath.mpf(interval.b)
+        lo, hi = mpmath.nstr(a, digits), mpmath.nstr(b, digits)
+        # nstr rounds to nearest: step one unit in the last place outward where that lost the enclosure
+        ulp = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(max(abs(a), abs(b)) or 1)) - digits + 1)
+        if mpmath.mpf(lo) > a:
+            lo = mpmath.nstr(mpmath.mpf(lo) - ulp, digits + 1)
+        if mpmath.mpf(hi) < b:
+            hi = mpmath.nstr(mpmath.mpf(hi) + ulp, digits + 1)
+    return {"lo": lo, "hi": hi, "float": [float(a), float(b)]}
+
+
+def display(*lines) -> str:
+    """Returns the LaTeX of a display of one or more centred lines (``gathered``), so that it fits a column.
+
+    Each line is a SymPy object (printed by the project's printer, in the order it was built) or
+    a LaTeX string (a template whose values the caller took from the proved objects).
+    """
+    tex = [_tex(x) for x in lines]
+    return tex[0] if len(tex) == 1 else "\\begin{gathered}" + " \\\\ ".join(tex) + "\\end{gathered}"
+
+
+def broken(lhs, rhs, relation: str = "=") -> str:
+    """Returns an equation set over two lines: the left side, then the relation and the right side."""
+    return f"\\begin{{aligned}} &{_tex(lhs)} \\\\ &\\quad {relation} {_tex(rhs)} \\end{{aligned}}"
 
 
 def _tex(item) -> str:

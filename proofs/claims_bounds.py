@@ -9,15 +9,16 @@ import sympy as sp
 
 from numeric import width as numeric_width
 from numeric.figures import interval_figure, width_figure
-from theory import bounds
+from theory import bounds, to_latex
 from theory.activations import activations, k, sup_derivative, z
 from theory.identity_neuron import identity_choice, tanh_bound_facts, u, w1
 
 from .bridge import sampled_max
-from .claim import Claim, Evidence, Fact
+from .claim import Claim, Evidence, Fact, broken, display, enclosure, exact_number
 from .figures import save
 
 DIGITS = 30  # significant digits printed for the maximum
+SHOWN_DIGITS = 15  # of which the display equation shows these
 
 
 def check_threshold(ctx) -> Evidence:
@@ -28,7 +29,8 @@ def check_threshold(ctx) -> Evidence:
         Fact("|w|/4 >= 1 exactly when |w| is in [4, oo)", region == sp.Interval(4, sp.oo),
              "sympy.solve_univariate_inequality", region),
     ]
-    return Evidence("proved", facts, latex=r"\bigl|w\,\sigma'(wa+b)\bigr| \ge 1 \;\Rightarrow\; |w| \ge 4")
+    latex = rf"\bigl|w\,\sigma'(wa+b)\bigr| \ge 1 \;\Rightarrow\; |w| \ge {to_latex(region.inf)}"
+    return Evidence("proved", facts, latex=latex)
 
 
 def check_width(ctx) -> Evidence:
@@ -45,9 +47,18 @@ def check_width(ctx) -> Evidence:
     weights, b = (3, 5, 8), 0.5
     intervals = [numeric_width.interval(w, b) for w in weights]
     figures = save(ctx, interval_figure(weights, b, intervals), "interval-width")
-    latex = (r"\Bigl|\bigl\{a : |w\,\sigma'(wa+b)| \ge 1\bigr\}\Bigr| = "
-             r"\frac{2}{|w|}\ln\left(\frac{|w|\bigl(1+\sqrt{1-4/|w|}\bigr)}{2} - 1\right)")
-    return Evidence("proved", facts, statement=bounds.book_width(), latex=latex, steps=steps, figures=figures)
+    def book_form(a):  # (2/|w|) ln(|w|(1 + sqrt(1 - 4/|w|))/2 - 1), in the book's order
+        ratio = sp.Mul(a, sp.Add(1, sp.sqrt(sp.Add(1, -4 / a, evaluate=False)), evaluate=False), evaluate=False)
+        return sp.Mul(2 / a, sp.log(sp.Add(sp.Mul(ratio, sp.Pow(2, -1, evaluate=False), evaluate=False), -1,
+                                            evaluate=False)),
+                      evaluate=False)
+
+    absw = sp.Symbol("|w|", positive=True)
+    facts.append(Fact("the displayed form is eq. (123) as derived",
+                      sp.simplify(book_form(bounds.W) - bounds.book_width()) == 0, "sympy.simplify of the difference"))
+    length = r"\Bigl|\bigl\{a : |w\,\sigma'(wa+b)| \ge 1\bigr\}\Bigr|"
+    return Evidence("proved", facts, statement=sp.Eq(sp.Symbol("width"), book_form(absw), evaluate=False),
+                    latex=broken(length, book_form(absw)), steps=steps, figures=figures)
 
 
 def check_width_maximum(ctx) -> Evidence:
@@ -74,15 +85,16 @@ def check_width_maximum(ctx) -> Evidence:
     figures = save(ctx, width_figure(abs_w, np.array([float(numeric_width.width(v, dps=15)) for v in abs_w]),
                                      float(m["abs_w"]), float(m["width"])), "width-maximum")
     numbers = {
-        "argmax_abs_w": w_str, "max_width": width_str, "r_star": mpmath.nstr(m["r"], digits), "dps": ctx.dps,
-        "abs_w_enclosure": [mpmath.nstr(enc_w.a, digits + 5), mpmath.nstr(enc_w.b, digits + 5)],
-        "width_enclosure": [mpmath.nstr(enc_width.a, digits + 5), mpmath.nstr(enc_width.b, digits + 5)],
+        "argmax_abs_w": exact_number(m["abs_w"], digits), "max_width": exact_number(m["width"], digits),
+        "r_star": exact_number(m["r"], digits), "dps": ctx.dps,
+        "abs_w_enclosure": enclosure(enc_w, digits + 5), "width_enclosure": enclosure(enc_width, digits + 5),
         "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": "about 6.9", "run": w_str},
                         {"quantity": "largest width", "book": "about 0.45", "run": width_str}],
     }
-    latex = (rf"\begin{{gathered}}\max_{{|w| \ge 4}} \text{{width}}(|w|) = {width_str}\ldots \\ "
-             rf"\text{{at }} |w| = {w_str}\ldots, \\ "
-             r"2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}\end{gathered}")
+    short = min(SHOWN_DIGITS, digits)  # the display fits a column; all digits are in the table and results.json
+    latex = display(rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {mpmath.nstr(m['width'], short)}\ldots",
+                    rf"\text{{at }} |w| = {mpmath.nstr(m['abs_w'], short)}\ldots,",
+                    r"2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}")
     return Evidence("certified", facts, latex=latex, numbers=numbers, figures=figures,
                     headline=f"|w|* = {w_str}   max width = {width_str}")
 
@@ -108,17 +120,29 @@ def check_identity_neuron(ctx) -> Evidence:
         Fact("at w_1 = 0.5, 0.1, 0.01 and 201 points of [0, 1] the error stays within w_1^2 |Delta|^3/12",
              bool(worst <= 1), f"mpmath at {min(ctx.dps, 60)} digits", mpmath.nstr(worst, 8)),
     ]
-    latex = (r"w_2\,\sigma(w_1 x + b) = x + \Bigl(\frac{2}{w_1} - \frac{1}{2}\Bigr) - \frac{w_1^2\Delta^3}{12} + O(w_1^4),"
-             r"\quad x = \tfrac12 + \Delta,\; b = -\tfrac{w_1}{2},\; w_2 = \tfrac{4}{w_1},\quad |\text{error}| \le \frac{w_1^2}{96}")
+    x = sp.Symbol("x", real=True)
+    offset = sp.Add(2 / w1, -sp.Rational(1, 2), evaluate=False)
+    shown = sp.Add(x, offset, ch["error_leading"], sp.O(w1**4), evaluate=False)
+    rest = sp.expand(shown.removeO().subs(x, sp.Rational(1, 2) + delta) - ch["expansion"])
+    facts.append(Fact("the displayed expansion, with x = 1/2 + Delta, differs from SymPy's series by O(w_1^4) only",
+                      sp.expand(rest / w1**4).is_polynomial(w1), "expand; the difference over w_1^4 is a polynomial",
+                      rest))
+    series = (rf"x + \Bigl({to_latex(2 / w1)} - {to_latex(sp.Rational(1, 2))}\Bigr) {to_latex(ch['error_leading'])} "
+              rf"+ {to_latex(sp.O(w1**4))}")  # the terms of ``shown``, checked above
+    latex = display(rf"w_2\,\sigma(w_1 x + b) = {series},",
+                    rf"x = \tfrac12 + \Delta,\; b = {to_latex(-w1 / 2)},\; w_2 = {to_latex(4 / w1)},\quad "
+                    r"|\text{error}| \le \frac{w_1^2}{96}")
     return Evidence("proved", facts, latex=latex,
-                    numbers={str(mpmath.nstr(c["w1"], 3)): mpmath.nstr(c["max_error"], 10) for c in checks})
+                    numbers={"max_error_by_w1": {str(mpmath.nstr(c["w1"], 3)): exact_number(c["max_error"], 10)
+                                                for c in checks}})
 
 
 def check_activations(ctx) -> Evidence:
-    facts, rows = [], {}
+    facts, rows, exported = [], {}, {}
     for name, phi in activations().items():
         res = sup_derivative(phi)
         rows[name] = {"sup |phi'|": res["sup"], "attained at": res["attained_at"], "|w| threshold 1/M": 1 / res["sup"]}
+        exported[name] = {key: exact_number(v) if isinstance(v, sp.Basic) else v for key, v in rows[name].items()}
         d = res["derivative"].subs(k, 2)
         grid = sampled_max(d.replace(sp.Heaviside, lambda x, *rest: sp.Piecewise((0, x < 0), (1, True))), z)
         M = float(res["sup"].subs(k, 2))
@@ -130,9 +154,12 @@ def check_activations(ctx) -> Evidence:
                       "exact"))
     facts.append(Fact("sigma(kz) has sup k/4: a steeper sigmoid only rescales the threshold to 4/k",
                       sp.simplify(rows["scaled sigmoid sigma(kz)"]["sup |phi'|"] - k / 4) == 0, "exact"))
-    latex = (r"\bigl|w\,\varphi'(z)\bigr| \le M|w|,\quad M = \sup_z|\varphi'(z)|:\quad "
-             r"M_\sigma = \tfrac14,\; M_{\tanh} = 1,\; M_{\sigma(kz)} = \tfrac{k}{4},\; M_{\text{softplus}} = 1,\; M_{\text{ReLU}} = 1")
-    return Evidence("proved", facts, latex=latex, numbers=rows)
+    names = {"sigmoid": r"\sigma", "tanh": r"\tanh", "scaled sigmoid sigma(kz)": r"\sigma(kz)",
+             "softplus": r"\text{softplus}", "ReLU": r"\text{ReLU}"}
+    values = [rf"M_{{{names.get(n, n)}}} = {to_latex(rows[n]['sup |phi' + chr(39) + '|'])}" for n in rows]
+    latex = display(r"\bigl|w\,\varphi'(z)\bigr| \le M|w|,\quad M = \sup_z|\varphi'(z)|:",
+                    r",\; ".join(values[:3]) + ",", r",\; ".join(values[3:]))
+    return Evidence("proved", facts, latex=latex, numbers=exported)
 
 
 CLAIMS = [

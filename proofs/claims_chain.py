@@ -10,16 +10,16 @@ import sympy as sp
 from numeric.figures import sigma_prime_figure
 from theory import (
     C_prime, PartialC, chain_network, gradient_direct, gradient_formula, gradient_statement,
-    gradients_implicit, is_identity, sigma_prime,
+    gradients_implicit, is_identity, sigma, sigma_prime, specialise_sigmoid, to_latex,
 )
 from theory.cascade import cascade
 from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product, to_composed, truncated
 from theory.consequences import cross_entropy_output, exploding, ratio_b1_b3
 from theory.induction import base_case, bias_step, weight_step
-from theory.notation import sigmoid, sigmoid_prime
+from theory.notation import sigmoid_prime
 from theory.sigmoid_facts import derivative_identity, max_derivative, z
 
-from .claim import Claim, Evidence, Fact
+from .claim import Claim, Evidence, Fact, display, exact_number
 from .figures import save
 
 DIRECT_MAX_DEPTH = 12  # SymPy's nested differentiation grows faster than L^3 beyond this
@@ -29,12 +29,16 @@ FAMILY_DEPTH = 256  # forward substitution on the bidiagonal layer equations cov
 
 def check_sigmoid_derivative(ctx) -> Evidence:
     diff, cancelled = derivative_identity()
+    shown = sp.Eq(sigma_prime(z), sp.Mul(sigma(z), 1 - sigma(z), evaluate=False), evaluate=False)
+    t = sp.Symbol("t", positive=True)
+    shown_gap = sp.cancel(specialise_sigmoid(shown.lhs - shown.rhs).subs(sp.exp(-z), t))
     return Evidence(
         "proved",
         [Fact("d sigma/dz - sigma(1 - sigma) cancels to 0 as a rational function of t = e^{-z}",
-              cancelled == 0, "sympy.diff, then cancel with e^{-z} named t", cancelled)],
-        statement=sp.Eq(sp.Derivative(sigmoid(z), z), sigmoid(z) * (1 - sigmoid(z)), evaluate=False),
-        latex=r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr)",
+              cancelled == 0, "sympy.diff, then cancel with e^{-z} named t", cancelled),
+         Fact("the displayed statement, with the logistic function put in for sigma and sigma', holds",
+              shown_gap == 0, "specialise_sigmoid; cancel in t = e^{-z}", shown_gap)],
+        statement=shown,
     )
 
 
@@ -51,8 +55,8 @@ def check_sigmoid_prime_max(ctx) -> Evidence:
     argmax, peak = m["solutions_of_sigma_eq_half"][0], m["sigma_prime_at_0"]
     figures = save(ctx, sigma_prime_figure(float(argmax), float(peak)), "sigma-prime")
     return Evidence("proved", facts, statement=sp.Le(sigmoid_prime(z), peak, evaluate=False),
-                    latex=r"\max_{z} \sigma'(z) = \sigma'(0) = \frac{1}{4}",
-                    numbers={"max_sigma_prime": str(peak), "argmax": str(argmax),
+                    latex=rf"\max_{{z}} \sigma'(z) = \sigma'({to_latex(argmax)}) = {to_latex(peak)}",
+                    numbers={"max_sigma_prime": exact_number(peak), "argmax": exact_number(sp.sympify(argmax)),
                              "book_vs_run": [{"quantity": "max sigma'", "book": "1/4, at z = 0",
                                               "run": f"{peak}, at z = {argmax}"}]}, figures=figures)
 
@@ -133,9 +137,15 @@ def check_cross_entropy_output(ctx) -> Evidence:
              r["hidden_ratio_to_formula_without_sigma1"] == r["sigma1_prime_in_t"], "cancel",
              r["hidden_ratio_to_formula_without_sigma1"]),
     ]
-    latex = (r"\delta^L = \sigma'(z_L)\frac{\partial C}{\partial a_L} = a_L - y, \qquad "
-             r"\frac{\partial C}{\partial b_1} = \sigma'(z_1)\, w_2 \sigma'(z_2)\, w_3 (a_3 - y)")
-    return Evidence("proved", facts, latex=latex)
+    net, y = r["net"], r["y"]
+    aL, zL = net.a[net.L], net.z[net.L - 1]
+    product = [sigma_prime(net.z[0])] + [f for k in range(1, net.L - 1) for f in (net.w[k], sigma_prime(net.z[k]))]
+    shown = sp.Eq(PartialC(net.b[0]), sp.Mul(*product, net.w[net.L - 1], aL - y, evaluate=False), evaluate=False)
+    facts.append(Fact("the displayed dC/db_1 is the formula checked above", is_identity(shown.rhs, r["formula"]),
+                      "expand", shown.rhs))
+    output = sp.Mul(sigma_prime(zL), PartialC(aL), evaluate=False)
+    latex = display(rf"\delta_{{{net.L}}} = {to_latex(output)} = {to_latex(aL - y)}", shown)
+    return Evidence("proved", facts, statement=shown, latex=latex)
 
 
 def check_ratio_b1_b3(ctx) -> Evidence:
@@ -156,35 +166,50 @@ def check_ratio_b1_b3(ctx) -> Evidence:
         Fact("the bound 1/16 is attained at z_1 = z_2 = 0, w_2 = w_3 = 1", r["value_at_extremum"] == sp.Rational(1, 16),
              "exact evaluation with the sigmoid", r["value_at_extremum"]),
     ]
-    latex = (r"\frac{\partial C/\partial b_1}{\partial C/\partial b_3} = \sigma'(z_1)\, w_2 \sigma'(z_2)\, w_3"
-             r" = \frac{\sigma'(z_1)}{\sigma'(z_3)}\, \bigl(w_2\sigma'(z_2)\bigr)\bigl(w_3\sigma'(z_3)\bigr),"
-             r"\qquad \left|\frac{\partial C/\partial b_1}{\partial C/\partial b_3}\right| \le \frac{1}{16}"
-             r" \text{ when } |w_2|, |w_3| \le 1")
+    s1, s2, s3 = (sigma_prime(zk) for zk in net.z[:3])
+    shown = sp.Mul(s1, w2, s2, w3, evaluate=False)
+    groups = [s1 / s3, sp.Mul(w2, s2, evaluate=False), sp.Mul(w3, s3, evaluate=False)]
+    book = sp.Mul(*groups, evaluate=False)
+    facts.append(Fact("the displayed forms are the exact ratio", is_identity(shown, exact) and is_identity(book, exact),
+                      "expand"))
+    ratio = r"\frac{\partial C/\partial b_1}{\partial C/\partial b_3}"
+    book_tex = to_latex(groups[0]) + "".join(rf"\bigl({to_latex(g)}\bigr)" for g in groups[1:])
+    latex = display(f"{ratio} = {to_latex(shown)}", f"\\quad = {book_tex}",
+                    rf"\left|{ratio}\right| \le {to_latex(r['value_at_extremum'])} \text{{ when }} |w_2|, |w_3| \le 1")
     return Evidence("proved", facts, statement=sp.Eq(PartialC(net.b[0]) / PartialC(net.b[2]), exact, evaluate=False),
-                    latex=latex, numbers={"bound": str(r["value_at_extremum"]), "book_vs_run": [
+                    latex=latex, numbers={"bound": exact_number(r["value_at_extremum"]), "book_vs_run": [
                         {"quantity": "|dC/db_1| / |dC/db_3| when |w_j| <= 1", "book": "at most 1/16",
                          "run": f"at most {r['value_at_extremum']} (attained)"}]})
 
 
 def check_exploding(ctx) -> Evidence:
-    r = exploding(4, 100)
+    weight, depth = 100, 4
+    r = exploding(depth, weight)
     grads = r["gradients"]
     c = C_prime(sp.Rational(1, 2))
-    expected = [sp.Rational(25) ** (4 - j) / 4 * c for j in range(1, 5)]
+    j, L = sp.symbols("j L", integer=True, positive=True)
+    a_L, b_j = sp.Symbol("a_L", real=True), sp.Symbol("b_j", real=True)
+    shown = sp.Eq(PartialC(b_j), sp.Mul(sp.Pow(r["factor"], L - j, evaluate=False) / 4, PartialC(a_L), evaluate=False),
+                  evaluate=False)
+    expected = [shown.rhs.xreplace({L: depth, j: jj, PartialC(a_L): c}) for jj in range(1, depth + 1)]
     facts = [
-        Fact("with w_j = 100 and b_j = -100 a_{j-1}, every z_j = 0", all(zj == 0 for zj in r["zs"]),
+        Fact(f"with w_j = {weight} and b_j = -{weight} a_{{j-1}}, every z_j = 0", all(zj == 0 for zj in r["zs"]),
              "exact substitution into the composed network", r["zs"]),
-        Fact("each factor w_j sigma'(z_j) = 100 * 1/4 = 25", r["factor"] == 25, "exact", r["factor"]),
-        Fact("SymPy's dC/db_j of the composed sigmoid network is 25^(4-j)/4 * C'(1/2)",
+        Fact(f"each factor w_j sigma'(z_j) = {weight} * 1/4 = {r['factor']}", r["factor"] == sp.Rational(weight, 4), "exact",
+             r["factor"]),
+        Fact(f"SymPy's dC/db_j of the composed depth-{depth} sigmoid network is the displayed "
+             f"{r['factor']}^(L-j)/4 * C'(1/2) for j = 1..{depth}",
              all(is_identity(g, e) for g, e in zip(grads, expected)), "sympy.diff with the concrete sigmoid; exact", grads),
-        Fact("(dC/db_j)/(dC/db_{j+1}) = 25 for j = 1, 2, 3", r["ratios"] == [25, 25, 25], "exact quotients", r["ratios"]),
+        Fact(f"(dC/db_j)/(dC/db_{{j+1}}) = {r['factor']} for j = 1..{depth - 1}", r["ratios"] == [r["factor"]] * (depth - 1),
+             "exact quotients", r["ratios"]),
     ]
-    latex = (r"w_j = 100,\; b_j = -100\,a_{j-1} \;\Rightarrow\; z_j = 0,\; w_j\sigma'(z_j) = 25,\quad "
-             r"\frac{\partial C}{\partial b_j} = \frac{25^{L-j}}{4}\,\frac{\partial C}{\partial a_L}")
-    return Evidence("proved", facts, latex=latex,
-                    numbers={"gradients_L4": [str(g) for g in grads], "ratio_per_layer": str(r["factor"]),
-                             "book_vs_run": [{"quantity": "growth of dC/db_j per layer, w = 100, z = 0", "book": "25",
-                                              "run": ", ".join(str(x) for x in r["ratios"])}]})
+    zero = to_latex(r["zs"][0])
+    latex = display(rf"w_j = {weight},\; b_j = -{weight}\,a_{{j-1}} \;\Rightarrow\; z_j = {zero},",
+                    rf"w_j\sigma'(z_j) = {to_latex(r['factor'])},\quad {to_latex(shown)}")
+    return Evidence("proved", facts, statement=shown, latex=latex,
+                    numbers={"gradients_L4": [str(g) for g in grads], "ratio_per_layer": exact_number(r["factor"]),
+                             "book_vs_run": [{"quantity": f"growth of dC/db_j per layer, w = {weight}, z = 0",
+                                              "book": "25", "run": ", ".join(str(x) for x in r["ratios"])}]})
 
 
 CLAIMS = [

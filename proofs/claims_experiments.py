@@ -17,9 +17,10 @@ from numeric.experiments import accuracy_by_depth, speed_at_init, speed_during_t
 from numeric.figures import accuracy_figure, gradient_norms_figure, neuron_bars_figure
 from numeric.functions import sigmoid_prime
 from numeric.network import Network
+from theory import to_latex
 from theory.consequences import weight_below_one
 
-from .claim import Claim, Evidence, Fact
+from .claim import Claim, Evidence, Fact, display, exact_number
 from .executor import load_data
 from .figures import save
 
@@ -49,6 +50,14 @@ def protocol_for(ctx, claim_id: str, default: P.Protocol) -> P.Protocol:
 
 def _protocol_record(p: P.Protocol, ctx, n: int) -> dict:
     return p.as_dict() | {"seeds_used": p.seed_list(ctx.seed), "caption": p.describe(n), "images_used": n}
+
+
+def _data_caveat(ctx, n: int, book_n: int) -> str:
+    """The caveat of a measured row: which digits, and how many against the book's."""
+    source = ctx.data().source
+    which = "the embedded 5,000-digit subset" if source.startswith("embedded") else source
+    return f"{which}, {n:,} images" + ("" if n == book_n else f" (the book: {book_n:,})") + "; " + \
+        "seeds spread shown, the book reports one run"
 
 
 def _spread(v) -> str:
@@ -96,7 +105,8 @@ def check_speed_at_init(ctx, protocol: P.Protocol | None = None) -> Evidence:
             rows.append({"quantity": f"||delta^l|| at init, {_name(sizes)}, median [min, max] of {p.seeds} seeds "
                                      f"({p.norm} norm; {p.label})",
                          "book": ", ".join(f"{b:g}" for b in book),
-                         "run": "; ".join(_spread(v[:, l]) for l in range(v.shape[1]))})
+                         "run": "; ".join(_spread(v[:, l]) for l in range(v.shape[1])),
+                         "caveat": _data_caveat(ctx, n, p.images)})
     total = sum(len(b) for b in BOOK_NORMS_AT_INIT.values())
     facts.append(Fact(f"the {other} norm does not reproduce the book: {inside_other} of {total} book values inside its "
                       f"seed ranges (so the criterion tells the norms apart)", inside_other <= total // 3,
@@ -156,17 +166,19 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
                               bool(in_range), f"{p.label}; last recorded epoch", _spread(ratio)))
             rows.append({"quantity": f"||delta^4|| / ||delta^1|| after {len(norms)} epochs, {_name(sizes)}, median "
                                      f"[min, max] of {p.seeds} seeds ({p.label})",
-                         "book": f"about {BOOK_LAST_OVER_FIRST}", "run": _spread(ratio)})
+                         "book": f"about {BOOK_LAST_OVER_FIRST}", "run": _spread(ratio),
+                         "caveat": _data_caveat(ctx, n, p.images)})
         else:
             rows.append({"quantity": f"||delta^H|| / ||delta^1|| after {len(norms)} epochs, {_name(sizes)}, median "
                                      f"[min, max] of {p.seeds} seeds ({p.label})",
-                         "book": "first layer much slower", "run": _spread(ratio)})
+                         "book": "first layer much slower", "run": _spread(ratio),
+                         "caveat": _data_caveat(ctx, n, p.images)})
         stem = f"speed-of-learning-{len(sizes) - 2}-hidden"
         title = f"{_name(sizes)}: {p.label}, {n} images, {p.seeds} seeds"
         figures += save(ctx, gradient_norms_figure(np.arange(len(med)), med, lo, hi, title), stem)
     return Evidence("verified", facts, figures=figures,
-                    latex=r"\|\delta^1\| \ll \|\delta^H\| \text{ throughout training; } "
-                          r"\|\delta^4\| / \|\delta^1\| \approx 100 \text{ after 500 epochs}",
+                    latex=display(r"\|\delta^1\| \ll \|\delta^H\| \text{ throughout training;}",
+                                  rf"\|\delta^4\| / \|\delta^1\| \approx {BOOK_LAST_OVER_FIRST} \text{{ after {p.epochs} epochs}}"),
                     headline="; ".join(f"{k}: last/first {v['last_over_first_final_median']:.3g}" for k, v in per_net.items()),
                     numbers={"protocol": _protocol_record(p, ctx, n), "networks": per_net, "book_vs_run": rows})
 
@@ -232,12 +244,14 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
         series[p.label] = tuple(zip(*[(np.median(c[-1]), c[-1].min(), c[-1].max()) for c in acc.values()]))
         for h, c in acc.items():
             note = " (AT CHANCE)" if np.median(c[-1]) <= AT_CHANCE else ""
+            caveat = _data_caveat(ctx, n, P.BOOK_TRAINING_IMAGES)
             if p is not protocols[0]:
-                note += "; shown beside, not evidence for the verdict"
+                caveat = "shown beside, not evidence for the verdict; " + caveat
             rows.append({"quantity": f"validation accuracy, {h} hidden layer{'s' if h > 1 else ''}, {p.epochs} epochs, "
                                      f"median [min, max] of {p.seeds} seeds ({p.label}, n = {n:,})",
                          "book": f"{BOOK_ACCURACY[h]:.2%}" if h in BOOK_ACCURACY else "",
-                         "run": f"{np.median(c[-1]):.2%} [{c[-1].min():.2%}, {c[-1].max():.2%}]{note}"})
+                         "run": f"{np.median(c[-1]):.2%} [{c[-1].min():.2%}, {c[-1].max():.2%}]{note}",
+                         "caveat": caveat})
     med = summary[main.name]["median_final"]
     facts = [Fact(f"every network learned under {main.label}: median validation accuracy at least {LEARNED:.0%} for "
                   f"each depth (chance is 10%)", all(v >= LEARNED for v in med.values()),
@@ -258,7 +272,8 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
     why = ("lmbda is scaled by n/50,000 so that the regularisation per update, eta lmbda/n, is the book's; with lmbda 5.0 "
            f"on n = {n:,} images it is {5.0 * P.BOOK_TRAINING_IMAGES / n:g} times the book's") if len(protocols) > 1 else ""
     return Evidence("verified", facts, figures=figures,
-                    latex=r"\text{accuracy of } [784, 30^{\times h}, 10],\ h = 1, \dots, 4: \text{ depth barely helps}",
+                    latex=display(rf"\text{{accuracy of }} [784, 30^{{\times h}}, 10],\ h = 1, \dots, {max(hidden)}:",
+                                  r"\text{depth barely helps}"),
                     headline="; ".join(f"{p.name}: " + ", ".join(f"{h}h {v:.3f}" for h, v in summary[p.name]
                                                                  ["median_final"].items()) for p in protocols),
                     numbers={"protocols": [_protocol_record(p, ctx, n) for p in protocols], "verdict_protocol": main.name,
@@ -308,10 +323,10 @@ def check_weights_below_one(ctx) -> Evidence:
              "book": "usually", "run": f"{large['factors_below_quarter']:.2%} / "
                                        f"{measured['default']['factors_below_quarter']:.2%}"}]
     return Evidence("verified", facts, statement=exact["integral"],
-                    latex=r"P\bigl(|w| < 1\bigr) = \int_{-1}^{1} \frac{e^{-w^2/2}}{\sqrt{2\pi}}\,dw "
-                          r"= \operatorname{erf}\bigl(1/\sqrt{2}\bigr) \approx 0.683",
+                    latex=display(r"P\bigl(|w| < 1\bigr) = \int_{-1}^{1} \frac{e^{-w^2/2}}{\sqrt{2\pi}}\,dw",
+                                  rf"= {to_latex(exact['integral'])} \approx {mpmath.nstr(closed, 3)}"),
                     headline=f"P(|w| < 1) = erf(1/sqrt 2) = {mpmath.nstr(closed, 30)}",
-                    numbers={"probability": mpmath.nstr(closed, ctx.dps), "measured": measured, "book_vs_run": rows})
+                    numbers={"probability": exact_number(closed, ctx.dps), "measured": measured, "book_vs_run": rows})
 
 
 CLAIMS = [

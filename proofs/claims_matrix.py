@@ -15,7 +15,7 @@ from theory.layered import weight_gradients_implicit
 from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
 from theory import widths as symbolic
 
-from .claim import Claim, Evidence, Fact
+from .claim import Claim, Evidence, Fact, display
 
 SHAPES = ([1, 1, 1, 1, 1], [2, 3, 2], [3, 2, 4, 2], [2, 3, 3, 3, 2], [4, 4, 4, 4, 4, 4])
 PAIR_MAX = 4  # the induction steps are checked for every pair (triple) of widths up to this
@@ -149,9 +149,9 @@ def check_reduces_to_chain(ctx) -> Evidence:
         facts.append(Fact(f"widths [1,1,1,1,1]: delta^{l} of (124) is the chain formula (122) for dC/db_{l}",
                           is_identity(reduced, gradient_formula(chain, l)), "rename w^l_11 -> w_l, z^l_1 -> z_l; expand",
                           reduced))
-    return Evidence("proved", facts, statement=gradient_formula(chain, 1, evaluate=False),
-                    latex=r"[1,1,1,1,1]:\quad \delta^1 = \sigma'(z_1)\,w_2\,\sigma'(z_2)\,w_3\,\sigma'(z_3)\,w_4\,\sigma'(z_4)"
-                          r"\,\frac{\partial C}{\partial a_4}")
+    shown = gradient_formula(chain, 1, evaluate=False)
+    return Evidence("proved", facts, statement=shown,
+                    latex=display(r"\text{widths } [1, 1, 1, 1, 1]:", rf"\delta^1 = {to_latex(shown)}"))
 
 
 def norm_bound_ratios(net: Network, x, y) -> tuple[list[float], float]:
@@ -204,10 +204,10 @@ def check_norm_bound(ctx) -> Evidence:
              {k: f"{v:.3g}" for k, v in worst.items()}),
     ]
     steps = [
-        Step(r"\|\delta^l\|_2", r"\|\Sigma'(z^l)\|_2\,\|(w^{l+1})^T\|_2 \cdots \|\Sigma'(z^L)\|_2\,\|\nabla_a C\|_2",
-             relation="<=", why="(124) and ||AB|| <= ||A|| ||B||"),
-        Step(r"\|\Sigma'(z)\|_2", r"\max_j \sigma'(z_j) \le \tfrac14", why="diagonal matrix; claim sigmoid-prime-max"),
-        Step(r"\|\delta^l\|_2", r"\bigl(\tfrac14\bigr)^{L-l+1} \|w^{l+1}\|_2 \cdots \|w^L\|_2\, \|\nabla_a C\|_2",
+        Step(r"\|\delta^l\|", r"\|\Sigma'(z^l)\|\,\|(w^{l+1})^T\| \cdots \|\Sigma'(z^L)\|\,\|\nabla_a C\|",
+             relation="<=", why="(124) and ||AB|| <= ||A|| ||B||; every norm here is the spectral (2-)norm"),
+        Step(r"\|\Sigma'(z)\|", r"\max_j \sigma'(z_j) \le \tfrac14", why="diagonal matrix; claim sigmoid-prime-max"),
+        Step(r"\|\delta^l\|", r"\bigl(\tfrac14\bigr)^{L-l+1} \|w^{l+1}\| \cdots \|w^L\|\, \|\nabla_a C\|",
              relation="<=", why="||A^T|| = ||A||"),
     ]
     latex = (r"\|\delta^l\|_2 \le \Bigl(\frac14\Bigr)^{L-l+1} \|w^{l+1}\|_2 \cdots \|w^L\|_2\, \|\nabla_a C\|_2")

@@ -109,6 +109,13 @@ def _escape(text: str) -> str:
     return "".join(_SPECIALS.get(ch, ch) for ch in str(text))
 
 
+def _cell(text) -> str:
+    """Returns a table cell's text: escaped, and long runs of digits allowed to break every 5 digits."""
+    import re
+
+    return re.sub(r"(\d{5})(?=\d{3})", r"\1\\allowbreak{}", _escape(text))
+
+
 def _notation(tex: str) -> str:
     """Returns SymPy's LaTeX with the notation routed through macros.tex."""
     return tex.replace(r"\sigma'", r"\ugsigmaprime").replace(r"\Sigma'", r"\ugSigmaprime")
@@ -189,9 +196,11 @@ def table(record: dict) -> str:
     if not rows:
         return ""
     out = _head(record, "table") + [r"\begin{table}[htbp]", r"\centering\footnotesize",
-                                    r"\begin{tabular}{@{}p{0.46\linewidth}p{0.17\linewidth}p{0.29\linewidth}@{}}",
-                                    r"\toprule", r"Quantity & Book & This run \\", r"\midrule"]
-    out += [f"{_escape(r['quantity'])} & {_escape(r['book'])} & {_escape(r['run'])} \\\\" for r in rows]
+                                    r"\begin{tabular}{@{}p{0.34\linewidth}p{0.13\linewidth}p{0.25\linewidth}"
+                                    r"p{0.2\linewidth}@{}}",
+                                    r"\toprule", r"Quantity & Book & This run & Caveat \\", r"\midrule"]
+    out += [f"{_cell(r['quantity'])} & {_cell(r['book'])} & {_cell(r['run'])} & {_cell(r.get('caveat', ''))} "
+            "\\\\" for r in rows]
     out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_caption(record)}}}\label{{ug:{record['id']}:table}}",
             r"\end{table}"]
     return "\n".join(out) + "\n"

@@ -169,3 +169,32 @@ def test_results_json_validates_against_its_schema(tmp_path):
     data["claims"][0]["verdict"] = "plausible"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, _schema())
+
+
+def test_exact_numbers_and_enclosures_are_json_numbers_with_exact_strings():
+    import mpmath
+    import sympy as sp
+
+    from proofs.claim import enclosure, exact_number
+
+    assert exact_number(sp.Rational(1, 4)) == {"value": 0.25, "exact": "1/4"}
+    assert exact_number(sp.Symbol("k") / 4) == "k/4"  # no number to give
+    with mpmath.workdps(40):
+        x = mpmath.sqrt(2)
+        e = exact_number(x, 30)
+        assert e["value"] == float(x) and e["exact"].startswith("1.41421356237309504880168872421")
+        iv = mpmath.iv.mpf([mpmath.mpf("0.123456789012345678901"), mpmath.mpf("0.123456789012345678999")])
+        enc = enclosure(iv, 12)
+        assert mpmath.mpf(enc["lo"]) <= mpmath.mpf(iv.a) and mpmath.mpf(iv.b) <= mpmath.mpf(enc["hi"])
+        assert enc["float"][0] <= enc["float"][1]
+
+
+def test_report_renders_math_for_a_code_host(tmp_path):
+    """REPORT.md: ```math blocks (no $$), derivation lines with their reasons, figures embedded, caveats."""
+    assert main(["--only", "eq115-121-cascade,sigmoid-prime-max", "--out", str(tmp_path), "-q", "--jobs", "1"]) == 0
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "$$" not in text and "```math" in text and r"\begin{aligned}" in text
+    assert "(book: (115))" in text
+    assert "![" in text and "](figures/sigma-prime.png)" in text
+    assert "| quantity | book | this run | caveat | claim | verdict |" in text
+    assert r"\ugsigmaprime" not in text  # the suite's macros do not exist on a code host

@@ -17,7 +17,7 @@ def table_rows(text: str) -> dict:
     rows = {}
     for line in text.splitlines():
         cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-        if len(cells) == 5 and cells[0] not in ("quantity", "---"):
+        if len(cells) == 6 and cells[0] not in ("quantity", "---"):
             rows[cells[0]] = cells
     return rows
 
@@ -47,3 +47,26 @@ def test_full_run_passes_and_matches_the_readme(tmp_path):
     for quantity, cells in fresh.items():
         assert cells[1] == shown[quantity][1] and cells[3:] == shown[quantity][3:], quantity
         assert close(cells[2], shown[quantity][2]), (quantity, cells[2], shown[quantity][2])
+
+
+@pytest.mark.slow
+def test_every_statement_and_derivation_fits_a_two_column_page(tmp_path):
+    """Each claim's fragments, \\input into a two-column article, typeset without an overfull box."""
+    import shutil
+    import subprocess
+
+    if not (shutil.which("pdflatex")):
+        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base, texlive-latex-recommended, lmodern)")
+    assert main(["--out", str(tmp_path), "-q", "--quick"]) == 0
+    folder = tmp_path / "latex"
+    ids = [c["id"] for c in json.loads((tmp_path / "results.json").read_text())["claims"]]
+    body = "\n".join(rf"\input{{{i}}}\input{{{i}-derivation}}" for i in ids)
+    (folder / "columns.tex").write_text("\n".join([
+        r"\documentclass[twocolumn]{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{lmodern}",
+        r"\usepackage{amsmath,amssymb}", r"\input{macros}", r"\begin{document}", body, r"\end{document}", ""]))
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "columns.tex"], cwd=folder,
+                          capture_output=True, text=True, timeout=180)
+    log = (folder / "columns.log").read_text(errors="replace")
+    assert proc.returncode == 0, log[-2000:]
+    overfull = re.findall(r"Overfull \\hbox \((\S+) too wide\).*?\n(.*?)\n", log)
+    assert not overfull, overfull[:5]

@@ -97,6 +97,7 @@ def cross_entropy_output(L: int = 3):
     zs = _concrete_zs(net)
     direct = sp.diff(composed_cost(net, _Sigmoid, lambda aL: cross_entropy_cost(aL, y)), net.b[0])
     formula = gradient_formula(net, 1).xreplace({C_prime(net.a[L]): (net.a[L] - y) / sigma_prime(net.z[L - 1])})
+    abstract = formula  # in sigma', before the sigmoid is put in
     formula = formula.replace(sigma_prime, sigmoid_prime)
     ts = sp.symbols(f"t_1:{L + 1}", positive=True)
     subs = {net.z[k]: zs[k] for k in range(L)}
@@ -113,6 +114,8 @@ def cross_entropy_output(L: int = 3):
         "hidden_ratio_to_formula_without_sigma1": sp.cancel(rational(direct) / rational(without_sigma1)),
         "sigma1_prime_in_t": sp.cancel(rational(sigmoid_prime(zs[0]))),
         "y": y,
+        "formula": abstract,
+        "net": net,
     }
 
 

@@ -114,9 +114,10 @@ def cross_entropy_cost(a, y):
 def to_latex(expr) -> str:
     """Returns the LaTeX of ``expr`` with factors in the order they were built.
 
-    Display forms are built with ``evaluate=False``; ``order='none'`` keeps the book's order.
+    Display forms are built with ``evaluate=False``; ``order='none'`` keeps the book's order, and
+    logarithms print as the book's ln.
     """
-    return sp.latex(expr, order="none")
+    return sp.latex(expr, order="none", ln_notation=True)
 
 
 def check_activation(activation) -> None:
