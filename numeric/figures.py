@@ -15,26 +15,74 @@ import numpy as np  # noqa: E402
 from .functions import sigmoid_prime  # noqa: E402
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
-           "accuracy_figure", "to_bytes", "STYLE"]
+           "accuracy_figure", "to_bytes", "STYLE", "SIZES", "set_size"]
 
 # Figures that sit in a LaTeX article: Computer Modern (matplotlib's own cmr10 and mathtext "cm"),
 # TrueType fonts embedded in the PDF (pdf.fonttype 42: no Type 3 fonts, which publishers refuse).
-STYLE = {"figure.figsize": (5.5, 3.4), "font.size": 9, "axes.grid": True, "grid.alpha": 0.3,
+STYLE = {"figure.figsize": (3.3, 2.6), "font.size": 8, "axes.grid": True, "grid.alpha": 0.3,
          "font.family": "serif", "font.serif": ["cmr10", "DejaVu Serif"], "mathtext.fontset": "cm",
          "axes.formatter.use_mathtext": True, "pdf.fonttype": 42, "ps.fonttype": 42,
          "svg.hashsalt": "unstable-gradients"}
 
 
+# Sizes of a two-column paper: one column (3.3 in) or the full text width (6.9 in); heights leave
+# room for the legend, which sits below the axes, off the data.
+SIZES = {"column": {"figure.figsize": (3.3, 2.6), "font.size": 8},
+         "page": {"figure.figsize": (6.9, 3.3), "font.size": 9}}
+_size = ["column"]
+
+
+def set_size(name: str) -> None:
+    """Chooses the size of the figures made from now on: 'column' (3.3 in wide) or 'page' (6.9 in)."""
+    if name not in SIZES:
+        raise ValueError(f"figure size must be one of {sorted(SIZES)}, got {name!r}")
+    _size[0] = name
+
+
+def _style() -> dict:
+    return {**STYLE, **SIZES[_size[0]]}
+
+
 def _styled(fn):
-    """Runs a figure function inside the suite's style (fonts are fixed when the text is made)."""
+    """Runs a figure function inside the suite's style (fonts and size are fixed when the figure is made)."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with plt.rc_context(STYLE):
+        with plt.rc_context(_style()):
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def _wrap(text: str, chars: int) -> str:
+    """Returns ``text`` broken into lines of at most ``chars`` characters at spaces, never inside $...$."""
+    import re
+
+    lines, line = [], ""
+    for token in re.findall(r"[^\s$]*\$[^$]*\$[^\s$]*|\S+", text):
+        visible = len(re.sub(r"\\[a-zA-Z]+|[{}$\\]", "", token))  # math counts by what prints, roughly
+        if line and len(re.sub(r"\\[a-zA-Z]+|[{}$\\]", "", line)) + 1 + visible > chars:
+            lines.append(line)
+            line = token
+        else:
+            line = f"{line} {token}" if line else token
+    return "\n".join(lines + [line])
+
+
+def _title(ax, text: str) -> None:
+    """Sets a title wrapped to the figure's width (about 11 characters per inch at these sizes)."""
+    ax.set_title(_wrap(text, int(ax.figure.get_size_inches()[0] * 11)))
+
+
+def _legend(fig, ax, ncol: int = 2) -> None:
+    """Puts the legend below the axes (constrained layout makes room), never over the data."""
+    handles, labels = ax.get_legend_handles_labels()
+    chars = int(fig.get_size_inches()[0] * 11) - 6  # room beside the legend's marker
+    if max(len(x) for x in labels) > chars // ncol:
+        ncol = 1
+    labels = [_wrap(x, chars // ncol) for x in labels]
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False)
 
 
 def _fig():
@@ -43,12 +91,17 @@ def _fig():
 
 
 def to_bytes(fig, ext: str) -> bytes:
-    """Returns the figure as PDF or PNG bytes, in the suite's style, with no timestamp (same bytes every run)."""
+    """Returns the figure as PDF, PNG or PGF bytes, in the suite's style, with no timestamp (same bytes every run).
+
+    The page is exactly the figure's size (3.3 or 6.9 in wide), so it sits in a paper at its
+    natural size. PGF is text for LaTeX (``\\input`` it; the document's fonts are used); making it
+    measures text with pdflatex, so it needs a TeX engine.
+    """
     import io
 
     import logging
 
-    meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}}[ext]
+    meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}, "pgf": None}[ext]
     buf = io.BytesIO()
     # fontTools warns that the Computer Modern fonts' 'created' stamps are old while it subsets
     # them; the warning says nothing about the figure, so it is kept off the user's terminal
@@ -56,8 +109,10 @@ def to_bytes(fig, ext: str) -> bytes:
     level = font_log.level
     font_log.setLevel(logging.ERROR)
     try:
-        with plt.rc_context(STYLE):
-            fig.savefig(buf, format=ext, metadata=meta, dpi=150, bbox_inches="tight")
+        rc = {**STYLE, "pgf.texsystem": "pdflatex", "pgf.rcfonts": False} if ext == "pgf" else STYLE
+        with plt.rc_context(rc):
+            extra = {} if meta is None else {"metadata": meta}
+            fig.savefig(buf, format=ext, dpi=300 if ext == "png" else 150, **extra)
     finally:
         font_log.setLevel(level)
     return buf.getvalue()
@@ -72,7 +127,7 @@ def sigma_prime_figure(z_max: float, peak: float):
     ax.plot([z_max], [peak], "o", color="C3", label=rf"max $\sigma'({z_max:g}) = {peak:g}$")
     ax.set_xlabel("$z$")
     ax.set_ylabel(r"$\sigma'(z)$")
-    ax.legend(loc="upper right")
+    _legend(fig, ax)
     return fig
 
 
@@ -86,7 +141,7 @@ def width_figure(abs_w: np.ndarray, widths: np.ndarray, w_star: float, width_sta
     ax.axvline(4, color="0.6", lw=0.8, ls="--")
     ax.set_xlabel("$|w|$")
     ax.set_ylabel("width")
-    ax.legend(loc="upper right")
+    _legend(fig, ax)
     return fig
 
 
@@ -105,7 +160,7 @@ def interval_figure(weights, b: float, intervals):
     ax.axhline(1, color="0.3", lw=0.8, ls="--")
     ax.set_xlabel("$a$")
     ax.set_ylabel(r"$|w\,\sigma'(wa + b)|$" + f"  ($b = {b:g}$)")
-    ax.legend(loc="upper right")
+    _legend(fig, ax)
     return fig
 
 
@@ -119,8 +174,8 @@ def gradient_norms_figure(epochs, median, lo, hi, title: str):
         ax.semilogy(epochs, median[:, l], color=f"C{l}", label=f"hidden layer {l + 1}")
     ax.set_xlabel("epoch")
     ax.set_ylabel(r"$\|\partial C/\partial b^l\|$")
-    ax.set_title(title)
-    ax.legend(loc="upper right")
+    _title(ax, title)
+    _legend(fig, ax)
     return fig
 
 
@@ -139,8 +194,8 @@ def neuron_bars_figure(values, title: str):
     ax.set_xticks(np.arange(len(values[0])), [str(j + 1) for j in range(len(values[0]))])
     ax.set_xlabel("neuron")
     ax.set_ylabel(r"$\partial C/\partial b^l_j$")
-    ax.set_title(title)
-    ax.legend(loc="best")
+    _title(ax, title)
+    _legend(fig, ax)
     return fig
 
 
@@ -161,9 +216,10 @@ def accuracy_figure(hidden_layers, series, chance: float, title: str):
     ax.set_xlabel("hidden layers of 30 neurons")
     ax.set_ylabel("validation accuracy")
     ax.set_ylim(0, 1)
-    ax.set_title(title)
-    fig.set_size_inches(5.5, 4.2)
-    fig.legend(loc="outside lower center", ncol=2, frameon=False)  # below the axes, off the data
+    _title(ax, title)
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h * 1.6)  # four legend entries below the axes
+    _legend(fig, ax)
     return fig
 
 

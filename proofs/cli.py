@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
 from . import __version__
-from .executor import Executor, eta_text, load_data
+from .executor import Executor, eta_text, figure_formats, load_data
 from .registry import all_claims, select
 from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
 
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the claims on a Dask cluster (e.g. tcp://10.0.0.5:8786); needs "
                         "pip install 'unstable-gradients[distributed]' here and on the workers")
+    p.add_argument("--figure-size", choices=("column", "page"), default="column",
+                   help="figure width for a two-column paper: one column, 3.3 in (default), or the page, 6.9 in")
+    p.add_argument("--pgf", action="store_true",
+                   help="also write each figure as PGF (figures/<name>.pgf, for \\input in LaTeX with the document's "
+                        "fonts); needs pdflatex")
     p.add_argument("--force", action="store_true", help="overwrite files in --out that this command did not write")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     return p
@@ -92,10 +98,13 @@ def main(argv=None) -> int:
         claims = select(args.only)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.pgf and not shutil.which("pdflatex"):
+        parser.error("--pgf needs pdflatex to measure the figures' text (Debian: texlive-latex-base); "
+                     "PDF and PNG need nothing")
     args.mnist = args.mnist or None  # an empty --mnist or environment variable means "not set"
     try:
         out = OutputDir(args.out, force=args.force)
-        out.preflight(planned_paths(claims))  # every path this run writes, decided before any claim runs
+        out.preflight(planned_paths(claims, figure_formats(vars(args))))  # every path this run writes, decided before any claim runs
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -122,7 +131,8 @@ def _run(args, claims, out, records: list) -> int:
         if not args.quiet:
             print(f"        ... {text}", file=sys.stderr, flush=True)
 
-    settings = {"dps": args.dps, "seed": args.seed, "mnist": args.mnist, "seeds": args.seeds, "quick": args.quick}
+    settings = {"dps": args.dps, "seed": args.seed, "mnist": args.mnist, "seeds": args.seeds, "quick": args.quick,
+                "figure_size": args.figure_size, "pgf": args.pgf}
     if args.quick:
         print("QUICK run: fewer seeds in the training experiments; not the book's protocol for a verdict of record",
               file=log)
@@ -166,7 +176,8 @@ def _run(args, claims, out, records: list) -> int:
         ordered = ex.run(claims, settings, on_done, progress=progress)
     records[:] = ordered
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
-                "seeds": args.seeds or "protocol", "quick": args.quick}
+                "seeds": args.seeds or "protocol", "quick": args.quick, "figure_size": args.figure_size,
+                "pgf": args.pgf}
     if args.mnist:
         settings["data_verification"] = load_data(args.mnist).verification
     try:

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from functools import lru_cache
 
-__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "BLAS_VARIABLES", "eta_text"]
+__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "BLAS_VARIABLES", "eta_text", "figure_formats"]
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -28,13 +28,14 @@ BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 class _Collector:
     """Stands in for the output folder inside a task: renders figures to PDF and PNG bytes."""
 
-    def __init__(self):
+    def __init__(self, formats=("pdf", "png")):
         self.files: dict[str, bytes] = {}
+        self.formats = tuple(formats)
 
     def save_figure(self, fig, stem: str) -> str:
         from numeric.figures import to_bytes
 
-        for ext in ("pdf", "png"):
+        for ext in self.formats:
             self.files[f"figures/{stem}.{ext}"] = to_bytes(fig, ext)
         return stem
 
@@ -67,9 +68,17 @@ def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, pro
     from .registry import all_claims
 
     claim = next(c for c in all_claims() if c.id == claim_id)
-    figures = _Collector()
+    from numeric.figures import set_size
+
+    set_size(settings.get("figure_size", "column"))
+    figures = _Collector(figure_formats(settings))
     ctx = context(settings, save_figure=figures.save_figure, progress=progress, precomputed=precomputed or {})
     return run_claim(claim, ctx), figures.files
+
+
+def figure_formats(settings: dict) -> tuple:
+    """The formats every figure is written in: PDF and PNG, and PGF when asked for."""
+    return ("pdf", "png", "pgf") if settings.get("pgf") else ("pdf", "png")
 
 
 def run_part(fn, args):

@@ -23,6 +23,10 @@ MACROS = r"""% unstable-gradients: the notation of every fragment. Restyle here;
 \providecommand{\ugSigmaprime}{\Sigma'}
 \providecommand{\ugverdict}[1]{\textsc{#1}}
 \providecommand{\ugclaim}[1]{\texttt{#1}}
+% a figure at its natural width (3.3 in: one column; 6.9 in: the page), shrunk only where the line is narrower
+\ifdefined\ugfigwidth\else\newlength{\ugfigwidth}\fi
+\providecommand{\ugincludefigure}[2]{\setlength{\ugfigwidth}{#1}%
+  \ifdim\ugfigwidth>\linewidth\setlength{\ugfigwidth}{\linewidth}\fi\includegraphics[width=\ugfigwidth]{#2}}
 """
 
 REFERENCES = r"""@book{nielsen2015,
@@ -206,14 +210,17 @@ def table(record: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def figures(record: dict, figure_dir: str = "../figures") -> str:
-    """Returns a figure environment per figure of the claim."""
+FIGURE_WIDTHS = {"column": "3.3in", "page": "6.9in"}
+
+
+def figures(record: dict, figure_dir: str = "../figures", size: str = "column") -> str:
+    """Returns a figure environment per figure of the claim (at the figures' natural width, or the line's)."""
     stems = record.get("figures") or []
     if not stems:
         return ""
     out = _head(record, "figures")
     for stem in stems:
-        out += [r"\begin{figure}[htbp]", r"\centering", rf"\includegraphics[width=\linewidth]{{{figure_dir}/{stem}.pdf}}",
+        out += [r"\begin{figure}[htbp]", r"\centering", rf"\ugincludefigure{{{FIGURE_WIDTHS[size]}}}{{{figure_dir}/{stem}.pdf}}",
                 rf"\caption{{{TITLES.get(record['id'], _escape(record['title']))}: {_escape(stem)}.}}"
                 rf"\label{{ug:{record['id']}:{stem}}}", r"\end{figure}"]
     return "\n".join(out) + "\n"
@@ -269,7 +276,8 @@ def bundle(records: list[dict], settings: dict) -> dict:
     for r in records:  # every claim has all four files (a comment where it has no such part): known in advance
         files[f"latex/{r['id']}.tex"] = fragment(r)
         for suffix, fn in FRAGMENTS:
-            files[f"latex/{r['id']}-{suffix}.tex"] = fn(r) or f"% {r['id']}: no {suffix}\n"
+            text = fn(r, size=settings.get("figure_size", "column")) if fn is figures else fn(r)
+            files[f"latex/{r['id']}-{suffix}.tex"] = text or f"% {r['id']}: no {suffix}\n"
     return files
 
 

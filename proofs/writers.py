@@ -35,10 +35,10 @@ class OutputError(Exception):
     """The output folder cannot be used as asked (not a folder, not writable, foreign files)."""
 
 
-def planned_paths(claims) -> list[str]:
+def planned_paths(claims, formats=("pdf", "png")) -> list[str]:
     """Returns every path (relative to the output folder) a run of these claims will write."""
     out = latex_planned([c.id for c in claims])
-    out += [f"figures/{stem}.{ext}" for c in claims for stem in c.figures for ext in ("pdf", "png")]
+    out += [f"figures/{stem}.{ext}" for c in claims for stem in c.figures for ext in formats]
     return out + REPORTS
 
 

@@ -143,6 +143,27 @@ def test_figures_embed_truetype_fonts_not_type3(tmp_path):
     for pdf in pdfs:
         kinds = set(re.findall(rb"/Subtype\s*/(\w+)", pdf.read_bytes()))
         assert b"Type3" not in kinds and b"CIDFontType2" in kinds, (pdf.name, kinds)
+        width = float(re.search(rb"/MediaBox \[\s*0 0 ([\d.]+)", pdf.read_bytes()).group(1))
+        assert abs(width - 3.3 * 72) < 0.5, (pdf.name, width)  # one column of a two-column paper, exactly
+
+
+def test_page_wide_figures_and_pgf_on_request(tmp_path, monkeypatch, capsys):
+    import re
+    import shutil
+
+    if shutil.which("pdflatex"):
+        assert run(["--only", "sigmoid-prime-max", "-q", "--figure-size", "page", "--pgf"], tmp_path) == 0
+        pdf = (tmp_path / "figures" / "sigma-prime.pdf").read_bytes()
+        assert abs(float(re.search(rb"/MediaBox \[\s*0 0 ([\d.]+)", pdf).group(1)) - 6.9 * 72) < 0.5
+        pgf = (tmp_path / "figures" / "sigma-prime.pgf").read_text()
+        assert pgf.startswith("%% Creator: Matplotlib, PGF backend") and r"\begin{pgfpicture}" in pgf
+        settings = json.loads((tmp_path / "results.json").read_text())["settings"]
+        assert settings["figure_size"] == "page" and settings["pgf"] is True
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit) as exc:
+        main(["--only", "sigmoid-prime-max", "--out", str(tmp_path / "nope"), "--pgf"])
+    assert exc.value.code == 2 and "--pgf needs pdflatex" in capsys.readouterr().err
+    assert not (tmp_path / "nope").exists()
 
 
 def test_version_and_console_script(capsys):
