@@ -25,7 +25,7 @@ from theory.notation import Step, to_latex
 VERDICTS = ("proved", "certified", "verified", "failed")
 
 __all__ = ["VERDICTS", "Claim", "Context", "Evidence", "Fact", "run_claim", "exact_number", "enclosure",
-           "display", "broken"]
+           "display", "broken", "load_statement"]
 
 
 @dataclass
@@ -177,6 +177,25 @@ def statement_latex(ev: Evidence) -> str | None:
     return None
 
 
+def load_statement(text: str):
+    """Returns the SymPy statement a record's ``sympy`` field holds, factors in the order stored.
+
+    The field is ``sympy.srepr`` (printed with order="none", so the book's factor order survives);
+    it names SymPy's classes and the suite's: sigma, sigma_prime, C, C_prime, PartialC (theory.notation),
+    GradC, Cvec (theory.layered) and Index (theory.widths). Loading evaluates nothing, so
+    ``sympy.srepr(load_statement(text), order="none") == text``.
+    """
+    import theory.layered as layered
+    import theory.notation as notation
+    import theory.widths as widths
+
+    names = {k: getattr(sp, k) for k in dir(sp) if not k.startswith("_")}
+    names |= {k: getattr(notation, k) for k in ("sigma", "sigma_prime", "C", "C_prime", "PartialC")}
+    names |= {"GradC": layered.GradC, "Cvec": layered.Cvec, "Index": widths.Index, "Str": sp.core.symbol.Str}
+    with sp.evaluate(False):
+        return eval(text, {"__builtins__": {}}, names)  # noqa: S307 (our own srepr, SymPy names only)
+
+
 def run_claim(claim: Claim, context) -> dict:
     """Returns the result record of one claim: runs its check, times it, never raises.
 
@@ -200,7 +219,7 @@ def run_claim(claim: Claim, context) -> dict:
         "verdict": ev.verdict if ev else "failed",
         "seconds": round(seconds, 3),
         "latex": statement_latex(ev) if ev else None,
-        "sympy": sp.srepr(ev.statement) if ev is not None and ev.statement is not None else None,
+        "sympy": sp.srepr(ev.statement, order="none") if ev is not None and ev.statement is not None else None,
         "evidence": [f.as_dict() for f in ev.facts] if ev else [],
         "steps": [
             {"lhs": _tex(s.lhs), "relation": s.relation, "rhs": _tex(s.rhs), "tag": s.tag, "why": s.why}

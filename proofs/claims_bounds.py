@@ -30,7 +30,8 @@ def check_threshold(ctx) -> Evidence:
              "sympy.solve_univariate_inequality", region),
     ]
     latex = rf"\bigl|w\,\sigma'(wa+b)\bigr| \ge 1 \;\Rightarrow\; |w| \ge {to_latex(region.inf)}"
-    return Evidence("proved", facts, latex=latex)
+    statement = sp.Equivalent(sp.Ge(peak, 1), sp.Contains(bounds.W, region), evaluate=False)
+    return Evidence("proved", facts, latex=latex, statement=statement)
 
 
 def check_width(ctx) -> Evidence:
@@ -95,7 +96,8 @@ def check_width_maximum(ctx) -> Evidence:
     latex = display(rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {mpmath.nstr(m['width'], short)}\ldots",
                     rf"\text{{at }} |w| = {mpmath.nstr(m['abs_w'], short)}\ldots,",
                     r"2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}")
-    return Evidence("certified", facts, latex=latex, numbers=numbers, figures=figures,
+    statement = sp.Eq(2 * r * sp.atanh(r), 1, evaluate=False)  # the maximiser's equation; r* = sqrt(1 - 4/|w|*)
+    return Evidence("certified", facts, latex=latex, numbers=numbers, figures=figures, statement=statement,
                     headline=f"|w|* = {w_str}   max width = {width_str}")
 
 
@@ -132,6 +134,7 @@ def check_identity_neuron(ctx) -> Evidence:
     latex = display(rf"w_2\,\sigma(w_1 x + b) = {series},",
                     rf"x = \tfrac12 + \Delta,\; b = {to_latex(-w1 / 2)},\; w_2 = {to_latex(4 / w1)},\quad "
                     r"|\text{error}| \le \frac{w_1^2}{96}")
+    # no ``statement``: the display is an expansion with an O(w_1^4) term, which SymPy cannot store unevaluated
     return Evidence("proved", facts, latex=latex,
                     numbers={"max_error_by_w1": {str(mpmath.nstr(c["w1"], 3)): exact_number(c["max_error"], 10)
                                                 for c in checks}})
@@ -159,7 +162,8 @@ def check_activations(ctx) -> Evidence:
     values = [rf"M_{{{names.get(n, n)}}} = {to_latex(rows[n]['sup |phi' + chr(39) + '|'])}" for n in rows]
     latex = display(r"\bigl|w\,\varphi'(z)\bigr| \le M|w|,\quad M = \sup_z|\varphi'(z)|:",
                     r",\; ".join(values[:3]) + ",", r",\; ".join(values[3:]))
-    return Evidence("proved", facts, latex=latex, numbers=exported)
+    statement = sp.Tuple(*(sp.Eq(sp.Symbol(f"M_{{{n}}}"), rows[n]["sup |phi'|"], evaluate=False) for n in rows))
+    return Evidence("proved", facts, latex=latex, numbers=exported, statement=statement)
 
 
 CLAIMS = [

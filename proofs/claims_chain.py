@@ -176,7 +176,7 @@ def check_ratio_b1_b3(ctx) -> Evidence:
     book_tex = to_latex(groups[0]) + "".join(rf"\bigl({to_latex(g)}\bigr)" for g in groups[1:])
     latex = display(f"{ratio} = {to_latex(shown)}", f"\\quad = {book_tex}",
                     rf"\left|{ratio}\right| \le {to_latex(r['value_at_extremum'])} \text{{ when }} |w_2|, |w_3| \le 1")
-    return Evidence("proved", facts, statement=sp.Eq(PartialC(net.b[0]) / PartialC(net.b[2]), exact, evaluate=False),
+    return Evidence("proved", facts, statement=sp.Eq(PartialC(net.b[0]) / PartialC(net.b[2]), shown, evaluate=False),
                     latex=latex, numbers={"bound": exact_number(r["value_at_extremum"]), "book_vs_run": [
                         {"quantity": "|dC/db_1| / |dC/db_3| when |w_j| <= 1", "book": "at most 1/16",
                          "run": f"at most {r['value_at_extremum']} (attained)"}]})

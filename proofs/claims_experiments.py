@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
+import sympy as sp
 
 from numeric import protocols as P
 from numeric.experiments import accuracy_by_depth, speed_at_init, speed_during_training
@@ -322,7 +323,9 @@ def check_weights_below_one(ctx) -> Evidence:
             {"quantity": "factors |w_jk sigma'(z_j)| < 1/4, [784, 30^4, 10], N(0, 1) weights / default N(0, 1/n_in)",
              "book": "usually", "run": f"{large['factors_below_quarter']:.2%} / "
                                        f"{measured['default']['factors_below_quarter']:.2%}"}]
-    return Evidence("verified", facts, statement=exact["integral"],
+    w = exact["w"]
+    probability = sp.Eq(sp.Integral(exact["density"], (w, -1, 1)), exact["integral"], evaluate=False)
+    return Evidence("verified", facts, statement=probability,
                     latex=display(r"P\bigl(|w| < 1\bigr) = \int_{-1}^{1} \frac{e^{-w^2/2}}{\sqrt{2\pi}}\,dw",
                                   rf"= {to_latex(exact['integral'])} \approx {mpmath.nstr(closed, 3)}"),
                     headline=f"P(|w| < 1) = erf(1/sqrt 2) = {mpmath.nstr(closed, 30)}",

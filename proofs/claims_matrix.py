@@ -150,7 +150,7 @@ def check_reduces_to_chain(ctx) -> Evidence:
                           is_identity(reduced, gradient_formula(chain, l)), "rename w^l_11 -> w_l, z^l_1 -> z_l; expand",
                           reduced))
     shown = gradient_formula(chain, 1, evaluate=False)
-    return Evidence("proved", facts, statement=shown,
+    return Evidence("proved", facts, statement=sp.Eq(sp.Symbol(r"\delta^{1}"), shown, evaluate=False),
                     latex=display(r"\text{widths } [1, 1, 1, 1, 1]:", rf"\delta^1 = {to_latex(shown)}"))
 
 
