@@ -70,3 +70,18 @@ def test_every_statement_and_derivation_fits_a_two_column_page(tmp_path):
     assert proc.returncode == 0, log[-2000:]
     overfull = re.findall(r"Overfull \\hbox \((\S+) too wide\).*?\n(.*?)\n", log)
     assert not overfull, overfull[:5]
+    # and the whole article: pdflatex, bibtex, pdflatex twice; every claim is in it, labelled
+    run = lambda *cmd: subprocess.run(list(cmd), cwd=folder, capture_output=True, text=True, timeout=300)  # noqa: E731
+    assert run("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "main.tex").returncode == 0
+    assert run("bibtex", "main").returncode == 0
+    for _ in range(2):
+        proc = run("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "main.tex")
+    log = (folder / "main.log").read_text(errors="replace")
+    assert proc.returncode == 0, log[-2000:]
+    assert "undefined" not in log and "Citation" not in log and "Overfull" not in log, \
+        re.findall(r"(?:Overfull|undefined|Citation).*", log)[:5]
+    aux = (folder / "main.aux").read_text()
+    assert all(f"\\newlabel{{ug:{i}}}" in aux for i in ids), [i for i in ids if f"ug:{i}}}" not in aux]
+    for pdf in sorted((tmp_path / "figures").glob("*.pdf")):  # every figure of the run: no Type 3 font
+        kinds = set(re.findall(rb"/Subtype\s*/(\w+)", pdf.read_bytes()))
+        assert b"Type3" not in kinds, (pdf.name, kinds)
