@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from .functions import sigmoid_prime  # noqa: E402
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
-           "accuracy_figure", "to_bytes", "STYLE", "SIZES", "set_size"]
+           "accuracy_figure", "meanfield_figure", "chi1_figure", "to_bytes", "STYLE", "SIZES", "set_size"]
 
 # Figures that sit in a LaTeX article: Computer Modern (matplotlib's own cmr10 and mathtext "cm"),
 # TrueType fonts embedded in the PDF (pdf.fonttype 42: no Type 3 fonts, which publishers refuse).
@@ -226,3 +226,46 @@ def accuracy_figure(hidden_layers, series, chance: float, title: str):
 def close(fig) -> None:
     """Frees a figure once it is saved."""
     plt.close(fig)
+
+
+@_styled
+def meanfield_figure(widths, measured, predicted: float, book_norm=None):
+    """Returns the measured ratios ||delta^l|| / ||delta^{l+1}|| against width (median and seed range), the
+    mean-field prediction sqrt(chi_1) as a line. ``measured[i]`` holds all ratios at ``widths[i]``;
+    ``book_norm`` likewise for the norm of the gradient averaged over examples (drawn beside, hollow)."""
+    fig, ax = _fig()
+    widths = np.asarray(widths, dtype=float)
+    for values, shift, label, style in ((measured, 0.97, "per-example RMS norm (predicted)", "o"),
+                                        (book_norm, 1.03, "norm of the averaged gradient", "s")):
+        if values is None:
+            continue
+        med = np.array([np.median(v) for v in values])
+        lo, hi = np.array([np.min(v) for v in values]), np.array([np.max(v) for v in values])
+        ax.errorbar(widths * shift, med, yerr=[med - lo, hi - med], fmt=style, capsize=3, label=label,
+                    mfc="none" if style == "s" else None)
+    ax.axhline(predicted, color="C3", lw=1, label=rf"mean field $\sqrt{{\chi_1}} = {predicted:.4f}$")
+    ax.set_xscale("log")
+    ax.set_xticks(widths, [f"{w:g}" for w in widths])
+    ax.set_xlabel("hidden width $n$")
+    ax.set_ylabel(r"$\|\delta^l\| / \|\delta^{l+1}\|$")
+    _legend(fig, ax, ncol=1)
+    return fig
+
+
+@_styled
+def chi1_figure(sigma_ws, curves: dict, criticals: dict):
+    """Returns chi_1(q*) against sigma_w for each activation (log scale), chi_1 = 1 marked, and the sigmoid's
+    bound sigma_w^2 / 16 with the line sigma_w = 4. ``criticals`` maps an activation to its sigma_w at chi_1 = 1."""
+    fig, ax = _fig()
+    for i, (name, chi) in enumerate(curves.items()):
+        ax.semilogy(sigma_ws, chi, color=f"C{i}", label=name)
+        if name in criticals:
+            ax.plot([criticals[name]], [1.0], "o", color=f"C{i}")
+    ax.semilogy(sigma_ws, np.asarray(sigma_ws) ** 2 / 16, color="C0", ls=":", lw=1,
+                label=r"sigmoid bound $\sigma_w^2/16$")
+    ax.axhline(1, color="0.3", lw=0.8, ls="--")
+    ax.axvline(4, color="0.6", lw=0.8, ls=":")
+    ax.set_xlabel(r"$\sigma_w$")
+    ax.set_ylabel(r"$\chi_1$ at $q^*$")
+    _legend(fig, ax)
+    return fig

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 RELATIONS = {"=": "=", "approx": r"\approx", "<=": r"\le", ">=": r"\ge"}
 GROUPS = {"chain": "The chain network (eq.~114--122)", "matrix": "The matrix form (eq.~124)",
-          "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments"}
+          "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
+          "meanfield": "Beyond the chapter: mean-field theory"}
 
 __all__ = ["fragment", "derivation", "table", "figures", "main", "MACROS", "REFERENCES", "TITLES", "bundle"]
 
@@ -68,6 +69,24 @@ REFERENCES = r"""@book{nielsen2015,
   booktitle = {Proceedings of the 30th International Conference on Machine Learning (ICML)},
   year = {2013}
 }
+@inproceedings{poole2016,
+  author = {Ben Poole and Subhaneil Lahiri and Maithra Raghu and Jascha Sohl-Dickstein and Surya Ganguli},
+  title = {Exponential expressivity in deep neural networks through transient chaos},
+  booktitle = {Advances in Neural Information Processing Systems 29},
+  year = {2016}
+}
+@inproceedings{schoenholz2017,
+  author = {Samuel S. Schoenholz and Justin Gilmer and Surya Ganguli and Jascha Sohl-Dickstein},
+  title = {Deep Information Propagation},
+  booktitle = {International Conference on Learning Representations (ICLR)},
+  year = {2017}
+}
+@inproceedings{he2015,
+  author = {Kaiming He and Xiangyu Zhang and Shaoqing Ren and Jian Sun},
+  title = {Delving Deep into Rectifiers: Surpassing Human-Level Performance on {ImageNet} Classification},
+  booktitle = {Proceedings of the IEEE International Conference on Computer Vision (ICCV)},
+  year = {2015}
+}
 @inproceedings{sutskever2013,
   author = {Ilya Sutskever and James Martens and George Dahl and Geoffrey Hinton},
   title = {On the importance of initialization and momentum in deep learning},
@@ -96,13 +115,19 @@ TITLES = {
     "eq123-width-maximum": r"The largest width, about $0.45$ near $|w| = 6.9$ (certified)",
     "identity-neuron": r"A sigmoid neuron that approximates the identity",
     "larger-derivative-activations": r"Activations with a larger derivative: $\sup |\varphi'|$",
+    "meanfield-fixed-point": r"Mean field: $q^*$, $\chi_1$ and $\sqrt{\chi_1}$ for network2's initialisation",
+    "meanfield-ratio-vs-width": r"The predicted ratio $\sqrt{\chi_1}$ against measurements at widths 30--1000",
+    "meanfield-chi1-curves": r"$\chi_1$ against $\sigma_w$: the sigmoid needs $\sigma_w \ge 4$",
     "speed-of-learning-at-init": r"At initialisation each hidden layer learns about 5 times slower than the next",
     "speed-of-learning-during-training": r"While training, the first hidden layer stays about 100 times slower than the last",
     "accuracy-vs-depth": r"More hidden layers barely help",
     "weights-below-one": r"With $\mathcal{N}(0, 1)$ weights, $|w| < 1$ with probability $\operatorname{erf}(1/\sqrt{2})$",
 }
 CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construction": ["nielsen2015", "pascanu2013"],
-         "accuracy-vs-depth": ["nielsen2015", "glorot2010"]}
+         "accuracy-vs-depth": ["nielsen2015", "glorot2010"],
+         "meanfield-fixed-point": ["poole2016", "schoenholz2017"],
+         "meanfield-ratio-vs-width": ["schoenholz2017", "nielsen2015"],
+         "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"]}
 
 _SPECIALS = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
              "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import claims_bounds, claims_chain, claims_experiments, claims_matrix
+from . import claims_bounds, claims_chain, claims_experiments, claims_matrix, claims_meanfield
 from .claim import Claim
 
 __all__ = ["all_claims", "select"]
@@ -10,7 +10,8 @@ __all__ = ["all_claims", "select"]
 
 def all_claims() -> list[Claim]:
     """Returns every claim, in the book's order, ids unique."""
-    claims = [*claims_chain.CLAIMS, *claims_matrix.CLAIMS, *claims_bounds.CLAIMS, *claims_experiments.CLAIMS]
+    claims = [*claims_chain.CLAIMS, *claims_matrix.CLAIMS, *claims_bounds.CLAIMS, *claims_experiments.CLAIMS,
+              *claims_meanfield.CLAIMS]
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

@@ -95,6 +95,15 @@ MUTANTS = [
       "x = x + sub[m - 1]", "x = x + sub[m - 1][1:]"),
     M("deep family: products compared as sets", "theory/chain.py",
       "or dict.__eq__(Counter(lhs), Counter(rhs))", "or set(lhs) == set(rhs)"),
+    # numeric/meanfield.py: beyond the chapter
+    M("mean field: chi_1 with phi for phi'", "numeric/meanfield.py",
+      "    _, dphi = _check(activation)\n", "    dphi, _ = _check(activation)\n"),
+    M("mean field: variance map without sigma_b^2", "numeric/meanfield.py",
+      "gaussian_expectation(lambda x: phi(x) ** 2, q) + mpmath.mpf(sigma_b) ** 2",
+      "gaussian_expectation(lambda x: phi(x) ** 2, q)"),
+    M("mean field: RMS norm as a mean of norms", "numeric/meanfield.py",
+      "float(np.sqrt(np.mean(np.sum(d.astype(np.float64) ** 2, axis=1))))",
+      "float(np.mean(np.sqrt(np.sum(d.astype(np.float64) ** 2, axis=1))))"),
     # theory/: bounds, sigmoid facts, identity neuron, activations
     M("eq123 with 1/|w|", "theory/bounds.py", "return 2 / Wexpr * sp.log(", "return 1 / Wexpr * sp.log("),
     M("width in r with 1 + r^2", "theory/bounds.py",

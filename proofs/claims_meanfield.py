@@ -1,0 +1,207 @@
+"""Beyond the chapter: mean-field theory predicts the per-layer ratio of gradient norms.
+
+The chapter measures that each hidden layer's gradient is about 5 times smaller than the next one's
+at initialisation (its norms give ratios 0.17-0.25). Mean-field theory (Poole et al. 2016; Schoenholz
+et al. 2017) predicts that ratio from the initialisation alone: sqrt(chi_1), chi_1 = sigma_w^2
+E[sigma'(sqrt(q*) z)^2] at the fixed point q* of the variance map. These claims compute it and put it
+beside measurements at widths 30 to 1000.
+
+The measurement protocol is this suite's choice (BOOK.md has none for it) and is labelled as such:
+[784, n, n, n, n, 10] with network2's initialisation, the first 1,000 training digits, the per-example
+root-mean-square norm of delta^l (what the theory predicts), and the book's norm of the averaged
+gradient beside it for comparison.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from numeric import meanfield as mf
+from numeric.figures import chi1_figure, meanfield_figure
+from numeric.network import Network
+from theory import to_latex
+from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
+
+from .claim import Claim, Evidence, Fact, display, exact_number
+from .executor import load_data
+from .figures import save
+
+BOOK_RATIOS = (0.17, 0.25)  # the chapter's successive-layer ratios at initialisation (BOOK.md's norms)
+WIDTHS = {30: 20, 100: 20, 300: 10, 1000: 5}  # hidden width: seeds
+IMAGES = 1000
+AGREE_AT_WIDEST = 0.05  # at the widest layers the median ratio is within 5% of sqrt(chi_1)
+PROTOCOL = ("this suite's mean-field protocol: [784, n, n, n, n, 10], network2's initialisation (sigma_w = sigma_b "
+            f"= 1), the first {IMAGES:,} training digits, ratios of successive hidden layers")
+
+
+def check_fixed_point(ctx) -> Evidence:
+    dps = min(ctx.dps, 40)
+    with mpmath.workdps(dps + 10):
+        p = mf.predict("sigmoid", 1, 1, dps=dps)
+        residual = abs(mf.q_map("sigmoid", p["q_star"], 1, 1) - p["q_star"])
+        relu = mf.predict("relu", 1, 1, dps=20)
+    exact = relu_facts()
+    facts = [
+        Fact(f"q* = sigma_w^2 E[sigma(sqrt(q*) z)^2] + sigma_b^2 holds to {dps - 5} digits (sigma_w = sigma_b = 1, "
+             "network2's initialisation)", residual < mpmath.mpf(10) ** (5 - dps),
+             f"mpmath.quad at {dps + 10} digits; iteration then findroot", mpmath.nstr(residual, 3)),
+        Fact("chi_1 < 1: the gradient shrinks by sqrt(chi_1) per layer, the vanishing gradient problem",
+             p["chi_1"] < 1, "mpmath.quad", mpmath.nstr(p["chi_1"], 12)),
+        Fact(f"sqrt(chi_1) = {mpmath.nstr(p['ratio'], 5)} lies in the chapter's range of successive-layer ratios "
+             f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} at initialisation", BOOK_RATIOS[0] <= p["ratio"] <= BOOK_RATIOS[1],
+             "the book's norms (0.012, 0.06, 0.283 and 0.003, 0.017, 0.07, 0.285)"),
+        Fact("the quadrature reproduces ReLU's exact values (SymPy: E[relu(sqrt(q) z)^2] = q/2, so q* = 2 and "
+             "chi_1 = 1/2 at sigma_w = sigma_b = 1)",
+             exact["second_moment"] == sp.Symbol("q", positive=True) / 2 and exact["chi_1"] == sigma_w**2 / 2
+             and abs(relu["q_star"] - 2) < 1e-15 and abs(relu["chi_1"] - mpmath.mpf(1) / 2) < 1e-15,
+             "sympy.integrate against mpmath.quad", {"q_star": mpmath.nstr(relu["q_star"], 15)}),
+    ]
+    q_tex, chi_tex = (mpmath.nstr(p[k], 12) for k in ("q_star", "chi_1"))
+    latex = display(r"q^* = \sigma_w^2\,\mathbb{E}\bigl[\sigma(\sqrt{q^*}\,z)^2\bigr] + \sigma_b^2 = " + q_tex + r"\ldots,",
+                    r"\chi_1 = \sigma_w^2\,\mathbb{E}\bigl[\sigma'(\sqrt{q^*}\,z)^2\bigr] = " + chi_tex + r"\ldots,",
+                    rf"\sqrt{{\chi_1}} = {mpmath.nstr(p['ratio'], 12)}\ldots \quad (\sigma_w = \sigma_b = 1)")
+    digits = min(dps - 5, 30)
+    return Evidence("verified", facts, latex=latex,
+                    headline=f"q* = {mpmath.nstr(p['q_star'], digits)}  chi_1 = {mpmath.nstr(p['chi_1'], digits)}  "
+                             f"sqrt(chi_1) = {mpmath.nstr(p['ratio'], digits)}",
+                    numbers={"q_star": exact_number(p["q_star"], digits), "chi_1": exact_number(p["chi_1"], digits),
+                             "ratio": exact_number(p["ratio"], digits), "sigma_w": 1, "sigma_b": 1,
+                             "book_vs_run": [{"quantity": "||delta^l|| / ||delta^{l+1}|| at initialisation",
+                                              "book": f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} (from its norms)",
+                                              "run": f"sqrt(chi_1) = {mpmath.nstr(p['ratio'], 6)} (mean field)",
+                                              "caveat": "a prediction for infinitely wide layers, per example"}]})
+
+
+def measure_width(n: int, seeds: int, mnist, seed: int, images: int = IMAGES) -> dict:
+    """Returns {"rms": ratios (seeds, 3), "book": ratios (seeds, 3)} for [784, n, n, n, n, 10] at initialisation."""
+    data = load_data(mnist).training.head(images)
+    rms, book = [], []
+    for s in range(seed, seed + seeds):
+        net = Network([784, n, n, n, n, 10], rng=s)
+        r = mf.per_example_rms_norms(net, data.x, data.y)[:4]
+        b = np.array(net.bias_gradient_norms(data.x, data.y)[:4])
+        rms.append(r[:-1] / r[1:])
+        book.append(b[:-1] / b[1:])
+    return {"rms": np.array(rms), "book": np.array(book)}
+
+
+def agreement(predicted: float, measured: dict) -> list[Fact]:
+    """The criteria: the prediction inside every width's seed range, within 5% at the widest, the spread narrowing."""
+    widths = sorted(measured)
+    inside = {n: bool(measured[n].min() <= predicted <= measured[n].max()) for n in widths}
+    gap = {n: float(abs(np.median(measured[n]) - predicted) / predicted) for n in widths}
+    spread = {n: float(measured[n].max() - measured[n].min()) for n in widths}
+    return [
+        Fact("at every width the predicted sqrt(chi_1) lies inside the range of the measured ratios (all seeds, "
+             "hidden layers 1/2, 2/3, 3/4)", all(inside.values()), "per-example RMS norms", inside),
+        Fact(f"at width {widths[-1]} the median measured ratio is within {AGREE_AT_WIDEST:.0%} of sqrt(chi_1)",
+             gap[widths[-1]] <= AGREE_AT_WIDEST, "relative difference of the median", {n: round(g, 4) for n, g in gap.items()}),
+        Fact(f"the seeds' spread narrows as the layers widen (width {widths[0]} against {widths[-1]}), as a "
+             "wide-layer limit should", spread[widths[-1]] < spread[widths[0]], "max - min of the ratios",
+             {n: round(s, 4) for n, s in spread.items()}),
+    ]
+
+
+def meanfield_parts(ctx) -> list:
+    widths = _widths(ctx)
+    return [(("meanfield", n, s, ctx.seed), measure_width, (n, s, ctx.mnist, ctx.seed)) for n, s in widths.items()]
+
+
+def _widths(ctx) -> dict:
+    if ctx.seeds:
+        return {n: ctx.seeds for n in WIDTHS}
+    return {n: max(2, s // 4) for n, s in WIDTHS.items()} if ctx.quick else dict(WIDTHS)
+
+
+def check_prediction(ctx) -> Evidence:
+    predicted = float(mf.predict("sigmoid", 1, 1, dps=20)["ratio"])
+    widths = _widths(ctx)
+    runs = {n: ctx.compute(("meanfield", n, s, ctx.seed), measure_width, n, s, ctx.mnist, ctx.seed)
+            for n, s in widths.items()}
+    rms = {n: r["rms"] for n, r in runs.items()}
+    facts = agreement(predicted, rms)
+    rows, table = [], {}
+    for n, r in runs.items():
+        med, lo, hi = float(np.median(r["rms"])), float(r["rms"].min()), float(r["rms"].max())
+        bmed = float(np.median(r["book"]))
+        table[str(n)] = {"seeds": widths[n], "rms_median": med, "rms_range": [lo, hi], "book_norm_median": bmed,
+                         "relative_gap": (med - predicted) / predicted}
+        rows.append({"quantity": f"||delta^l|| / ||delta^(l+1)||, width {n}, median [min, max] of {widths[n]} seeds x 3 "
+                                 "layer pairs", "book": "0.17-0.25 (width 30)",
+                     "run": f"{med:.4g} [{lo:.3g}, {hi:.3g}]; predicted {predicted:.4g} ({(med - predicted) / predicted:+.1%})",
+                     "caveat": "per-example RMS norm; the averaged gradient's norm gives "
+                               f"{bmed:.4g}; embedded digits, {IMAGES:,} images; this suite's protocol"})
+    ws = sorted(runs)
+    figures = save(ctx, meanfield_figure(ws, [runs[n]["rms"].ravel() for n in ws], predicted,
+                                         [runs[n]["book"].ravel() for n in ws]), "meanfield-ratio")
+    latex = display(r"\frac{\sqrt{\mathbb{E}_x\|\delta^l(x)\|^2}}{\sqrt{\mathbb{E}_x\|\delta^{l+1}(x)\|^2}}"
+                    r"\;\to\; \sqrt{\chi_1}", rf"\text{{measured at widths }} {', '.join(map(str, ws))}")
+    return Evidence("verified", facts, latex=latex, figures=figures,
+                    headline="; ".join(f"n={n}: {table[str(n)]['rms_median']:.4f}" for n in ws)
+                             + f" against sqrt(chi_1) = {predicted:.4f}",
+                    numbers={"protocol": {"name": "meanfield-init", "caption": PROTOCOL, "images_used": IMAGES,
+                                          "seeds_used": list(range(ctx.seed, ctx.seed + max(widths.values()))),
+                                          "seeds_per_width": {str(n): s for n, s in widths.items()}},
+                             "predicted": predicted, "widths": table, "book_vs_run": rows})
+
+
+def check_chi1_curves(ctx) -> Evidence:
+    bound = sigmoid_chi_bound()
+    relu = relu_facts()
+    crit = {"sigmoid": mpmath.mpf(mf.critical_sigma_w("sigmoid", 1, bracket=(4, 14))),
+            "tanh": mpmath.mpf(mf.critical_sigma_w("tanh", 1, bracket=(1, 4)))}
+    at_crit = {k: mf.chi_1(k, mf.q_fixed_point(k, v, 1, dps=20), v) for k, v in crit.items()}  # the quadrature's word
+    sigma_ws = np.linspace(0.5, 14, 109)
+    curves = {name: mf.chi_1_curve(name, sigma_ws)[1] for name in ("sigmoid", "tanh", "relu")}
+    # the fast curves against the quadrature at two points each
+    spot = [(name, sw) for name in ("sigmoid", "tanh") for sw in (1.0, 3.0, 10.0)]
+    worst = max(abs(float(mf.chi_1_curve(name, [sw])[1][0])
+                    / float(mf.chi_1(name, mf.q_fixed_point(name, sw, 1, dps=15), sw)) - 1) for name, sw in spot)
+    facts = [
+        Fact("sigmoid: E[sigma'(sqrt(q) z)^2] <= 1/16 since sigma' <= 1/4, so chi_1 <= sigma_w^2/16 and chi_1 >= 1 "
+             "needs sigma_w >= 4: the mean-field form of the chapter's |w| >= 4",
+             bound["bound"] == sigma_w**2 / 16 and bound["chi_at_least_1_needs"] == sp.Interval(4, sp.oo),
+             "sympy.integrate of the density; solve_univariate_inequality", bound["chi_at_least_1_needs"]),
+        Fact(f"sigmoid, sigma_b = 1: chi_1 = 1 at sigma_w = {mpmath.nstr(crit['sigmoid'], 8)} (above 4, as the bound "
+             "requires): network2's sigma_w = 1 is deep in the vanishing phase", crit["sigmoid"] > 4,
+             "bisection on the float64 curve", mpmath.nstr(crit["sigmoid"], 12)),
+        Fact("ReLU: chi_1 = sigma_w^2/2 exactly, so the edge of chaos is sigma_w = sqrt(2) (He initialisation)",
+             relu["critical_sigma_w"] == [sp.sqrt(2)], "sympy.solve", relu["critical_sigma_w"]),
+        Fact(f"tanh, sigma_b = 1: chi_1 = 1 at sigma_w = {mpmath.nstr(crit['tanh'], 8)}", 1 < crit["tanh"] < 4,
+             "bisection on the float64 curve", mpmath.nstr(crit["tanh"], 12)),
+        Fact("at both critical sigma_w the mpmath quadrature gives chi_1 = 1 within 1e-9",
+             all(abs(v - 1) < 1e-9 for v in at_crit.values()), "mpmath.quad at 30 digits",
+             {k: mpmath.nstr(v - 1, 3) for k, v in at_crit.items()}),
+        Fact("the figure's float64 curves agree with the mpmath quadrature within 1e-9 (sigmoid and tanh at "
+             "sigma_w = 1, 3, 10)", worst < 1e-9, "relative difference", f"{worst:.2g}"),
+    ]
+    figures = save(ctx, chi1_figure(sigma_ws, curves, {k: float(v) for k, v in crit.items()} | {"relu": 2**0.5}),
+                   "chi1-against-sigma-w")
+    latex = display(rf"\chi_1^{{\sigma}} \le {to_latex(bound['bound'])}"
+                    r"\;\Rightarrow\; \chi_1^{\sigma} \ge 1 \text{ needs } \sigma_w \ge "
+                    + to_latex(bound["chi_at_least_1_needs"].inf) + ",",
+                    rf"\chi_1^{{\mathrm{{ReLU}}}} = {to_latex(relu['chi_1'])},\quad "
+                    rf"\sigma_w^{{\mathrm{{crit}}}}: \; \sigma\ {mpmath.nstr(crit['sigmoid'], 5)},\;"
+                    rf" \tanh\ {mpmath.nstr(crit['tanh'], 5)},\; \mathrm{{ReLU}}\ {to_latex(relu['critical_sigma_w'][0])}")
+    return Evidence("verified", facts, latex=latex, figures=figures,
+                    statement=sp.Le(sp.Symbol(r"\chi_1"), bound["bound"], evaluate=False),
+                    numbers={"critical_sigma_w": {k: exact_number(v, 12) for k, v in crit.items()}
+                             | {"relu": exact_number(sp.sqrt(2))}, "sigma_b": 1,
+                             "book_vs_run": [{"quantity": "|w| (or sigma_w) needed for a factor of at least 1, sigmoid",
+                                              "book": "|w| >= 4", "run": "sigma_w >= 4 for chi_1 >= 1 (proved); "
+                                              f"chi_1 = 1 at sigma_w = {mpmath.nstr(crit['sigmoid'], 6)}"}]})
+
+
+CLAIMS = [
+    Claim("meanfield-fixed-point", "Poole et al. 2016; Schoenholz et al. 2017",
+          "Mean field: q* = 1.302..., chi_1 = 0.0420..., sqrt(chi_1) = 0.2048... for network2's initialisation",
+          check_fixed_point, group="meanfield", cost=2.5),
+    Claim("meanfield-ratio-vs-width", "Schoenholz et al. 2017; ch. 5 norms",
+          "The predicted per-layer ratio sqrt(chi_1) against measurements at widths 30-1000", check_prediction,
+          group="meanfield", figures=("meanfield-ratio",), cost=9.0, parts=meanfield_parts),
+    Claim("meanfield-chi1-curves", "Poole et al. 2016; ch. 5, |w| >= 4",
+          "chi_1 against sigma_w: vanishing below 1, exploding above; the sigmoid needs sigma_w >= 4",
+          check_chi1_curves, group="meanfield", figures=("chi1-against-sigma-w",), cost=4.0),
+]

@@ -1,0 +1,79 @@
+"""Mean-field theory (numeric.meanfield, theory.meanfield) and its comparison with the network."""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from numeric import meanfield as mf
+from numeric.network import Network
+from proofs.claims_meanfield import agreement, measure_width
+from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
+
+
+def test_network2_initialisation_gives_the_issues_numbers():
+    """q* = 1.30213..., chi_1 = 0.041959..., sqrt(chi_1) = 0.20484... (sigma_w = sigma_b = 1, sigmoid)."""
+    p = mf.predict("sigmoid", 1, 1, dps=25)
+    assert mpmath.nstr(p["q_star"], 10).startswith("1.30213")
+    assert mpmath.nstr(p["chi_1"], 10).startswith("0.041959")
+    assert mpmath.nstr(p["ratio"], 10).startswith("0.20484")
+    # an independent route: float64 trapezoid sums and a separate fixed-point loop
+    q, chi = mf.chi_1_curve("sigmoid", [1.0])
+    assert abs(q[0] / float(p["q_star"]) - 1) < 1e-12 and abs(chi[0] / float(p["chi_1"]) - 1) < 1e-12
+
+
+def test_fixed_point_is_a_fixed_point_and_the_expectation_is_gaussian():
+    with mpmath.workdps(40):
+        q = mf.q_fixed_point("tanh", 1.5, 0.5, dps=30)
+        assert abs(mf.q_map("tanh", q, 1.5, 0.5) - q) < mpmath.mpf(10) ** -25
+        assert abs(mf.gaussian_expectation(lambda x: x * x, 3) - 3) < mpmath.mpf(10) ** -30  # E[(sqrt(3) z)^2] = 3
+        assert abs(mf.gaussian_expectation(lambda x: 1, 2) - 1) < mpmath.mpf(10) ** -30
+
+
+def test_relu_is_exact_and_has_no_fixed_point_past_the_edge():
+    facts = relu_facts()
+    assert facts["second_moment"] == sp.Symbol("q", positive=True) / 2 and facts["slope_moment"] == sp.Rational(1, 2)
+    assert facts["chi_1"] == sigma_w**2 / 2 and facts["critical_sigma_w"] == [sp.sqrt(2)]
+    p = mf.predict("relu", 1, 1, dps=20)
+    assert abs(p["q_star"] - 2) < 1e-15 and abs(p["chi_1"] - mpmath.mpf(1) / 2) < 1e-15
+    assert abs(mf.critical_sigma_w("relu", 1, bracket=(1, 2)) - 2**0.5) < 1e-10
+    with pytest.raises(ValueError, match="no finite fixed point|did not settle"):
+        mf.q_fixed_point("relu", 1.5, 1)  # sigma_w^2 > 2: the variance grows without bound
+
+
+def test_sigmoid_needs_sigma_w_of_at_least_4():
+    assert sigmoid_chi_bound()["chi_at_least_1_needs"] == sp.Interval(4, sp.oo)
+    crit = mf.critical_sigma_w("sigmoid", 1, bracket=(4, 14))
+    assert crit > 4 and abs(float(mf.chi_1("sigmoid", mf.q_fixed_point("sigmoid", crit, 1), crit)) - 1) < 1e-9
+    # the bound itself, numerically, across sigma_w
+    sws = np.linspace(0.5, 14, 30)
+    assert np.all(mf.chi_1_curve("sigmoid", sws)[1] <= sws**2 / 16)
+    with pytest.raises(ValueError, match="same sign"):
+        mf.critical_sigma_w("sigmoid", 1, bracket=(1, 3))
+
+
+def test_bad_activation_and_variance_are_refused():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        mf.predict("softsign")
+    with pytest.raises(ValueError, match="variance q must be >= 0"):
+        mf.gaussian_expectation(lambda x: x, -1)
+
+
+def test_per_example_rms_norm_is_what_it_says():
+    rng = np.random.default_rng(3)
+    net = Network([6, 5, 5, 3], rng=1)
+    x, y = rng.random((7, 6)), rng.integers(0, 3, 7)
+    deltas = net.backprop(x, y).deltas
+    want = [np.sqrt(np.mean([np.linalg.norm(d[i]) ** 2 for i in range(7)])) for d in deltas]
+    assert np.allclose(mf.per_example_rms_norms(net, x, y), want, rtol=1e-13)
+
+
+def test_measured_ratios_agree_with_the_prediction_and_a_wrong_prediction_fails():
+    predicted = float(mf.predict("sigmoid", dps=20)["ratio"])
+    measured = {n: measure_width(n, 3, None, 0, images=300)["rms"] for n in (30, 300)}
+    assert all(f.holds for f in agreement(predicted, measured)), [f.as_dict() for f in agreement(predicted, measured)]
+    # chi_1 with sigma in place of sigma' (a plausible slip) predicts sqrt(E[sigma^2]) ~ 0.55: refused
+    wrong = float(mpmath.sqrt(mf.gaussian_expectation(lambda x: (1 / (1 + mpmath.exp(-x))) ** 2, 1.302134)))
+    assert not all(f.holds for f in agreement(wrong, measured))
+    # so is a prediction 20% off
+    assert not all(f.holds for f in agreement(1.2 * predicted, measured))
