@@ -15,7 +15,8 @@ import numpy as np  # noqa: E402
 from .functions import sigmoid_prime  # noqa: E402
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
-           "accuracy_figure", "meanfield_figure", "chi1_figure", "to_bytes", "STYLE", "SIZES", "set_size"]
+           "accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure", "to_bytes",
+           "STYLE", "SIZES", "set_size"]
 
 # Figures that sit in a LaTeX article: Computer Modern (matplotlib's own cmr10 and mathtext "cm"),
 # TrueType fonts embedded in the PDF (pdf.fonttype 42: no Type 3 fonts, which publishers refuse).
@@ -267,5 +268,46 @@ def chi1_figure(sigma_ws, curves: dict, criticals: dict):
     ax.axvline(4, color="0.6", lw=0.8, ls=":")
     ax.set_xlabel(r"$\sigma_w$")
     ax.set_ylabel(r"$\chi_1$ at $q^*$")
+    _legend(fig, ax)
+    return fig
+
+
+@_styled
+def remedies_figure(depths, series: dict, predictions: dict | None, ylabel: str, *, log: bool):
+    """Returns one line per remedy against the number of hidden layers; dashed: mean field's prediction."""
+    fig, ax = _fig()
+    markers = "os^vD<>phx*+dP8"
+    colors = plt.get_cmap("tab20").colors
+    for i, (label, values) in enumerate(series.items()):
+        color = colors[(2 * i) % 20 if i < 10 else (2 * (i - 10) + 1) % 20]
+        ax.plot(depths, values, marker=markers[i % len(markers)], ms=3, lw=1, color=color, label=label)
+        pred = (predictions or {}).get(label)
+        if pred is not None and all(v is not None for v in pred):
+            ax.plot(depths, pred, ls="--", lw=0.8, color=color)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xticks(list(depths))
+    ax.set_xlabel("hidden layers of 30 neurons")
+    ax.set_ylabel(ylabel)
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h * (1 + 0.07 * len(series)))  # the legend entries below the axes
+    _legend(fig, ax)
+    return fig
+
+
+@_styled
+def saturation_figure(sigmoid_rows, tanh_rows, chunk: int):
+    """Returns the mean activation of each hidden layer during training: sigmoid (solid) and tanh's mean
+    |activation| (dashed), against the digits seen."""
+    fig, ax = _fig()
+    seen = np.arange(len(sigmoid_rows)) * chunk
+    for l in range(sigmoid_rows.shape[1]):
+        ax.plot(seen, sigmoid_rows[:, l], color=f"C{l}", label=f"sigmoid, layer {l + 1}")
+        ax.plot(seen, tanh_rows[:, l], color=f"C{l}", ls="--", label=f"tanh (mean $|a|$), layer {l + 1}")
+    ax.set_xlabel("training digits seen")
+    ax.set_ylabel("mean activation")
+    ax.set_ylim(0, 1)
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h * 1.5)
     _legend(fig, ax)
     return fig

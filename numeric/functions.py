@@ -23,7 +23,9 @@ def sigmoid(z):
 def sigmoid_prime(z):
     """Returns sigma'(z) = e^{-|z|} / (1 + e^{-|z|})^2 elementwise (sigma' is even)."""
     e = np.exp(-np.abs(np.asarray(z, dtype=np.float64)))
-    return e / (1.0 + e) ** 2
+    # near z = 0 the rounding of e / (1 + e)^2 can land one unit above 1/4 (at z = 1e-12: 0.25000000000000006);
+    # the true value never exceeds 1/4, so neither does this
+    return np.minimum(e / (1.0 + e) ** 2, 0.25)
 
 
 def softplus(x):

@@ -178,14 +178,21 @@ class Executor:
             f = self._pool.submit(run_part, part[1], part[2]) if part else self._pool.submit(run_task, cid, settings)
             futures[f] = (cid, part[0] if part else None)
         values = {cid: {} for cid in by_id}
+        arrived = {cid: 0 for cid in by_id}
         records, pending = {}, set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
                 cid, key = futures.pop(f)
                 if key is not None:  # a part: when the claim's last part is in, run the claim on them
-                    values[cid][key] = f.result()
-                    if len(values[cid]) == len(parts[cid]):
+                    arrived[cid] += 1
+                    try:
+                        values[cid][key] = f.result()
+                    except (KeyboardInterrupt, OSError):
+                        raise
+                    except Exception:  # noqa: BLE001 - the claim recomputes this part itself and reports
+                        pass  # the failure in its record (verdict failed, the error named), as in-process
+                    if arrived[cid] == len(parts[cid]):
                         g = self._pool.submit(run_task, cid, settings, values[cid])
                         futures[g] = (cid, None)
                         pending.add(g)

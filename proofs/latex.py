@@ -15,7 +15,8 @@ from __future__ import annotations
 RELATIONS = {"=": "=", "approx": r"\approx", "<=": r"\le", ">=": r"\ge"}
 GROUPS = {"chain": "The chain network (eq.~114--122)", "matrix": "The matrix form (eq.~124)",
           "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
-          "meanfield": "Beyond the chapter: mean-field theory"}
+          "meanfield": "Beyond the chapter: mean-field theory",
+          "remedies": "Beyond the chapter: the remedies measured"}
 
 __all__ = ["fragment", "derivation", "table", "figures", "main", "MACROS", "REFERENCES", "TITLES", "bundle"]
 
@@ -87,6 +88,24 @@ REFERENCES = r"""@book{nielsen2015,
   booktitle = {Proceedings of the IEEE International Conference on Computer Vision (ICCV)},
   year = {2015}
 }
+@inproceedings{ioffe2015,
+  author = {Sergey Ioffe and Christian Szegedy},
+  title = {Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift},
+  booktitle = {Proceedings of the 32nd International Conference on Machine Learning (ICML)},
+  year = {2015}
+}
+@inproceedings{he2016,
+  author = {Kaiming He and Xiangyu Zhang and Shaoqing Ren and Jian Sun},
+  title = {Deep Residual Learning for Image Recognition},
+  booktitle = {Proceedings of the IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
+  year = {2016}
+}
+@inproceedings{hanin2018,
+  author = {Boris Hanin},
+  title = {Which Neural Net Architectures Give Rise to Exploding and Vanishing Gradients?},
+  booktitle = {Advances in Neural Information Processing Systems 31},
+  year = {2018}
+}
 @inproceedings{sutskever2013,
   author = {Ilya Sutskever and James Martens and George Dahl and Geoffrey Hinton},
   title = {On the importance of initialization and momentum in deep learning},
@@ -118,6 +137,8 @@ TITLES = {
     "meanfield-fixed-point": r"Mean field: $q^*$, $\chi_1$ and $\sqrt{\chi_1}$ for network2's initialisation",
     "meanfield-ratio-vs-width": r"The predicted ratio $\sqrt{\chi_1}$ against measurements at widths 30--1000",
     "meanfield-chi1-curves": r"$\chi_1$ against $\sigma_w$: the sigmoid needs $\sigma_w \ge 4$",
+    "remedies": r"The remedies side by side: the ratio at initialisation and after training, accuracy, mean field",
+    "glorot-saturation": r"The sigmoid's top hidden layer heads to 0 (Glorot and Bengio); tanh beside",
     "speed-of-learning-at-init": r"At initialisation each hidden layer learns about 5 times slower than the next",
     "speed-of-learning-during-training": r"While training, the first hidden layer stays about 100 times slower than the last",
     "accuracy-vs-depth": r"More hidden layers barely help",
@@ -127,7 +148,9 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "accuracy-vs-depth": ["nielsen2015", "glorot2010"],
          "meanfield-fixed-point": ["poole2016", "schoenholz2017"],
          "meanfield-ratio-vs-width": ["schoenholz2017", "nielsen2015"],
-         "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"]}
+         "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"],
+         "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018"],
+         "glorot-saturation": ["glorot2010", "lecun1998"]}
 
 _SPECIALS = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
              "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}"}

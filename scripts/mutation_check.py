@@ -104,6 +104,16 @@ MUTANTS = [
     M("mean field: RMS norm as a mean of norms", "numeric/meanfield.py",
       "float(np.sqrt(np.mean(np.sum(d.astype(np.float64) ** 2, axis=1))))",
       "float(np.mean(np.sqrt(np.sum(d.astype(np.float64) ** 2, axis=1))))"),
+    # numeric/deep.py and numeric/remedies.py: the remedies
+    M("batch norm backward without the mean term", "numeric/deep.py",
+      "(m * d_zhat - d_zhat.sum(axis=0) - zhat *", "(m * d_zhat - zhat *"),
+    M("residual skip left out of the backward pass", "numeric/deep.py",
+      "grad_a = prev + grad_a if self._skip(l) else prev", "grad_a = prev"),
+    M("tanh' at half its value", "numeric/deep.py", "return 4 * e / (1 + e) ** 2", "return 2 * e / (1 + e) ** 2"),
+    M("momentum pushes uphill", "numeric/deep.py", "v -= eta * gr", "v += eta * gr"),
+    M("remedies: mean field with sigma_w^2 for sigma_w", "numeric/remedies.py",
+      "sigma_w = float(np.sqrt(WIDTH * _weight_variance(init, WIDTH, WIDTH)))",
+      "sigma_w = float(WIDTH * _weight_variance(init, WIDTH, WIDTH))"),
     # theory/: bounds, sigmoid facts, identity neuron, activations
     M("eq123 with 1/|w|", "theory/bounds.py", "return 2 / Wexpr * sp.log(", "return 1 / Wexpr * sp.log("),
     M("width in r with 1 + r^2", "theory/bounds.py",
@@ -123,7 +133,8 @@ MUTANTS = [
     # numeric/: functions and the network
     M("sigmoid with the tails swapped", "numeric/functions.py",
       "return np.where(z >= 0, 1.0, e) / (1.0 + e)", "return np.where(z >= 0, e, 1.0) / (1.0 + e)"),
-    M("float sigma' without the square", "numeric/functions.py", "return e / (1.0 + e) ** 2", "return e / (1.0 + e)"),
+    M("float sigma' without the square", "numeric/functions.py", "np.minimum(e / (1.0 + e) ** 2, 0.25)",
+      "np.minimum(e / (1.0 + e), 0.25)"),
     M("quadratic cost without 1/2", "numeric/functions.py",
       "return 0.5 * np.sum((a - y) ** 2, axis=-1)", "return np.sum((a - y) ** 2, axis=-1)"),
     M("quadratic delta without sigma'", "numeric/functions.py",

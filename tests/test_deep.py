@@ -183,3 +183,22 @@ def test_bad_networks_are_refused():
     net = DeepNetwork([4, 3, 3, 2], batch_norm=True, rng=0)
     with pytest.raises(ValueError, match="at least 2"):
         net.backprop(np.ones((1, 4)), [0], training=True)
+
+
+def test_momentum_follows_its_update_rule_exactly():
+    """v -> mu v - eta g, w -> w + v: two full-batch steps against the rule written out."""
+    rng = np.random.default_rng(8)
+    x, y = data(rng, 12, 5, 3)
+    eta, mu = 0.3, 0.9
+    net = DeepNetwork([5, 4, 3], rng=2)
+    ref = DeepNetwork([5, 4, 3], rng=2)
+    net.SGD(x, y, 2, 12, eta, momentum=mu, rng=0)
+    g1 = [v / 12 for v in ref._grads(ref.backprop(x, y))]
+    for p, g in zip(ref._params(), g1):
+        p -= eta * g
+    g2 = [v / 12 for v in ref._grads(ref.backprop(x, y))]
+    for p, a, b in zip(ref._params(), g1, g2):
+        p -= mu * eta * a + eta * b
+    for p, q in zip(net._params(), ref._params()):
+        assert np.allclose(p, q, rtol=1e-12, atol=1e-14)
+    assert net.total_cost(x, y) < DeepNetwork([5, 4, 3], rng=2).total_cost(x, y)  # downhill
