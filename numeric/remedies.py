@@ -19,7 +19,7 @@ import numpy as np
 from .deep import DeepNetwork
 from .meanfield import depth_prediction
 
-__all__ = ["Remedy", "REMEDIES", "DEPTHS", "PROTOCOL", "run_remedy", "prediction", "saturation"]
+__all__ = ["Remedy", "REMEDIES", "DEPTHS", "PROTOCOL", "run_remedy", "prediction", "regime", "saturation"]
 
 DEPTHS = (2, 4, 6, 8, 10)
 WIDTH = 30
@@ -79,6 +79,17 @@ def prediction(remedy: Remedy, hidden: int, mean_square_input: float) -> float |
     q1 = _weight_variance(init, 784, WIDTH) * mean_square_input + sigma_b**2
     sigma_w = float(np.sqrt(WIDTH * _weight_variance(init, WIDTH, WIDTH)))
     return depth_prediction(remedy.net.get("activation", "sigmoid"), sigma_w, sigma_b, q1, hidden)["last_over_first"]
+
+
+def regime(remedy: Remedy, hidden: int, mean_square_input: float) -> dict | None:
+    """Mean field's verdict for a plain remedy: the geometric-mean per-layer factor sqrt(chi) over ``hidden``
+    layers and "vanishing" (< 0.9), "stable" (0.9-1.1) or "exploding" (> 1.1); None where it does not apply."""
+    pred = prediction(remedy, hidden, mean_square_input)
+    if pred is None:
+        return None
+    factor = float(pred ** (-1 / (hidden - 1)))  # ||delta^l|| / ||delta^{l+1}|| per layer
+    name = "vanishing" if factor < 0.9 else "exploding" if factor > 1.1 else "stable"
+    return {"per_layer": factor, "regime": name}
 
 
 def _ratio(net, x, y, hidden: int) -> float:

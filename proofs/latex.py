@@ -137,6 +137,7 @@ TITLES = {
     "meanfield-fixed-point": r"Mean field: $q^*$, $\chi_1$ and $\sqrt{\chi_1}$ for network2's initialisation",
     "meanfield-ratio-vs-width": r"The predicted ratio $\sqrt{\chi_1}$ against measurements at widths 30--1000",
     "meanfield-chi1-curves": r"$\chi_1$ against $\sigma_w$: the sigmoid needs $\sigma_w \ge 4$",
+    "remedies-theory": r"Glorot's and He's variance conditions, and mean field's regime for each initialisation",
     "remedies": r"The remedies side by side: the ratio at initialisation and after training, accuracy, mean field",
     "glorot-saturation": r"The sigmoid's top hidden layer heads to 0 (Glorot and Bengio); tanh beside",
     "speed-of-learning-at-init": r"At initialisation each hidden layer learns about 5 times slower than the next",
@@ -150,7 +151,8 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "meanfield-ratio-vs-width": ["schoenholz2017", "nielsen2015"],
          "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"],
          "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018"],
-         "glorot-saturation": ["glorot2010", "lecun1998"]}
+         "glorot-saturation": ["glorot2010", "lecun1998"],
+         "remedies-theory": ["glorot2010", "he2015", "poole2016"]}
 
 _SPECIALS = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
              "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}"}

@@ -102,3 +102,32 @@ def test_a_failing_part_fails_its_claim_not_the_run(tmp_path, monkeypatch):
     assert main(["--only", "remedies", "--out", str(tmp_path), "-q", "--jobs", "2", "--quick"]) == 1
     rec = next(c for c in json.loads((tmp_path / "results.json").read_text())["claims"] if c["id"] == "remedies")
     assert rec["verdict"] == "failed" and "planted failure" in rec["error"]
+
+
+def test_glorot_and_he_conditions():
+    import sympy as sp
+
+    from theory.initialisation import glorot, he, n_in, n_out
+
+    g = glorot()
+    assert g["compromise"] == 2 / (n_in + n_out) and sp.simplify(g["harmonic"] - g["compromise"]) == 0
+    assert sp.simplify(g["product"].subs(n_out, n_in)) == 1  # equal widths: both conditions hold
+    assert sp.simplify(g["product"].subs({n_in: 784, n_out: 30})) < 1
+    assert he()["v"] == [2 / n_in]
+
+
+def test_regimes_and_their_check_against_measurements():
+    from proofs.claims_remedies import regime_fact
+
+    got = {r.key: (R.regime(r, 10, 88.0) or {}).get("regime") for r in R.REMEDIES}
+    assert got["network2"] == "vanishing" and got["relu-he"] == "stable" and got["elu-he"] == "exploding"
+    assert got["batch-norm"] is None and got["residual"] is None
+    regimes = {r.key: R.regime(r, 10, 88.0) for r in R.REMEDIES}
+    cells = fake_cells()
+    cells["elu-he"][10] = dict(cells["elu-he"][10], init=[0.4, 0.5])  # exploding: last/first < 1
+    for k in ("relu-he", "leaky-relu-he", "tanh-xavier", "tanh-orthogonal"):
+        cells[k][10] = dict(cells[k][10], init=[2.0, 2.0])
+    cells["large-init"][10] = dict(cells["large-init"][10], init=[200.0, 200.0])
+    assert regime_fact(cells, regimes).holds
+    cells["elu-he"][10] = dict(cells["elu-he"][10], init=[50.0, 60.0])  # measured vanishing where theory explodes
+    assert not regime_fact(cells, regimes).holds
