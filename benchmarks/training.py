@@ -4,6 +4,8 @@ Rows (float64, [784, 30, 10], cross-entropy, eta 0.5, lmbda 5.0, the embedded di
   network2 port    the book's per-example loop (tests/reference_network2.py), mini-batch 10
   plain NumPy      vectorized over the mini-batch, allocating: Network.backprop + update
   this suite       Network.SGD (preallocated, in-place), mini-batch 10 and 100
+  DeepNetwork      numeric.deep.DeepNetwork.SGD (the general loop with the remedies) at network2's
+                   defaults, and with tanh + Xavier + momentum 0.9 + clipping at 1, mini-batch 10
   PyTorch CPU      the same model and update in torch (float64), if torch is installed
 and the time to load the embedded digits. BLAS and torch are pinned to one thread before
 they load (--threads to change), so that the rows compare the same core.
@@ -83,6 +85,13 @@ def main(argv=None) -> int:
     for m in (10, 100):
         net = Network(sizes, rng=0)
         rows.append(("this suite: Network.SGD", m, lambda net=net, m=m: net.SGD(x, y, 1, m, eta, lmbda, rng=1), len(x)))
+    from numeric.deep import DeepNetwork
+
+    deep = DeepNetwork(sizes, rng=0)
+    rows.append(("DeepNetwork.SGD, defaults", 10, lambda: deep.SGD(x, y, 1, 10, eta, lmbda, rng=1), len(x)))
+    deep2 = DeepNetwork(sizes, activation="tanh", init="xavier-normal", rng=0)
+    rows.append(("DeepNetwork.SGD, tanh+mom+clip", 10,
+                 lambda: deep2.SGD(x, y, 1, 10, 0.05, lmbda, momentum=0.9, clip=1.0, rng=1), len(x)))
     rows += torch_rows(x, onehot, sizes, eta, lmbda, args)
     rates = interleaved_rates(rows, args.repeat)
 
