@@ -182,9 +182,9 @@ def check_chi1_curves(ctx) -> Evidence:
     latex = display(rf"\chi_1^{{\sigma}} \le {to_latex(bound['bound'])}"
                     r"\;\Rightarrow\; \chi_1^{\sigma} \ge 1 \text{ needs } \sigma_w \ge "
                     + to_latex(bound["chi_at_least_1_needs"].inf) + ",",
-                    rf"\chi_1^{{\mathrm{{ReLU}}}} = {to_latex(relu['chi_1'])},\quad "
-                    rf"\sigma_w^{{\mathrm{{crit}}}}: \; \sigma\ {mpmath.nstr(crit['sigmoid'], 5)},\;"
-                    rf" \tanh\ {mpmath.nstr(crit['tanh'], 5)},\; \mathrm{{ReLU}}\ {to_latex(relu['critical_sigma_w'][0])}")
+                    rf"\chi_1^{{\mathrm{{ReLU}}}} = {to_latex(relu['chi_1'])};\quad \chi_1 = 1 \text{{ at }}",
+                    rf"\sigma_w = {mpmath.nstr(crit['sigmoid'], 5)}\ (\sigma),\; {mpmath.nstr(crit['tanh'], 5)}"
+                    rf"\ (\tanh),\; {to_latex(relu['critical_sigma_w'][0])}\ (\mathrm{{ReLU}})")
     return Evidence("verified", facts, latex=latex, figures=figures,
                     statement=sp.Le(sp.Symbol(r"\chi_1"), bound["bound"], evaluate=False),
                     numbers={"critical_sigma_w": {k: exact_number(v, 12) for k, v in crit.items()}

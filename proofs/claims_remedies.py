@@ -142,8 +142,8 @@ def check_remedies(ctx) -> Evidence:
                                                     for k in keys}, None, "validation accuracy after training",
                                          log=False), "remedies-accuracy")
     latex = display(r"\frac{\|\partial C/\partial b^H\|}{\|\partial C/\partial b^1\|}"
-                    r"\ \text{at initialisation and after training, and accuracy,}",
-                    rf"\text{{for {len(keys)} remedies and }} H = {', '.join(map(str, R.DEPTHS))}")
+                    r"\ \text{at initialisation, after training,}",
+                    rf"\text{{and accuracy, for {len(keys)} remedies and }} H = {', '.join(map(str, R.DEPTHS))}")
     deep = str(max(R.DEPTHS))
     return Evidence("verified", facts, latex=latex, figures=figures,
                     headline=f"depth {deep} accuracy: " + ", ".join(
@@ -234,7 +234,7 @@ def check_theory(ctx) -> Evidence:
     ]
     statement = sp.Tuple(sp.Eq(sp.Symbol("v_{Glorot}"), g["compromise"], evaluate=False),
                          sp.Eq(sp.Symbol("v_{He}"), h["v"][0], evaluate=False))
-    latex = display(rf"v_{{\text{{Glorot}}}} = {to_latex(g['compromise'])},\quad "
+    latex = display(rf"v_{{\text{{Glorot}}}} = {to_latex(g['compromise'])},",
                     rf"n_{{in}} v \cdot n_{{out}} v = 1 - {to_latex(g['gap'])} \le 1,",
                     rf"v_{{\text{{He}}}} = {to_latex(h['v'][0])} \quad \bigl(\mathbb{{E}}[\mathrm{{relu}}(x)^2] = "
                     rf"{to_latex(h['second_moment'])}\bigr)")

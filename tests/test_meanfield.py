@@ -77,3 +77,19 @@ def test_measured_ratios_agree_with_the_prediction_and_a_wrong_prediction_fails(
     assert not all(f.holds for f in agreement(wrong, measured))
     # so is a prediction 20% off
     assert not all(f.holds for f in agreement(1.2 * predicted, measured))
+
+
+def test_beyond_the_chapter_records_fit_the_schema(tmp_path):
+    """The suite's own protocols (mean field, remedies) are recorded, named and captioned, as the schema asks."""
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from proofs.cli import main
+    from test_cli import _schema
+
+    assert main(["--only", "meanfield-fixed-point,meanfield-ratio-vs-width,remedies-theory", "--out", str(tmp_path),
+                 "-q", "--quick", "--jobs", "1"]) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    jsonschema.validate(data, _schema())
+    ratio = next(c for c in data["claims"] if c["id"] == "meanfield-ratio-vs-width")
+    assert ratio["numbers"]["protocol"]["caption"].startswith("this suite's")
