@@ -5,7 +5,7 @@ The only package that imports both ``theory`` (SymPy) and ``numeric`` (NumPy, mp
 
 import os as _os
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # One BLAS thread per process, set before NumPy loads (this package imports it): the claims then
 # compute the same floats in this process and in every worker (--jobs N), so the output is identical
