@@ -45,9 +45,9 @@ M = Mutant
 MUTANTS = [
     # theory/: the chain network, eq. 122
     M("eq122 drops the weight w_k", "theory/chain.py",
-      "factors += [net.w[k - 1], sigma_prime(net.z[k - 1])]", "factors += [sigma_prime(net.z[k - 1])]"),
+      "factors += [net.w[k], sp_[k]]", "factors += [sp_[k]]"),
     M("eq122 product starts a layer late", "theory/chain.py",
-      "for k in range(j + 1, net.L + 1):", "for k in range(j + 2, net.L + 1):"),
+      "for k in range(j, m):", "for k in range(j + 1, m):"),
     M("dC/dw_j uses a_j for a_{j-1}", "theory/chain.py",
       'factors = [net.a[j - 1]] if wrt == "w" else []', 'factors = [net.a[j]] if wrt == "w" else []'),
     M("exact sigma' without the square", "theory/notation.py",
