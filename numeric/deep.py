@@ -29,7 +29,7 @@ import numpy as np
 from .functions import COSTS, sigmoid, sigmoid_prime
 from .validate import as_inputs, as_targets, check_positive, check_sizes, make_rng
 
-__all__ = ["ACTIVATIONS", "INITS", "DeepNetwork", "DeepGradients"]
+__all__ = ["ACTIVATIONS", "INITS", "DeepNetwork", "DeepGradients", "weight_variance"]
 
 
 def _relu(z):
@@ -60,6 +60,13 @@ ACTIVATIONS = {
 INITS = ("default", "large", "xavier-normal", "xavier-uniform", "he", "orthogonal", "glorot-2010")
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.9
+
+
+def weight_variance(init: str, n_in: int, n_out: int) -> float:
+    """The variance of one weight entry under ``init`` (orthogonal: 1/n of the longer side)."""
+    return {"default": 1 / n_in, "large": 1.0, "xavier-normal": 2 / (n_in + n_out),
+            "xavier-uniform": 2 / (n_in + n_out), "he": 2 / n_in, "orthogonal": 1 / max(n_in, n_out),
+            "glorot-2010": 1 / (3 * n_in)}[init]
 
 
 def _orthogonal(rng, n_out, n_in):
@@ -107,8 +114,8 @@ class DeepNetwork:
         pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
         if init in ("default", "large"):  # network2: every bias vector first, then every weight matrix
             self.biases = [rng.standard_normal(n_out) for _, n_out in pairs]
-            scale = (lambda n_in: 1 / np.sqrt(n_in)) if init == "default" else (lambda n_in: 1.0)
-            self.weights = [rng.standard_normal((n_out, n_in)) * scale(n_in) for n_in, n_out in pairs]
+            scale = (lambda n_in: 1 / np.sqrt(n_in)) if init == "default" else (lambda n_in: 1.0)  # network2's
+            self.weights = [rng.standard_normal((n_out, n_in)) * scale(n_in) for n_in, n_out in pairs]  # arithmetic
         else:
             self.weights = [self._draw(rng, n_in, n_out) for n_in, n_out in pairs]
             self.biases = [np.zeros(n_out) for _, n_out in pairs]
@@ -119,24 +126,22 @@ class DeepNetwork:
                         for l, n in enumerate(self.sizes[1:])]
 
     def _draw(self, rng, n_in, n_out):
-        if self.init == "xavier-normal":
-            return rng.standard_normal((n_out, n_in)) * np.sqrt(2 / (n_in + n_out))
-        if self.init == "xavier-uniform":
-            return rng.uniform(-1, 1, (n_out, n_in)) * np.sqrt(6 / (n_in + n_out))
-        if self.init == "glorot-2010":
-            return rng.uniform(-1, 1, (n_out, n_in)) / np.sqrt(n_in)
-        if self.init == "he":
-            return rng.standard_normal((n_out, n_in)) * np.sqrt(2 / n_in)
-        return _orthogonal(rng, n_out, n_in)
+        if self.init == "orthogonal":
+            return _orthogonal(rng, n_out, n_in)
+        sd = np.sqrt(weight_variance(self.init, n_in, n_out))
+        if self.init in ("xavier-uniform", "glorot-2010"):  # U(-c, c) has variance c^2 / 3
+            return rng.uniform(-1, 1, (n_out, n_in)) * sd * np.sqrt(3)
+        return rng.standard_normal((n_out, n_in)) * sd
 
     # -- forward and backward -------------------------------------------------------------
     def _skip(self, l: int) -> bool:
         return self.residual and 0 < l < len(self.weights) - 1
 
-    def forward(self, x, *, training: bool = False):
+    def forward(self, x, *, training: bool = False, update_running: bool = True):
         """Returns (zs, activations, caches): caches hold what the backward pass of batch norm needs.
 
-        ``training`` uses the batch's statistics (and updates the running ones); otherwise the running ones.
+        ``training`` uses the batch's statistics (and, with ``update_running``, updates the running ones);
+        otherwise the running ones.
         """
         a = as_inputs(x, self.sizes[0])
         phi = ACTIVATIONS[self.activation][0]
@@ -149,13 +154,13 @@ class DeepNetwork:
                 a = sigmoid(z)
                 caches.append(None)
             else:
-                u, cache = self._normalise(l, z, training)
+                u, cache = self._normalise(l, z, training, update_running)
                 caches.append((u, cache))
                 a = (a if self._skip(l) else 0.0) + phi(u)
             acts.append(a)
         return zs, acts, caches
 
-    def _normalise(self, l, z, training):
+    def _normalise(self, l, z, training, update_running=True):
         if self.gamma[l] is None:
             return z, None
         if training:
@@ -164,7 +169,8 @@ class DeepNetwork:
                                  "one example is 0); use mini_batch_size >= 2")
             mean, var = z.mean(axis=0), z.var(axis=0)
             rm, rv = self.running[l]
-            self.running[l] = (BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean, BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var)
+            if update_running:
+                self.running[l] = (BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean, BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var)
         else:
             mean, var = self.running[l]
         inv = 1 / np.sqrt(var + BN_EPS)
@@ -175,14 +181,14 @@ class DeepNetwork:
         """Returns the output activations for inputs x (inference: running statistics in batch norm)."""
         return self.forward(x)[1][-1]
 
-    def backprop(self, x, y, *, training: bool = True) -> DeepGradients:
+    def backprop(self, x, y, *, training: bool = True, update_running: bool = True) -> DeepGradients:
         """Returns the gradient of the cost summed over the batch (x, y), no regularisation.
 
         With batch normalisation and ``training`` the batch's own statistics are differentiated through
         (each example's cost depends on the whole batch), as in training; ``training=False`` uses the running
         statistics (constants), as at inference.
         """
-        zs, acts, caches = self.forward(x, training=training)
+        zs, acts, caches = self.forward(x, training=training, update_running=update_running)
         y = as_targets(y, len(acts[0]), self.sizes[-1])
         dphi = ACTIVATIONS[self.activation][1]
         L = len(self.weights)
@@ -213,8 +219,12 @@ class DeepNetwork:
         return DeepGradients(nabla_b, nabla_w, nabla_g, deltas)
 
     def bias_gradient_norms(self, x, y) -> list[float]:
-        """Returns ||dC/db^l|| (dC/dbeta^l with batch norm) per layer, the gradient averaged over (x, y)."""
-        g = self.backprop(x, y, training=False)
+        """Returns ||dC/db^l|| (dC/dbeta^l with batch norm) per layer, the gradient averaged over (x, y).
+
+        Batch normalisation normalises with the statistics of (x, y) itself, as training does (the running
+        averages are left as they are): at initialisation they are still 0 and 1 and would describe no data.
+        """
+        g = self.backprop(x, y, training=True, update_running=False)
         return [float(np.linalg.norm(v / len(x))) for v in g.nabla_b]
 
     def mean_activations(self, x) -> list[float]:

@@ -27,6 +27,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
+from .deep import ACTIVATIONS as ACTIVATIONS_NP
+
 __all__ = ["ACTIVATIONS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict",
            "per_example_rms_norms", "critical_sigma_w", "chi_1_curve", "depth_prediction"]
 
@@ -140,13 +142,8 @@ def per_example_rms_norms(net, x, y) -> np.ndarray:
 
 
 # -- fast curves (float64, Gauss-Hermite) for figures; checked against the mpmath values above --------
-_NP = {
-    "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), lambda x: np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))) ** 2),
-    "tanh": (np.tanh, lambda x: 4 * np.exp(-2 * np.abs(x)) / (1 + np.exp(-2 * np.abs(x))) ** 2),
-    "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float)),
-    "leaky-relu": (lambda x: np.where(x > 0, x, 0.01 * x), lambda x: np.where(x > 0, 1.0, 0.01)),
-    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))),
-}
+_NP = ACTIVATIONS_NP  # (phi, phi') in float64: the network's own, numeric.deep.ACTIVATIONS
+# trapezoid sums on z in [-12, 12]: spectrally accurate for these smooth, Gaussian-damped integrands
 _GRID = np.linspace(-12, 12, 8001)
 _WEIGHTS = np.exp(-_GRID**2 / 2) / np.sqrt(2 * np.pi) * (_GRID[1] - _GRID[0])
 
@@ -169,7 +166,7 @@ def depth_prediction(activation: str, sigma_w: float, sigma_b: float, q1: float,
     return {"q": qs, "chi": chi, "last_over_first": float(np.prod([1 / np.sqrt(c) for c in chi]))}
 
 
-def chi_1_curve(activation: str, sigma_ws, sigma_b=1.0, *, points: int = 8001) -> tuple[np.ndarray, np.ndarray]:
+def chi_1_curve(activation: str, sigma_ws, sigma_b=1.0) -> tuple[np.ndarray, np.ndarray]:
     """Returns (q*, chi_1) for each sigma_w, in float64 (a figure's resolution; the claim checks it against mpmath).
 
     Expectations are trapezoid sums on z in [-12, 12] (spectrally accurate for these smooth, Gaussian-damped
@@ -184,8 +181,7 @@ def chi_1_curve(activation: str, sigma_ws, sigma_b=1.0, *, points: int = 8001) -
         with np.errstate(divide="ignore"):
             q = np.where(sw**2 < 2, sigma_b**2 / (1 - sw**2 / 2), np.inf)
         return q, sw**2 / 2
-    z = np.linspace(-12, 12, points)
-    wts = np.exp(-z**2 / 2) / np.sqrt(2 * np.pi) * (z[1] - z[0])
+    z, wts = _GRID, _WEIGHTS
     phi, dphi = _NP[activation]
     q = np.ones_like(sw)
     for _ in range(1000):  # the map contracts for these activations

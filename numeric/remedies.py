@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .deep import DeepNetwork
+from .deep import DeepNetwork, weight_variance
 from .meanfield import depth_prediction
 
 __all__ = ["Remedy", "REMEDIES", "DEPTHS", "PROTOCOL", "run_remedy", "prediction", "regime", "saturation"]
@@ -59,13 +59,6 @@ REMEDIES = (
 )
 
 
-def _weight_variance(init: str, n_in: int, n_out: int) -> float:
-    """The variance of one weight entry under each initialisation (orthogonal: 1/n for the longer side)."""
-    return {"default": 1 / n_in, "large": 1.0, "xavier-normal": 2 / (n_in + n_out),
-            "xavier-uniform": 2 / (n_in + n_out), "he": 2 / n_in, "orthogonal": 1 / max(n_in, n_out),
-            "glorot-2010": 1 / (3 * n_in)}[init]
-
-
 def prediction(remedy: Remedy, hidden: int, mean_square_input: float) -> float | None:
     """Mean field's ||delta^H|| / ||delta^1|| at initialisation, or None where the formula does not apply.
 
@@ -76,8 +69,8 @@ def prediction(remedy: Remedy, hidden: int, mean_square_input: float) -> float |
         return None
     init = remedy.net.get("init", "default")
     sigma_b = 1.0 if init in ("default", "large") else 0.0
-    q1 = _weight_variance(init, 784, WIDTH) * mean_square_input + sigma_b**2
-    sigma_w = float(np.sqrt(WIDTH * _weight_variance(init, WIDTH, WIDTH)))
+    q1 = weight_variance(init, 784, WIDTH) * mean_square_input + sigma_b**2
+    sigma_w = float(np.sqrt(WIDTH * weight_variance(init, WIDTH, WIDTH)))
     return depth_prediction(remedy.net.get("activation", "sigmoid"), sigma_w, sigma_b, q1, hidden)["last_over_first"]
 
 

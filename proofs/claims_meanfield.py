@@ -25,10 +25,13 @@ from theory import to_latex
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 from .claim import Claim, Evidence, Fact, display, exact_number
+from .claims_experiments import BOOK_NORMS_AT_INIT
 from .executor import load_data
 from .figures import save
 
-BOOK_RATIOS = (0.17, 0.25)  # the chapter's successive-layer ratios at initialisation (BOOK.md's norms)
+# the chapter's successive-layer ratios at initialisation, from its norms (BOOK.md): 0.176 to 0.246
+_BOOK_STEPS = [a / b for norms in BOOK_NORMS_AT_INIT.values() for a, b in zip(norms, norms[1:])]
+BOOK_RATIOS = (round(min(_BOOK_STEPS), 3), round(max(_BOOK_STEPS), 3))
 WIDTHS = {30: 20, 100: 20, 300: 10, 1000: 5}  # hidden width: seeds
 IMAGES = 1000
 AGREE_AT_WIDEST = 0.05  # at the widest layers the median ratio is within 5% of sqrt(chi_1)
@@ -51,7 +54,7 @@ def check_fixed_point(ctx) -> Evidence:
              p["chi_1"] < 1, "mpmath.quad", mpmath.nstr(p["chi_1"], 12)),
         Fact(f"sqrt(chi_1) = {mpmath.nstr(p['ratio'], 5)} lies in the chapter's range of successive-layer ratios "
              f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} at initialisation", BOOK_RATIOS[0] <= p["ratio"] <= BOOK_RATIOS[1],
-             "the book's norms (0.012, 0.06, 0.283 and 0.003, 0.017, 0.07, 0.285)"),
+             "successive ratios of the book's nine norms at initialisation"),
         Fact("the quadrature reproduces ReLU's exact values (SymPy: E[relu(sqrt(q) z)^2] = q/2, so q* = 2 and "
              "chi_1 = 1/2 at sigma_w = sigma_b = 1)",
              exact["second_moment"] == sp.Symbol("q", positive=True) / 2 and exact["chi_1"] == sigma_w**2 / 2
@@ -129,7 +132,7 @@ def check_prediction(ctx) -> Evidence:
         table[str(n)] = {"seeds": widths[n], "rms_median": med, "rms_range": [lo, hi], "book_norm_median": bmed,
                          "relative_gap": (med - predicted) / predicted}
         rows.append({"quantity": f"||delta^l|| / ||delta^(l+1)||, width {n}, median [min, max] of {widths[n]} seeds x 3 "
-                                 "layer pairs", "book": "0.17-0.25 (width 30)",
+                                 "layer pairs", "book": f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} (width 30)",
                      "run": f"{med:.4g} [{lo:.3g}, {hi:.3g}]; predicted {predicted:.4g} ({(med - predicted) / predicted:+.1%})",
                      "caveat": "per-example RMS norm; the averaged gradient's norm gives "
                                f"{bmed:.4g}; embedded digits, {IMAGES:,} images; this suite's protocol"})

@@ -205,9 +205,10 @@ def check_theory(ctx) -> Evidence:
     from theory.initialisation import glorot, he, n_in, n_out, v
 
     g, h = glorot(), he()
-    rng = np.random.default_rng(ctx.seed)
-    q, _ = np.linalg.qr(rng.standard_normal((30, 30)))
-    a = rng.standard_normal((100, 30))
+    from numeric.deep import DeepNetwork
+
+    q = DeepNetwork([30, 30, 2], init="orthogonal", rng=ctx.seed).weights[0]  # the network's own draw
+    a = np.random.default_rng(ctx.seed).standard_normal((100, 30))
     x = ctx.data().training.x[:R.PROTOCOL["images"]]
     mean_square = float(np.mean(np.sum(x.astype(np.float64) ** 2, axis=1)))
     regimes = {r.key: R.regime(r, max(R.DEPTHS), mean_square) for r in R.REMEDIES if not r.train}
@@ -223,7 +224,7 @@ def check_theory(ctx) -> Evidence:
              "sympy.integrate, solve", h["v"]),
         Fact("an orthogonal weight matrix keeps every vector's norm (||W a|| = ||a||), forward and backward",
              bool(np.allclose(np.linalg.norm(a @ q.T, axis=1), np.linalg.norm(a, axis=1), rtol=1e-12)),
-             "numpy QR, 100 random vectors"),
+             "DeepNetwork's orthogonal init, 100 random vectors"),
         Fact("mean field classifies each plain initialisation at 10 hidden layers of 30: sigmoid (network2, N(0, 1), "
              "Xavier) vanishing; tanh (Xavier, orthogonal), ReLU and leaky ReLU (He) stable; ELU (He) exploding",
              {k: r["regime"] for k, r in regimes.items() if r} == {

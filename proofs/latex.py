@@ -12,6 +12,8 @@ Writers read result records only; the output is a pure function of them (byte-id
 
 from __future__ import annotations
 
+import re
+
 RELATIONS = {"=": "=", "approx": r"\approx", "<=": r"\le", ">=": r"\ge"}
 GROUPS = {"chain": "The chain network (eq.~114--122)", "matrix": "The matrix form (eq.~124)",
           "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
@@ -165,8 +167,6 @@ def _escape(text: str) -> str:
 
 def _cell(text) -> str:
     """Returns a table cell's text: escaped, and long runs of digits allowed to break every 5 digits."""
-    import re
-
     return re.sub(r"(\d{5})(?=\d{3})", r"\1\\allowbreak{}", _escape(text))
 
 

@@ -202,3 +202,15 @@ def test_momentum_follows_its_update_rule_exactly():
     for p, q in zip(net._params(), ref._params()):
         assert np.allclose(p, q, rtol=1e-12, atol=1e-14)
     assert net.total_cost(x, y) < DeepNetwork([5, 4, 3], rng=2).total_cost(x, y)  # downhill
+
+
+def test_gradient_norms_use_the_data_statistics_and_leave_running_ones_alone():
+    """Batch norm at initialisation: the norms see the data's own statistics; the running averages stay 0 and 1."""
+    rng = np.random.default_rng(4)
+    x, y = data(rng, 50, 6, 3)
+    net = DeepNetwork([6, 5, 5, 3], batch_norm=True, rng=1)
+    norms = net.bias_gradient_norms(x, y)
+    assert all(np.array_equal(r[0], np.zeros(5)) and np.array_equal(r[1], np.ones(5)) for r in net.running[:2])
+    g = net.backprop(x, y, training=True, update_running=False)
+    assert np.allclose(norms, [np.linalg.norm(v / 50) for v in g.nabla_b])
+    assert not np.allclose(norms, [np.linalg.norm(v / 50) for v in net.backprop(x, y, training=False).nabla_b])

@@ -202,6 +202,22 @@ class Proof:
         return sp.Eq(self.lhs, self.claimed, evaluate=False)
 
 
+def _dC(x) -> sp.Symbol:
+    """The display atom dC/dx for an indexed parameter x."""
+    return sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(x)}}}")
+
+
+def bp1_rhs(S: Layers):
+    """sigma'(z^L_p) (grad_a C)_p: the right side of BP1 in components."""
+    return sp.Mul(sigma_prime(S.z[S.p]), S.grad[S.p], evaluate=False)
+
+
+def bp2_rhs(S: Layers):
+    """sigma'(z^l_p) sum_j w^{l+1}_{jp} delta^{l+1}_j: the right side of BP2, in the book's order."""
+    return sp.Mul(sigma_prime(S.z[S.p]), sp.Sum(sp.Mul(S.w_next[S.j, S.p], S.delta_next[S.j], evaluate=False),
+                                                (S.j, 1, S.n_next)), evaluate=False)
+
+
 def _named(S: Layers, expr, rows=()):
     """Names every z^l_row expression inside ``expr`` as the symbol z^l_row."""
     return expr.xreplace({z_layer(S, row): S.z[row] for row in (S.k, S.p, *rows)})
@@ -215,51 +231,46 @@ def bp2(layer_above=z_above) -> Proof:
     """
     S = layers("l")
     x = S.b[S.p]
-    component = lambda j: layer_above(S, j)  # noqa: E731
-    inner = sp.diff(component(S.j), x)
-    chained = chain_rule(S.delta_next, component, S.j, x)
+    inner = sp.diff(layer_above(S, S.j), x)  # dz^{l+1}_j / db^l_p, by SymPy
+    chained = sp.Sum(S.delta_next[S.j] * inner, (S.j, 1, S.n_next))  # the chain rule through z^{l+1}
     derived, rewrites = reduce(chained, (S.p, S.j))
     derived = _named(S, derived)
-    claimed = sp.Mul(sigma_prime(S.z[S.p]), sp.Sum(sp.Mul(S.w_next[S.j, S.p], S.delta_next[S.j], evaluate=False),
-                                                   (S.j, 1, S.n_next)), evaluate=False)  # the book's order
-    dC = lambda v: sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(v)}}}")  # noqa: E731
+    dz = sp.Symbol(rf"\frac{{\partial z^{{l+1}}_{{j}}}}{{\partial {sp.latex(x)}}}")
     steps = [
-        Step(sp.latex(dC(x)), sp.Sum(S.delta_next[S.j] * sp.Symbol(
-            rf"\frac{{\partial z^{{l+1}}_{{j}}}}{{\partial {sp.latex(x)}}}"), (S.j, 1, S.n_next)),
+        Step(sp.latex(_dC(x)), sp.Sum(S.delta_next[S.j] * dz, (S.j, 1, S.n_next)),
              why="chain rule: C depends on b^l_p only through z^{l+1}_1, ..., z^{l+1}_{n_{l+1}}; "
                  "delta^{l+1}_j = dC/dz^{l+1}_j"),
-        Step(sp.Symbol(rf"\frac{{\partial z^{{l+1}}_{{j}}}}{{\partial {sp.latex(x)}}}"), _named(S, inner),
+        Step(dz, _named(S, inner),
              why="sympy.diff of the indexed layer equation z^{l+1}_j = sum_k w^{l+1}_{jk} sigma(z^l_k) + b^{l+1}_j"),
         *[rw.step() for rw in rewrites],
-        Step(sp.latex(dC(x)), derived, why="Sum.doit() removes the Kronecker delta; the range condition is dropped"),
+        Step(sp.latex(_dC(x)), derived, why="Sum.doit() removes the Kronecker delta; the range condition is dropped"),
     ]
-    return Proof("BP2", S.delta[S.p], derived, claimed, steps, rewrites)
+    return Proof("BP2", S.delta[S.p], derived, bp2_rhs(S), steps, rewrites)
+
+
+def _through_layer(S: Layers, layer, x, free):
+    """dC/dx by the chain rule through z^l_1..z^l_{n_l} (C = R(z^l)), reduced; returns (chained, derived, steps)."""
+    chained = chain_rule(S.delta, lambda k: layer(S, k), S.k, x)
+    derived, rewrites = reduce(chained, free)
+    steps = [Step(_dC(x), chained, why="chain rule through z^l_1, ..., z^l_{n_l}; sympy.diff of the layer equation"),
+             *[rw.step() for rw in rewrites]]
+    return derived, steps, rewrites
 
 
 def bp3(layer=z_layer) -> Proof:
     """BP3 for symbolic widths: dC/db^l_p = delta^l_p, with C = R(z^l) and delta^l_k = dR/dz^l_k."""
     S = layers("l")
     x = S.b[S.p]
-    derived, rewrites = reduce(chain_rule(S.delta, lambda k: layer(S, k), S.k, x), (S.p, S.k))
-    steps = [Step(sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(x)}}}"),
-                  chain_rule(S.delta, lambda k: layer(S, k), S.k, x),
-                  why="chain rule through z^l_1, ..., z^l_{n_l}; sympy.diff of the layer equation"),
-             *[rw.step() for rw in rewrites]]
-    return Proof("BP3", sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(x)}}}"), derived, S.delta[S.p],
-                 steps, rewrites)
+    derived, steps, rewrites = _through_layer(S, layer, x, (S.p, S.k))
+    return Proof("BP3", _dC(x), derived, S.delta[S.p], steps, rewrites)
 
 
 def bp4(layer=z_layer) -> Proof:
     """BP4 for symbolic widths: dC/dw^l_{p,q} = a^{l-1}_q delta^l_p."""
     S = layers("l")
     x = S.w[S.p, S.q]
-    chained = chain_rule(S.delta, lambda k: layer(S, k), S.k, x)
-    derived, rewrites = reduce(chained, (S.p, S.q, S.k, S.i))
-    steps = [Step(sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(x)}}}"), chained,
-                  why="chain rule through z^l_1, ..., z^l_{n_l}; sympy.diff of the layer equation"),
-             *[rw.step() for rw in rewrites]]
-    return Proof("BP4", sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(x)}}}"), derived,
-                 sp.Mul(S.a_prev[S.q], S.delta[S.p], evaluate=False), steps, rewrites)
+    derived, steps, rewrites = _through_layer(S, layer, x, (S.p, S.q, S.k, S.i))
+    return Proof("BP4", _dC(x), derived, sp.Mul(S.a_prev[S.q], S.delta[S.p], evaluate=False), steps, rewrites)
 
 
 def bp1(output=None) -> Proof:
@@ -272,12 +283,10 @@ def bp1(output=None) -> Proof:
     x = S.b[S.p]
     chained = chain_rule(S.grad, lambda k: output(S, k), S.k, x)
     derived, rewrites = reduce(chained, (S.p, S.k))
-    derived = _named(S, derived)
-    steps = [Step(sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(x)}}}"), _named(S, chained),
+    steps = [Step(_dC(x), _named(S, chained),
                   why="chain rule through a^L_1, ..., a^L_{n_L}; sympy.diff of a^L_k = sigma(z^L_k)"),
              *[rw.step() for rw in rewrites]]
-    return Proof("BP1", S.delta[S.p], derived, sp.Mul(sigma_prime(S.z[S.p]), S.grad[S.p], evaluate=False),
-                 steps, rewrites)
+    return Proof("BP1", S.delta[S.p], _named(S, derived), bp1_rhs(S), steps, rewrites)
 
 
 def _to_indexed(expr, names: dict, shift_free: dict):
@@ -312,12 +321,12 @@ def matrix_entry(which: str):
         d = sp.MatrixSymbol(r"\delta^{l+1}", S.n_next, 1)
         product = sp.DiagMatrix(s) * W.T * d
         names |= {W: lambda r, c: S.w_next[r, c], d: lambda r, c: S.delta_next[r]}
-        indexed = sigma_prime(S.z[S.p]) * sp.Sum(S.w_next[S.j, S.p] * S.delta_next[S.j], (S.j, 1, S.n_next))
+        indexed = bp2_rhs(S)
     elif which == "BP1":
         g = sp.MatrixSymbol(r"\nabla_{a} C", S.n, 1)
         product = sp.DiagMatrix(s) * g
         names |= {g: lambda r, c: S.grad[r]}
-        indexed = sigma_prime(S.z[S.p]) * S.grad[S.p]
+        indexed = bp1_rhs(S)
     else:
         raise ValueError(f"which must be 'BP1' or 'BP2', got {which!r}")
     p0 = Index("p_0", (0, S.n - 1))  # SymPy's matrix entries are 0-based
