@@ -224,7 +224,7 @@ def _markdown_title(record: dict) -> str:
     from .latex import TITLES
 
     title = TITLES.get(record["id"])
-    return _plain_math(title) if title else record["title"]
+    return _plain_math(title).replace("--", "\u2013") if title else record["title"]  # LaTeX's en dash
 
 
 def _math_block(tex: str) -> list[str]:
@@ -263,7 +263,9 @@ def report(records: list[dict], settings: dict) -> str:
         lines += ["Evidence:", ""]
         for f in r["evidence"]:
             mark = "holds" if f["holds"] else "**DOES NOT HOLD**"
-            lines.append(f"- {f['what']} ({f['how']}): {mark}")
+            value = json.dumps(f["value"]) if "value" in f else ""
+            shown = f"; value: `{value}`" if value and len(value) <= 240 else ""  # long values stay in results.json
+            lines.append(f"- {f['what']} ({f['how']}): {mark}{shown}")
         for fig in r.get("figures", []):
             lines += ["", f"![{_markdown_title(r)}: {fig}](figures/{fig}.png)", "", f"*Figure `{fig}`.*"]
         if r.get("error"):
