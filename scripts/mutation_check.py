@@ -112,8 +112,8 @@ MUTANTS = [
     M("tanh' at half its value", "numeric/deep.py", "return 4 * e / (1 + e) ** 2", "return 2 * e / (1 + e) ** 2"),
     M("momentum pushes uphill", "numeric/deep.py", "v -= eta * gr", "v += eta * gr"),
     M("remedies: mean field with sigma_w^2 for sigma_w", "numeric/remedies.py",
-      "sigma_w = float(np.sqrt(WIDTH * _weight_variance(init, WIDTH, WIDTH)))",
-      "sigma_w = float(WIDTH * _weight_variance(init, WIDTH, WIDTH))"),
+      "sigma_w = float(np.sqrt(WIDTH * weight_variance(init, WIDTH, WIDTH)))",
+      "sigma_w = float(WIDTH * weight_variance(init, WIDTH, WIDTH))"),
     # theory/: bounds, sigmoid facts, identity neuron, activations
     M("eq123 with 1/|w|", "theory/bounds.py", "return 2 / Wexpr * sp.log(", "return 1 / Wexpr * sp.log("),
     M("width in r with 1 + r^2", "theory/bounds.py",
