@@ -154,7 +154,8 @@ def jacobian_statement():
     z = sp.IndexedBase("z", real=True)
     w = sp.Symbol("w", real=True)
     lhs = sp.Symbol(r"\frac{\partial h_{T}}{\partial h_{k}}")
-    return sp.Eq(lhs, sp.Product(sp.Mul(w, sigma_prime(z[t]), evaluate=False), (t, k + 1, T)), evaluate=False)
+    return sp.Eq(lhs, sp.Product(sp.Mul(w, sigma_prime(z[t]), evaluate=False), (t, sp.Add(k, 1, evaluate=False), T)),
+                 evaluate=False)
 
 
 def weight_gradient_bptt(net: RecurrentChain):
