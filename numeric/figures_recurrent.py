@@ -42,9 +42,12 @@ def longest_length_figure(results: dict, learned: float, chance: float):
         lengths, med, lo, hi = (np.asarray(v, dtype=float) for v in (lengths, med, lo, hi))
         ax.errorbar(lengths * (1 + 0.04 * (i - 1)), med, yerr=[med - lo, hi - med], color=f"C{i}", marker="o", ms=3,
                     capsize=2, lw=1, label=model)
-    ax.axhline(learned, color="0.3", lw=0.8, ls="--", label=f"learned: median >= {learned:.0%}")
+    ax.axhline(learned, color="0.3", lw=0.8, ls="--", label=rf"learned: median $\geq$ {learned:.0%}")
     ax.axhline(chance, color="0.5", lw=0.8, ls=":", label="chance")
     ax.set_xscale("log")
+    ticks = sorted({int(T) for lengths, *_ in results.values() for T in lengths})
+    ax.set_xticks(ticks, [str(T) for T in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("sequence length $T$")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.02)

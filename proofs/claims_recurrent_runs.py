@@ -144,7 +144,8 @@ def check_gradients(ctx) -> Evidence:
             bounds[f"{m}, initial"] = (lag, np.median(curves[m]["init"][1][-1:]) * g ** lag.astype(float))
     figures = save(ctx, gradient_through_time_figure(curves, {k: v for k, v in bounds.items() if "sigmoid" in k}),
                    "recurrent-gradient-through-time")
-    rows = [{"quantity": f"{m}: ||dC/dh_1|| / ||dC/dh_{T}|| at init; after training (fitted rate per step)",
+    rows = [{"quantity": f"{m}: ||dC/d state_1|| / ||dC/d state_{T}|| at init; after training (fitted rate per step; "
+                         f"state {'(h, c)' if m == 'lstm' else 'h'}), {p.seeds} seeds",
              "book": "vanishes as (gamma ||W||)^(T-1) (Pascanu et al.)" if m != "lstm" else "does not vanish (cell path f_t)",
              "run": f"{numbers[m]['init']['D']:.3g} ({np.median(res[m]['init']['rate']):.3f}); "
                     f"{numbers[m]['trained']['D']:.3g} ({np.median(res[m]['trained']['rate']):.3f})",

@@ -112,3 +112,19 @@ def test_group_is_listed_exported_and_loads_back(tmp_path, capsys):
     load_statement(records["recurrent-chain-jacobian"]["sympy"])
     assert (tmp_path / "latex" / "recurrent-chain-jacobian-derivation.tex").exists()
     assert "recurrent-chain-jacobian" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_learned_is_the_median_over_seeds_with_diverged_seeds_at_chance():
+    run = {"test_chosen": np.array([1.0, 1.0, 0.25, 0.25, 1.0])}  # two seeds at chance (diverged or not learning)
+    assert RR.learned(run)  # the median is 1.0; a mean (0.70) would say no
+    assert not RR.learned({"test_chosen": np.array([1.0, 1.0, 0.25, 0.25, 0.25])})
+
+
+@pytest.mark.slow
+def test_long_protocol_lstm_learns_t_100_and_the_rnns_stop_short():
+    """The labelled variant 'first-symbol-long' (T up to 100, 1,000 updates): the same criteria."""
+    sweeps = {m: CRR.sweep_part(m, task.LONG, 0) for m in task.LONG.models}
+    facts = CRR.length_facts(sweeps, task.LONG.lengths)
+    assert all(f.holds for f in facts), [f.as_dict() for f in facts]
+    grads = {m: CRR.gradient_part(m, task.LONG, 0) for m in task.LONG.models}
+    assert all(f.holds for f in CRR.gradient_facts(grads)), [f.as_dict() for f in CRR.gradient_facts(grads) if not f.holds]
