@@ -25,7 +25,7 @@ from numeric.recurrent_task import LONG, PROTOCOL, first_symbol, make, train
 from numeric.rnn import ACTIVATIONS
 
 from .bridge_recurrent import bptt_against_paths, bptt_against_product
-from .claim import Claim, Evidence, Fact, display
+from .claim import Claim, Evidence, Fact, display, margin_fact
 from .figures import save
 
 PROTOCOLS = {p.name: p for p in (PROTOCOL, LONG)}
@@ -78,6 +78,11 @@ def _D(stage: dict) -> float:
     return float(np.median(s[..., 1]) / np.median(s[..., -1]))
 
 
+def _D_per_seed(stage: dict) -> np.ndarray:
+    s = stage["state"]
+    return np.median(s[..., 1], axis=1) / np.median(s[..., -1], axis=1)
+
+
 def gradient_facts(res: dict) -> list[Fact]:
     """The gradient claim's criteria on {model: gradient_part(...)} (GRADIENT_CRITERIA)."""
     c, facts = GRADIENT_CRITERIA, []
@@ -98,21 +103,28 @@ def gradient_facts(res: dict) -> list[Fact]:
                  and np.all(res["rnn-sigmoid"][s]["rate"] < 1) for s in ("init", "trained"))
         facts.append(Fact("rnn-sigmoid meets Pascanu et al.'s sufficient condition ||W||_2 < 1/gamma = 4 at "
                           "initialisation and after training, and its gradient vanishes geometrically (rate < 1)", ok,
-                          "largest singular values; fitted rates"))
+                          "largest singular values; fitted rates", role="reproduction"))
     if "rnn-tanh" in res:
         facts.append(Fact("rnn-tanh at initialisation: the gradient vanishes geometrically (rate < 1, every seed) "
                           "although ||W||_2 > 1/gamma = 1 lets the bound grow", bool(np.all(res["rnn-tanh"]["init"]["rate"] < 1)),
-                          "fitted rates", [round(float(v), 4) for v in res["rnn-tanh"]["init"]["rate"]]))
+                          "fitted rates", [round(float(v), 4) for v in res["rnn-tanh"]["init"]["rate"]],
+                          role="reproduction"))
     if "lstm" in res:
         for stage in ("init", "trained"):
             D = {m: _D(res[m][stage]) for m in res}
-            facts.append(Fact(f"lstm, {stage}: D = median ||grad at t = 1|| / median ||grad at t = T|| is at least "
-                              f"{c['lstm_over_rnn']:g} times each RNN's", all(D["lstm"] >= c["lstm_over_rnn"] * D[m] for m in rnns),
-                              "state = (h, c) for the LSTM, h for the RNN", {m: f"{v:.3g}" for m, v in D.items()}))
+            seeds = {m: _D_per_seed(res[m][stage]) for m in res}
+            ratio = min(D["lstm"] / D[m] for m in rnns)  # in decades: the margin and the seeds' spread beside it
+            spread = max(np.ptp(np.log10(seeds[m])) for m in res)
+            facts.append(margin_fact(f"lstm, {stage}: D = median ||grad at t = 1|| / median ||grad at t = T|| is at "
+                                     f"least {c['lstm_over_rnn']:g} times each RNN's (margin and seeds' spread in decades)",
+                                     np.log10(ratio), np.log10(c["lstm_over_rnn"]), spread,
+                                     how="state = (h, c) for the LSTM, h for the RNN",
+                                     value={m: f"{v:.3g}" for m, v in D.items()}, role="reproduction"))
             rate = res["lstm"][stage]["rate"]
-            facts.append(Fact(f"lstm, {stage}: fitted rate per step >= {c['lstm_rate']} for every seed (the cell path "
-                              "multiplies by f_t, which can sit near 1)", bool(np.all(rate >= c["lstm_rate"])), "fitted rates",
-                              [round(float(v), 4) for v in rate]))
+            facts.append(margin_fact(f"lstm, {stage}: fitted rate per step >= {c['lstm_rate']} for every seed (the cell "
+                                     "path multiplies by f_t, which can sit near 1)", float(np.min(rate)), c["lstm_rate"],
+                                     float(np.ptp(rate)), how="fitted rates", value=[round(float(v), 4) for v in rate],
+                                     role="reproduction"))
     for m in res:
         what = "the lambdified product (prod Sigma' W)^T dC/dh_T" if m != "lstm" else "the two paths f_t and o tanh'(c)"
         facts.append(Fact(f"{m}, trained: backpropagation through time equals theory's {what}",
@@ -170,14 +182,26 @@ def length_facts(sweeps: dict, lengths) -> list[Fact]:
     best = {m: RR.longest(s) for m, s in sweeps.items()}
     facts = []
     if "lstm" in best:
-        facts.append(Fact(f"the LSTM learns every length of the grid up to T = {top}", best["lstm"] == top,
-                          "median test accuracy at the validation-chosen rate, diverged seeds at chance", best))
+        shortest = min(sweeps["lstm"], key=lambda r: r["T"])
+        facts.append(Fact(f"the training works: the LSTM learns the shortest length T = {shortest['T']} (a network "
+                          "that learned nothing fails here)", shortest["learned"], "median test accuracy",
+                          shortest["median"]))
+        worst = min(sweeps["lstm"], key=lambda r: r["median"])
+        facts.append(margin_fact(f"the LSTM learns every length of the grid up to T = {top} (margin: the lowest "
+                                 "median over the lengths above the criterion; spread: that length's seeds)",
+                                 worst["median"] if best["lstm"] == top else -1.0, LENGTH_CRITERIA["learned"],
+                                 max(worst["test"]) - min(worst["test"]), how="median test accuracy at the "
+                                 "validation-chosen rate, diverged seeds at chance", value=best, role="reproduction"))
     for m in (m for m in best if m != "lstm"):
-        facts.append(Fact(f"{m} stops short of T = {top}: its longest length learned is {best[m]}", best[m] < top,
-                          "the same rule", best[m]))
+        stop = next((r for r in sorted(sweeps[m], key=lambda r: r["T"]) if not r["learned"]), None)
+        facts.append(margin_fact(f"{m} stops short of T = {top}: its longest length learned is {best[m]} (margin: how "
+                                 "far the first length missed lies below the criterion; spread: its seeds)",
+                                 stop["median"] if stop else 1.0, LENGTH_CRITERIA["learned"],
+                                 (max(stop["test"]) - min(stop["test"])) if stop else 0.0, above=False,
+                                 how="the same rule", value=best[m], role="reproduction"))
     if {"rnn-tanh", "rnn-sigmoid"} <= set(best):
         facts.append(Fact("the sigmoid RNN (gamma = 1/4) learns no longer a length than the tanh RNN (gamma = 1)",
-                          best["rnn-sigmoid"] <= best["rnn-tanh"], "longest lengths", best))
+                          best["rnn-sigmoid"] <= best["rnn-tanh"], "longest lengths", best, role="reproduction"))
     return facts
 
 
