@@ -37,10 +37,6 @@ class LSTM:
     def arrays(self) -> dict:
         return {"Wx": self.Wx, "Wh": self.Wh, "b": self.b, "V": self.V, "c": self.c}
 
-    @property
-    def U(self) -> np.ndarray:  # the input matrix, for the shared shape checks
-        return self.Wx
-
 
 def init_lstm(n_in: int, n_hidden: int, n_out: int, rngs, *, forget_bias: float = 1.0, chrono: int | None = None) -> LSTM:
     """Returns R = len(rngs) LSTMs: weights N(0, 1/fan-in), biases 0 except the forget gate's, ``forget_bias``.

@@ -53,11 +53,23 @@ def scalar_facts(base=None, step=None) -> list[Fact]:
 def check_chain(ctx) -> Evidence:
     facts = scalar_facts()
     s = R._step_symbols()
-    dz = sp.Symbol(r"\frac{\partial h_{T+1}}{\partial h_{k}}")
-    steps = [Step(sp.Symbol(r"\frac{\partial h_{k+1}}{\partial h_{k}}"), R.base_case()[1], why="base: SymPy's derivative of one step"),
-             Step(dz, R.induction_step()[1], why="step: h_T = H(h_k) abstract, SymPy's derivative of h_{T+1}"),
-             Step(dz, sp.Mul(s["w"], sp.Symbol(r"\sigma'(z_{T+1})"), sp.Symbol(r"\prod_{t=k+1}^{T} w\,\sigma'(z_t)"),
-                             evaluate=False), why="the hypothesis for T; one more factor w sigma'(z_{T+1})")]
+    z1, zT1 = sp.symbols("z_{k+1} z_{T+1}", real=True)
+    dT = sp.Symbol(r"\frac{\partial h_{T}}{\partial h_{k}}")
+    base_shown = sp.Mul(s["w"], sigma_prime(z1), evaluate=False)
+    step_shown = sp.Mul(s["w"], sigma_prime(zT1), dT, evaluate=False)
+    (_, base), (_, step) = R.base_case(), R.induction_step()
+    hT = R.H(s["h_k"])
+    as_checked = {z1: s["w"] * s["h_k"] + s["u"] * s["x_{k+1}"] + s["b"],
+                  zT1: s["w"] * hT + s["u"] * s["x_{T+1}"] + s["b"], dT: sp.diff(hT, s["h_k"])}
+    facts.append(Fact("the displayed base and step, with z_{k+1}, z_{T+1} and dh_T/dh_k written out, are the ones "
+                      "checked above", is_identity(base_shown.xreplace(as_checked), base)
+                      and is_identity(step_shown.xreplace(as_checked), step), "xreplace; expand"))
+    steps = [Step(sp.Symbol(r"\frac{\partial h_{k+1}}{\partial h_{k}}"), base_shown,
+                  why="base: SymPy's derivative of one step, z_{k+1} = w h_k + u x_{k+1} + b"),
+             Step(sp.Symbol(r"\frac{\partial h_{T+1}}{\partial h_{k}}"), step_shown,
+                  why="step: h_T = H(h_k) abstract (every step between h_k and h_T), SymPy's derivative of h_{T+1}"),
+             Step(sp.Symbol(r"\frac{\partial h_{T+1}}{\partial h_{k}}"),
+                  sp.Symbol(r"\prod_{t=k+1}^{T+1} w\,\sigma'(z_t)"), why="the hypothesis for T; one more factor, the same w")]
     return Evidence("proved", facts, statement=R.jacobian_statement(), steps=steps,
                     numbers={"direct_steps": DIRECT_STEPS, "weight_steps": WEIGHT_STEPS})
 

@@ -163,7 +163,7 @@ def check_gradients(ctx) -> Evidence:
                     f"{numbers[m]['trained']['D']:.3g} ({np.median(res[m]['trained']['rate']):.3f})",
              "caveat": "this suite's protocol (caption)"} for m in res]
     latex = display(r"\frac{\|\partial C/\partial h_t\|}{\|\partial C/\partial h_{t+1}\|} \le \gamma\,\|W\|"
-                    r"\ \text{(RNN)};\quad \text{LSTM: the cell path multiplies by } f_t",
+                    r"\ \text{(RNN)};", r"\text{LSTM: the cell path multiplies by } f_t;",
                     rf"\text{{measured at }} T = {T}\text{{, initial and trained, {p.seeds} seeds}}")
     return Evidence("verified", facts, latex=latex, figures=figures,
                     headline="; ".join(f"{m}: D {numbers[m]['init']['D']:.2g} -> {numbers[m]['trained']['D']:.2g}" for m in res),
@@ -223,8 +223,8 @@ def check_lengths(ctx) -> Evidence:
              "run": "; ".join(f"T={r['T']}: {r['median']:.0%} [{min(r['test']):.0%}, {max(r['test']):.0%}]"
                               + (f" diverged {r['diverged']}/{p.seeds}" if r["diverged"] else "") for r in s)
                     + f"; longest {best[m]}", "caveat": "this suite's protocol (caption)"} for m, s in sweeps.items()]
-    latex = display(r"T_{\max}(\text{model}) = \max\{T : \text{median test accuracy} \ge "
-                    rf"{p.learned:.0%} \text{{ at every length}} \le T\}}",
+    latex = display(r"T_{\max} = \max\{T : \text{median test accuracy} \ge "
+                    rf"{p.learned * 100:g}\% \text{{ at every}}", r"\text{length} \le T\},",
                     r"\text{" + ", ".join(f"{m}: {best[m]}" for m in best) + "}")
     return Evidence("verified", facts, latex=latex, figures=figures,
                     headline="longest T learned: " + ", ".join(f"{m} {best[m]}" for m in best),

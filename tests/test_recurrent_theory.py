@@ -78,6 +78,8 @@ def test_product_equals_mpmath_finite_differences(steps, w, u, b, h, xs):
 def test_matrix_form_for_symbolic_widths_and_its_planted_errors():
     one, step = M.one_step(), M.induction_step()
     assert same(one["derived"], one["claimed"]) and same(step["derived"], step["claimed"])
+    good = CR.matrix_facts()  # with the explicit shapes (n >= 2: the order of the factors matters) and eq. (124)
+    assert all(f.holds for f in good), [f.as_dict() for f in good if not f.holds]
     S = M.symbols()
     no_W = lambda S, row, h: sigma(sp.Sum(h[S["j"]], (S["j"], 1, S["n"])) + S["b"][row])  # noqa: E731
     transposed = lambda S, row, h: sigma(sp.Sum(S["W"][S["j"], row] * h[S["j"]], (S["j"], 1, S["n"]))  # noqa: E731
