@@ -128,3 +128,25 @@ def test_long_protocol_lstm_learns_t_100_and_the_rnns_stop_short():
     assert all(f.holds for f in facts), [f.as_dict() for f in facts]
     grads = {m: CRR.gradient_part(m, task.LONG, 0) for m in task.LONG.models}
     assert all(f.holds for f in CRR.gradient_facts(grads)), [f.as_dict() for f in CRR.gradient_facts(grads) if not f.holds]
+
+
+def test_each_gradient_criterion_fails_on_its_own_planted_error(gradients):
+    def failing(bad):
+        return [f.what for f in CRR.gradient_facts(bad) if not f.holds]
+
+    big = copy.deepcopy(gradients)
+    big["rnn-sigmoid"]["init"]["W_norm"] = big["rnn-sigmoid"]["init"]["W_norm"] * 10  # ||W|| >= 4: no guarantee
+    assert any("Pascanu" in w for w in failing(big))
+    growing = copy.deepcopy(gradients)
+    growing["rnn-tanh"]["init"]["rate"] = growing["rnn-tanh"]["init"]["rate"] * 0 + 1.05
+    assert any("rnn-tanh at initialisation" in w for w in failing(growing))
+    like_rnn = copy.deepcopy(gradients)
+    like_rnn["lstm"]["trained"]["state"] = like_rnn["rnn-tanh"]["trained"]["state"]  # an LSTM whose error vanishes
+    assert any("lstm, trained: D" in w for w in failing(like_rnn))
+    # an LSTM whose forget gate sits at sigma(1) = 0.73 (a constant forget bias of 1, not chrono): the rate drops
+    p = dataclasses.replace(SHORT, chrono=False, forget_bias=1.0)
+    net = RR.initial_networks("lstm", p, 0)
+    prof = RR.gradient_profile("lstm", net, p.gradient_length, p, 0)
+    shut = copy.deepcopy(gradients)
+    shut["lstm"]["init"]["rate"] = RR.fitted_rate(prof)
+    assert any("lstm, init: fitted rate" in w for w in failing(shut))
