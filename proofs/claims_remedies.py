@@ -16,7 +16,7 @@ import sympy as sp
 from theory import to_latex
 
 from .claim import Claim, Evidence, Fact, display
-from .executor import load_data
+from .data import load_data
 from .figures import save
 
 SEEDS = 3
