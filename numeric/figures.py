@@ -97,7 +97,6 @@ def to_bytes(fig, ext: str) -> bytes:
     measures text with pdflatex, so it needs a TeX engine.
     """
     import io
-
     import logging
 
     meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}, "pgf": None}[ext]

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import sympy as sp
 
@@ -35,8 +36,8 @@ from .statement import load_statement  # re-exported; the loader that cannot run
 VERDICTS = ("proved", "certified", "verified", "not reproduced", "failed")
 ROLES = ("check", "reproduction")
 
-__all__ = ["VERDICTS", "ROLES", "Claim", "margin_fact", "Context", "Evidence", "Fact", "run_claim", "exact_number", "enclosure",
-           "display", "broken", "load_statement"]
+__all__ = ["VERDICTS", "ROLES", "Claim", "margin_fact", "Context", "Evidence", "Fact", "run_claim", "exact_number",
+           "enclosure", "display", "broken", "load_statement"]
 
 
 @dataclass

@@ -9,8 +9,18 @@ import sympy as sp
 
 from numeric.figures import sigma_prime_figure
 from theory import (
-    C_prime, PartialC, chain_network, gradient_direct, gradient_formula, gradient_statement,
-    gradients_implicit, is_identity, sigma, sigma_prime, specialise_sigmoid, to_latex,
+    C_prime,
+    PartialC,
+    chain_network,
+    gradient_direct,
+    gradient_formula,
+    gradient_statement,
+    gradients_implicit,
+    is_identity,
+    sigma,
+    sigma_prime,
+    specialise_sigmoid,
+    to_latex,
 )
 from theory.cascade import cascade
 from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product, to_composed, truncated
@@ -132,7 +142,8 @@ def check_cross_entropy_output(ctx) -> Evidence:
         Fact("sigma'(z_L) dC/da_L - (a_L - y) cancels to 0 for the sigmoid and the cross-entropy",
              r["output_gap"] == 0, "exact rational form in t = e^{-z_L}; cancel", r["output_gap"]),
         Fact("SymPy's dC/db_1 of the composed depth-3 cross-entropy network equals "
-             "sigma'(z_1) w_2 sigma'(z_2) w_3 (a_3 - y)", r["hidden_gap"] == 0, "cancel in t_k = e^{-z_k}", r["hidden_gap"]),
+             "sigma'(z_1) w_2 sigma'(z_2) w_3 (a_3 - y)", r["hidden_gap"] == 0, "cancel in t_k = e^{-z_k}",
+             r["hidden_gap"]),
         Fact("the hidden factor sigma'(z_1) does not cancel: dC/db_1 over the product without it is sigma'(z_1)",
              r["hidden_ratio_to_formula_without_sigma1"] == r["sigma1_prime_in_t"], "cancel",
              r["hidden_ratio_to_formula_without_sigma1"]),
@@ -195,13 +206,14 @@ def check_exploding(ctx) -> Evidence:
     facts = [
         Fact(f"with w_j = {weight} and b_j = -{weight} a_{{j-1}}, every z_j = 0", all(zj == 0 for zj in r["zs"]),
              "exact substitution into the composed network", r["zs"]),
-        Fact(f"each factor w_j sigma'(z_j) = {weight} * 1/4 = {r['factor']}", r["factor"] == sp.Rational(weight, 4), "exact",
-             r["factor"]),
+        Fact(f"each factor w_j sigma'(z_j) = {weight} * 1/4 = {r['factor']}", r["factor"] == sp.Rational(weight, 4),
+             "exact", r["factor"]),
         Fact(f"SymPy's dC/db_j of the composed depth-{depth} sigmoid network is the displayed "
              f"{r['factor']}^(L-j)/4 * C'(1/2) for j = 1..{depth}",
-             all(is_identity(g, e) for g, e in zip(grads, expected)), "sympy.diff with the concrete sigmoid; exact", grads),
-        Fact(f"(dC/db_j)/(dC/db_{{j+1}}) = {r['factor']} for j = 1..{depth - 1}", r["ratios"] == [r["factor"]] * (depth - 1),
-             "exact quotients", r["ratios"]),
+             all(is_identity(g, e) for g, e in zip(grads, expected)), "sympy.diff with the concrete sigmoid; exact",
+             grads),
+        Fact(f"(dC/db_j)/(dC/db_{{j+1}}) = {r['factor']} for j = 1..{depth - 1}",
+             r["ratios"] == [r["factor"]] * (depth - 1), "exact quotients", r["ratios"]),
     ]
     zero = to_latex(r["zs"][0])
     latex = display(rf"w_j = {weight},\; b_j = -{weight}\,a_{{j-1}} \;\Rightarrow\; z_j = {zero},",

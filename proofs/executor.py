@@ -109,9 +109,8 @@ class Executor:
             self._pool = self._client.get_executor()
         elif self.jobs > 1:
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             import signal
+            from concurrent.futures import ProcessPoolExecutor
 
             saved = {k: os.environ.get(k) for k in BLAS_VARIABLES}
             _one_blas_thread()  # spawned workers read these when they import NumPy

@@ -55,12 +55,12 @@ _DECIMAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\Z", re.IGNORECASE)
 
 
 def _tables() -> tuple[dict, dict]:
+    from sympy.core.symbol import Str
+    from sympy.functions.elementary.piecewise import ExprCondPair
+
     import theory.layered as layered
     import theory.notation as notation
     import theory.widths as widths
-
-    from sympy.core.symbol import Str
-    from sympy.functions.elementary.piecewise import ExprCondPair
 
     calls = {name: getattr(sp, name) for name in CONSTRUCTORS if name not in ("Str", "ExprCondPair")}
     calls |= {"Str": Str, "ExprCondPair": ExprCondPair}

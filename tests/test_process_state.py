@@ -87,7 +87,9 @@ def _state() -> dict:
     import numeric.figures as figures
 
     return {"mpmath precision": mpmath.mp.prec, "mpmath iv precision": mpmath.iv.prec,
-            "numpy global generator": hash(np.random.get_state()[1].tobytes()), "numpy errors": np.geterr(),
+            # the legacy global generator is read, never used: a claim that seeds or draws from it changes it
+            "numpy global generator": hash(np.random.get_state()[1].tobytes()),  # noqa: NPY002
+            "numpy errors": np.geterr(),
             "numpy print options": np.get_printoptions(),
             "matplotlib": {k: str(v) for k, v in matplotlib.rcParams.items()},
             "environment": dict(os.environ), "sympy evaluate": sympy.core.parameters.global_parameters.evaluate,
