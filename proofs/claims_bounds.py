@@ -13,6 +13,7 @@ from theory import bounds, to_latex
 from theory.activations import activations, k, sup_derivative, z
 from theory.identity_neuron import identity_choice, tanh_bound_facts, u, w1
 
+from . import book
 from .bridge import sampled_max
 from .claim import Claim, Evidence, Fact, broken, display, enclosure, exact_number
 from .figures import save
@@ -89,8 +90,9 @@ def check_width_maximum(ctx) -> Evidence:
         "argmax_abs_w": exact_number(m["abs_w"], digits), "max_width": exact_number(m["width"], digits),
         "r_star": exact_number(m["r"], digits), "dps": ctx.dps,
         "abs_w_enclosure": enclosure(enc_w, digits + 5), "width_enclosure": enclosure(enc_width, digits + 5),
-        "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": "about 6.9", "run": w_str},
-                        {"quantity": "largest width", "book": "about 0.45", "run": width_str}],
+        "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": f"about {book.WIDTH_ARGMAX_ABS_W}",
+                         "run": w_str},
+                        {"quantity": "largest width", "book": f"about {book.WIDTH_MAX}", "run": width_str}],
     }
     short = min(SHOWN_DIGITS, digits)  # the display fits a column; all digits are in the table and results.json
     latex = display(rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {mpmath.nstr(m['width'], short)}\ldots",
@@ -172,7 +174,8 @@ CLAIMS = [
     Claim("w-at-least-4", "ch. 5, Problem", "|w sigma'(wa+b)| >= 1 needs |w| >= 4", check_threshold, group="bounds"),
     Claim("eq123-interval-width", "(123)", "The width of the interval where |w sigma'(wa+b)| >= 1", check_width,
           tag="123", group="bounds", figures=("interval-width",)),
-    Claim("eq123-width-maximum", "ch. 5, Problem", "The largest width, about 0.45 near |w| = 6.9 (certified)",
+    Claim("eq123-width-maximum", "ch. 5, Problem",
+          f"The largest width, about {book.WIDTH_MAX} near |w| = {book.WIDTH_ARGMAX_ABS_W} (certified)",
           check_width_maximum, group="bounds", figures=("width-maximum",)),
     Claim("identity-neuron", "ch. 5, Problem", "A sigmoid neuron that approximates the identity", check_identity_neuron,
           group="bounds"),

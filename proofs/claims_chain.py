@@ -8,27 +8,24 @@ from __future__ import annotations
 import sympy as sp
 
 from numeric.figures import sigma_prime_figure
-from theory import (
-    C_prime,
-    PartialC,
-    chain_network,
-    gradient_direct,
-    gradient_formula,
-    gradient_statement,
-    gradients_implicit,
-    is_identity,
-    sigma,
-    sigma_prime,
-    specialise_sigmoid,
-    to_latex,
-)
+from theory import chain_network, gradient_direct, gradient_formula, gradient_statement, gradients_implicit
 from theory.cascade import cascade
 from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product, to_composed, truncated
 from theory.consequences import cross_entropy_output, exploding, ratio_b1_b3
 from theory.induction import base_case, bias_step, weight_step
-from theory.notation import sigmoid_prime
+from theory.notation import (
+    C_prime,
+    PartialC,
+    is_identity,
+    sigma,
+    sigma_prime,
+    sigmoid_prime,
+    specialise_sigmoid,
+    to_latex,
+)
 from theory.sigmoid_facts import derivative_identity, max_derivative, z
 
+from . import book
 from .claim import Claim, Evidence, Fact, display, exact_number
 from .figures import save
 
@@ -67,7 +64,8 @@ def check_sigmoid_prime_max(ctx) -> Evidence:
     return Evidence("proved", facts, statement=sp.Le(sigmoid_prime(z), peak, evaluate=False),
                     latex=rf"\max_{{z}} \sigma'(z) = \sigma'({to_latex(argmax)}) = {to_latex(peak)}",
                     numbers={"max_sigma_prime": exact_number(peak), "argmax": exact_number(sp.sympify(argmax)),
-                             "book_vs_run": [{"quantity": "max sigma'", "book": "1/4, at z = 0",
+                             "book_vs_run": [{"quantity": "max sigma'",
+                                              "book": f"{book.SIGMA_PRIME_MAX}, at z = {book.SIGMA_PRIME_ARGMAX}",
                                               "run": f"{peak}, at z = {argmax}"}]}, figures=figures)
 
 
@@ -189,12 +187,13 @@ def check_ratio_b1_b3(ctx) -> Evidence:
                     rf"\left|{ratio}\right| \le {to_latex(r['value_at_extremum'])} \text{{ when }} |w_2|, |w_3| \le 1")
     return Evidence("proved", facts, statement=sp.Eq(PartialC(net.b[0]) / PartialC(net.b[2]), shown, evaluate=False),
                     latex=latex, numbers={"bound": exact_number(r["value_at_extremum"]), "book_vs_run": [
-                        {"quantity": "|dC/db_1| / |dC/db_3| when |w_j| <= 1", "book": "at most 1/16",
+                        {"quantity": "|dC/db_1| / |dC/db_3| when |w_j| <= 1",
+                         "book": f"at most {book.RATIO_B1_B3_BOUND}",
                          "run": f"at most {r['value_at_extremum']} (attained)"}]})
 
 
 def check_exploding(ctx) -> Evidence:
-    weight, depth = 100, 4
+    weight, depth = book.EXPLODING_WEIGHT, 4  # the book's construction: w_1 = ... = w_4 = 100
     r = exploding(depth, weight)
     grads = r["gradients"]
     c = C_prime(sp.Rational(1, 2))
@@ -221,13 +220,15 @@ def check_exploding(ctx) -> Evidence:
     return Evidence("proved", facts, statement=shown, latex=latex,
                     numbers={"gradients_L4": [str(g) for g in grads], "ratio_per_layer": exact_number(r["factor"]),
                              "book_vs_run": [{"quantity": f"growth of dC/db_j per layer, w = {weight}, z = 0",
-                                              "book": "25", "run": ", ".join(str(x) for x in r["ratios"])}]})
+                                              "book": str(book.EXPLODING_FACTOR),
+                                              "run": ", ".join(str(x) for x in r["ratios"])}]})
 
 
 CLAIMS = [
     Claim("sigmoid-derivative", "ch. 3, sigma' = sigma(1 - sigma)", "The sigmoid's derivative",
           check_sigmoid_derivative),
-    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'", "sigma' peaks at sigma'(0) = 1/4", check_sigmoid_prime_max,
+    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'",
+          f"sigma' peaks at sigma'({book.SIGMA_PRIME_ARGMAX}) = {book.SIGMA_PRIME_MAX}", check_sigmoid_prime_max,
           figures=("sigma-prime",)),
     Claim("eq115-121-cascade", "(115)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade),
     Claim("eq122-chain-gradient", "(122)", "The chain-network gradient, every depth (induction)",
@@ -236,8 +237,8 @@ CLAIMS = [
           check_chain_weight_gradient, cost=8.0),
     Claim("cross-entropy-output-layer", "ch. 3, (66); ch. 5", "sigma' cancels in the output layer only",
           check_cross_entropy_output),
-    Claim("ratio-b1-b3", "ch. 5, dC/db_1 vs dC/db_3", "dC/db_1 against dC/db_3: at most 1/16 when |w| <= 1",
-          check_ratio_b1_b3),
-    Claim("exploding-construction", "ch. 5, the exploding gradient problem", "w = 100, z = 0: growth by 25 per layer",
-          check_exploding),
+    Claim("ratio-b1-b3", "ch. 5, dC/db_1 vs dC/db_3",
+          f"dC/db_1 against dC/db_3: at most {book.RATIO_B1_B3_BOUND} when |w| <= 1", check_ratio_b1_b3),
+    Claim("exploding-construction", "ch. 5, the exploding gradient problem",
+          f"w = {book.EXPLODING_WEIGHT}, z = 0: growth by {book.EXPLODING_FACTOR} per layer", check_exploding),
 ]

@@ -197,3 +197,51 @@ def test_modules_stay_within_the_house_limit():
     assert not new, f"modules over {MAX_LINES} lines (split them, one idea each): {new}"
     shrunk = sorted(f for f in LONG_MODULES if lengths.get(f, 0) <= MAX_LINES)
     assert not shrunk, f"now within {MAX_LINES} lines (or gone): remove from LONG_MODULES: {shrunk}"
+
+
+# The book's distinctive reported numbers: typed in proofs/book.py only (one place per fact, issue 19 item 7).
+BOOK_FILE = "proofs/book.py"
+BOOK_PASTED = {  # files that still type them, with the line that should import proofs.book instead
+    "proofs/claims_experiments.py": "BOOK_NORMS_AT_INIT, BOOK_LAST_OVER_FIRST, BOOK_ACCURACY and '68.3%' are the "
+                                    "book's: import them from proofs.book (the experiments branch rewrites this file)",
+}
+
+
+def _book_literals() -> tuple[set[float], set[str]]:
+    from proofs import book
+
+    floats = {v for norms in book.NORMS_AT_INIT.values() for v in norms} | set(book.ACCURACY.values())
+    floats |= {book.P_ABS_W_BELOW_ONE, book.SCHOENHOLZ_TANH_EDGE_SIGMA_W2}
+    texts = {f"{book.P_ABS_W_BELOW_ONE:.1%}", *(f"{v:.2%}" for v in book.ACCURACY.values())}
+    return floats, texts
+
+
+def pasted_book_numbers(root: Path = ROOT) -> dict[str, list[str]]:
+    """Returns {file: [literal, ...]} for the book's numbers typed in proofs/ outside proofs/book.py."""
+    floats, texts = _book_literals()
+    out = {}
+    for path in modules(root, ("proofs",)).values():
+        rel = str(path.relative_to(root))
+        if rel == BOOK_FILE:
+            continue
+        constants = [n.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                     if isinstance(n, ast.Constant)]
+        found = [repr(v) for v in constants if (type(v) is float and v in floats)
+                 or (isinstance(v, str) and any(t in v for t in texts))]
+        if found:
+            out[rel] = found
+    return out
+
+
+def test_the_books_numbers_are_typed_in_one_place():
+    found = pasted_book_numbers()
+    new = {f: v for f, v in found.items() if f not in BOOK_PASTED}
+    assert not new, f"the book's numbers typed outside {BOOK_FILE} (import them from proofs.book): {new}"
+    fixed = sorted(set(BOOK_PASTED) - set(found))
+    assert not fixed, f"no longer typed there: remove from BOOK_PASTED: {fixed}"
+
+
+def test_the_book_check_catches_a_pasted_number(tmp_path):
+    (tmp_path / "proofs").mkdir()
+    (tmp_path / "proofs" / "claims_x.py").write_text('ROWS = [{"book": "96.48%"}]\nNORM = 0.283\nOTHER = 0.5\n')
+    assert {f: sorted(v) for f, v in pasted_book_numbers(tmp_path).items()} == {"proofs/claims_x.py": ["'96.48%'", "0.283"]}
