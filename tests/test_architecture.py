@@ -244,4 +244,5 @@ def test_the_books_numbers_are_typed_in_one_place():
 def test_the_book_check_catches_a_pasted_number(tmp_path):
     (tmp_path / "proofs").mkdir()
     (tmp_path / "proofs" / "claims_x.py").write_text('ROWS = [{"book": "96.48%"}]\nNORM = 0.283\nOTHER = 0.5\n')
-    assert {f: sorted(v) for f, v in pasted_book_numbers(tmp_path).items()} == {"proofs/claims_x.py": ["'96.48%'", "0.283"]}
+    found = pasted_book_numbers(tmp_path)
+    assert {f: sorted(v) for f, v in found.items()} == {"proofs/claims_x.py": ["'96.48%'", "0.283"]}
