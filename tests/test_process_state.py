@@ -159,3 +159,19 @@ def test_a_planted_precision_leak_is_caught_both_ways():
     assert changes["planted-leak"] == ["mpmath precision"]
     assert forward["planted-reader"] != backward["planted-reader"]
     assert forward["w-at-least-4"] == backward["w-at-least-4"]
+
+
+def test_the_chain_atom_table_belongs_to_the_network():
+    """No module-level cache grows with the chains built (the old _ATOMS did); a truncation shares its table."""
+    import theory.chain as chain
+
+    def containers():
+        return {k: len(v) for k, v in vars(chain).items() if isinstance(v, (dict, list, set))}
+
+    before = containers()
+    net = chain.chain_network(20)
+    family = chain.gradient_factors_bidiagonal(net)
+    assert all(chain.same_product(v, chain.formula_factors(net, j, depth=m)) for (m, j), v in family.items())
+    assert containers() == before
+    assert chain.truncated(net, 5).atoms is net.atoms and chain.chain_network(20).atoms is not net.atoms
+    assert chain.chain_network(3) == chain.chain_network(3)  # the table is not part of a network's value
