@@ -178,9 +178,9 @@ def check_ratio_b1_b3(ctx) -> Evidence:
     s1, s2, s3 = (sigma_prime(zk) for zk in net.z[:3])
     shown = sp.Mul(s1, w2, s2, w3, evaluate=False)
     groups = [s1 / s3, sp.Mul(w2, s2, evaluate=False), sp.Mul(w3, s3, evaluate=False)]
-    book = sp.Mul(*groups, evaluate=False)
-    facts.append(Fact("the displayed forms are the exact ratio", is_identity(shown, exact) and is_identity(book, exact),
-                      "expand"))
+    reading = sp.Mul(*groups, evaluate=False)  # the book's reading, grouped as it writes it
+    facts.append(Fact("the displayed forms are the exact ratio",
+                      is_identity(shown, exact) and is_identity(reading, exact), "expand"))
     ratio = r"\frac{\partial C/\partial b_1}{\partial C/\partial b_3}"
     book_tex = to_latex(groups[0]) + "".join(rf"\bigl({to_latex(g)}\bigr)" for g in groups[1:])
     latex = display(f"{ratio} = {to_latex(shown)}", f"\\quad = {book_tex}",
