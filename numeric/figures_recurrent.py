@@ -21,9 +21,11 @@ def gradient_through_time_figure(curves: dict, bounds: dict):
     for i, (model, stages) in enumerate(curves.items()):
         for stage, style in (("init", "--"), ("trained", "-")):
             lag, med, lo, hi = stages[stage]
-            ax.semilogy(lag, med, color=f"C{i}", ls=style, lw=1, label=f"{model}, {'initial' if stage == 'init' else 'trained'}")
+            ax.semilogy(
+                lag, med, color=f"C{i}", ls=style, lw=1, label=f"{model}, {'initial' if stage == 'init' else 'trained'}"
+            )
             ax.fill_between(lag, lo, hi, color=f"C{i}", alpha=0.12, lw=0)
-    for i, (model, (lag, bound)) in enumerate(bounds.items()):
+    for model, (lag, bound) in bounds.items():
         ax.semilogy(lag, bound, color="0.4", ls=":", lw=0.8, label=rf"bound $(\gamma\|W\|)^{{T-t}}$, {model}")
     ax.set_xlabel("$T - t$ (steps back from the read-out)")
     ax.set_ylabel(r"median $\|\partial C/\partial(\mathrm{state}_t)\|$")
@@ -40,8 +42,17 @@ def longest_length_figure(results: dict, learned: float, chance: float):
     fig, ax = _fig()
     for i, (model, (lengths, med, lo, hi)) in enumerate(results.items()):
         lengths, med, lo, hi = (np.asarray(v, dtype=float) for v in (lengths, med, lo, hi))
-        ax.errorbar(lengths * (1 + 0.04 * (i - 1)), med, yerr=[med - lo, hi - med], color=f"C{i}", marker="o", ms=3,
-                    capsize=2, lw=1, label=model)
+        ax.errorbar(
+            lengths * (1 + 0.04 * (i - 1)),
+            med,
+            yerr=[med - lo, hi - med],
+            color=f"C{i}",
+            marker="o",
+            ms=3,
+            capsize=2,
+            lw=1,
+            label=model,
+        )
     ax.axhline(learned, color="0.3", lw=0.8, ls="--", label=rf"learned: median $\geq$ {learned:.0%}")
     ax.axhline(chance, color="0.5", lw=0.8, ls=":", label="chance")
     ax.set_xscale("log")

@@ -38,7 +38,9 @@ class LSTM:
         return {"Wx": self.Wx, "Wh": self.Wh, "b": self.b, "V": self.V, "c": self.c}
 
 
-def init_lstm(n_in: int, n_hidden: int, n_out: int, rngs, *, forget_bias: float = 1.0, chrono: int | None = None) -> LSTM:
+def init_lstm(
+    n_in: int, n_hidden: int, n_out: int, rngs, *, forget_bias: float = 1.0, chrono: int | None = None
+) -> LSTM:
     """Returns R = len(rngs) LSTMs: weights N(0, 1/fan-in), biases 0 except the forget gate's, ``forget_bias``.
 
     A positive forget bias starts f_t near sigma(forget_bias) (0.73 for 1, Jozefowicz, Zaremba and
@@ -52,12 +54,18 @@ def init_lstm(n_in: int, n_hidden: int, n_out: int, rngs, *, forget_bias: float 
     if not rngs:
         raise ValueError("rngs must hold at least one numpy Generator (one per replica)")
     n = n_hidden
-    draws = [(g.normal(0, 1 / np.sqrt(n_in), (4 * n, n_in)), g.normal(0, 1 / np.sqrt(n), (4 * n, n)),
-              g.normal(0, 1 / np.sqrt(n), (n_out, n)),
-              np.log(g.uniform(1, chrono - 1, n)) if chrono else np.full(n, float(forget_bias))) for g in rngs]
+    draws = [
+        (
+            g.normal(0, 1 / np.sqrt(n_in), (4 * n, n_in)),
+            g.normal(0, 1 / np.sqrt(n), (4 * n, n)),
+            g.normal(0, 1 / np.sqrt(n), (n_out, n)),
+            np.log(g.uniform(1, chrono - 1, n)) if chrono else np.full(n, float(forget_bias)),
+        )
+        for g in rngs
+    ]
     Wx, Wh, V, bf = (np.stack([d[i] for d in draws]) for i in range(4))
     b = np.zeros((len(rngs), 4 * n))
-    b[:, n:2 * n] = bf
+    b[:, n : 2 * n] = bf
     if chrono:
         b[:, :n] = -bf
     return LSTM(Wx, Wh, b, V, np.zeros((len(rngs), n_out)))
@@ -79,11 +87,11 @@ def lstm_forward(net: LSTM, x) -> dict:
     for t in range(T):
         gate = gates[t]
         np.tanh(np.matmul(hs[t], WhT) + inputs[:, :, t], out=gate)  # one call for all four gates
-        gate[..., :3 * n] *= 0.5
-        gate[..., :3 * n] += 0.5
-        cs[t + 1] = gate[..., n:2 * n] * cs[t] + gate[..., :n] * gate[..., 3 * n:]
+        gate[..., : 3 * n] *= 0.5
+        gate[..., : 3 * n] += 0.5
+        cs[t + 1] = gate[..., n : 2 * n] * cs[t] + gate[..., :n] * gate[..., 3 * n :]
         np.tanh(cs[t + 1], out=tcs[t + 1])
-        hs[t + 1] = gate[..., 2 * n:3 * n] * tcs[t + 1]
+        hs[t + 1] = gate[..., 2 * n : 3 * n] * tcs[t + 1]
     logits = np.matmul(hs[T], net.V.swapaxes(-1, -2)) + net.c[:, None, :]
     return {"x": x, "gates": gates, "cs": cs, "tcs": tcs, "hs": hs, "logits": logits}
 
@@ -108,20 +116,22 @@ def lstm_backward(net: LSTM, cache: dict, y) -> dict:
     carry = np.zeros_like(cs[0])  # dC/dc_t through c_{t+1}
     for t in range(T, 0, -1):
         gate, da, tc = gates[t - 1], das[t - 1], tcs[t]
-        i, f, o, g = gate[..., :n], gate[..., n:2 * n], gate[..., 2 * n:3 * n], gate[..., 3 * n:]
+        i, f, o, g = gate[..., :n], gate[..., n : 2 * n], gate[..., 2 * n : 3 * n], gate[..., 3 * n :]
         dc[t] = carry + dh[t] * o * (1 - tc * tc)
         da[..., :n] = dc[t] * g
-        da[..., n:2 * n] = dc[t] * cs[t - 1]
-        da[..., 2 * n:3 * n] = dh[t] * tc
-        da[..., :3 * n] *= gate[..., :3 * n] * (1 - gate[..., :3 * n])  # sigma' = sigma (1 - sigma)
-        da[..., 3 * n:] = dc[t] * i * (1 - g * g)
+        da[..., n : 2 * n] = dc[t] * cs[t - 1]
+        da[..., 2 * n : 3 * n] = dh[t] * tc
+        da[..., : 3 * n] *= gate[..., : 3 * n] * (1 - gate[..., : 3 * n])  # sigma' = sigma (1 - sigma)
+        da[..., 3 * n :] = dc[t] * i * (1 - g * g)
         carry = cell_back(dc[t], f)
         dh[t - 1] = np.matmul(da, net.Wh)
     dc[0] = carry
     da_all = das.transpose(1, 2, 0, 3).reshape(R, B * T, n4)
-    grads = {"Wx": np.matmul(da_all.swapaxes(-1, -2), x.reshape(R, B * T, -1)) / B,
-             "Wh": np.matmul(da_all.swapaxes(-1, -2), hs[:-1].transpose(1, 2, 0, 3).reshape(R, B * T, n)) / B,
-             "b": da_all.sum(axis=1) / B,
-             "V": np.matmul(dlogits.swapaxes(-1, -2), hs[T]) / B,
-             "c": dlogits.sum(axis=1) / B}
+    grads = {
+        "Wx": np.matmul(da_all.swapaxes(-1, -2), x.reshape(R, B * T, -1)) / B,
+        "Wh": np.matmul(da_all.swapaxes(-1, -2), hs[:-1].transpose(1, 2, 0, 3).reshape(R, B * T, n)) / B,
+        "b": da_all.sum(axis=1) / B,
+        "V": np.matmul(dlogits.swapaxes(-1, -2), hs[T]) / B,
+        "c": dlogits.sum(axis=1) / B,
+    }
     return {"grads": grads, "cost": cost.mean(axis=1), "dh": dh, "dc": dc, "per_example_cost": cost}

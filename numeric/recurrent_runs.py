@@ -20,8 +20,16 @@ from .lstm import LSTM
 from .recurrent_task import PROTOCOL, RecurrentProtocol, first_symbol, make, streams, train
 from .rnn import GAMMA, RNN, spectral_norms
 
-__all__ = ["learned", "sweep", "longest", "chosen_networks", "initial_networks", "gradient_profile",
-           "fitted_rate", "state_norms"]
+__all__ = [
+    "learned",
+    "sweep",
+    "longest",
+    "chosen_networks",
+    "initial_networks",
+    "gradient_profile",
+    "fitted_rate",
+    "state_norms",
+]
 
 
 def learned(run: dict, protocol: RecurrentProtocol = PROTOCOL) -> bool:
@@ -31,13 +39,21 @@ def learned(run: dict, protocol: RecurrentProtocol = PROTOCOL) -> bool:
 
 def summary(run: dict, protocol: RecurrentProtocol = PROTOCOL) -> dict:
     """Returns the plain numbers of one run (no networks): for results.json and the claim."""
-    return {"T": run["T"], "lr": run["lr"], "steps": run["steps"], "test": [float(v) for v in run["test_chosen"]],
-            "median": float(np.median(run["test_chosen"])), "diverged": run["diverged_chosen"],
-            "diverged_any_rate": int(run["diverged"].sum()), "learned": learned(run, protocol)}
+    return {
+        "T": run["T"],
+        "lr": run["lr"],
+        "steps": run["steps"],
+        "test": [float(v) for v in run["test_chosen"]],
+        "median": float(np.median(run["test_chosen"])),
+        "diverged": run["diverged_chosen"],
+        "diverged_any_rate": int(run["diverged"].sum()),
+        "learned": learned(run, protocol),
+    }
 
 
-def sweep(model: str, protocol: RecurrentProtocol = PROTOCOL, seed: int = 0, *, through: int = 0,
-          lengths=None) -> list[dict]:
+def sweep(
+    model: str, protocol: RecurrentProtocol = PROTOCOL, seed: int = 0, *, through: int = 0, lengths=None
+) -> list[dict]:
     """Returns the runs of ``model`` over ``lengths`` (the protocol's by default) in increasing order, stopping
     after the first length not learned once every length <= ``through`` has run."""
     out = []
@@ -83,8 +99,9 @@ def gradient_profile(model: str, net, T: int, protocol: RecurrentProtocol = PROT
     """Returns {"dh", "dc" (LSTM), "state": per-example norms (R, N, T + 1); "W_norm": (R,); "gamma";
     "factors": (R, N, T) = ||dC/dh_{t-1}|| / ||dC/dh_t||} on ``protocol.gradient_examples`` test sequences."""
     (_, test_ss), _ = streams(seed, protocol.seeds)
-    x, y = first_symbol(np.random.default_rng(test_ss), protocol.gradient_examples, T, protocol.symbols,
-                        protocol.distractors)
+    x, y = first_symbol(
+        np.random.default_rng(test_ss), protocol.gradient_examples, T, protocol.symbols, protocol.distractors
+    )
     _, forward, backward = make(model, protocol, [np.random.default_rng(0)])
     R = net.V.shape[0]
     out = backward(net, forward(net, np.broadcast_to(x, (R, *x.shape))), np.broadcast_to(y, (R, len(y))))

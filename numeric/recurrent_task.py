@@ -74,13 +74,18 @@ class RecurrentProtocol:
         return asdict(self)
 
     def caption(self) -> str:
-        return (f"this suite's protocol '{self.name}': the first of T one-hot symbols (K = {self.symbols}, chance "
-                f"{1 / self.symbols:.0%}), {self.hidden} hidden units, Adam on mini-batches of {self.batch}, gradients "
-                f"clipped to norm {self.clip:g}, at most {self.steps} updates, rate from {list(self.lrs)} by median "
-                f"validation accuracy ({self.validation} sequences), test on {self.test}, {self.seeds} seeds; RNN weights "
-                f"N(0, 1/n_in), LSTM "
-                + (f"chrono initialisation (T_max = {max(self.lengths)})" if self.chrono
-                   else f"forget bias {self.forget_bias:g}"))
+        return (
+            f"this suite's protocol '{self.name}': the first of T one-hot symbols (K = {self.symbols}, chance "
+            f"{1 / self.symbols:.0%}), {self.hidden} hidden units, Adam on mini-batches of {self.batch}, gradients "
+            f"clipped to norm {self.clip:g}, at most {self.steps} updates, rate from {list(self.lrs)} by median "
+            f"validation accuracy ({self.validation} sequences), test on {self.test}, {self.seeds} seeds; RNN weights "
+            f"N(0, 1/n_in), LSTM "
+            + (
+                f"chrono initialisation (T_max = {max(self.lengths)})"
+                if self.chrono
+                else f"forget bias {self.forget_bias:g}"
+            )
+        )
 
 
 PROTOCOL = RecurrentProtocol()
@@ -111,8 +116,18 @@ def make(model: str, protocol: RecurrentProtocol, rngs):
     """Returns (network, forward, backward) for ``model`` in MODELS, one replica per rng."""
     m, K = protocol.symbols + 1, protocol.symbols
     if model == "lstm":
-        return init_lstm(m, protocol.hidden, K, rngs, forget_bias=protocol.forget_bias,
-                         chrono=max(protocol.lengths) if protocol.chrono else None), lstm_forward, lstm_backward
+        return (
+            init_lstm(
+                m,
+                protocol.hidden,
+                K,
+                rngs,
+                forget_bias=protocol.forget_bias,
+                chrono=max(protocol.lengths) if protocol.chrono else None,
+            ),
+            lstm_forward,
+            lstm_backward,
+        )
     if model in ("rnn-tanh", "rnn-sigmoid"):
         return init_rnn(m, protocol.hidden, K, rngs, activation=model[4:]), rnn_forward, rnn_backward
     raise ValueError(f"model must be one of {MODELS}, got {model!r}")
@@ -123,8 +138,8 @@ def accuracy(net, forward, x, y, chunk: int = 64) -> np.ndarray:
     R = net.V.shape[0]
     hits = np.zeros(R)
     for s in range(0, len(x), chunk):
-        xs = np.broadcast_to(x[s:s + chunk], (R, *x[s:s + chunk].shape))
-        hits += (forward(net, xs)["logits"].argmax(axis=-1) == y[s:s + chunk]).sum(axis=1)
+        xs = np.broadcast_to(x[s : s + chunk], (R, *x[s : s + chunk].shape))
+        hits += (forward(net, xs)["logits"].argmax(axis=-1) == y[s : s + chunk]).sum(axis=1)
     return hits / len(x)
 
 
@@ -136,7 +151,7 @@ class _Adam:
 
     def step(self, arrays: dict, grads: dict, live: np.ndarray) -> None:
         self.t += 1
-        c1, c2 = 1 - 0.9 ** self.t, 1 - 0.999 ** self.t
+        c1, c2 = 1 - 0.9**self.t, 1 - 0.999**self.t
         for k, p in arrays.items():
             shape = (-1,) + (1,) * (p.ndim - 1)
             g = grads[k] * live.reshape(shape)
@@ -178,8 +193,9 @@ def train(model: str, T: int, protocol: RecurrentProtocol = PROTOCOL, seed: int 
             x = np.repeat(np.stack([b[0] for b in batch]), L, axis=0)
             y = np.repeat(np.stack([b[1] for b in batch]), L, axis=0)
             out = backward(net, forward(net, x), y)
-            finite = np.isfinite(out["cost"]) & np.all([np.isfinite(g.reshape(S * L, -1)).all(axis=1)
-                                                        for g in out["grads"].values()], axis=0)
+            finite = np.isfinite(out["cost"]) & np.all(
+                [np.isfinite(g.reshape(S * L, -1)).all(axis=1) for g in out["grads"].values()], axis=0
+            )
             live = live * finite
             grads = {k: np.where(np.isfinite(g), g, 0.0) for k, g in out["grads"].items()}
             opt.step(net.arrays(), _clip(grads, protocol.clip), live)
@@ -192,6 +208,17 @@ def train(model: str, T: int, protocol: RecurrentProtocol = PROTOCOL, seed: int 
     val, test, diverged = val.reshape(S, L), test.reshape(S, L), (live == 0).reshape(S, L)
     medians = np.median(val, axis=0)
     chosen = int(np.flatnonzero(medians == medians.max())[0])
-    return {"model": model, "T": T, "lrs": list(protocol.lrs), "chosen": chosen, "lr": protocol.lrs[chosen],
-            "validation": val, "test": test, "diverged": diverged, "steps": steps, "net": net,
-            "test_chosen": test[:, chosen], "diverged_chosen": int(diverged[:, chosen].sum())}
+    return {
+        "model": model,
+        "T": T,
+        "lrs": list(protocol.lrs),
+        "chosen": chosen,
+        "lr": protocol.lrs[chosen],
+        "validation": val,
+        "test": test,
+        "diverged": diverged,
+        "steps": steps,
+        "net": net,
+        "test_chosen": test[:, chosen],
+        "diverged_chosen": int(diverged[:, chosen].sum()),
+    }

@@ -24,9 +24,17 @@ import numpy as np
 
 from .validate import check_positive
 
-__all__ = ["ACTIVATIONS", "GAMMA", "RNN", "init_rnn", "rnn_forward", "rnn_backward", "softmax_xent",
-           "spectral_norms", "step_back"]
-
+__all__ = [
+    "ACTIVATIONS",
+    "GAMMA",
+    "RNN",
+    "init_rnn",
+    "rnn_forward",
+    "rnn_backward",
+    "softmax_xent",
+    "spectral_norms",
+    "step_back",
+]
 
 
 def _sigmoid(z):
@@ -71,8 +79,14 @@ def init_rnn(n_in: int, n_hidden: int, n_out: int, rngs, *, activation: str = "t
     rngs = list(rngs)
     if not rngs:
         raise ValueError("rngs must hold at least one numpy Generator (one per replica)")
-    draws = [(g.normal(0, 1 / np.sqrt(n_hidden), (n_hidden, n_hidden)), g.normal(0, 1 / np.sqrt(n_in), (n_hidden, n_in)),
-              g.normal(0, 1 / np.sqrt(n_hidden), (n_out, n_hidden))) for g in rngs]
+    draws = [
+        (
+            g.normal(0, 1 / np.sqrt(n_hidden), (n_hidden, n_hidden)),
+            g.normal(0, 1 / np.sqrt(n_in), (n_hidden, n_in)),
+            g.normal(0, 1 / np.sqrt(n_hidden), (n_out, n_hidden)),
+        )
+        for g in rngs
+    ]
     W, U, V = (np.stack([d[i] for d in draws]) for i in range(3))
     R = len(rngs)
     return RNN(W, U, np.zeros((R, n_hidden)), V, np.zeros((R, n_out)), activation)
@@ -133,11 +147,13 @@ def rnn_backward(net: RNN, cache: dict, y) -> dict:
         dzs[t - 1] = dh[t] * phi_prime(hs[t])  # phi'(z_t) from h_t = phi(z_t)
         dh[t - 1] = step_back(dzs[t - 1], net.W)
     dz_all = dzs.transpose(1, 2, 0, 3).reshape(R, B * T, n)  # (R, B*T, n), time inside each example
-    grads = {"W": np.matmul(dz_all.swapaxes(-1, -2), hs[:-1].transpose(1, 2, 0, 3).reshape(R, B * T, n)) / B,
-             "U": np.matmul(dz_all.swapaxes(-1, -2), x.reshape(R, B * T, -1)) / B,
-             "b": dz_all.sum(axis=1) / B,
-             "V": np.matmul(dlogits.swapaxes(-1, -2), hs[T]) / B,
-             "c": dlogits.sum(axis=1) / B}
+    grads = {
+        "W": np.matmul(dz_all.swapaxes(-1, -2), hs[:-1].transpose(1, 2, 0, 3).reshape(R, B * T, n)) / B,
+        "U": np.matmul(dz_all.swapaxes(-1, -2), x.reshape(R, B * T, -1)) / B,
+        "b": dz_all.sum(axis=1) / B,
+        "V": np.matmul(dlogits.swapaxes(-1, -2), hs[T]) / B,
+        "c": dlogits.sum(axis=1) / B,
+    }
     return {"grads": grads, "cost": cost.mean(axis=1), "dh": dh, "per_example_cost": cost}
 
 

@@ -54,8 +54,10 @@ def lstm_paths():
     F, I, O, G, c_prev, c = sp.symbols("f_t i_t o_t g_t c_prev c_t", real=True)
     cell, _ = lstm_cell(c_prev, {"i": I, "f": F, "o": O, "g": G})
     _, h = lstm_cell(c, {"i": sp.Integer(0), "f": sp.Integer(1), "o": O, "g": sp.Integer(0)})  # h_t = o_t tanh(c_t)
-    return (sp.lambdify([F], sp.diff(cell, c_prev), modules="numpy"),
-            sp.lambdify([O, c], sp.diff(h, c), modules="numpy"))
+    return (
+        sp.lambdify([F], sp.diff(cell, c_prev), modules="numpy"),
+        sp.lambdify([O, c], sp.diff(h, c), modules="numpy"),
+    )
 
 
 def bptt_against_paths(cache: dict, grads: dict) -> float:
@@ -68,7 +70,7 @@ def bptt_against_paths(cache: dict, grads: dict) -> float:
     dc, dh, cs = grads["dc"], grads["dh"], cache["cs"]
     worst = 0.0
     for t in range(gates_.shape[0], 1, -1):
-        f, o_prev = gates_[t - 1][..., n:2 * n], gates_[t - 2][..., 2 * n:3 * n]
+        f, o_prev = gates_[t - 1][..., n : 2 * n], gates_[t - 2][..., 2 * n : 3 * n]
         want = np.broadcast_to(cell_path(f), f.shape) * dc[t] + out_path(o_prev, cs[t - 1]) * dh[t - 1]
         scale = max(float(np.max(np.abs(dc[t - 1]))), 1e-300)
         worst = max(worst, float(np.max(np.abs(dc[t - 1] - want))) / scale)

@@ -58,13 +58,20 @@ def test_gradient_criteria_fail_with_a_wrong_gamma(gradients):
 
 
 def _run(T, accs):
-    return {"T": T, "learned": bool(np.median(accs) >= task.PROTOCOL.learned), "test": accs, "median": float(np.median(accs))}
+    return {
+        "T": T,
+        "learned": bool(np.median(accs) >= task.PROTOCOL.learned),
+        "test": accs,
+        "median": float(np.median(accs)),
+    }
 
 
 def test_length_criteria_and_their_failures():
-    good = {"rnn-tanh": [_run(5, [1, 1, 1]), _run(10, [1, 0.3, 0.25])],
-            "rnn-sigmoid": [_run(5, [0.3, 0.25, 0.5])],
-            "lstm": [_run(T, [1, 1, 0.95]) for T in (5, 10, 20, 50)]}
+    good = {
+        "rnn-tanh": [_run(5, [1, 1, 1]), _run(10, [1, 0.3, 0.25])],
+        "rnn-sigmoid": [_run(5, [0.3, 0.25, 0.5])],
+        "lstm": [_run(T, [1, 1, 0.95]) for T in (5, 10, 20, 50)],
+    }
     assert all(f.holds for f in CRR.length_facts(good, (5, 10, 20, 50)))
     nothing = good | {"lstm": [_run(T, [0.25, 0.27, 0.24]) for T in (5, 10, 20, 50)]}  # learned nothing
     assert not all(f.holds for f in CRR.length_facts(nothing, (5, 10, 20, 50)))
@@ -86,6 +93,7 @@ def test_divergence_is_counted_and_scored_at_chance(monkeypatch):
             out["cost"] = out["cost"].copy()
             out["cost"][0] = np.nan  # replica 0 (seed 0, the first rate) blows up
             return out
+
         return net, forward, broken
 
     monkeypatch.setattr(task, "make", diverging)
@@ -100,9 +108,14 @@ def test_divergence_is_counted_and_scored_at_chance(monkeypatch):
 def test_group_is_listed_exported_and_loads_back(tmp_path, capsys):
     from proofs.claim import load_statement
 
-    assert [c.id for c in select("recurrent")] == ["recurrent-chain-jacobian", "recurrent-matrix-jacobian",
-                                                   "recurrent-norm-bound", "lstm-cell-path",
-                                                   "recurrent-gradient-through-time", "recurrent-longest-length"]
+    assert [c.id for c in select("recurrent")] == [
+        "recurrent-chain-jacobian",
+        "recurrent-matrix-jacobian",
+        "recurrent-norm-bound",
+        "lstm-cell-path",
+        "recurrent-gradient-through-time",
+        "recurrent-longest-length",
+    ]
     assert main(["--list"]) == 0
     assert "recurrent" in capsys.readouterr().out
     assert main(["--only", "recurrent-chain-jacobian,lstm-cell-path", "--out", str(tmp_path), "-q", "--jobs", "1"]) == 0
@@ -127,7 +140,9 @@ def test_long_protocol_lstm_learns_t_100_and_the_rnns_stop_short():
     facts = CRR.length_facts(sweeps, task.LONG.lengths)
     assert all(f.holds for f in facts), [f.as_dict() for f in facts]
     grads = {m: CRR.gradient_part(m, task.LONG, 0) for m in task.LONG.models}
-    assert all(f.holds for f in CRR.gradient_facts(grads)), [f.as_dict() for f in CRR.gradient_facts(grads) if not f.holds]
+    assert all(f.holds for f in CRR.gradient_facts(grads)), [
+        f.as_dict() for f in CRR.gradient_facts(grads) if not f.holds
+    ]
 
 
 def test_each_gradient_criterion_fails_on_its_own_planted_error(gradients):

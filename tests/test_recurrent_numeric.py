@@ -18,7 +18,9 @@ MODELS = ("rnn-tanh", "rnn-sigmoid", "lstm")
 
 def small(model, replicas=2, seed=0):
     rng = np.random.default_rng(zlib.crc32(model.encode()) + seed)
-    net, forward, backward = make(model, PROTOCOL, [np.random.default_rng(rng.integers(1 << 30)) for _ in range(replicas)])
+    net, forward, backward = make(
+        model, PROTOCOL, [np.random.default_rng(rng.integers(1 << 30)) for _ in range(replicas)]
+    )
     for arr in net.arrays().values():  # move every parameter off its start (zero biases, the forget bias)
         arr += rng.normal(0, 0.3, arr.shape)
     x = rng.normal(0, 1, (replicas, 3, 6, PROTOCOL.symbols + 1))
@@ -75,9 +77,11 @@ def test_replicas_are_independent_networks(model):
     net, forward, backward, x, y = small(model, replicas=3)
     together = backward(net, forward(net, x), y)
     for r in range(3):
-        alone = type(net)(**{k: v[r:r + 1] for k, v in net.arrays().items()},
-                          **({"activation": net.activation} if hasattr(net, "activation") else {}))
-        one = backward(alone, forward(alone, x[r:r + 1]), y[r:r + 1])
+        alone = type(net)(
+            **{k: v[r : r + 1] for k, v in net.arrays().items()},
+            **({"activation": net.activation} if hasattr(net, "activation") else {}),
+        )
+        one = backward(alone, forward(alone, x[r : r + 1]), y[r : r + 1])
         for k in together["grads"]:
             assert np.allclose(together["grads"][k][r], one["grads"][k][0], rtol=1e-13, atol=1e-15)
         assert np.allclose(together["dh"][:, r], one["dh"][:, 0], rtol=1e-13, atol=1e-15)
@@ -123,13 +127,20 @@ def test_training_is_deterministic_and_learns_a_short_length():
     assert np.median(a["test_chosen"]) >= p.learned  # T = 5 is within reach of 200 updates
 
 
-@pytest.mark.parametrize("bad,match", [({"activation": "relu"}, "activation must be one of"),
-                                       ({"n_hidden": 0}, "n_hidden must be finite and > 0"),
-                                       ({"n_in": 2.5}, "n_in must be an integer")])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        ({"activation": "relu"}, "activation must be one of"),
+        ({"n_hidden": 0}, "n_hidden must be finite and > 0"),
+        ({"n_in": 2.5}, "n_in must be an integer"),
+    ],
+)
 def test_bad_arguments_are_refused(bad, match):
     kw = {"n_in": 3, "n_hidden": 4, "n_out": 2, "activation": "tanh"} | bad
     with pytest.raises((ValueError, TypeError), match=match):
-        rnn_mod.init_rnn(kw["n_in"], kw["n_hidden"], kw["n_out"], [np.random.default_rng(0)], activation=kw["activation"])
+        rnn_mod.init_rnn(
+            kw["n_in"], kw["n_hidden"], kw["n_out"], [np.random.default_rng(0)], activation=kw["activation"]
+        )
 
 
 def test_bad_inputs_and_models_are_refused():

@@ -5,7 +5,8 @@ finite differences of the unrolled recurrence (through a lambdify bridge kept he
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from numeric.rnn import GAMMA
 from proofs import claims_recurrent as CR
@@ -54,7 +55,14 @@ def _unrolled_mp(w, u, b, xs, h):
 finite = st.floats(-3, 3, allow_nan=False)
 
 
-@given(steps=st.integers(1, 6), w=finite, u=finite, b=finite, h=st.floats(0, 1), xs=st.lists(finite, min_size=6, max_size=6))
+@given(
+    steps=st.integers(1, 6),
+    w=finite,
+    u=finite,
+    b=finite,
+    h=st.floats(0, 1),
+    xs=st.lists(finite, min_size=6, max_size=6),
+)
 @example(steps=6, w=3.0, u=-3.0, b=3.0, h=1.0, xs=[3.0] * 6)
 def test_product_equals_mpmath_finite_differences(steps, w, u, b, h, xs):
     """prod_{t=k+1}^T w sigma'(z_t), lambdified to mpmath (sigmoid), against a 60-digit central difference of the
@@ -81,9 +89,13 @@ def test_matrix_form_for_symbolic_widths_and_its_planted_errors():
     good = CR.matrix_facts()  # with the explicit shapes (n >= 2: the order of the factors matters) and eq. (124)
     assert all(f.holds for f in good), [f.as_dict() for f in good if not f.holds]
     S = M.symbols()
-    no_W = lambda S, row, h: sigma(sp.Sum(h[S["j"]], (S["j"], 1, S["n"])) + S["b"][row])  # noqa: E731
-    transposed = lambda S, row, h: sigma(sp.Sum(S["W"][S["j"], row] * h[S["j"]], (S["j"], 1, S["n"]))  # noqa: E731
-                                         + S["b"][row])
+
+    def no_W(S, row, h):  # the recurrent matrix left out
+        return sigma(sp.Sum(h[S["j"]], (S["j"], 1, S["n"])) + S["b"][row])
+
+    def transposed(S, row, h):  # W_{jp} for W_{pj}
+        return sigma(sp.Sum(S["W"][S["j"], row] * h[S["j"]], (S["j"], 1, S["n"])) + S["b"][row])
+
     for bad in (no_W, transposed):
         assert not same(M.one_step(bad)["derived"], M.one_step(bad)["claimed"])
         assert not same(M.induction_step(bad)["derived"], M.induction_step(bad)["claimed"])

@@ -27,8 +27,17 @@ import sympy as sp
 from .notation import sigma, sigma_prime
 from .widths import Index, reduce
 
-__all__ = ["cell_symbols", "gates", "lstm_cell", "local_paths", "cell_base_case", "cell_induction_step",
-           "carousel", "Ccell", "cell_path_widths"]
+__all__ = [
+    "cell_symbols",
+    "gates",
+    "lstm_cell",
+    "local_paths",
+    "cell_base_case",
+    "cell_induction_step",
+    "carousel",
+    "Ccell",
+    "cell_path_widths",
+]
 
 GATES = ("i", "f", "o", "g")
 
@@ -62,15 +71,20 @@ def local_paths(cell=lstm_cell) -> dict:
     a, g = gates(s)
     c, h = cell(s["c_{t-1}"], g)
     tanh_prime = lambda v: 1 - sp.tanh(v) ** 2  # noqa: E731
-    dc_dh = (s["c_{t-1}"] * sigma_prime(a["f"]) * s["r_f"] + g["g"] * sigma_prime(a["i"]) * s["r_i"]
-             + g["i"] * tanh_prime(a["g"]) * s["r_g"])
+    dc_dh = (
+        s["c_{t-1}"] * sigma_prime(a["f"]) * s["r_f"]
+        + g["g"] * sigma_prime(a["i"]) * s["r_i"]
+        + g["i"] * tanh_prime(a["g"]) * s["r_g"]
+    )
     c_true = g["f"] * s["c_{t-1}"] + g["i"] * g["g"]
     return {
         "dc_t/dc_{t-1}": (sp.diff(c, s["c_{t-1}"]), g["f"]),
         "dc_t/dh_{t-1}": (sp.diff(c, s["h_{t-1}"]), dc_dh),
         "dh_t/dc_{t-1}": (sp.diff(h, s["c_{t-1}"]), g["o"] * tanh_prime(c_true) * g["f"]),
-        "dh_t/dh_{t-1}": (sp.diff(h, s["h_{t-1}"]),
-                          sp.tanh(c_true) * sigma_prime(a["o"]) * s["r_o"] + g["o"] * tanh_prime(c_true) * dc_dh),
+        "dh_t/dh_{t-1}": (
+            sp.diff(h, s["h_{t-1}"]),
+            sp.tanh(c_true) * sigma_prime(a["o"]) * s["r_o"] + g["o"] * tanh_prime(c_true) * dc_dh,
+        ),
     }
 
 
@@ -124,11 +138,18 @@ def cell_path_widths(cell=lstm_cell) -> dict:
     h, x, c = (sp.IndexedBase(name, real=True) for name in ("h^{t-1}", "x^{t}", "c^{t-1}"))
 
     def act(q, row):
-        pre = (sp.Sum(sp.IndexedBase(f"r^{q}", real=True)[row, j] * h[j], (j, 1, n))
-               + sp.Sum(sp.IndexedBase(f"w^{q}", real=True)[row, i] * x[i], (i, 1, m)) + sp.IndexedBase(f"b^{q}")[row])
+        pre = (
+            sp.Sum(sp.IndexedBase(f"r^{q}", real=True)[row, j] * h[j], (j, 1, n))
+            + sp.Sum(sp.IndexedBase(f"w^{q}", real=True)[row, i] * x[i], (i, 1, m))
+            + sp.IndexedBase(f"b^{q}")[row]
+        )
         return sp.tanh(pre) if q == "g" else sigma(pre)
 
     gate = {q: act(q, p) for q in GATES}
     derived, rewrites = reduce(sp.diff(cell(c[p], gate)[0], c[s_]), (p, s_))
-    return {"derived": derived, "claimed": gate["f"] * sp.KroneckerDelta(p, s_), "rewrites": rewrites,
-            "indices": (p, s_)}
+    return {
+        "derived": derived,
+        "claimed": gate["f"] * sp.KroneckerDelta(p, s_),
+        "rewrites": rewrites,
+        "indices": (p, s_),
+    }

@@ -23,9 +23,23 @@ import sympy as sp
 
 from .notation import C, C_prime, check_activation, check_positive_int, sigma, sigma_prime, sigmoid
 
-__all__ = ["RecurrentChain", "recurrent_chain", "H", "unrolled_state", "jacobian_factors", "jacobian_formula",
-           "jacobian_direct", "to_unrolled", "base_case", "induction_step", "jacobian_statement",
-           "weight_gradient_bptt", "weight_gradient_direct", "gamma", "MAX_DIRECT_STEPS"]
+__all__ = [
+    "RecurrentChain",
+    "recurrent_chain",
+    "H",
+    "unrolled_state",
+    "jacobian_factors",
+    "jacobian_formula",
+    "jacobian_direct",
+    "to_unrolled",
+    "base_case",
+    "induction_step",
+    "jacobian_statement",
+    "weight_gradient_bptt",
+    "weight_gradient_direct",
+    "gamma",
+    "MAX_DIRECT_STEPS",
+]
 
 MAX_DIRECT_STEPS = 40  # SymPy's nested differentiation reaches Python's recursion limit near 50 (theory.chain)
 
@@ -67,10 +81,15 @@ def recurrent_chain(T: int) -> RecurrentChain:
     """Returns the symbols of a recurrent chain of ``T`` >= 1 steps (all real)."""
     T = check_positive_int("T", T, maximum=4096, why="symbols grow with T")
     real = dict(real=True)
-    return RecurrentChain(T, sp.Symbol("w", **real), sp.Symbol("u", **real), sp.Symbol("b", **real),
-                          tuple(sp.Symbol(f"x_{t}", **real) for t in range(1, T + 1)),
-                          tuple(sp.Symbol(f"z_{t}", **real) for t in range(1, T + 1)),
-                          tuple(sp.Symbol(f"h_{t}", **real) for t in range(T + 1)))
+    return RecurrentChain(
+        T,
+        sp.Symbol("w", **real),
+        sp.Symbol("u", **real),
+        sp.Symbol("b", **real),
+        tuple(sp.Symbol(f"x_{t}", **real) for t in range(1, T + 1)),
+        tuple(sp.Symbol(f"z_{t}", **real) for t in range(1, T + 1)),
+        tuple(sp.Symbol(f"h_{t}", **real) for t in range(T + 1)),
+    )
 
 
 def unrolled_state(net: RecurrentChain, k: int, activation=sigma) -> tuple[list, sp.Expr]:
@@ -111,8 +130,12 @@ def to_unrolled(net: RecurrentChain, expr, k: int, activation=sigma):
 def jacobian_direct(net: RecurrentChain, k: int, activation=sigma):
     """Returns dh_T/dh_k by SymPy differentiation of the unrolled state (a nested expression in h_k)."""
     k = net.check_step(k)
-    check_positive_int("the number of steps T - k", net.T - k, maximum=MAX_DIRECT_STEPS,
-                       why="SymPy's nested differentiation exceeds Python's recursion limit near 50")
+    check_positive_int(
+        "the number of steps T - k",
+        net.T - k,
+        maximum=MAX_DIRECT_STEPS,
+        why="SymPy's nested differentiation exceeds Python's recursion limit near 50",
+    )
     return sp.diff(unrolled_state(net, k, activation)[1], net.h[k])
 
 
@@ -154,8 +177,11 @@ def jacobian_statement():
     z = sp.IndexedBase("z", real=True)
     w = sp.Symbol("w", real=True)
     lhs = sp.Symbol(r"\frac{\partial h_{T}}{\partial h_{k}}")
-    return sp.Eq(lhs, sp.Product(sp.Mul(w, sigma_prime(z[t]), evaluate=False), (t, sp.Add(k, 1, evaluate=False), T)),
-                 evaluate=False)
+    return sp.Eq(
+        lhs,
+        sp.Product(sp.Mul(w, sigma_prime(z[t]), evaluate=False), (t, sp.Add(k, 1, evaluate=False), T)),
+        evaluate=False,
+    )
 
 
 def weight_gradient_bptt(net: RecurrentChain):
@@ -183,12 +209,20 @@ def gamma() -> dict:
     """
     z, a = sp.Symbol("z", real=True), sp.Symbol("a", real=True)
     out = {}
-    for name, phi, target, peak in (("sigmoid", sigmoid(z), sp.Rational(1, 4), sp.Rational(1, 2)),
-                                    ("tanh", sp.tanh(z), sp.Integer(1), sp.Integer(0))):
+    for name, phi, target, peak in (
+        ("sigmoid", sigmoid(z), sp.Rational(1, 4), sp.Rational(1, 2)),
+        ("tanh", sp.tanh(z), sp.Integer(1), sp.Integer(0)),
+    ):
         d = sp.diff(phi, z)
         in_a = a * (1 - a) if name == "sigmoid" else 1 - a**2  # phi' written in a = phi(z), checked below
         written = sp.simplify(d - in_a.subs(a, phi)) == 0
         gap = sp.expand(target - in_a - (a - peak) ** 2)
-        out[name] = {"gamma": target, "derivative_in_a": in_a, "written_ok": written, "gap_is_square": gap == 0,
-                     "at_zero": sp.nsimplify(d.subs(z, 0)), "phi_at_zero": phi.subs(z, 0)}
+        out[name] = {
+            "gamma": target,
+            "derivative_in_a": in_a,
+            "written_ok": written,
+            "gap_is_square": gap == 0,
+            "at_zero": sp.nsimplify(d.subs(z, 0)),
+            "phi_at_zero": phi.subs(z, 0),
+        }
     return out

@@ -23,15 +23,30 @@ from .layered import Sigma_prime
 from .notation import check_positive_int, sigma, sigma_prime
 from .widths import Index, _to_indexed, reduce
 
-__all__ = ["symbols", "one_step", "induction_step", "matrix_entry", "statement", "explicit_network",
-           "product_explicit", "state_explicit"]
+__all__ = [
+    "symbols",
+    "one_step",
+    "induction_step",
+    "matrix_entry",
+    "statement",
+    "explicit_network",
+    "product_explicit",
+    "state_explicit",
+]
 
 
 def symbols() -> dict:
     """Returns the width symbols n, m, the indices p, r, q (1..n), i (1..m) and the indexed objects."""
     n, m = sp.symbols("n m", integer=True, positive=True)
-    out = {"n": n, "m": m, "p": Index("p", (1, n)), "r": Index("r", (1, n)), "q": Index("q", (1, n)),
-           "j": Index("j", (1, n)), "i": Index("i", (1, m))}
+    out = {
+        "n": n,
+        "m": m,
+        "p": Index("p", (1, n)),
+        "r": Index("r", (1, n)),
+        "q": Index("q", (1, n)),
+        "j": Index("j", (1, n)),
+        "i": Index("i", (1, m)),
+    }
     for name in ("W", "U", "b", "x^{t}", "z", r"\Pi"):
         out[name] = sp.IndexedBase(name, real=True)
     return out
@@ -39,8 +54,11 @@ def symbols() -> dict:
 
 def _z(S: dict, row, h):
     """z_row = sum_j W_{row j} h_j + sum_i U_{row i} x_i + b_row (``h`` an IndexedBase: the previous state)."""
-    return (sp.Sum(S["W"][row, S["j"]] * h[S["j"]], (S["j"], 1, S["n"]))
-            + sp.Sum(S["U"][row, S["i"]] * S["x^{t}"][S["i"]], (S["i"], 1, S["m"])) + S["b"][row])
+    return (
+        sp.Sum(S["W"][row, S["j"]] * h[S["j"]], (S["j"], 1, S["n"]))
+        + sp.Sum(S["U"][row, S["i"]] * S["x^{t}"][S["i"]], (S["i"], 1, S["m"]))
+        + S["b"][row]
+    )
 
 
 def _named(S: dict, expr, h):
@@ -56,8 +74,11 @@ def one_step(layer=None) -> dict:
     h = sp.IndexedBase("h^{t-1}", real=True)
     layer = layer or (lambda S, row, h: sigma(_z(S, row, h)))
     derived, rewrites = reduce(sp.diff(layer(S, S["p"], h), h[S["r"]]), (S["p"], S["r"], S["j"]))
-    return {"derived": _named(S, derived, h), "claimed": sigma_prime(S["z"][S["p"]]) * S["W"][S["p"], S["r"]],
-            "rewrites": rewrites}
+    return {
+        "derived": _named(S, derived, h),
+        "claimed": sigma_prime(S["z"][S["p"]]) * S["W"][S["p"], S["r"]],
+        "rewrites": rewrites,
+    }
 
 
 def induction_step(layer=None) -> dict:
@@ -85,33 +106,51 @@ def matrix_entry(S: dict | None = None):
     p0, r0 = Index("p_0", (0, n - 1)), Index("r_0", (0, n - 1))
     entry, _ = reduce((sp.DiagMatrix(s) * W * Pi)[p0, r0], (p0, r0))
     out = _to_indexed(entry, names, {p0: S["p"] - 1, r0: S["r"] - 1})
-    return out.replace(lambda e: isinstance(e, sp.Sum),
-                       lambda e: sp.Sum(e.function.xreplace({e.limits[0][0]: S["q"]}), (S["q"], e.limits[0][1],
-                                                                                         e.limits[0][2])))
+    return out.replace(
+        lambda e: isinstance(e, sp.Sum),
+        lambda e: sp.Sum(e.function.xreplace({e.limits[0][0]: S["q"]}), (S["q"], e.limits[0][1], e.limits[0][2])),
+    )
 
 
 def statement():
     """Returns Eq(dh_T/dh_k, Sigma'(z_T) W ... Sigma'(z_{k+1}) W) on n x n matrix symbols (the middle elided)."""
     n = sp.Symbol("n", integer=True, positive=True)
     W = sp.MatrixSymbol("W", n, n)
-    factors = [sp.MatrixSymbol(r"\Sigma'(z_{T})", n, n), W, sp.MatrixSymbol(r"\cdots", n, n),
-               sp.MatrixSymbol(r"\Sigma'(z_{k+1})", n, n), W]
-    return sp.Eq(sp.MatrixSymbol(r"\frac{\partial h_{T}}{\partial h_{k}}", n, n), sp.MatMul(*factors, evaluate=False),
-                 evaluate=False)
+    factors = [
+        sp.MatrixSymbol(r"\Sigma'(z_{T})", n, n),
+        W,
+        sp.MatrixSymbol(r"\cdots", n, n),
+        sp.MatrixSymbol(r"\Sigma'(z_{k+1})", n, n),
+        W,
+    ]
+    return sp.Eq(
+        sp.MatrixSymbol(r"\frac{\partial h_{T}}{\partial h_{k}}", n, n),
+        sp.MatMul(*factors, evaluate=False),
+        evaluate=False,
+    )
 
 
 def explicit_network(n: int, m: int, steps: int) -> dict:
-    """Returns explicit matrices of symbols: W (n x n), U (n x m), b, h_k, x_{k+1..T}, z_{k+1..T} (``steps`` = T - k)."""
+    """Returns explicit matrices of symbols: W (n x n), U (n x m), b, h_k, x_{k+1..T}, z_{k+1..T}, for ``steps``
+    = T - k."""
     n, m = check_positive_int("n", n, maximum=8), check_positive_int("m", m, maximum=8)
     steps = check_positive_int("steps", steps, maximum=8, why="explicit symbolic Jacobians grow fast")
 
     def mat(name, rows, cols=1):
-        return sp.Matrix(rows, cols, lambda a, c: sp.Symbol(f"{name}_{{{a + 1}{c + 1}}}" if cols > 1
-                                                           else f"{name}_{{{a + 1}}}", real=True))
+        return sp.Matrix(
+            rows,
+            cols,
+            lambda a, c: sp.Symbol(f"{name}_{{{a + 1}{c + 1}}}" if cols > 1 else f"{name}_{{{a + 1}}}", real=True),
+        )
 
-    return {"W": mat("W", n, n), "U": mat("U", n, m), "b": mat("b", n), "h": mat("h^{k}", n),
-            "x": [mat(f"x^{{{t}}}", m) for t in range(1, steps + 1)],
-            "z": [mat(f"z^{{{t}}}", n) for t in range(1, steps + 1)]}
+    return {
+        "W": mat("W", n, n),
+        "U": mat("U", n, m),
+        "b": mat("b", n),
+        "h": mat("h^{k}", n),
+        "x": [mat(f"x^{{{t}}}", m) for t in range(1, steps + 1)],
+        "z": [mat(f"z^{{{t}}}", n) for t in range(1, steps + 1)],
+    }
 
 
 def state_explicit(net: dict) -> tuple[list, sp.Matrix]:
