@@ -338,9 +338,8 @@ def check_lengths(ctx) -> Evidence:
         for m, s in sweeps.items()
     ]
     latex = display(
-        r"T_{\max} = \max\{T : \text{median test accuracy} \ge "
-        rf"{p.learned * 100:g}\% \text{{ at every}}",
-        r"\text{length} \le T\},",
+        r"T_{\max} = \max\{T : \text{median test accuracy}",
+        rf"\ge {p.learned * 100:g}\% \text{{ at every length}} \le T\}},",
         r"\text{" + ", ".join(f"{m}: {best[m]}" for m in best) + "}",
     )
     return Evidence(
