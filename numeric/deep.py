@@ -170,10 +170,6 @@ class DeepNetwork:
         g = self.backprop(x, y, training=True, update_running=False)
         return [float(np.linalg.norm(v / len(x))) for v in g.nabla_b]
 
-    def mean_activations(self, x) -> list[float]:
-        """Returns the mean activation of each hidden layer over the inputs x (Glorot and Bengio's measure)."""
-        return [float(a.mean()) for a in self.forward(x)[1][1:-1]]
-
     def total_cost(self, x, y) -> float:
         zs, acts, _ = self.forward(x)
         return float(np.mean(self.cost.fn(zs[-1], acts[-1], as_targets(y, len(acts[0]), self.sizes[-1]))))
