@@ -138,15 +138,19 @@ def sweep_facts(sweep: dict, p: R.RemediesProtocol) -> list[Fact]:
             continue
         pe = {w: _med(v["per_example"]) for w, v in sweep[key].items()}
         av = {w: _med(v["averaged"]) for w, v in sweep[key].items()}
-        ok = all(abs(np.log10(pe[w])) <= lim and av[w] / pe[w] >= gap for w in pe)
+        # the binding margin in log10: min over widths of the room left by both conditions
+        room = {w: min(lim - abs(np.log10(pe[w])), np.log10(av[w] / pe[w] / gap)) for w in pe}
+        w0 = min(room, key=room.get)
+        seeds = np.asarray(sweep[key][w0]["averaged"], float) / np.asarray(sweep[key][w0]["per_example"], float)
         why = ("mean field's 1: the book's averaged measure, not finite width, separates the table from the "
                "prediction" if key == "relu-he" else "1 (the gradient keeps its size): the backward pass removes "
                "the batch mean, so the averaged dC/dbeta of the lower layers is small by construction")
-        out.append(Fact(f"{key}, {p.sweep_depth} hidden layers, widths {list(p.sweep_widths)}: the per-example ratio "
-                        f"stays within a factor {c.relu_factor:g} of 1 at every width, while the averaged ratio exceeds "
-                        f"it by at least {gap:g}x at every width; the per-example one is {why}", ok,
-                        "medians over seeds",
-                        {w: {"per_example": round(pe[w], 3), "averaged": round(av[w], 3)} for w in pe}))
+        out.append(margin_fact(f"{key}, {p.sweep_depth} hidden layers, widths {list(p.sweep_widths)}: the per-example "
+                               f"ratio stays within a factor {c.relu_factor:g} of 1 at every width, while the averaged "
+                               f"ratio exceeds it by at least {gap:g}x at every width; the per-example one is {why}",
+                               room[w0], 0.0, _log_spread(seeds), how="medians over seeds; margin in log10 at the "
+                               f"binding width {w0}", value={w: {"per_example": round(pe[w], 3),
+                                                                 "averaged": round(av[w], 3)} for w in pe}))
     return out
 
 

@@ -133,7 +133,7 @@ MUTANTS = [
       "for child in np.random.SeedSequence(int(seed)).spawn(int(seeds))]",
       "for child in (np.random.SeedSequence(int(seed) + k) for k in range(int(seeds)))]"),
     M("remedies: the width sweep ignores the averaging gap", "proofs/claims_remedies.py",
-      "av[w] / pe[w] >= gap", "av[w] / pe[w] >= 0"),
+      "np.log10(av[w] / pe[w] / gap)", "np.log10(av[w] / pe[w])"),
     M("saturation: sigmoid outputs pass as Glorot and Bengio's", "numeric/saturation.py",
       'theirs = stack.output == "softmax" and stack.cost.name == "log-likelihood" and zero',
       "theirs = zero"),
