@@ -296,12 +296,15 @@ def remedies_figure(xs, series: dict, predictions: dict | None, ylabel: str, *, 
         pred = (predictions or {}).get(label)
         if pred is not None and all(v is not None for v in pred):
             ax.plot(xs, pred, ls="--", lw=0.8, color=color)
+    if predictions:
+        ax.plot([], [], ls="--", lw=0.8, color="grey", label="mean field's prediction (same colour)")
     if diverged and any(any(v) for v in diverged.values()):
         ax.plot([], [], "o", ms=7, mfc="none", mec="red", label="seeds diverged (counted as chance)")
     if log:
         ax.set_yscale("log")
     if log and xlabel.startswith("width"):
         ax.set_xscale("log")
+        ax.minorticks_off()
     ax.set_xticks(list(xs))
     ax.set_xticklabels([str(x) for x in xs])
     ax.set_xlabel(xlabel)

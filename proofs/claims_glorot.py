@@ -85,7 +85,8 @@ def check_saturation(ctx) -> Evidence:
                     f"{', '.join(f'{v:.2f}' for v in med[k])}; end: {', '.join(f'{v:.2f}' for v in med[-1])}; eta "
                     f"{run['eta']:g}, probe accuracy {np.median(run['accuracy']):.1%}",
              "caveat": f"width {p.width} (theirs: 1000), MNIST digits (theirs: Shapeset); {p.seeds} seeds; this suite's "
-                       "protocol"}]
+                       "protocol" + ("; the chosen eta is at the edge of the grid" if run["eta"] in (p.etas[0], p.etas[-1])
+                                     else "")}]
     return Evidence("verified", facts, figures=figures,
                     latex=display(r"\bar a^{4} \to 0 \text{ (top hidden layer) while } \bar a^{1,2,3} \approx "
                                   r"\tfrac12 \text{ (softmax output, Glorot and Bengio)}"),
