@@ -19,8 +19,8 @@ import numpy as np
 
 from .functions import COSTS
 
-__all__ = ["ACTIVATIONS", "INITS", "OUTPUTS", "sigmoid", "sigmoid_prime", "weight_variance", "draw_weights", "softmax", "LogLikelihoodCost",
-           "output_layer", "BN_EPS", "BN_MOMENTUM"]
+__all__ = ["ACTIVATIONS", "INITS", "OUTPUTS", "sigmoid", "sigmoid_prime", "weight_variance", "draw_weights",
+           "softmax", "LogLikelihoodCost", "output_layer", "BN_EPS", "BN_MOMENTUM"]
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.9

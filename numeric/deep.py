@@ -113,7 +113,8 @@ class DeepNetwork:
             mean, var = z.mean(axis=0), z.var(axis=0)
             rm, rv = self.running[l]
             if update_running:
-                self.running[l] = (BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean, BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var)
+                self.running[l] = (BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean,
+                                   BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var)
         else:
             mean, var = self.running[l]
         inv = 1 / np.sqrt(var + BN_EPS)

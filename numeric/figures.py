@@ -7,12 +7,10 @@ PDF and PNG). No number is typed in: every marked point comes from the arguments
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # figures drawn straight to files: no pyplot, no backend chosen for the process
 
-matplotlib.use("Agg")  # files only, no display; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .functions import sigmoid_prime  # noqa: E402
+from .functions import sigmoid_prime
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
            "accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure", "to_bytes",
@@ -50,7 +48,7 @@ def _styled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with plt.rc_context(_style()):
+        with matplotlib.rc_context(_style()):
             return fn(*args, **kwargs)
 
     return wrapper
@@ -87,8 +85,8 @@ def _legend(fig, ax, ncol: int = 2) -> None:
 
 
 def _fig():
-    fig, ax = plt.subplots(constrained_layout=True)
-    return fig, ax
+    fig = Figure(constrained_layout=True)
+    return fig, fig.subplots()
 
 
 def to_bytes(fig, ext: str) -> bytes:
@@ -99,7 +97,6 @@ def to_bytes(fig, ext: str) -> bytes:
     measures text with pdflatex, so it needs a TeX engine.
     """
     import io
-
     import logging
 
     meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}, "pgf": None}[ext]
@@ -111,7 +108,7 @@ def to_bytes(fig, ext: str) -> bytes:
     font_log.setLevel(logging.ERROR)
     try:
         rc = {**STYLE, "pgf.texsystem": "pdflatex", "pgf.rcfonts": False} if ext == "pgf" else STYLE
-        with plt.rc_context(rc):
+        with matplotlib.rc_context(rc):
             extra = {} if meta is None else {"metadata": meta}
             fig.savefig(buf, format=ext, dpi=300 if ext == "png" else 150, **extra)
     finally:
@@ -225,8 +222,8 @@ def accuracy_figure(hidden_layers, series, chance: float, title: str):
 
 
 def close(fig) -> None:
-    """Frees a figure once it is saved."""
-    plt.close(fig)
+    """Frees a figure's artists once it is saved (no pyplot registry holds it; the collector drops the rest)."""
+    fig.clear()
 
 
 @_styled
@@ -274,13 +271,14 @@ def chi1_figure(sigma_ws, curves: dict, criticals: dict):
 
 @_styled
 def remedies_figure(xs, series: dict, predictions: dict | None, ylabel: str, *, log: bool,
-                    xlabel: str = "hidden layers of 30 neurons", spread: dict | None = None, diverged: dict | None = None):
+                    xlabel: str = "hidden layers of 30 neurons", spread: dict | None = None,
+                    diverged: dict | None = None):
     """Returns one line per configuration against ``xs`` (depths or widths); dashed: mean field's prediction;
     ``spread`` {label: [(min, max)]} as error bars; ``diverged`` {label: [count]}: a red ring and the count at each
     point where seeds diverged. The chapter's network (the first series) is drawn black and on top."""
     fig, ax = _fig()
     markers = "os^vD<>phx*+dP8"
-    colors = plt.get_cmap("tab20").colors
+    colors = matplotlib.colormaps["tab20"].colors
     for i, (label, values) in enumerate(series.items()):
         color = "black" if i == 0 else colors[(2 * i) % 20 if i < 10 else (2 * (i - 10) + 1) % 20]
         ax.plot(xs, values, marker=markers[i % len(markers)], ms=3, lw=1.6 if i == 0 else 1, color=color, label=label,

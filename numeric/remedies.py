@@ -16,8 +16,8 @@ accuracy at each configuration's chosen learning rate.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -150,7 +150,7 @@ class RemediesProtocol:
         if unknown:
             raise ValueError(f"unknown remedies {sorted(unknown)}; known: {[r.key for r in REMEDIES]}")
 
-    def replace(self, **changes) -> "RemediesProtocol":
+    def replace(self, **changes) -> RemediesProtocol:
         return dataclasses.replace(self, **changes)
 
     def configurations(self) -> list[Remedy]:

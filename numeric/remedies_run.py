@@ -39,7 +39,8 @@ def splits(data, protocol: RemediesProtocol) -> dict:
                               f"split, validation = its last {n_va:,}, test = the first {len(out['test']):,} of the "
                               f"{len(data.validation):,}-digit validation split")
     else:
-        out = {"train": head(tr, protocol.train_images), "validation": head(data.validation, protocol.validation_images),
+        out = {"train": head(tr, protocol.train_images),
+               "validation": head(data.validation, protocol.validation_images),
                "test": head(data.test, protocol.test_images)}
         out["description"] = (f"full MNIST: the first {len(out['train']):,} of the {len(tr):,} training, "
                               f"{len(out['validation']):,} of the {len(data.validation):,} validation and "

@@ -50,7 +50,7 @@ class SaturationProtocol:
     learned: float = 0.5
     dtype: str = "float32"
 
-    def replace(self, **changes) -> "SaturationProtocol":
+    def replace(self, **changes) -> SaturationProtocol:
         return dataclasses.replace(self, **changes)
 
     @property
@@ -59,7 +59,8 @@ class SaturationProtocol:
 
     def caption(self) -> str:
         return (f"{self.label}: [784, {self.width} x {self.hidden}, 10], {self.activation} hidden layers, "
-                f"{self.output} output, {self.init} init, eta chosen from {list(self.etas)} on {self.validation_images} "
+                f"{self.output} output, {self.init} init, eta chosen from {list(self.etas)} on "
+                f"{self.validation_images} "
                 f"validation digits, mini-batches of {self.mini_batch_size}, "
                 f"{self.chunks} chunks of {self.chunk_images} random training digits "
                 f"({self.chunks * self.updates_per_chunk:,} updates), a probe of {self.probe_images} validation "

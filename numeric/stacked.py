@@ -22,7 +22,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, BN_EPS, BN_MOMENTUM
 from .deep import DeepNetwork
-from .validate import as_inputs, as_targets, check_positive
+from .validate import as_inputs, as_targets
 
 __all__ = ["Stack", "StackedGradients"]
 
@@ -132,7 +132,8 @@ class Stack:
             mean, var = z.mean(axis=1), z.var(axis=1)
             if update_running:
                 rm, rv = self.running[l]
-                self.running[l] = [BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean, BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var]
+                self.running[l] = [BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean,
+                                   BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var]
         else:
             mean, var = self.running[l]
         inv = (1 / np.sqrt(var + BN_EPS))[:, None, :]

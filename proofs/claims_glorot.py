@@ -15,7 +15,7 @@ from numeric.figures import saturation_figure
 from theory import to_latex
 
 from .claim import Claim, Evidence, Fact, display, margin_fact
-from .executor import load_data
+from .data import load_data
 from .figures import save
 
 
@@ -45,19 +45,21 @@ def saturation_facts(run: dict, p: S.SaturationProtocol) -> list[Fact]:
     setup = run["setup"]
     acc = float(np.median(run["accuracy"]))
     return [
-        Fact("the set-up is Glorot and Bengio's: softmax output with the log-likelihood cost, zero biases, every weight "
-             "within 1/sqrt(n_in) (read from the networks that ran)", setup["theirs"], "the stack at initialisation",
-             setup),
+        Fact("the set-up is Glorot and Bengio's: softmax output with the log-likelihood cost, zero biases, every "
+             "weight within 1/sqrt(n_in) (read from the networks that ran)", setup["theirs"],
+             "the stack at initialisation", setup),
         margin_fact(f"the network learned: median probe accuracy >= {p.learned:g} at the end", acc, p.learned,
                     float(np.ptp(run["accuracy"])), how=f"eta {run['eta']:g} chosen on validation digits"),
         margin_fact(f"the top hidden layer's mean activation falls below {p.top_below:g} within {p.within_updates:,} "
                     "updates (Glorot and Bengio: it saturates near 0 quickly)", float(top[k]), p.top_below, spread_top,
                     above=False, how="median over seeds, lowest probe in the window",
                     value={"updates": int(updates[k]), "top": round(float(top[k]), 4)}, role="reproduction"),
-        margin_fact(f"meanwhile every lower hidden layer stays within {list(p.lower_band)} (Glorot and Bengio: near 0.5)",
+        margin_fact(f"meanwhile every lower hidden layer stays within {list(p.lower_band)} "
+                    "(Glorot and Bengio: near 0.5)",
                     lower_margin, 0.0, float(np.max(np.ptp(acts[at, :, :-1], axis=0))),
                     how=f"medians over seeds at the first probe with the top below {p.top_below:g} "
-                        f"({int(updates[at])} updates)", value=[round(float(v), 3) for v in lower], role="reproduction"),
+                        f"({int(updates[at])} updates)", value=[round(float(v), 3) for v in lower],
+                    role="reproduction"),
     ]
 
 
@@ -84,9 +86,9 @@ def check_saturation(ctx) -> Evidence:
              "run": f"before: {', '.join(f'{v:.2f}' for v in med[0])}; lowest top ({run['updates'][k]} updates): "
                     f"{', '.join(f'{v:.2f}' for v in med[k])}; end: {', '.join(f'{v:.2f}' for v in med[-1])}; eta "
                     f"{run['eta']:g}, probe accuracy {np.median(run['accuracy']):.1%}",
-             "caveat": f"width {p.width} (theirs: 1000), MNIST digits (theirs: Shapeset); {p.seeds} seeds; this suite's "
-                       "protocol" + ("; the chosen eta is at the edge of the grid" if run["eta"] in (p.etas[0], p.etas[-1])
-                                     else "")}]
+             "caveat": f"width {p.width} (theirs: 1000), MNIST digits (theirs: Shapeset); {p.seeds} seeds; this "
+                       "suite's protocol" + ("; the chosen eta is at the edge of the grid"
+                                             if run["eta"] in (p.etas[0], p.etas[-1]) else "")}]
     return Evidence("verified", facts, figures=figures,
                     latex=display(r"\bar a^{4} \to 0 \text{ (top hidden layer) while } \bar a^{1,2,3} \approx "
                                   r"\tfrac12 \text{ (softmax output, Glorot and Bengio)}"),
@@ -113,8 +115,8 @@ def check_theory(ctx) -> Evidence:
     facts = [
         Fact("forward: Var(z) = n_in v Var(a) keeps its size when v = 1/n_in; backward: Var(delta) = n_out v "
              "Var(delta') when v = 1/n_out", g["forward"] == 1 / n_in and g["backward"] == 1 / n_out, "sympy.solve"),
-        Fact("Glorot and Bengio's v = 2/(n_in + n_out) is the harmonic mean of the two, and its factors n_in v, n_out v "
-             "multiply to 1 - (n_in - n_out)^2/(n_in + n_out)^2 <= 1, equal to 1 exactly when n_in = n_out",
+        Fact("Glorot and Bengio's v = 2/(n_in + n_out) is the harmonic mean of the two, and its factors n_in v, "
+             "n_out v multiply to 1 - (n_in - n_out)^2/(n_in + n_out)^2 <= 1, equal to 1 exactly when n_in = n_out",
              sp.simplify(g["harmonic"] - g["compromise"]) == 0
              and sp.simplify(g["gap"] - (n_in - n_out) ** 2 / (n_in + n_out) ** 2) == 0, "sympy.simplify, factor",
              g["gap"]),

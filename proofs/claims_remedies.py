@@ -14,8 +14,7 @@ from numeric import remedies_run as RR
 from numeric.figures import remedies_figure
 
 from .claim import Claim, Evidence, Fact, display, margin_fact
-from .claims_glorot import CLAIMS as GLOROT_CLAIMS
-from .executor import load_data
+from .data import load_data
 from .figures import save
 
 
@@ -77,8 +76,8 @@ def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict |
     base, brow = cells["network2"][deep], rows["network2"][deep]
     facts.append(margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
                              f">= {c.vanishing:g} (the vanishing gradient)", np.log10(_med(base["init"]["averaged"])),
-                             np.log10(c.vanishing), _log_spread(base["init"]["averaged"]), how="log10, median over seeds",
-                             role="reproduction"))
+                             np.log10(c.vanishing), _log_spread(base["init"]["averaged"]),
+                             how="log10, median over seeds", role="reproduction"))
     facts.append(margin_fact(f"the chapter's network at depth {deep} stays at chance at its best rate: median test "
                              f"accuracy <= {c.chance:.0%}", brow["test"], c.chance, brow["test_max"] - brow["test_min"],
                              above=False, how=f"eta {brow['eta']:g} chosen on validation", role="reproduction"))
@@ -124,8 +123,8 @@ def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact
                         np.log10(c.mean_field_factor), _log_spread(cells[worst[0]][worst[1]]["init"]["per_example"]),
                         above=False, how="|log10(measured / predicted)|, medians over seeds",
                         value={f"{k} H={h}": round(10 ** g, 3) for (k, h), g in gaps.items()}, role="reproduction"),
-            Fact(f"mean field's regime (vanishing, stable, exploding) matches the measured per-example factor per layer "
-                 f"at depth {deep} for every plain network (stable: within {list(c.stable_band)})", ok,
+            Fact("mean field's regime (vanishing, stable, exploding) matches the measured per-example factor per "
+                 f"layer at depth {deep} for every plain network (stable: within {list(c.stable_band)})", ok,
                  "(last/first)^(-1/(H-1)), medians over seeds", got, role="reproduction")]
 
 
@@ -159,7 +158,8 @@ def _row_text(r: dict, cell: dict, pred) -> str:
     div = f"DIVERGED {r['diverged']}/{r['seeds']}" if r["diverged"] else f"diverged 0/{r['seeds']}"
     mf = "-" if pred is None else f"{pred:.3g}"
     return (f"eta {r['eta']:g}{' (grid edge)' if r['edge'] else ''}; test {r['test']:.1%} [{r['test_min']:.1%}, "
-            f"{r['test_max']:.1%}]; {div}; last/first at init per example {pe:.3g} (mean field {mf}), averaged {av:.3g}")
+            f"{r['test_max']:.1%}]; {div}; last/first at init per example {pe:.3g} (mean field {mf}), "
+            f"averaged {av:.3g}")
 
 
 def check_remedies(ctx) -> Evidence:
@@ -201,7 +201,7 @@ def check_remedies(ctx) -> Evidence:
     figures += save(ctx, remedies_figure(
         p.sweep_widths, {f"{k}, {q.replace('_', ' ')}": [_med(sweep[k][w][q]) for w in p.sweep_widths]
                          for k in p.sweep_configs for q in ("per_example", "averaged")},
-        {f"relu-he, per example": [1.0] * len(p.sweep_widths)} if "relu-he" in sweep else None,
+        {"relu-he, per example": [1.0] * len(p.sweep_widths)} if "relu-he" in sweep else None,
         f"last/first at init, {p.sweep_depth} hidden layers", log=True, xlabel="width of the hidden layers"),
         "remedies-width-sweep")
     latex = display(r"\frac{\|\partial C/\partial b^H\|}{\|\partial C/\partial b^1\|}\ \text{at initialisation "
@@ -219,11 +219,9 @@ def check_remedies(ctx) -> Evidence:
 
 
 CLAIMS = [
-    GLOROT_CLAIMS[0],
     Claim("remedies", "the write-ups' remedies; Glorot and Bengio 2010; He et al. 2015; Sutskever et al. 2013",
           "The remedies compared fairly: eta chosen on validation, test accuracy, divergence counted; per-example "
           "and averaged ratio at init, mean field beside", check_remedies, group="remedies",
           figures=("remedies-accuracy", "remedies-ratio-at-init", "remedies-width-sweep"), cost=30.0,
           parts=remedies_parts),
-    *GLOROT_CLAIMS[1:],
 ]

@@ -74,7 +74,8 @@ MUTANTS = [
     # theory/: the matrix form
     M("eq124 without the transposes", "theory/layered.py",
       "factors += [net.w[k - 1].T, Sigma_prime(net.z[k - 1])]", "factors += [net.w[k - 1], Sigma_prime(net.z[k - 1])]"),
-    M("eq124 skips a layer", "theory/layered.py", "for k in range(l + 1, net.L + 1):", "for k in range(l + 2, net.L + 1):"),
+    M("eq124 skips a layer", "theory/layered.py",
+      "for k in range(l + 1, net.L + 1):", "for k in range(l + 2, net.L + 1):"),
     M("BP2 with w^l for w^{l+1}", "theory/layered.py",
       "deltas.insert(0, Sigma_prime(net.z[l - 1]) * net.w[l].T * deltas[0])",
       "deltas.insert(0, Sigma_prime(net.z[l - 1]) * net.w[l - 1].T * deltas[0])"),
@@ -109,7 +110,8 @@ MUTANTS = [
       "(m * d_zhat - d_zhat.sum(axis=0) - zhat *", "(m * d_zhat - zhat *"),
     M("residual skip left out of the backward pass", "numeric/deep.py",
       "grad_a = prev + grad_a if self._skip(l) else prev", "grad_a = prev"),
-    M("tanh' at half its value", "numeric/activations.py", "return 4 * e / (1 + e) ** 2", "return 2 * e / (1 + e) ** 2"),
+    M("tanh' at half its value", "numeric/activations.py",
+      "return 4 * e / (1 + e) ** 2", "return 2 * e / (1 + e) ** 2"),
     M("momentum pushes uphill", "numeric/deep.py", "v -= eta * gr", "v += eta * gr"),
     M("log-likelihood cost with a wrong sign", "numeric/activations.py",
       "lse * y.sum(axis=-1) - np.sum(z * y, axis=-1)", "lse * y.sum(axis=-1) + np.sum(z * y, axis=-1)"),
@@ -142,7 +144,8 @@ MUTANTS = [
     M("width in r with 1 + r^2", "theory/bounds.py",
       "return (1 - r**2) * sp.atanh(r)", "return (1 + r**2) * sp.atanh(r)"),
     M("threshold |w|/2", "theory/bounds.py",
-      "peak = W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))", "peak = 2 * W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))"),
+      "peak = W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))",
+      "peak = 2 * W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))"),
     M("max sigma' gap with 1/2", "theory/sigmoid_facts.py",
       "gap = sp.Rational(1, 4) - s * (1 - s)", "gap = sp.Rational(1, 2) - s * (1 - s)"),
     M("sigma'(0) evaluated at 1", "theory/sigmoid_facts.py",
@@ -200,11 +203,13 @@ MUTANTS = [
     M("eq124 matrix-symbol form without transposes", "theory/layered.py", "factors += [Wk.T, Sk]",
       "factors += [Wk, Sk]"),
     M("bridge lambdifies the product for the wrong layer", "proofs/bridge.py",
-      "_, expr, (S, W, g) = eq124_matrix_symbols(widths, l)", "_, expr, (S, W, g) = eq124_matrix_symbols(widths, max(1, l - 1))"),
+      "_, expr, (S, W, g) = eq124_matrix_symbols(widths, l)",
+      "_, expr, (S, W, g) = eq124_matrix_symbols(widths, max(1, l - 1))"),
     M("bridge float sigma' without the square", "proofs/bridge.py",
       "    e = math.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = math.exp(-abs(z))\n    return e / (1 + e)"),
     M("bridge mpmath sigma' without the square", "proofs/bridge.py",
-      "    e = mpmath.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = mpmath.exp(-abs(z))\n    return e / (1 + e)"),
+      "    e = mpmath.exp(-abs(z))\n    return e / (1 + e) ** 2",
+      "    e = mpmath.exp(-abs(z))\n    return e / (1 + e)"),
 ]
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
@@ -215,7 +220,8 @@ def run_mutant(mutant: Mutant, scratch: Path, timeout: float) -> dict:
     target = scratch / mutant.path
     original = target.read_text(encoding="utf-8")
     if original.count(mutant.old) != 1:
-        return {"mutant": mutant, "status": "STALE", "by": f"text found {original.count(mutant.old)} times", "seconds": 0.0}
+        return {"mutant": mutant, "status": "STALE", "by": f"text found {original.count(mutant.old)} times",
+                "seconds": 0.0}
     target.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
     env = os.environ | {"CI": "true", "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.perf_counter()

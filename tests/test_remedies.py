@@ -108,7 +108,8 @@ def test_planted_averaged_gradient_against_mean_field_fails():
 
 def test_other_wrong_results_fail():
     learned = fake_cells()
-    learned["network2"][10] = cell([[0.3] * 3, [0.9] * 3, [0.3] * 3, [0.3] * 3], init=learned["network2"][10]["init"]["per_example"])
+    learned["network2"][10] = cell([[0.3] * 3, [0.9] * 3, [0.3] * 3, [0.3] * 3],
+                                   init=learned["network2"][10]["init"]["per_example"])
     assert any("stays at chance" in w for w in failing(remedies_facts(learned, SWEEP, P)))
     dull = fake_cells()
     for k in dull:

@@ -32,7 +32,8 @@ from sympy.simplify.simplify import factor_sum
 from .notation import Step, sigma, sigma_prime
 
 __all__ = ["Layers", "layers", "z_layer", "z_above", "chain_rule", "reduce", "same", "Rewrite",
-           "bp1", "bp2", "bp3", "bp4", "matrix_entry", "eq124_induction", "eq124_statement", "eq124_display", "shapes_chain", "Proof",
+           "bp1", "bp2", "bp3", "bp4", "matrix_entry", "eq124_induction", "eq124_statement", "eq124_display",
+           "shapes_chain", "Proof",
            "Index"]
 
 
