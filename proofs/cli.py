@@ -8,9 +8,11 @@ failed, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 from . import __version__
 from .executor import Executor, eta_text, figure_formats, load_data
 from .registry import all_claims, select
+from .scheduler import SchedulerError, check_address
 from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
 
 MNIST_ENV = "UNSTABLE_GRADIENTS_MNIST"
@@ -33,7 +36,7 @@ ug:<claim-id>, derivations, tables, figures, macros.tex, references.bib), result
 schema), REPORT.md, BOOK_VS_RUN.md and figures/ (PDF + PNG). Every path is checked before any claim
 runs; files in --out that this command did not write are never overwritten or deleted.
 Exit status: 0 when every claim is proved, certified or verified; 1 when any failed; 2 on a usage,
-data or output-folder error; 130 on Ctrl-C.
+data or output-folder error (one line naming the cause); 130 on Ctrl-C (SIGINT), 143 on SIGTERM.
 """
 
 
@@ -60,12 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
                    help=f"full MNIST (IDX folder, mnist.pkl.gz or .npz) instead of the embedded 5,000 digits; "
                         f"also read from ${MNIST_ENV}")
-    p.add_argument("--jobs", type=int, default=int(os.environ.get(JOBS_ENV) or os.cpu_count() or 1), metavar="N",
+    p.add_argument("--jobs", type=int, metavar="N",
                    help="processes running claims and their parts at once (default: the number of cores, or "
                         f"${JOBS_ENV}); 1 runs everything in this process. Output is identical for any N")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the claims on a Dask cluster (e.g. tcp://10.0.0.5:8786); needs "
                         "pip install 'unstable-gradients[distributed]' here and on the workers")
+    p.add_argument("--scheduler-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="give up on a scheduler that does not answer (connecting, or any request) within this "
+                        "many seconds (default %(default)g)")
     p.add_argument("--figure-size", choices=("column", "page"), default="column",
                    help="figure width for a two-column paper: one column, 3.3 in (default), or the page, 6.9 in")
     p.add_argument("--pgf", action="store_true",
@@ -76,6 +82,45 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) arrived: the run stops as on Ctrl-C, and exits 128 + the signal's number."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+def _jobs(args, parser) -> int:
+    """Returns --jobs, else $UNSTABLE_GRADIENTS_JOBS, else the number of cores; a bad value is a usage error naming its source."""
+    source, value = "--jobs", args.jobs
+    if value is None and os.environ.get(JOBS_ENV, "").strip():
+        source, value = f"${JOBS_ENV}", os.environ[JOBS_ENV].strip()
+        try:
+            value = int(value)
+        except ValueError:
+            parser.error(f"{source} must be an integer between 1 and 256, got {value!r}")
+    if value is None:
+        value = os.cpu_count() or 1
+    if not 1 <= value <= 256:
+        parser.error(f"{source} must be between 1 and 256, got {value}")
+    return value
+
+
+def _check_paths(args, parser) -> None:
+    """Usage errors for paths that cannot be recorded as text, before anything is created."""
+    for flag, value in (("--out", args.out), ("--mnist", args.mnist)):
+        try:
+            (value or "").encode("utf-8")
+        except UnicodeEncodeError:
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            parser.error(f"{flag} {shown}: the path holds bytes that are not UTF-8, and results.json and the LaTeX "
+                         "record it as text; rename it or reach it through a link with a UTF-8 name")
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -83,8 +128,6 @@ def main(argv=None) -> int:
         parser.error(f"--dps must be between 15 and 10000 decimal digits, got {args.dps}")
     if args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
-    if not 1 <= args.jobs <= 256:
-        parser.error(f"--jobs must be between 1 and 256, got {args.jobs}")
     if args.seeds is not None and not 1 <= args.seeds <= 1000:
         parser.error(f"--seeds must be between 1 and 1000, got {args.seeds}")
     if args.list:
@@ -94,6 +137,12 @@ def main(argv=None) -> int:
         for c in claims:
             print(f"{c.id:{wid}s}  {c.group:{wgr}s}  {c.source:{wsrc}s}  {c.title}")
         return 0
+    args.jobs = _jobs(args, parser)
+    if args.quick and args.seeds is not None:
+        parser.error(f"--quick sets the training experiments' seeds (2 and 1); give --quick or --seeds {args.seeds}, "
+                     "not both")
+    if not 0 < args.scheduler_timeout <= 86400:
+        parser.error(f"--scheduler-timeout must be between 0 and 86400 seconds, got {args.scheduler_timeout:g}")
     try:
         claims = select(args.only)
     except ValueError as exc:
@@ -101,25 +150,62 @@ def main(argv=None) -> int:
     if args.pgf and not shutil.which("pdflatex"):
         parser.error("--pgf needs pdflatex to measure the figures' text (Debian: texlive-latex-base); "
                      "PDF and PNG need nothing")
+    if args.scheduler and importlib.util.find_spec("distributed") is None:
+        parser.error("--scheduler needs Dask's distributed, which is not installed here: "
+                     "pip install 'unstable-gradients[distributed]'")
+    if args.scheduler:
+        try:
+            check_address(args.scheduler)
+        except SchedulerError as exc:
+            parser.error(f"--scheduler {args.scheduler}: {exc}")
     args.mnist = args.mnist or None  # an empty --mnist or environment variable means "not set"
+    _check_paths(args, parser)
+    previous = signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops the run as Ctrl-C does
+    out, done = None, []
     try:
-        out = OutputDir(args.out, force=args.force)
-        out.preflight(planned_paths(claims, figure_formats(vars(args))))  # every path this run writes, decided before any claim runs
+        out = OutputDir(args.out, force=args.force, notify=lambda text: print(f"note: {text}", file=sys.stderr))
+        # every path this run writes, decided before any claim runs
+        out.preflight(planned_paths(claims, figure_formats(vars(args))))
+        return _run(args, claims, out, done)
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    done: list = []
-    try:
-        return _run(args, claims, out, done)
-    except KeyboardInterrupt:
-        print(f"interrupted after {len(done)} of {len(claims)} claims; {out.root} keeps only complete files "
-              f"(listed in {MANIFEST}), no temporary files", file=sys.stderr)
-        return 130
-    except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"error: writing to {out.root} failed: {exc.strerror or exc}{where}; files written before it are "
-              f"complete and listed in {MANIFEST}, no temporary files were left", file=sys.stderr)
+    except SchedulerError as exc:
+        print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # run() ends quietly: standard output was closed by its reader
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        where = (f"; {out.root} keeps only complete files (listed in {MANIFEST}), no temporary files"
+                 if out is not None else "")
+        print(f"interrupted ({signal.Signals(signum).name}) after {len(done)} of {len(claims)} claims{where}",
+              file=sys.stderr)
+        return 128 + signum
+    except OSError as exc:
+        what = f"writing to {out.root} failed" if isinstance(exc, _WriteFailed) else "a system call failed"
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        kept = (f"; files written before it are complete and listed in {MANIFEST}, no temporary files were left"
+                if out is not None else "")
+        print(f"error: {what}: {exc.strerror or exc}{where}{kept}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if out is not None:
+            out.close()
+
+
+class _WriteFailed(OSError):
+    """An OSError while writing into --out (a full disk, a folder made read-only during the run)."""
+
+
+def _write(write, *args) -> None:
+    try:
+        write(*args)
+    except _WriteFailed:
+        raise
+    except OSError as exc:
+        raise _WriteFailed(exc.errno, exc.strerror or str(exc), exc.filename) from None
 
 
 def _run(args, claims, out, records: list) -> int:
@@ -157,8 +243,7 @@ def _run(args, claims, out, records: list) -> int:
     index = {c.id: i for i, c in enumerate(claims, 1)}
 
     def on_done(rec, files, finished, total):
-        for rel, payload in sorted(files.items()):
-            out.write(rel, payload)
+        _write(out.write_many, dict(sorted(files.items())))
         records.append(rec)
         done_cost["cost"] += costs[rec["id"]]
         if not args.quiet or rec["verdict"] == "failed":
@@ -172,7 +257,7 @@ def _run(args, claims, out, records: list) -> int:
                 print(f"        ({finished}/{total} done, "
                       f"{eta_text(total_cost - done_cost['cost'], done_cost['cost'], t0)})", file=log, flush=True)
 
-    with Executor(args.jobs, args.scheduler) as ex:
+    with Executor(args.jobs, args.scheduler, timeout=args.scheduler_timeout) as ex:
         ordered = ex.run(claims, settings, on_done, progress=progress)
     records[:] = ordered
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
@@ -180,11 +265,7 @@ def _run(args, claims, out, records: list) -> int:
                 "pgf": args.pgf}
     if args.mnist:
         settings["data_verification"] = load_data(args.mnist).verification
-    try:
-        out.write_results(records, settings)
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    _write(out.write_results, records, settings)
     failed = [r["id"] for r in records if r["verdict"] == "failed"]
     counts = results_json(records, settings)["summary"]
     print(f"{len(records)} claims in {time.perf_counter() - t0:.1f}s: "
@@ -203,7 +284,10 @@ def run() -> None:
     try:
         status = main()
         sys.stdout.flush()
-    except BrokenPipeError:  # output piped into `head`: stop quietly
+    except BrokenPipeError:  # output piped into `head`, which has what it wanted: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        status = 1
+        listing = any(a in ("--list", "--version", "-h", "--help") for a in sys.argv[1:])
+        if not listing:
+            print("error: standard output was closed (a pipe into head?) before the run finished", file=sys.stderr)
+        status = 0 if listing else 2
     sys.exit(status)

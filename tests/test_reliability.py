@@ -27,6 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = "ratio-b1-b3,sigmoid-prime-max"
 
 
+def files_digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def no_temp_files(folder: Path) -> bool:
     return not [p for p in folder.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".write-test-")]
 
@@ -75,9 +81,10 @@ def test_a_full_disk_mid_run_is_one_line_and_the_next_run_proceeds(tmp_path, mon
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "No space left on device" in err[0] and "Traceback" not in err[0]
     assert no_temp_files(tmp_path)
-    manifest = set(__import__("json").loads((tmp_path / ".proofs-manifest.json").read_text())["files"])
-    on_disk = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} - {".proofs-manifest.json"}
-    assert on_disk <= manifest and all((tmp_path / f).exists() for f in manifest)
+    manifest = __import__("json").loads((tmp_path / ".proofs-manifest.json").read_text())["files"]
+    on_disk = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    on_disk -= {".proofs-manifest.json", ".proofs-lock"}
+    assert on_disk and all(files_digest(tmp_path / f) in manifest[f] for f in on_disk)  # each recognised as ours
     monkeypatch.undo()
     assert main(["--out", str(tmp_path), "--only", FAST, "-q"]) == 0  # no --force needed
 
@@ -297,7 +304,7 @@ def test_damaged_idx_files_give_data_errors_only(tmp_path_factory, position, val
 # -- hostile saved networks -----------------------------------------------------------------------
 def test_a_small_file_claiming_huge_sizes_is_refused_before_allocating(tmp_path):
     path = tmp_path / "net.npz"
-    np.savez(path, sizes=np.array([20000, 20000]), cost=np.array("cross-entropy"),
+    np.savez(path, sizes=np.array([2000, 2000]), cost=np.array("cross-entropy"),
              w0=np.zeros((2, 2)), b0=np.zeros(2))
     start = time.perf_counter()
     with pytest.raises(ValueError, match=str(path).replace("\\", "\\\\") + ".*shape"):
