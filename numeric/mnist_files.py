@@ -177,7 +177,10 @@ def read_npz(path: Path, *, check_size: bool = True):
     keys = ("x_train", "y_train", "x_test", "y_test")
     _check_regular(path)
     try:
-        headers = npz_headers(path, max_bytes=MAX_BYTES)  # sizes checked before any array is read
+        try:
+            headers = npz_headers(path, max_bytes=MAX_BYTES)  # sizes checked before any array is read
+        except ValueError as exc:  # a member too large, or not an .npy array: the message names the file
+            raise DataError(str(exc)) from None
         missing = [k for k in keys if k not in headers]
         if missing:
             raise DataError(f"{path}: missing arrays {missing}; found {sorted(headers)} (expected {list(keys)})")

@@ -25,8 +25,18 @@ def connect(address: str, timeout: float):
     from distributed import Client
 
     check_address(address)
-    box = _bounded(lambda: Client(address, timeout=max(timeout, 1), set_as_default=False), timeout + 1,
+    made: list = []
+
+    class _Client(Client):
+        def start(self, **kwargs):
+            made.append(self)  # kept, so that a failed client can be silenced below
+            return super().start(**kwargs)
+
+    box = _bounded(lambda: _Client(address, timeout=max(timeout, 1), set_as_default=False), timeout + 1,
                    "connect-scheduler")
+    if "value" not in box:
+        for client in made:  # nothing to close cleanly: its __del__ would wait, then print a traceback at exit
+            client.status = "closed"
     if not box:
         raise SchedulerError(f"no answer within {timeout:g} s (it accepted the connection, or is still "
                              "unreachable); is it a Dask scheduler? (--scheduler-timeout sets the wait)")

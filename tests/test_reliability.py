@@ -89,9 +89,25 @@ def test_a_full_disk_mid_run_is_one_line_and_the_next_run_proceeds(tmp_path, mon
     assert main(["--out", str(tmp_path), "--only", FAST, "-q"]) == 0  # no --force needed
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_ctrl_c_exits_130_with_one_line_and_no_temporary_files(tmp_path, jobs):
-    """SIGINT in the middle of the training loop (in this process, or with two workers running)."""
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("jobs,sig", [("1", signal.SIGINT), ("2", signal.SIGINT), ("2", signal.SIGTERM)])
+def test_ctrl_c_and_sigterm_exit_with_one_line_and_no_temporary_files(tmp_path, jobs, sig):
+    """SIGINT in the middle of the training loop (in this process, or with two workers running), as Ctrl-C sends
+    it to the whole process group; SIGTERM to the parent alone, as `kill` or a batch system sends it: 128 + signal,
+    one line, no temporary file, and no worker left behind."""
     proc = subprocess.Popen([sys.executable, "-m", "proofs", "--out", str(tmp_path), "--jobs", jobs, "--only",
                              "speed-of-learning-during-training,accuracy-vs-depth"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
@@ -101,11 +117,21 @@ def test_ctrl_c_exits_130_with_one_line_and_no_temporary_files(tmp_path, jobs):
     first = stream.readline() if ready else ""  # a progress line, or "2 claims on 2 processes"
     assert ("epoch" in first) if jobs == "1" else ("processes" in first), first
     time.sleep(0 if jobs == "1" else 3)
-    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group, workers included
+    workers = children(proc.pid)
+    assert len(workers) == int(jobs) - (jobs == "1") or not sys.platform.startswith("linux"), workers
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group, workers included
+    else:
+        os.kill(proc.pid, signal.SIGTERM)  # to the parent only
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err
+    assert proc.returncode == 128 + sig, err
+    assert f"interrupted ({signal.Signals(sig).name})" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if not line.startswith("        ...")]) == 1, err
     assert no_temp_files(tmp_path)
+    deadline = time.monotonic() + 20
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(w) for w in workers)
 
 
 # -- preflight ---------------------------------------------------------------------------------
