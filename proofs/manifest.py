@@ -19,11 +19,13 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from pathlib import Path, PurePosixPath
 
 from numeric.files import atomic_write
 
-__all__ = ["MANIFEST", "LOCK", "OutputError", "Manifest", "digest", "file_digest", "acquire_lock", "clean_leftovers"]
+__all__ = ["MANIFEST", "LOCK", "OutputError", "Manifest", "digest", "file_digest", "acquire_lock", "clean_leftovers",
+           "keep_backup"]
 
 MANIFEST = ".proofs-manifest.json"
 LOCK = ".proofs-lock"
@@ -167,3 +169,20 @@ def clean_leftovers(root: Path, manifest: Manifest) -> list[str]:
                 except FileNotFoundError:
                     pass
     return removed
+
+
+def keep_backup(target: Path, reserved=()) -> Path:
+    """Returns a new path NAME.bak (NAME.bak2, ...) beside ``target`` that holds its content: a hard link
+    (no space needed, the file's own data), or a copy where hard links are not possible."""
+    n = 1
+    while True:
+        backup = target.with_name(target.name + (".bak" if n == 1 else f".bak{n}"))
+        if not os.path.lexists(backup) and backup not in reserved:
+            break
+        n += 1
+    try:
+        os.link(target, backup, follow_symlinks=False)
+    except OSError:  # a file system without hard links: copy it (same folder, atomically)
+        atomic_write(backup, target.read_bytes())
+        shutil.copystat(target, backup)
+    return backup

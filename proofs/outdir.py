@@ -1,6 +1,6 @@
 """The output folder: writes only what is ours, keeps what is the user's, and never loses both versions.
 
-Rules (checked by tests/test_output_folder.py with injected faults):
+Rules (tests/test_output_folder.py checks them, with injected faults):
 * one run at a time: ``OutputDir`` holds ``.proofs-lock`` from opening to ``close``; a second run into
   the same folder is refused with one line; leftovers of a killed run are removed on opening;
 * ``preflight`` runs before any claim: it knows every path the run writes and refuses at once, naming
@@ -21,21 +21,22 @@ Rules (checked by tests/test_output_folder.py with injected faults):
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 from numeric.files import atomic_write
 
-from .manifest import LOCK, MANIFEST, WRITE_TEST, Manifest, OutputError, acquire_lock, clean_leftovers, digest
+from .manifest import (LOCK, MANIFEST, WRITE_TEST, Manifest, OutputError, acquire_lock, clean_leftovers, digest,
+                       file_digest, keep_backup)
 
 __all__ = ["OutputDir", "MANY_FOREIGN"]
 
 MANY_FOREIGN = 50  # a folder holding more files we did not write is probably not a results folder
 
 
-def _why(exc: OSError) -> str:
+def _why(exc: OSError) -> str:  # the system's reason, without errno numbers
     return exc.strerror or str(exc)
 
 
@@ -64,10 +65,6 @@ class OutputDir:
         except BaseException:
             self.close()
             raise
-
-    @property
-    def owned(self) -> set[str]:
-        return set(self.manifest.files)
 
     def close(self) -> None:
         """Releases the folder's lock (the kernel does so too when the process ends)."""
@@ -185,7 +182,7 @@ class OutputDir:
             raise OutputError(f"refusing to overwrite {self.root / users[0]}: it is yours (python -m proofs did not "
                               "write it, or you changed it since); pass --force to keep it as a backup and replace it")
         for rel in users:  # (1) the user's version is kept before anything else happens
-            backup = self._backup(self.root / rel)
+            backup = keep_backup(self.root / rel, reserved={self.root / r for r in self.allowed or ()})
             self.notify(f"kept your version of {rel} as {backup.relative_to(self.root).as_posix()}")
         digests = {rel: digest(b) for rel, b in blobs.items()}
         changed = [rel for rel in blobs if not (states[rel] == "ours" and self._on_disk(rel) == digests[rel])]
@@ -201,27 +198,10 @@ class OutputDir:
         self.written.update(digests)
 
     def _on_disk(self, rel: str) -> str | None:
-        from .manifest import file_digest
-
         try:
             return file_digest(self.root / rel)
         except OSError:
             return None
-
-    def _backup(self, target: Path) -> Path:
-        """Returns a new path NAME.bak (NAME.bak2, ...) beside ``target`` holding its content: a hard link, else a copy."""
-        n = 1
-        while True:
-            backup = target.with_name(target.name + (".bak" if n == 1 else f".bak{n}"))
-            if not os.path.lexists(backup) and str(backup.relative_to(self.root).as_posix()) not in (self.allowed or ()):
-                break
-            n += 1
-        try:
-            os.link(target, backup, follow_symlinks=False)
-        except OSError:  # a file system without hard links: copy it (same folder, atomically)
-            atomic_write(backup, target.read_bytes())
-            shutil.copystat(target, backup)
-        return backup
 
     def save_figure(self, fig, stem: str) -> str:
         """Writes a matplotlib figure as figures/<stem>.pdf and .png (no timestamps); returns the stem."""
@@ -236,7 +216,7 @@ class OutputDir:
         from .writers import book_vs_run, report, results_json
 
         files = dict(bundle(records, settings))
-        files["results.json"] = __import__("json").dumps(results_json(records, settings), indent=2) + "\n"
+        files["results.json"] = json.dumps(results_json(records, settings), indent=2) + "\n"
         files["REPORT.md"] = report(records, settings)
         files["BOOK_VS_RUN.md"] = book_vs_run(records) + "\n"
         self.write_many(files)
