@@ -29,8 +29,9 @@ certificates, checks against a NumPy network on real MNIST digits, and figures.
 
 Writes to --out (default results/): latex/ (main.tex, one \\input-able fragment per claim labelled
 ug:<claim-id>, derivations, tables, figures, macros.tex, references.bib), results.json (with its
-schema), REPORT.md, BOOK_VS_RUN.md and figures/ (PDF + PNG). Every path is checked before any claim
-runs; files in --out that this command did not write are never overwritten or deleted.
+schema), REPORT.md, BOOK_VS_RUN.md and figures/ (PDF + PNG). Every path and folder is checked before any
+claim runs; a file in --out that this command did not write, or wrote and you changed since, is never
+overwritten (with --force it is kept beside as NAME.bak) and never deleted. One run at a time per --out.
 Exit status: 0 when every claim is proved, certified or verified; 1 when any failed; 2 on a usage,
 data or output-folder error (one line naming the cause); 130 on Ctrl-C (SIGINT), 143 on SIGTERM.
 """
@@ -73,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pgf", action="store_true",
                    help="also write each figure as PGF (figures/<name>.pgf, for \\input in LaTeX with the document's "
                         "fonts); needs pdflatex")
-    p.add_argument("--force", action="store_true", help="overwrite files in --out that this command did not write")
+    p.add_argument("--force", action="store_true",
+                   help="replace files in --out that this command did not write or that you changed, keeping each "
+                        "as NAME.bak beside it; also allows a crowded folder")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     return p
 
