@@ -153,19 +153,23 @@ def _lock(fd: int) -> None:
 def clean_leftovers(root: Path, manifest: Manifest) -> list[str]:
     """Removes the temporary files a killed run left in ``root``; returns their relative paths.
 
-    Only ours: ``.write-test-*`` and ``.NAME.XXXXXXXX.tmp`` where NAME is the manifest or a file it lists.
+    Only ours, and only in the folders the tool writes into (``root`` and those holding files of the
+    manifest; never a walk of a whole tree): ``.write-test-*`` and ``.NAME.XXXXXXXX.tmp`` where NAME
+    is the manifest or a file it lists.
     """
     removed = []
-    for dirpath, dirnames, names in os.walk(root):  # symbolic links to folders are not followed
-        here = Path(dirpath)
-        for name in names:
-            m = TEMPORARY.match(name)
-            rel_dir = here.relative_to(root).as_posix()
-            target = m and (m["name"] if rel_dir == "." else f"{rel_dir}/{m['name']}")
-            if name.startswith(WRITE_TEST) or (target and (target == MANIFEST or target in manifest.files)):
+    folders = {""} | {rel.rsplit("/", 1)[0] for rel in manifest.files if "/" in rel}
+    for rel_dir in sorted(folders):
+        here = root / rel_dir if rel_dir else root
+        if here.is_symlink() or not here.is_dir():
+            continue
+        for entry in os.scandir(here):
+            m = TEMPORARY.match(entry.name)
+            target = m and (f"{rel_dir}/{m['name']}" if rel_dir else m["name"])
+            if entry.name.startswith(WRITE_TEST) or (target and (target == MANIFEST or target in manifest.files)):
                 try:
-                    (here / name).unlink()
-                    removed.append(str((here / name).relative_to(root)))
+                    os.unlink(entry.path)
+                    removed.append(f"{rel_dir}/{entry.name}" if rel_dir else entry.name)
                 except FileNotFoundError:
                     pass
     return removed
