@@ -109,7 +109,10 @@ def main(argv=None) -> int:
         claims = select(args.only)
     except ValueError as exc:
         parser.error(str(exc))
-    previous = signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops the run as Ctrl-C does
+    try:
+        previous = signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops the run as Ctrl-C does
+    except ValueError:  # main() called from another thread: signals stay the caller's
+        previous = None
     out, done = None, []
     try:
         out = OutputDir(args.out, force=args.force, notify=lambda text: print(f"note: {text}", file=sys.stderr))
@@ -139,7 +142,8 @@ def main(argv=None) -> int:
         print(f"error: {what}: {exc.strerror or exc}{where}{kept}", file=sys.stderr)
         return 2
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if out is not None:
             out.close()
 

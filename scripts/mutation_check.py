@@ -187,7 +187,7 @@ MUTANTS = [
       "count = sum(n_in * n_out + n_out for", "count = sum(n_in * n_out for"),
     M("pickle stand-in admits any codec, without a budget", "numeric/pickled_arrays.py",
       '        if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):\n            raise',
-      '        return __import__("codecs").encode(text, encoding)\n            raise'),
+      '        return __import__("codecs").encode(text, encoding)\n        if False:\n            raise'),
     M("output folder replaces the user's file without a backup", "proofs/outdir.py",
       "            backup = keep_backup(self.root / rel, reserved={self.root / r for r in self.allowed or ()})",
       "            backup = self.root / (rel + '.bak')"),
