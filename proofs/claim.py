@@ -8,7 +8,15 @@ Verdicts, strongest first:
 * ``proved``: an exact symbolic identity (SymPy), for all depths where an induction is given;
 * ``certified``: a rigorous enclosure (interval arithmetic);
 * ``verified``: numeric agreement within a stated tolerance;
-* ``failed``: any of the above did not hold, or the check raised.
+* ``not reproduced``: the run is sound (every check of the protocol, the data and the network held)
+  but a statement of the book or a paper did not hold on this data; the facts say by how much;
+* ``failed``: a check of the suite's own did not hold, or the check raised.
+
+A fact's ``role`` says which of the two it is: "check" (the formula, the protocol, a network that
+learned: a miss is a failure of the run) or "reproduction" (the book's or a paper's statement measured
+on this data: a miss, with every check holding, is "not reproduced"). ``margin_fact`` builds a
+threshold fact that also records its margin and the seed spread beside it; a fact that holds by less
+than that spread is marked fragile, and the writers say so.
 """
 
 from __future__ import annotations
@@ -22,26 +30,67 @@ import sympy as sp
 
 from theory.notation import Step, to_latex
 
-VERDICTS = ("proved", "certified", "verified", "failed")
+VERDICTS = ("proved", "certified", "verified", "not reproduced", "failed")
+ROLES = ("check", "reproduction")
 
-__all__ = ["VERDICTS", "Claim", "Context", "Evidence", "Fact", "run_claim", "exact_number", "enclosure",
+__all__ = ["VERDICTS", "ROLES", "Claim", "margin_fact", "Context", "Evidence", "Fact", "run_claim", "exact_number", "enclosure",
            "display", "broken", "load_statement"]
 
 
 @dataclass
 class Fact:
-    """One checked item of evidence: what was checked, how, and whether it held."""
+    """One checked item of evidence: what was checked, how, and whether it held.
+
+    ``role``: "check" or "reproduction" (see the module docstring); ``margin`` and ``spread`` (set by
+    ``margin_fact``): how far the measurement lies on the passing side of its threshold, and the seed
+    spread it is compared with.
+    """
 
     what: str
     holds: bool
     how: str = ""
     value: Any = None
+    role: str = "check"
+    margin: float | None = None
+    spread: float | None = None
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"Fact.role must be one of {ROLES}, got {self.role!r}")
+        self.holds = bool(self.holds)
+
+    @property
+    def fragile(self) -> bool:
+        """True when the fact holds by less than the seed spread beside it."""
+        return bool(self.holds and self.margin is not None and self.spread is not None
+                    and self.margin < self.spread)
 
     def as_dict(self) -> dict:
         out = {"what": self.what, "holds": bool(self.holds), "how": self.how}
         if self.value is not None:
             out["value"] = jsonable(self.value)
+        if self.role != "check":
+            out["role"] = self.role
+        if self.margin is not None:
+            out["margin"] = jsonable(float(self.margin))
+            out["spread"] = jsonable(None if self.spread is None else float(self.spread))
+            out["fragile"] = self.fragile
         return out
+
+
+def margin_fact(what: str, measured: float, threshold: float, spread: float, *, above: bool = True,
+                how: str = "", value: Any = None, role: str = "check") -> Fact:
+    """Returns the Fact "measured >= threshold" (``above``) or "measured <= threshold", with its margin
+    |measured - threshold| on the passing side and ``spread`` (the seeds' spread of the measurement, in the
+    same units) beside it: a fact that holds by less than the spread is fragile.
+
+    A measurement that is not finite (a diverged run) never holds.
+    """
+    m, t = float(measured), float(threshold)
+    finite = m == m and abs(m) != float("inf")
+    holds = finite and (m >= t if above else m <= t)
+    margin = (m - t if above else t - m) if finite else None
+    return Fact(what, holds, how, value, role=role, margin=margin, spread=float(spread))
 
 
 @dataclass
@@ -69,10 +118,20 @@ class Evidence:
             raise ValueError(f"Evidence.kind must be one of {VERDICTS[:3]}, got {self.kind!r}")
         if not self.facts:
             raise ValueError("Evidence needs at least one checked fact")
+        if not any(f.role == "check" for f in self.facts):
+            raise ValueError("Evidence needs at least one fact of role 'check' (the run's own soundness) beside "
+                             "its reproduction facts")
 
     @property
     def verdict(self) -> str:
-        return self.kind if all(f.holds for f in self.facts) else "failed"
+        if not all(f.holds for f in self.facts if f.role == "check"):
+            return "failed"
+        return self.kind if all(f.holds for f in self.facts) else "not reproduced"
+
+    @property
+    def fragile(self) -> list[str]:
+        """The facts that hold by less than the seed spread beside them."""
+        return [f.what for f in self.facts if f.fragile]
 
 
 @dataclass(frozen=True)
@@ -228,6 +287,7 @@ def run_claim(claim: Claim, context) -> dict:
         "numbers": jsonable(ev.numbers) if ev else {},
         "figures": list(ev.figures) if ev else [],
         "headline": ev.headline if ev else None,
+        "fragile": ev.fragile if ev else [],
     }
     if error:
         record["error"] = error

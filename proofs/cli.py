@@ -204,6 +204,8 @@ def _run(args, claims, out, records: list) -> int:
                   f"{rec['source']}", file=log, flush=True)
             if rec.get("headline"):
                 print(f"        {rec['headline']}", file=log)
+            for what in rec.get("fragile", []):
+                print(f"        FRAGILE (holds by less than the seed spread): {what}", file=log)
             if rec.get("error"):
                 print("    " + rec["error"].strip().splitlines()[0], file=log)
             if tty and finished < total:
@@ -226,6 +228,10 @@ def _run(args, claims, out, records: list) -> int:
           + f"; results in {out.root}/", file=log)
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=log)
+    unreproduced = [r["id"] for r in records if r["verdict"] == "not reproduced"]
+    if unreproduced:
+        print(f"NOT REPRODUCED on this data (the run is sound; see each claim's facts): {', '.join(unreproduced)}",
+              file=log)
     if args.json:
         json.dump(results_json(records, settings), sys.stdout, indent=2)
         sys.stdout.write("\n")

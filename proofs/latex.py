@@ -296,7 +296,9 @@ def main(records: list[dict], settings: dict) -> str:
         + _escape(settings.get("dps")) + r" digits, data: " + _escape(settings.get("data")) + r"). "
         r"Verdicts: \ugverdict{proved} (an exact SymPy identity, for all depths where an induction is given), "
         r"\ugverdict{certified} (interval arithmetic), \ugverdict{verified} (a measurement within a stated "
-        r"criterion). The chapter builds on the vanishing-gradient analyses of~\cite{hochreiter1991,hochreiter2001} "
+        r"criterion), \ugverdict{not reproduced} (the run is sound, but the book's or a paper's statement did not "
+        r"hold on this data; its facts say by how much), \ugverdict{failed}; a criterion that holds by less than "
+        r"the seed spread beside it is marked fragile. The chapter builds on the vanishing-gradient analyses of~\cite{hochreiter1991,hochreiter2001} "
         r"and cites~\cite{lecun1998,glorot2010,sutskever2013} for other obstacles.",
     ]
     group = None
@@ -308,7 +310,8 @@ def main(records: list[dict], settings: dict) -> str:
         title = TITLES.get(r["id"], _escape(r["title"]))
         out += [rf"\subsection{{\texorpdfstring{{{title}}}{{{_escape(r['title'])}}}}}",
                 rf"\noindent\ugclaim{{{_escape(r['id'])}}}, source {_escape(r['source'])}~\cite{{{cites}}}: "
-                rf"\ugverdict{{{r['verdict']}}}.", rf"\input{{{r['id']}}}"]
+                rf"\ugverdict{{{r['verdict']}}}" + (r" (fragile: a criterion holds by less than the seed spread)"
+                                                      if r.get("fragile") else "") + ".", rf"\input{{{r['id']}}}"]
         if r.get("steps"):
             out.append(rf"\input{{{r['id']}-derivation}}")
         if (r.get("numbers") or {}).get("book_vs_run"):
