@@ -50,7 +50,8 @@ def check_run(args, parser) -> None:
 
 
 def _jobs(args, parser) -> int:
-    """Returns --jobs, else $UNSTABLE_GRADIENTS_JOBS, else the number of cores; a bad value is a usage error naming its source."""
+    """Returns --jobs, else $UNSTABLE_GRADIENTS_JOBS, else the number of cores; a bad value is a usage error
+    naming its source."""
     source, value = "--jobs", args.jobs
     if value is None and os.environ.get(JOBS_ENV, "").strip():
         source, value = f"${JOBS_ENV}", os.environ[JOBS_ENV].strip()

@@ -155,10 +155,9 @@ class _WriteFailed(OSError):
 def _write(write, *args) -> None:
     try:
         write(*args)
-    except _WriteFailed:
-        raise
-    except OSError as exc:
-        raise _WriteFailed(exc.errno, exc.strerror or str(exc), exc.filename) from None
+    except OSError as exc:  # named as a write error (other OSErrors are not: a scheduler, a data file)
+        failed = exc if isinstance(exc, _WriteFailed) else _WriteFailed(exc.errno, exc.strerror or str(exc), exc.filename)
+        raise failed from None
 
 
 def _run(args, claims, out, records: list) -> int:
