@@ -116,8 +116,7 @@ def main(argv=None) -> int:
     out, done = None, []
     try:
         out = OutputDir(args.out, force=args.force, notify=lambda text: print(f"note: {text}", file=sys.stderr))
-        # every path this run writes, decided before any claim runs
-        out.preflight(planned_paths(claims, figure_formats(vars(args))))
+        out.preflight(planned_paths(claims, figure_formats(vars(args))))  # every path, before any claim runs
         return _run(args, claims, out, done)
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
