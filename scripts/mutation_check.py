@@ -210,6 +210,18 @@ MUTANTS = [
     M("bridge mpmath sigma' without the square", "proofs/bridge.py",
       "    e = mpmath.exp(-abs(z))\n    return e / (1 + e) ** 2",
       "    e = mpmath.exp(-abs(z))\n    return e / (1 + e)"),
+    # the output folder and the decoders' caps (issue 21)
+    M("network parameter count without the biases", "numeric/persist.py",
+      "count = sum(n_in * n_out + n_out for", "count = sum(n_in * n_out for"),
+    M("pickle stand-in admits any codec, without a budget", "numeric/pickled_arrays.py",
+      '        if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):\n            raise',
+      '        return __import__("codecs").encode(text, encoding)\n        if False:\n            raise'),
+    M("output folder replaces the user's file without a backup", "proofs/outdir.py",
+      "            backup = keep_backup(self.root / rel, reserved={self.root / r for r in self.allowed or ()})",
+      "            backup = self.root / (rel + '.bak')"),
+    M("output folder writes the files before the manifest", "proofs/outdir.py",
+      "            self.manifest.save()\n        for rel in changed:  # (3) each file atomically",
+      "            pass\n        for rel in changed:  # (3) each file atomically"),
 ]
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
