@@ -132,7 +132,8 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
         allowed = {("numpy.core.multiarray", "_reconstruct"): self._reconstruct,
                    ("numpy._core.multiarray", "_reconstruct"): self._reconstruct,
-                   ("numpy", "ndarray"): _NDArrayMarker, ("numpy", "dtype"): _dtype, ("_codecs", "encode"): self._latin1}
+                   ("numpy", "ndarray"): _NDArrayMarker, ("numpy", "dtype"): _dtype,
+                   ("_codecs", "encode"): self._latin1}
         if (module, name) not in allowed:
             raise pickle.UnpicklingError(f"refused to load {module}.{name}: only NumPy arrays are allowed")
         return allowed[(module, name)]

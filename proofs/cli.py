@@ -16,11 +16,13 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .executor import Executor, eta_text, figure_formats, load_data
-from .registry import all_claims, select
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
+from .executor import Executor, eta_text, figure_formats, load_data
+from .manifest import MANIFEST, OutputError
+from .outdir import OutputDir
+from .registry import all_claims, select
 from .scheduler import SchedulerError
-from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
+from .writers import planned_paths, results_json, write_results
 
 DESCRIPTION = """\
 Regenerate and re-check every claim of Nielsen's "Why are deep neural networks hard to train?"
@@ -32,7 +34,8 @@ ug:<claim-id>, derivations, tables, figures, macros.tex, references.bib), result
 schema), REPORT.md, BOOK_VS_RUN.md and figures/ (PDF + PNG). Every path and folder is checked before any
 claim runs; a file in --out that this command did not write, or wrote and you changed since, is never
 overwritten (with --force it is kept beside as NAME.bak) and never deleted. One run at a time per --out.
-Exit status: 0 when every claim is proved, certified or verified; 1 when any failed; 2 on a usage,
+Exit status: 0 when no claim failed (a statement this data does not reproduce is reported as "not
+reproduced", a result, not a failure); 1 when any failed; 2 on a usage,
 data or output-folder error (one line naming the cause); 130 on Ctrl-C (SIGINT), 143 on SIGTERM.
 """
 
@@ -50,11 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dps", type=int, default=50, metavar="N",
                    help="decimal digits for mpmath work (default %(default)s; 15..10000)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
-                   help="base seed for every random choice (default 0); an experiment with k seeds uses N..N+k-1")
+                   help="the root of every random stream (default 0): each experiment spawns one child per replica "
+                        "and purpose from numpy.random.SeedSequence(N)")
     p.add_argument("--seeds", type=int, metavar="K",
-                   help="seeds per experiment (default: the protocol's, 20 at initialisation, 5 while training, "
-                        "3 for accuracy against depth); the at-initialisation claim needs enough seeds for its "
-                        "seed range to bracket the book's values")
+                   help="seeds (replicas) per experiment (default: each protocol's own, recorded in results.json); "
+                        "the at-initialisation claim needs enough for its seed range to bracket the book's values")
     p.add_argument("--quick", action="store_true",
                    help="fewer seeds in the training experiments (2 and 1), for a fast look; marked QUICK in the output")
     p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
@@ -218,7 +221,7 @@ def _run(args, claims, out, records: list) -> int:
                 "pgf": args.pgf}
     if args.mnist:
         settings["data_verification"] = load_data(args.mnist).verification
-    _write(out.write_results, records, settings)
+    _write(write_results, out, records, settings)
     failed = [r["id"] for r in records if r["verdict"] == "failed"]
     counts = results_json(records, settings)["summary"]
     print(f"{len(records)} claims in {time.perf_counter() - t0:.1f}s: "
@@ -226,13 +229,10 @@ def _run(args, claims, out, records: list) -> int:
           + f"; results in {out.root}/", file=log)
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=log)
-    unreproduced = [r["id"] for r in records if r["verdict"] == "not reproduced"]
-    if unreproduced:
-        print(f"NOT REPRODUCED on this data (the run is sound; see each claim's facts): {', '.join(unreproduced)}",
-              file=log)
+    if unreproduced := [r["id"] for r in records if r["verdict"] == "not reproduced"]:
+        print(f"NOT REPRODUCED on this data (the run is sound; see their facts): {', '.join(unreproduced)}", file=log)
     if args.json:
-        json.dump(results_json(records, settings), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(results_json(records, settings), indent=2) + "\n")
     return 1 if failed else 0
 
 

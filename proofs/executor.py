@@ -20,7 +20,6 @@ import time
 from concurrent.futures import FIRST_COMPLETED, wait
 
 from .data import load_data  # re-exported for callers of proofs.executor.load_data; the claims import proofs.data
-
 from .scheduler import SchedulerError, connect, ping
 
 __all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES", "eta_text",

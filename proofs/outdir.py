@@ -21,15 +21,24 @@ Rules (tests/test_output_folder.py checks them, with injected faults):
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 
 from numeric.files import atomic_write
 
-from .manifest import (LOCK, MANIFEST, WRITE_TEST, Manifest, OutputError, acquire_lock, clean_leftovers, digest,
-                       file_digest, keep_backup)
+from .manifest import (
+    LOCK,
+    MANIFEST,
+    WRITE_TEST,
+    Manifest,
+    OutputError,
+    acquire_lock,
+    clean_leftovers,
+    digest,
+    file_digest,
+    keep_backup,
+)
 
 __all__ = ["OutputDir", "MANY_FOREIGN"]
 
@@ -175,7 +184,8 @@ class OutputDir:
         blobs = {rel: d.encode("utf-8") if isinstance(d, str) else bytes(d) for rel, d in files.items()}
         undeclared = sorted(rel for rel in blobs if self.allowed is not None and rel not in self.allowed)
         if undeclared:
-            raise OutputError(f"{', '.join(undeclared)} was not declared before the run (a claim must list its figures)")
+            raise OutputError(f"{', '.join(undeclared)} was not declared before the run "
+                              "(a claim must list its figures)")
         states = {rel: self.manifest.state(rel) for rel in blobs}
         users = sorted(rel for rel, s in states.items() if s in ("foreign", "edited"))
         if users and not self.force:
@@ -209,18 +219,6 @@ class OutputDir:
 
         self.write_many({f"figures/{stem}.{ext}": to_bytes(fig, ext) for ext in ("pdf", "png")})
         return stem
-
-    def write_results(self, records: list[dict], settings: dict) -> None:
-        """Writes the LaTeX bundle (latex/), results.json, REPORT.md and BOOK_VS_RUN.md, then ``finish``es."""
-        from .latex import bundle
-        from .writers import book_vs_run, report, results_json
-
-        files = dict(bundle(records, settings))
-        files["results.json"] = json.dumps(results_json(records, settings), indent=2) + "\n"
-        files["REPORT.md"] = report(records, settings)
-        files["BOOK_VS_RUN.md"] = book_vs_run(records) + "\n"
-        self.write_many(files)
-        self.finish()
 
     # -- after results.json -----------------------------------------------------------------------
     def finish(self) -> list[str]:

@@ -82,4 +82,5 @@ def ping(client, timeout: float) -> None:
     box = _bounded(lambda: client.sync(client.scheduler.identity), timeout, "ping-scheduler")
     if "value" not in box:
         why = f" ({box['error']})" if "error" in box else ""
-        raise SchedulerError(f"stopped answering: no reply within {timeout:g} s{why} (--scheduler-timeout sets the wait)")
+        raise SchedulerError(f"stopped answering: no reply within {timeout:g} s{why} "
+                             "(--scheduler-timeout sets the wait)")

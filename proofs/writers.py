@@ -1,7 +1,8 @@
 """Writers for the output folder: LaTeX fragments and master, results.json, REPORT.md, figures.
 
 The folder itself (what is ours, the lock, backups of the user's files, the order of writes) is
-``proofs.outdir.OutputDir`` with its manifest in ``proofs.manifest``; both are re-exported here.
+``proofs.outdir.OutputDir`` with its manifest in ``proofs.manifest``; the folder calls these writers
+(never the other way round, so the two modules form no import cycle).
 """
 
 from __future__ import annotations
@@ -9,12 +10,10 @@ from __future__ import annotations
 import json
 
 from .latex import planned as latex_planned
-from .manifest import MANIFEST, OutputError
-from .outdir import MANY_FOREIGN, OutputDir
 
 REPORTS = ["results.json", "REPORT.md", "BOOK_VS_RUN.md"]
 
-__all__ = ["OutputError", "OutputDir", "planned_paths", "MANIFEST", "MANY_FOREIGN"]
+__all__ = ["planned_paths", "results_json", "book_vs_run", "report", "write_results"]
 
 
 def planned_paths(claims, formats=("pdf", "png")) -> list[str]:
@@ -133,3 +132,16 @@ def report(records: list[dict], settings: dict) -> str:
         if r.get("error"):
             lines += ["", "```", r["error"].rstrip(), "```"]
     return "\n".join(lines) + "\n"
+
+
+def write_results(out, records: list[dict], settings: dict) -> None:
+    """Writes into ``out`` (an OutputDir) the LaTeX bundle (latex/), results.json, REPORT.md and BOOK_VS_RUN.md,
+    then lets it remove the fragments of earlier runs (``finish``)."""
+    from .latex import bundle
+
+    files = dict(bundle(records, settings))
+    files["results.json"] = json.dumps(results_json(records, settings), indent=2) + "\n"
+    files["REPORT.md"] = report(records, settings)
+    files["BOOK_VS_RUN.md"] = book_vs_run(records) + "\n"
+    out.write_many(files)
+    out.finish()

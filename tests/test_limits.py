@@ -8,7 +8,6 @@ import io
 import os
 import pickle
 import resource
-import signal
 import socket
 import struct
 import subprocess
@@ -118,7 +117,8 @@ def test_a_pickle_repeating_latin1_on_one_string_stops_at_its_byte_budget(tmp_pa
     s = "A" * 5_000_000
     path = tmp_path / "mnist.pkl.gz"
     path.write_bytes(gzip.compress(pickle.dumps([_Encode(s, "latin1") for _ in range(100)], protocol=2)))
-    message, peak = read_capped(f"load_mnist({str(path)!r})", setup="import numeric.mnist_files as m; m.MAX_BYTES = 20_000_000")
+    message, peak = read_capped(f"load_mnist({str(path)!r})",
+                                setup="import numeric.mnist_files as m; m.MAX_BYTES = 20_000_000")
     assert "would exceed the 20,000,000-byte budget" in message and peak < peak_mb, (message, peak)
 
 
@@ -366,7 +366,8 @@ def test_an_idx_header_claiming_four_billion_images_names_the_corrupt_header(tmp
     (folder / "train-images-idx3-ubyte").write_bytes(bytes(raw))
     assert main(["--out", str(tmp_path / "out"), "--only", FAST, "--mnist", str(folder), "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "its header says 4,294,967,295 images, the file holds 60 images (a corrupt header" in err[0]
+    expected = "its header says 4,294,967,295 images, the file holds 60 images (a corrupt header"
+    assert len(err) == 1 and expected in err[0]
 
 
 def test_listing_into_a_pipe_that_closes_exits_zero():

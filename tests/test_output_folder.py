@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from proofs.cli import main
-from proofs.manifest import LOCK, MANIFEST
+from proofs.manifest import LOCK, MANIFEST, OutputError
 from proofs.outdir import OutputDir
-from proofs.writers import OutputError
 
 FAST = "ratio-b1-b3"  # 0.6 s; writes latex/, results.json, REPORT.md, BOOK_VS_RUN.md
 
