@@ -122,8 +122,16 @@ def check_cascade(ctx) -> Evidence:
         Fact("and equals SymPy's derivative of the composed depth-4 network",
              is_identity(direct, to_composed(net, coeff)), "sympy.diff; expand"),
     ]
-    # the steps end with (122) itself, so the fragment shows no separate display equation
-    return Evidence("proved", facts, statement=gradient_statement(net, 1), latex="", steps=steps)
+    # the statement shows the book's (121): the proved product with its middle elided (the steps end with it in full)
+    factors = formula_factors(net, 1)
+    head, tail = factors[:3], factors[-2:]  # sigma'(z_1) w_2 sigma'(z_2) ... sigma'(z_4) dC/da_4
+    elided = factors[3:-2] == (net.w[2], net.sigma_primes[2], net.w[3])
+    facts.append(Fact("the displayed (121) shows the first three and the last two factors of the proved product, "
+                      "the middle elided", is_identity(sp.Mul(*factors), coeff) and elided,
+                      "factor list of the product formula"))
+    shown = (f"{to_latex(PartialC(net.b[0]))} = " + " ".join(to_latex(f) for f in head) + r" \cdots "
+             + " ".join(to_latex(f) for f in tail))
+    return Evidence("proved", facts, statement=gradient_statement(net, 1), latex=shown, steps=steps)
 
 
 def check_cross_entropy_output(ctx) -> Evidence:
@@ -217,7 +225,9 @@ CLAIMS = [
           check_sigmoid_derivative),
     Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'", "sigma' peaks at sigma'(0) = 1/4", check_sigmoid_prime_max,
           figures=("sigma-prime",)),
-    Claim("eq115-121-cascade", "(115)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade),
+    # the id predates the book's numbering (114)-(121) and stays: papers cite ug:eq115-121-cascade
+    Claim("eq115-121-cascade", "(114)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade,
+          tag="121"),
     Claim("eq122-chain-gradient", "(122)", "The chain-network gradient, every depth (induction)",
           check_chain_gradient, tag="122", cost=7.0),
     Claim("chain-weight-gradient", "(122), BP4", "dC/dw_j = a_{j-1} dC/db_j, every depth",
