@@ -12,7 +12,13 @@ matplotlib.use("Agg")  # files only, no display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from matplotlib import _mathtext_data  # noqa: E402
+
 from .functions import sigmoid_prime  # noqa: E402
+
+# matplotlib's Computer Modern table has no \partial, so mathtext took it from STIXGeneral; BaKoMa's cmmi10
+# holds the glyph at TeX's own position 0x40: naming it keeps every glyph of a figure Computer Modern.
+_mathtext_data.latex_to_bakoma.setdefault(r"\partial", ("cmmi10", 0x40))
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
            "accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure", "to_bytes",
