@@ -155,6 +155,9 @@ def is_finding(record: dict) -> bool:
     return bool(tex) and not record.get("sympy") and len(words) >= 2
 
 
+_SPACING = r"(?:\\[ ,;:!]|\\q?quad\b|\s)+"
+
+
 def _inline(tex: str) -> str:
     """A display line as running text: its \\text{...} as text, the rest as $...$ math."""
     out = []
@@ -162,7 +165,9 @@ def _inline(tex: str) -> str:
         if part.startswith(r"\text{"):
             out.append(part[6:-1])
         elif part.strip(" ,;:\\"):
-            out.append(f"${notation(part.strip())}$")
+            math = re.sub(_SPACING + "$", "", re.sub("^" + _SPACING, "", part))
+            space = " " if re.search(_SPACING + "$", part) else ""
+            out.append(f"{part[:len(part) - len(part.lstrip())]}${notation(math)}${space}")
         else:
             out.append(part.replace("\\ ", " ").replace(r"\;", " "))
     return re.sub(r"\s+", " ", "".join(out)).strip()
@@ -177,6 +182,7 @@ def fragment(record: dict) -> str:
         lines += [rf"\begin{{ugfinding}}{label}(no statement: the check did not complete)", r"\end{ugfinding}"]
     elif is_finding(record):
         body = " ".join(_inline(x) for x in re.split(r"\\\\", re.sub(r"\\(?:begin|end)\{gathered\}", "", tex)))
+        body = body[:1].upper() + body[1:]
         lines += [rf"\begin{{ugfinding}}{label}{body}", r"\end{ugfinding}"]
     else:
         tex = notation(tex)

@@ -182,6 +182,13 @@ MUTANTS = [
       "    e = math.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = math.exp(-abs(z))\n    return e / (1 + e)"),
     M("bridge mpmath sigma' without the square", "proofs/bridge.py",
       "    e = mpmath.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = mpmath.exp(-abs(z))\n    return e / (1 + e)"),
+    # proofs/: the export (digits before "...", the book's numbers, Markdown escaping)
+    M("digits before '...' rounded, not truncated", "proofs/latex_text.py",
+      "        n = int(mpmath.floor(x * mpmath.mpf(10) ** (digits - 1 - e)))\n        if n < 10",
+      "        n = int(mpmath.nint(x * mpmath.mpf(10) ** (digits - 1 - e)))\n        if n < 10"),
+    M("cascade numbered one off from the book", "theory/cascade.py", 'tag="114"', 'tag="115"'),
+    M("REPORT.md text left unescaped", "proofs/markdown.py", 'return re.sub(r"([\\\\`*_|<\\[\\]])", r"\\\\\\1", str(s))',
+      "return str(s)"),
 ]
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)

@@ -89,8 +89,12 @@ def test_a_two_column_paper_in_another_folder_inputs_and_cites_every_claim(resul
     paper = out.parent / "paper"
     paper.mkdir()
     optional = [p for p in ("amsthm", "siunitx") if _installed(f"{p}.sty")]
-    body = []
+    body, group = [], None
     for r in records:
+        if r["group"] != group:  # a section per group, its floats placed before the next (as main.tex's sections)
+            body += [r"\clearpage"] if group else []
+            group = r["group"]
+            body.append(rf"\section{{{group}}}")
         cite = rf"\ref{{ug:{r['id']}}}" if is_finding(r) or not r.get("latex") else rf"\eqref{{ug:{r['id']}}}"
         body.append(rf"Claim \texttt{{{r['id']}}} is {cite}.")
         body += [rf"\input{{../results/latex/{r['id']}{suffix}}}" for suffix in ("", "-derivation", "-table",
