@@ -33,9 +33,10 @@ def split_top(s: str, sep: str) -> list[str]:
 
 
 def common_parts(cells: list[str], sep: str) -> tuple[list[str], list[str]]:
-    """Returns (the parts every cell shares, each cell with those parts removed), cells split at ``sep``."""
+    """Returns (the parts every cell shares, each cell with those parts removed), cells split at ``sep``
+    (one cell shares all of its parts: a table of one row says its caveat in the caption)."""
     split = [split_top(c, sep) if c else [] for c in cells]
-    if len(cells) < 2 or not all(split):
+    if not all(split):
         return [], cells
     shared = [p for p in split[0] if p and all(p in other for other in split[1:])]
     return shared, [sep.join(p for p in parts if p not in shared) for parts in split]
@@ -80,7 +81,7 @@ def table(record: dict) -> str:
     rows = (record.get("numbers") or {}).get("book_vs_run") or []
     if not rows:
         return ""
-    shared_q, quantities = common_parts([r["quantity"] for r in rows], ", ")
+    shared_q, quantities = common_parts([r["quantity"] for r in rows], ", ") if len(rows) > 1 else ([], [rows[0]["quantity"]])
     shared_c, caveats = common_parts([r.get("caveat", "") for r in rows], "; ")
     if not any(c.strip() for c in (r.get("caveat", "") for r in rows)):
         shared_c, caveats = [], [""] * len(rows)
@@ -98,7 +99,8 @@ def table(record: dict) -> str:
     out = head(record, "table" + (" (wide: \\ugwidefloat, table* by default)" if wide else ""))
     out += [rf"\begin{{{env}}}[tbp]", r"\centering\footnotesize", rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
             r"\toprule", " & ".join(heads) + r" \\", r"\midrule"]
-    out += [("{}" if c[0].startswith("[") else "") + " & ".join(c) + r" \\" for c in cells]  # "\\ [" is \\[dim]
+    # \hspace{0pt} lets TeX hyphenate a cell's first word (a narrow column); it also keeps "\\ [" from reading as \\[dim]
+    out += [" & ".join(r"\hspace{0pt}" + x for x in c) + r" \\" for c in cells]
     out += [r"\bottomrule", r"\end{tabular}",
             rf"\caption{{{_caption(record, shared_q, shared_c)}}}\label{{ug:{record['id']}:table}}",
             rf"\end{{{env}}}"]

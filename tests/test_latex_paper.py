@@ -37,11 +37,28 @@ def _tex(folder, name, passes=2):
     return log
 
 
+def _groups(text: str, i: int) -> list[str]:
+    """The balanced {...} groups that follow one another from text[i]."""
+    out = []
+    while i < len(text) and text[i] == "{":
+        depth, j = 0, i
+        while True:
+            depth += text[j] == "{"
+            depth -= text[j] == "}"
+            j += 1
+            if depth == 0:
+                break
+        out.append(text[i + 1:j - 1])
+        i = j
+    return out
+
+
 def _labels(aux: str) -> dict:
     """{label: (printed number, page, anchor)} from hyperref's five-field \\newlabel."""
     out = {}
-    for m in re.finditer(r"\\newlabel\{(ug:[^}]*)\}\{\{([^{}]*)\}\{(\d+)\}\{[^{}]*\}\{([^{}]*)\}", aux):
-        out[m[1]] = (m[2], int(m[3]), m[4])
+    for m in re.finditer(r"\\newlabel\{(ug:[^}]*)\}", aux):
+        fields = _groups(_groups(aux, m.end())[0], 0)
+        out[m[1]] = (fields[0].strip("{}"), int(fields[1]), fields[3])
     return out
 
 
