@@ -6,19 +6,13 @@ PDF and PNG). No number is typed in: every marked point comes from the arguments
 
 from __future__ import annotations
 
+import contextlib
+
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # figures drawn straight to files: no pyplot, no backend chosen for the process
 
-matplotlib.use("Agg")  # files only, no display; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from matplotlib import _mathtext_data  # noqa: E402
-
-from .functions import sigmoid_prime  # noqa: E402
-
-# matplotlib's Computer Modern table has no \partial, so mathtext took it from STIXGeneral; BaKoMa's cmmi10
-# holds the glyph at TeX's own position 0x40: naming it keeps every glyph of a figure Computer Modern.
-_mathtext_data.latex_to_bakoma.setdefault(r"\partial", ("cmmi10", 0x40))
+from .functions import sigmoid_prime
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
            "accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure", "to_bytes",
@@ -30,6 +24,24 @@ STYLE = {"figure.figsize": (3.3, 2.6), "font.size": 8, "axes.grid": True, "grid.
          "font.family": "serif", "font.serif": ["cmr10", "DejaVu Serif"], "mathtext.fontset": "cm",
          "axes.formatter.use_mathtext": True, "pdf.fonttype": 42, "ps.fonttype": 42,
          "svg.hashsalt": "unstable-gradients"}
+
+
+@contextlib.contextmanager
+def _computer_modern():
+    """Names the partial sign in matplotlib's Computer Modern table while a figure is made or saved, then restores
+    the table: mathtext's "cm" set has no \\partial and took it from STIXGeneral; BaKoMa's cmmi10 holds the glyph
+    at TeX's own position 0x40, so every glyph of a figure stays Computer Modern."""
+    from matplotlib import _mathtext_data
+
+    table = _mathtext_data.latex_to_bakoma
+    added = r"\partial" not in table
+    if added:
+        table[r"\partial"] = ("cmmi10", 0x40)
+    try:
+        yield
+    finally:
+        if added:
+            table.pop(r"\partial", None)
 
 
 # Sizes of a two-column paper: one column (3.3 in) or the full text width (6.9 in); heights leave
@@ -56,7 +68,7 @@ def _styled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with plt.rc_context(_style()):
+        with matplotlib.rc_context(_style()), _computer_modern():
             return fn(*args, **kwargs)
 
     return wrapper
@@ -93,8 +105,8 @@ def _legend(fig, ax, ncol: int = 2) -> None:
 
 
 def _fig():
-    fig, ax = plt.subplots(constrained_layout=True)
-    return fig, ax
+    fig = Figure(constrained_layout=True)
+    return fig, fig.subplots()
 
 
 def to_bytes(fig, ext: str) -> bytes:
@@ -105,7 +117,6 @@ def to_bytes(fig, ext: str) -> bytes:
     measures text with pdflatex, so it needs a TeX engine.
     """
     import io
-
     import logging
 
     meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}, "pgf": None}[ext]
@@ -117,7 +128,7 @@ def to_bytes(fig, ext: str) -> bytes:
     font_log.setLevel(logging.ERROR)
     try:
         rc = {**STYLE, "pgf.texsystem": "pdflatex", "pgf.rcfonts": False} if ext == "pgf" else STYLE
-        with plt.rc_context(rc):
+        with matplotlib.rc_context(rc), _computer_modern():
             extra = {} if meta is None else {"metadata": meta}
             fig.savefig(buf, format=ext, dpi=300 if ext == "png" else 150, **extra)
     finally:
@@ -231,8 +242,8 @@ def accuracy_figure(hidden_layers, series, chance: float, title: str):
 
 
 def close(fig) -> None:
-    """Frees a figure once it is saved."""
-    plt.close(fig)
+    """Frees a figure's artists once it is saved (no pyplot registry holds it; the collector drops the rest)."""
+    fig.clear()
 
 
 @_styled
@@ -283,7 +294,7 @@ def remedies_figure(depths, series: dict, predictions: dict | None, ylabel: str,
     """Returns one line per remedy against the number of hidden layers; dashed: mean field's prediction."""
     fig, ax = _fig()
     markers = "os^vD<>phx*+dP8"
-    colors = plt.get_cmap("tab20").colors
+    colors = matplotlib.colormaps["tab20"].colors
     for i, (label, values) in enumerate(series.items()):
         color = colors[(2 * i) % 20 if i < 10 else (2 * (i - 10) + 1) % 20]
         ax.plot(depths, values, marker=markers[i % len(markers)], ms=3, lw=1, color=color, label=label)

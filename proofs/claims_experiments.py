@@ -22,7 +22,7 @@ from theory import to_latex
 from theory.consequences import weight_below_one
 
 from .claim import Claim, Evidence, Fact, display, exact_number
-from .executor import load_data
+from .data import load_data
 from .figures import save
 
 # The book's numbers (Nielsen ch. 5; shared/BOOK.md), one random initialisation each.

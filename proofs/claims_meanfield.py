@@ -26,7 +26,7 @@ from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 from .claim import Claim, Evidence, Fact, display, exact_number
 from .claims_experiments import BOOK_NORMS_AT_INIT
-from .executor import load_data
+from .data import load_data
 from .figures import save
 from .latex_text import truncate
 

@@ -7,16 +7,14 @@ output; see numeric.remedies.PROTOCOL): the chapter gives the remedies in prose 
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from numeric import remedies as R
 from numeric.figures import remedies_figure, saturation_figure
-
-import sympy as sp
-
 from theory import to_latex
 
 from .claim import Claim, Evidence, Fact, display
-from .executor import load_data
+from .data import load_data
 from .figures import save
 
 SEEDS = 3

@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
-from functools import lru_cache
+
+from .data import load_data  # re-exported for callers of proofs.executor.load_data; the claims import proofs.data
 
 __all__ = ["run_task", "run_part", "context", "load_data", "Executor", "BLAS_VARIABLES", "eta_text", "figure_formats"]
 
@@ -38,14 +39,6 @@ class _Collector:
         for ext in self.formats:
             self.files[f"figures/{stem}.{ext}"] = to_bytes(fig, ext)
         return stem
-
-
-@lru_cache(maxsize=4)
-def load_data(mnist):
-    """Returns the run's digits, loaded once per process (workers and parts share it)."""
-    from numeric.data import load
-
-    return load(mnist)
 
 
 def context(settings: dict, **extra):
@@ -116,9 +109,8 @@ class Executor:
             self._pool = self._client.get_executor()
         elif self.jobs > 1:
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             import signal
+            from concurrent.futures import ProcessPoolExecutor
 
             saved = {k: os.environ.get(k) for k in BLAS_VARIABLES}
             _one_blas_thread()  # spawned workers read these when they import NumPy

@@ -1,7 +1,7 @@
 """LaTeX export: a bundle under results/latex/ that a paper can \\input piece by piece, from any folder.
 
 This module holds the bundle's words (section headings, a LaTeX title per claim, figure captions, the
-bibliography and what each claim cites); the writers live beside it and are re-exported here:
+bibliography and what each claim cites); the writers live beside it and read them:
 
 * ``latex_fragments``: ``<id>.tex`` (the statement: an equation labelled ``ug:<id>``, the book's number as
   ``\\tag`` in ``equation*``; a finding said in words as a numbered ``ugfinding``), ``<id>-derivation.tex``
@@ -20,8 +20,7 @@ GROUPS = {"chain": "The chain network (eq.~114--122)", "matrix": "The matrix for
           "meanfield": "Beyond the chapter: mean-field theory",
           "remedies": "Beyond the chapter: the remedies measured"}
 
-__all__ = ["fragment", "derivation", "table", "figures", "main", "MACROS", "REFERENCES", "TITLES", "CITES",
-           "FIGURE_CAPTIONS", "GROUPS", "RELATIONS", "bundle", "planned"]
+__all__ = ["REFERENCES", "TITLES", "CITES", "FIGURE_CAPTIONS", "GROUPS"]
 
 REFERENCES = r"""@book{nielsen2015,
   author = {Michael A. Nielsen},
@@ -175,14 +174,3 @@ FIGURE_CAPTIONS = {
     "saturation": r"Mean activation of each hidden layer while training: sigmoid units and $\tanh$ units "
                   r"(mean $|a|$)",
 }
-
-
-from .latex_fragments import RELATIONS, derivation, fragment  # noqa: E402 (the writers read the words above)
-from .latex_fragments import figures as _figures  # noqa: E402
-from .latex_main import MACROS, bundle, main, planned  # noqa: E402
-from .latex_tables import table  # noqa: E402
-
-
-def figures(record: dict, size: str = "column") -> str:
-    """Returns the claim's figure fragment, captioned from FIGURE_CAPTIONS (paths via \\ugfigurepath)."""
-    return _figures(record, FIGURE_CAPTIONS, size=size)

@@ -193,7 +193,8 @@ def fragment(record: dict) -> str:
             parts = _lines(tex) if r"\begin{" not in tex else [tex]
         parts = [y for x in parts for y in (_break(x) if r"\begin{" not in x else [x])]
         parts = [("{}" if x.startswith("[") else "") + x for x in parts]  # "\\ [" would read as \\[dim]
-        body = parts[0] if len(parts) == 1 else "\\begin{gathered}\n    " + " \\\\\n    ".join(parts) + "\n  \\end{gathered}"
+        body = (parts[0] if len(parts) == 1
+                else "\\begin{gathered}\n    " + " \\\\\n    ".join(parts) + "\n  \\end{gathered}")
         env = "equation*" if record.get("tag") else "equation"
         tag = rf"\tag{{{record['tag']}}}" if record.get("tag") else ""
         lines += [rf"\begin{{{env}}}", f"  {body}{tag}{label}", rf"\end{{{env}}}"]

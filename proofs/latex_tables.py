@@ -81,7 +81,8 @@ def table(record: dict) -> str:
     rows = (record.get("numbers") or {}).get("book_vs_run") or []
     if not rows:
         return ""
-    shared_q, quantities = common_parts([r["quantity"] for r in rows], ", ") if len(rows) > 1 else ([], [rows[0]["quantity"]])
+    quantities = [r["quantity"] for r in rows]
+    shared_q, quantities = common_parts(quantities, ", ") if len(rows) > 1 else ([], quantities)
     shared_c, caveats = common_parts([r.get("caveat", "") for r in rows], "; ")
     if not any(c.strip() for c in (r.get("caveat", "") for r in rows)):
         shared_c, caveats = [], [""] * len(rows)
@@ -99,7 +100,7 @@ def table(record: dict) -> str:
     out = head(record, "table" + (" (wide: \\ugwidefloat, table* by default)" if wide else ""))
     out += [rf"\begin{{{env}}}[tbp]", r"\centering\footnotesize", rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
             r"\toprule", " & ".join(heads) + r" \\", r"\midrule"]
-    # \hspace{0pt} lets TeX hyphenate a cell's first word (a narrow column); it also keeps "\\ [" from reading as \\[dim]
+    # \hspace{0pt} lets TeX hyphenate a cell's first word (a narrow column) and keeps "\\ [" from reading as \\[dim]
     out += [" & ".join(r"\hspace{0pt}" + x for x in c) + r" \\" for c in cells]
     out += [r"\bottomrule", r"\end{tabular}",
             rf"\caption{{{_caption(record, shared_q, shared_c)}}}\label{{ug:{record['id']}:table}}",

@@ -128,7 +128,7 @@ def plain(s) -> str:
     changed = True
     while changed:  # numbers and one-letter variables next to an operator join its span
         changed = False
-        for i, (k, t) in enumerate(toks):
+        for i, (k, _) in enumerate(toks):
             if math[i] or k not in ("number", "letter"):
                 continue
             if any(j is not None and math[j] and toks[j][0] == "op" for j in (neighbour(i, -1), neighbour(i, 1))):

@@ -74,7 +74,7 @@ def _why(s: dict) -> str:
 
 def _derivation(steps: list[dict]) -> list[str]:
     """The derivation as one aligned math block, then the justification of each numbered line."""
-    from .latex import RELATIONS
+    from .latex_fragments import RELATIONS
 
     rows = [f"{s['lhs']} &{RELATIONS[s['relation']]} {s['rhs']}" for s in steps]
     out = ["Derivation:", ""] + _math_block("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")

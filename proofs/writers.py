@@ -21,8 +21,8 @@ from pathlib import Path
 
 from numeric.files import atomic_write
 
-from .latex import bundle
-from .latex import planned as latex_planned
+from .latex_main import bundle
+from .latex_main import planned as latex_planned
 from .markdown import book_vs_run, report  # noqa: F401 (REPORT.md and the table: proofs/markdown.py)
 
 MANIFEST = ".proofs-manifest.json"

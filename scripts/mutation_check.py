@@ -74,7 +74,8 @@ MUTANTS = [
     # theory/: the matrix form
     M("eq124 without the transposes", "theory/layered.py",
       "factors += [net.w[k - 1].T, Sigma_prime(net.z[k - 1])]", "factors += [net.w[k - 1], Sigma_prime(net.z[k - 1])]"),
-    M("eq124 skips a layer", "theory/layered.py", "for k in range(l + 1, net.L + 1):", "for k in range(l + 2, net.L + 1):"),
+    M("eq124 skips a layer", "theory/layered.py",
+      "for k in range(l + 1, net.L + 1):", "for k in range(l + 2, net.L + 1):"),
     M("BP2 with w^l for w^{l+1}", "theory/layered.py",
       "deltas.insert(0, Sigma_prime(net.z[l - 1]) * net.w[l].T * deltas[0])",
       "deltas.insert(0, Sigma_prime(net.z[l - 1]) * net.w[l - 1].T * deltas[0])"),
@@ -119,7 +120,8 @@ MUTANTS = [
     M("width in r with 1 + r^2", "theory/bounds.py",
       "return (1 - r**2) * sp.atanh(r)", "return (1 + r**2) * sp.atanh(r)"),
     M("threshold |w|/2", "theory/bounds.py",
-      "peak = W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))", "peak = 2 * W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))"),
+      "peak = W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))",
+      "peak = 2 * W * sp.nsimplify(sigmoid_prime(sp.Integer(0)))"),
     M("max sigma' gap with 1/2", "theory/sigmoid_facts.py",
       "gap = sp.Rational(1, 4) - s * (1 - s)", "gap = sp.Rational(1, 2) - s * (1 - s)"),
     M("sigma'(0) evaluated at 1", "theory/sigmoid_facts.py",
@@ -177,18 +179,20 @@ MUTANTS = [
     M("eq124 matrix-symbol form without transposes", "theory/layered.py", "factors += [Wk.T, Sk]",
       "factors += [Wk, Sk]"),
     M("bridge lambdifies the product for the wrong layer", "proofs/bridge.py",
-      "_, expr, (S, W, g) = eq124_matrix_symbols(widths, l)", "_, expr, (S, W, g) = eq124_matrix_symbols(widths, max(1, l - 1))"),
+      "_, expr, (S, W, g) = eq124_matrix_symbols(widths, l)",
+      "_, expr, (S, W, g) = eq124_matrix_symbols(widths, max(1, l - 1))"),
     M("bridge float sigma' without the square", "proofs/bridge.py",
       "    e = math.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = math.exp(-abs(z))\n    return e / (1 + e)"),
     M("bridge mpmath sigma' without the square", "proofs/bridge.py",
-      "    e = mpmath.exp(-abs(z))\n    return e / (1 + e) ** 2", "    e = mpmath.exp(-abs(z))\n    return e / (1 + e)"),
+      "    e = mpmath.exp(-abs(z))\n    return e / (1 + e) ** 2",
+      "    e = mpmath.exp(-abs(z))\n    return e / (1 + e)"),
     # proofs/: the export (digits before "...", the book's numbers, Markdown escaping)
     M("digits before '...' rounded, not truncated", "proofs/latex_text.py",
       "        n = int(mpmath.floor(x * mpmath.mpf(10) ** (digits - 1 - e)))\n        if n < 10",
       "        n = int(mpmath.nint(x * mpmath.mpf(10) ** (digits - 1 - e)))\n        if n < 10"),
     M("cascade numbered one off from the book", "theory/cascade.py", 'tag="114"', 'tag="115"'),
-    M("REPORT.md text left unescaped", "proofs/markdown.py", 'return re.sub(r"([\\\\`*_|<\\[\\]])", r"\\\\\\1", str(s))',
-      "return str(s)"),
+    M("REPORT.md text left unescaped", "proofs/markdown.py",
+      'return re.sub(r"([\\\\`*_|<\\[\\]])", r"\\\\\\1", str(s))', "return str(s)"),
 ]
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
@@ -199,7 +203,8 @@ def run_mutant(mutant: Mutant, scratch: Path, timeout: float) -> dict:
     target = scratch / mutant.path
     original = target.read_text(encoding="utf-8")
     if original.count(mutant.old) != 1:
-        return {"mutant": mutant, "status": "STALE", "by": f"text found {original.count(mutant.old)} times", "seconds": 0.0}
+        return {"mutant": mutant, "status": "STALE", "by": f"text found {original.count(mutant.old)} times",
+                "seconds": 0.0}
     target.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
     env = os.environ | {"CI": "true", "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.perf_counter()

@@ -48,7 +48,7 @@ def test_report_renders_as_written_on_a_code_host(run):
     _, data = run
     records = data["claims"] + [_nasty()]
     tokens = _render(report(records, data["settings"]))
-    tables, rows, table, row = [], None, None, None
+    tables, table, row = [], None, None
     for i, t in enumerate(tokens):
         if t.type == "table_open":
             table = []
@@ -163,8 +163,9 @@ def test_every_table_cell_of_the_full_run_is_set_as_math():
 
 def test_figures_set_every_glyph_in_computer_modern():
     """The partial sign too (matplotlib's cm table lacks it and fell back to STIXGeneral)."""
-    from numeric.figures import gradient_norms_figure, to_bytes
     import numpy as np
+
+    from numeric.figures import gradient_norms_figure, to_bytes
 
     fig = gradient_norms_figure(np.arange(3), np.ones((3, 2)), np.ones((3, 2)) / 2, np.ones((3, 2)) * 2, "t")
     fonts = set(re.findall(rb"/BaseFont\s*/(?:[A-Z]{6}\+)?([\w-]+)", to_bytes(fig, "pdf")))

@@ -35,6 +35,13 @@ def test_full_run_passes_and_matches_the_readme(tmp_path):
     assert main(["--out", str(tmp_path), "-q"]) == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["claims"] and all(c["verdict"] in ("proved", "certified", "verified") for c in data["claims"])
+    import sympy as sp
+
+    from proofs.statement import load_statement
+
+    for c in data["claims"]:  # every statement loads back exactly, without running code (proofs.statement)
+        if c["sympy"]:
+            assert sp.srepr(load_statement(c["sympy"]), order="none") == c["sympy"], c["id"]
     jsonschema = pytest.importorskip("jsonschema")
     from test_cli import _schema
 

@@ -77,7 +77,8 @@ def width_derivation():
         "s_+ and s_- are (1 +- r)/2": sp.simplify((s_plus - (1 + r) / 2).subs(in_r)) == 0
         and sp.simplify((s_minus - (1 - r) / 2).subs(in_r)) == 0,
         "1 - s_- = s_+, so the x-width is 2 ln(s_+/s_-)": sp.simplify(1 - s_minus - s_plus) == 0,
-        "s_+/s_- equals the argument of the log in (123)": sp.cancel(sp.simplify((s_plus / s_minus - log_arg).subs(in_r))) == 0,
+        "s_+/s_- equals the argument of the log in (123)":
+            sp.cancel(sp.simplify((s_plus / s_minus - log_arg).subs(in_r))) == 0,
         "with |w| = (q+2)^2/(q+1) (q > 0): sqrt(1 - 4/|w|) = q/(q+2) and the log's argument is q + 1":
             sp.simplify(sp.sqrt(1 - 4 / W).subs(in_q) - r_of_q) == 0 and sp.simplify(log_arg.subs(in_q) - (q + 1)) == 0,
         "(123) equals (1 - r^2) artanh(r)":

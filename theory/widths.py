@@ -32,7 +32,8 @@ from sympy.simplify.simplify import factor_sum
 from .notation import Step, sigma, sigma_prime, to_latex
 
 __all__ = ["Layers", "layers", "z_layer", "z_above", "chain_rule", "reduce", "same", "Rewrite",
-           "bp1", "bp2", "bp3", "bp4", "matrix_entry", "eq124_induction", "eq124_statement", "eq124_display", "shapes_chain", "Proof",
+           "bp1", "bp2", "bp3", "bp4", "matrix_entry", "eq124_induction", "eq124_statement", "eq124_display",
+           "shapes_chain", "Proof",
            "Index"]
 
 
@@ -255,7 +256,9 @@ def _through_layer(S: Layers, layer, x, free):
     """dC/dx by the chain rule through z^l_1..z^l_{n_l} (C = R(z^l)), reduced; returns (chained, derived, steps)."""
     chained = chain_rule(S.delta, lambda k: layer(S, k), S.k, x)
     derived, rewrites = reduce(chained, free)
-    steps = [Step(_dC(x), chained, why=r"chain rule through $z^{l}_{1}, \ldots, z^{l}_{n_{l}}$; SymPy differentiates the layer equation"),
+    steps = [Step(_dC(x), chained,
+                  why=r"chain rule through $z^{l}_{1}, \ldots, z^{l}_{n_{l}}$; SymPy differentiates the layer "
+                      "equation"),
              *[rw.step() for rw in rewrites]]
     return derived, steps, rewrites
 
