@@ -6,6 +6,8 @@ PDF and PNG). No number is typed in: every marked point comes from the arguments
 
 from __future__ import annotations
 
+import contextlib
+
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure  # figures drawn straight to files: no pyplot, no backend chosen for the process
@@ -22,6 +24,24 @@ STYLE = {"figure.figsize": (3.3, 2.6), "font.size": 8, "axes.grid": True, "grid.
          "font.family": "serif", "font.serif": ["cmr10", "DejaVu Serif"], "mathtext.fontset": "cm",
          "axes.formatter.use_mathtext": True, "pdf.fonttype": 42, "ps.fonttype": 42,
          "svg.hashsalt": "unstable-gradients"}
+
+
+@contextlib.contextmanager
+def _computer_modern():
+    """Names the partial sign in matplotlib's Computer Modern table while a figure is made or saved, then restores
+    the table: mathtext's "cm" set has no \\partial and took it from STIXGeneral; BaKoMa's cmmi10 holds the glyph
+    at TeX's own position 0x40, so every glyph of a figure stays Computer Modern."""
+    from matplotlib import _mathtext_data
+
+    table = _mathtext_data.latex_to_bakoma
+    added = r"\partial" not in table
+    if added:
+        table[r"\partial"] = ("cmmi10", 0x40)
+    try:
+        yield
+    finally:
+        if added:
+            table.pop(r"\partial", None)
 
 
 # Sizes of a two-column paper: one column (3.3 in) or the full text width (6.9 in); heights leave
@@ -48,7 +68,7 @@ def _styled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with matplotlib.rc_context(_style()):
+        with matplotlib.rc_context(_style()), _computer_modern():
             return fn(*args, **kwargs)
 
     return wrapper
@@ -108,7 +128,7 @@ def to_bytes(fig, ext: str) -> bytes:
     font_log.setLevel(logging.ERROR)
     try:
         rc = {**STYLE, "pgf.texsystem": "pdflatex", "pgf.rcfonts": False} if ext == "pgf" else STYLE
-        with matplotlib.rc_context(rc):
+        with matplotlib.rc_context(rc), _computer_modern():
             extra = {} if meta is None else {"metadata": meta}
             fig.savefig(buf, format=ext, dpi=300 if ext == "png" else 150, **extra)
     finally:

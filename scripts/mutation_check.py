@@ -222,6 +222,13 @@ MUTANTS = [
     M("output folder writes the files before the manifest", "proofs/outdir.py",
       "            self.manifest.save()\n        for rel in changed:  # (3) each file atomically",
       "            pass\n        for rel in changed:  # (3) each file atomically"),
+    # proofs/: the export (digits before "...", the book's numbers, Markdown escaping)
+    M("digits before '...' rounded, not truncated", "proofs/latex_text.py",
+      "        n = int(mpmath.floor(x * mpmath.mpf(10) ** (digits - 1 - e)))\n        if n < 10",
+      "        n = int(mpmath.nint(x * mpmath.mpf(10) ** (digits - 1 - e)))\n        if n < 10"),
+    M("cascade numbered one off from the book", "theory/cascade.py", 'tag="114"', 'tag="115"'),
+    M("REPORT.md text left unescaped", "proofs/markdown.py",
+      'return re.sub(r"([\\\\`*_|<\\[\\]])", r"\\\\\\1", str(s))', "return str(s)"),
 ]
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
