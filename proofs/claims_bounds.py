@@ -17,6 +17,7 @@ from . import book
 from .bridge import sampled_max
 from .claim import Claim, Evidence, Fact, broken, display, enclosure, exact_number
 from .figures import save
+from .latex_text import truncate
 
 DIGITS = 30  # significant digits printed for the maximum
 SHOWN_DIGITS = 15  # of which the display equation shows these
@@ -95,8 +96,8 @@ def check_width_maximum(ctx) -> Evidence:
                         {"quantity": "largest width", "book": f"about {book.WIDTH_MAX}", "run": width_str}],
     }
     short = min(SHOWN_DIGITS, digits)  # the display fits a column; all digits are in the table and results.json
-    latex = display(rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {mpmath.nstr(m['width'], short)}\ldots",
-                    rf"\text{{at }} |w| = {mpmath.nstr(m['abs_w'], short)}\ldots,",
+    latex = display(rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {truncate(m['width'], short)}\ldots",
+                    rf"\text{{at }} |w| = {truncate(m['abs_w'], short)}\ldots,",
                     r"2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}")
     statement = sp.Eq(2 * r * sp.atanh(r), 1, evaluate=False)  # the maximiser's equation; r* = sqrt(1 - 4/|w|*)
     return Evidence("certified", facts, latex=latex, numbers=numbers, figures=figures, statement=statement,

@@ -130,8 +130,13 @@ def check_cascade(ctx) -> Evidence:
         Fact("and equals SymPy's derivative of the composed depth-4 network",
              is_identity(direct, to_composed(net, coeff)), "sympy.diff; expand"),
     ]
-    # the steps end with (122) itself, so the fragment shows no separate display equation
-    return Evidence("proved", facts, statement=gradient_statement(net, 1), latex="", steps=steps)
+    factors = formula_factors(net, 1)  # the statement is the book's (121): the proved product, its middle elided
+    elided = factors[3:-2] == (net.w[2], net.sigma_primes[2], net.w[3])
+    facts.append(Fact("the displayed (121) shows the first three and the last two factors of the proved product, "
+                      "the middle elided", is_identity(sp.Mul(*factors), coeff) and elided, "the product's factors"))
+    shown = " ".join([f"{to_latex(PartialC(net.b[0]))} =", *map(to_latex, factors[:3]), r"\cdots",
+                      *map(to_latex, factors[-2:])])
+    return Evidence("proved", facts, statement=gradient_statement(net, 1), latex=shown, steps=steps)
 
 
 def check_cross_entropy_output(ctx) -> Evidence:
@@ -230,7 +235,8 @@ CLAIMS = [
     Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'",
           f"sigma' peaks at sigma'({book.SIGMA_PRIME_ARGMAX}) = {book.SIGMA_PRIME_MAX}", check_sigmoid_prime_max,
           figures=("sigma-prime",)),
-    Claim("eq115-121-cascade", "(115)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade),
+    Claim("eq115-121-cascade", "(114)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade,
+          tag="121"),  # the id predates the book's numbering and stays: papers cite ug:eq115-121-cascade
     Claim("eq122-chain-gradient", "(122)", "The chain-network gradient, every depth (induction)",
           check_chain_gradient, tag="122", cost=7.0),
     Claim("chain-weight-gradient", "(122), BP4", "dC/dw_j = a_{j-1} dC/db_j, every depth",

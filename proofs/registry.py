@@ -6,6 +6,7 @@ from . import (
     claims_bounds,
     claims_chain,
     claims_experiments,
+    claims_glorot,
     claims_matrix,
     claims_meanfield,
     claims_recurrent,
@@ -20,7 +21,8 @@ __all__ = ["all_claims", "select"]
 def all_claims() -> list[Claim]:
     """Returns every claim, in the book's order, ids unique."""
     claims = [*claims_chain.CLAIMS, *claims_recurrent.CLAIMS, *claims_recurrent_runs.CLAIMS, *claims_matrix.CLAIMS,
-              *claims_bounds.CLAIMS, *claims_experiments.CLAIMS, *claims_meanfield.CLAIMS, *claims_remedies.CLAIMS]
+              *claims_bounds.CLAIMS, *claims_experiments.CLAIMS, *claims_meanfield.CLAIMS, *claims_glorot.CLAIMS[:1],
+              *claims_remedies.CLAIMS, *claims_glorot.CLAIMS[1:]]
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

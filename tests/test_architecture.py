@@ -12,8 +12,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("theory", "numeric", "proofs")
 FORBIDDEN = {  # package -> top-level names its modules must not import
@@ -22,16 +20,11 @@ FORBIDDEN = {  # package -> top-level names its modules must not import
 }
 # Import edges that close a known cycle, each with the reason it is tolerated for now. The test
 # ``test_the_known_cycles_still_exist`` fails once an edge is gone, so the list only shrinks.
-KNOWN_CYCLE_EDGES = {
-    ("numeric.data", "numeric.mnist_files"): "DataError lives in numeric/data.py and mnist_files raises it while "
-                                             "data.load calls mnist_files: the reliability branch moves the error "
-                                             "below both (issue 19, item 1)",
-}
+KNOWN_CYCLE_EDGES: dict = {}
 MAX_LINES = 250
 LONG_MODULES = {  # today's modules over MAX_LINES; the redesign of issue 19 empties this list
-    "theory/widths.py", "theory/chain.py", "numeric/deep.py", "numeric/figures.py", "numeric/mnist_files.py",
-    "proofs/claim.py", "proofs/claims_experiments.py", "proofs/claims_remedies.py", "proofs/latex.py",
-    "proofs/writers.py",
+    "theory/widths.py", "theory/chain.py", "numeric/figures.py",
+    "proofs/claim.py", "proofs/claims_experiments.py",
 }
 
 
@@ -156,9 +149,8 @@ def test_the_known_cycles_still_exist():
             f"{a} -> {b} no longer closes a cycle: remove it from KNOWN_CYCLE_EDGES ({why})"
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_CYCLE_EDGES[("numeric.data", "numeric.mnist_files")])
 def test_no_import_cycle_at_all():
-    """The full rule, known edges included: expected to fail until the reliability branch lands."""
+    """The full rule, no edge excused."""
     edges, _ = graph(modules())
     assert not cycles(edges)
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import mpmath
 import numpy as np
-import pytest
 
 from proofs.claim import Claim, Context, Evidence, Fact, run_claim
 from proofs.registry import all_claims
@@ -26,9 +25,6 @@ BLAS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # cheap claims (under 2 s each) touching SymPy, mpmath (certified, quadrature), NumPy and matplotlib
 CHEAP = ("sigmoid-derivative", "sigmoid-prime-max", "cross-entropy-output-layer", "exploding-construction",
          "eq124-reduces-to-eq122", "delta-norm-bound", "w-at-least-4", "eq123-width-maximum", "identity-neuron")
-# a known leak, in a file being rewritten: mpmath.mp.dps = ctx.dps in proofs/claims_experiments.py
-LEAKING = {"weights-below-one": "check_weights_below_one sets mpmath.mp.dps (claims_experiments.py); the "
-                                "experiments branch moves it into mpmath.workdps (issue 19, item 5)"}
 
 
 def _python(code: str) -> str:
@@ -133,9 +129,8 @@ def test_claims_leave_no_state_and_give_the_same_records_in_either_order():
     assert not differ, f"records depend on the order the claims ran in: {differ}"
 
 
-@pytest.mark.xfail(strict=True, reason=LEAKING["weights-below-one"])
 def test_the_known_leak_is_gone():
-    """Expected to fail until the experiments branch lands; then this passes and strict xfail asks to drop it."""
+    """weights-below-one once set mpmath.mp.dps for the whole process; it now works inside workdps."""
     _, _, changes = _run_both_orders(_by_id(["weights-below-one", "w-at-least-4"]))
     assert not changes["weights-below-one"]
 

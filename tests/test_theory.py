@@ -58,10 +58,11 @@ def test_sigma_prime_identity_and_its_maximum():
 
 # -- the chain: cascade, induction, consequences -----------------------------------------------
 def test_cascade_coefficient_is_eq122():
-    """The product of the cascade's local partials (115)-(121) is the product formula (122)."""
+    """The product of the cascade's local partials (114)-(121) is the product formula (122); the steps carry
+    the book's numbers (shared/BOOK.md): (114) dC/db_1 ~ Delta C/Delta b_1 ... (120) Delta C, (121)-(122) dC/db_1."""
     steps, coeff = cascade(4)
     assert sp.expand(coeff - gradient_formula(chain_network(4), 1)) == 0
-    assert [s.tag for s in steps if s.tag][-1] == "122"
+    assert [s.tag for s in steps if s.tag] == ["114", "115--116", "117--118", "119", "120", "121--122"]
 
 
 def test_induction_base_and_steps_are_identities():
