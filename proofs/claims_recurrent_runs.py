@@ -162,7 +162,7 @@ def check_gradients(ctx) -> Evidence:
                    "recurrent-gradient-through-time")
     rows = [{"quantity": f"{m}: ||dC/d state_1|| / ||dC/d state_{T}|| at init; after training (fitted rate per step; "
                          f"state {'(h, c)' if m == 'lstm' else 'h'}), {p.seeds} seeds",
-             "book": "does not vanish (cell path f_t)" if m == "lstm" else "vanishes as (gamma ||W||)^(T-1) (Pascanu)",
+             "book": "does not vanish (cell path f_t)" if m == "lstm" else "vanishes; per step at most gamma ||W||",
              "run": f"{numbers[m]['init']['D']:.3g} ({np.median(res[m]['init']['rate']):.3f}); "
                     f"{numbers[m]['trained']['D']:.3g} ({np.median(res[m]['trained']['rate']):.3f})",
              "caveat": "this suite's protocol (caption)"} for m in res]
