@@ -18,15 +18,16 @@ def _edges(values) -> np.ndarray:
 
 
 @_styled
-def phase_figure(sigma_w2s, depths, median, curve_sw2, xi_c, critical: float, factor: float, title: str):
-    """Median accuracy (depths, sigma_w2s) as a heat map; factor * xi_c(sigma_w^2) over it (white dashed), and the
-    critical sigma_w^2 (dotted). Depth on a log axis."""
+def phase_figure(sigma_w2s, depths, median, curve_sw2, xi_c, critical: float, factor: float, inside: float, title: str):
+    """Median accuracy (depths, sigma_w2s) as a heat map; factor * xi_c(sigma_w^2) over it (red dashed), inside *
+    xi_c (orange dotted: the "well inside" cells lie below it) and the critical sigma_w^2. Depth on a log axis."""
     fig, ax = _fig()
     mesh = ax.pcolormesh(_edges(sigma_w2s), np.exp(_edges(np.log(depths))), np.asarray(median), vmin=0.1, vmax=1.0,
                          cmap="viridis", shading="flat")
     fig.colorbar(mesh, ax=ax, label="training accuracy (median)")
-    ax.plot(curve_sw2, factor * np.asarray(xi_c), "w--", lw=1.2, label=rf"${factor:g}\,\xi_c$ (mean field)")
-    ax.axvline(critical, color="w", ls=":", lw=1, label=rf"edge $\chi_1 = 1$: $\sigma_w^2 = {critical:.4f}$")
+    ax.plot(curve_sw2, factor * np.asarray(xi_c), "--", color="C3", lw=1.4, label=rf"${factor:g}\,\xi_c$ (mean field)")
+    ax.plot(curve_sw2, inside * np.asarray(xi_c), ":", color="C1", lw=1.2, label=rf"${inside:g}\,\xi_c$")
+    ax.axvline(critical, color="0.6", ls="-.", lw=1, label=rf"edge $\chi_1 = 1$: $\sigma_w^2 = {critical:.4f}$")
     ax.set_yscale("log")
     ax.set_ylim(np.exp(_edges(np.log(depths)))[[0, -1]])
     ax.set_xlim(_edges(sigma_w2s)[[0, -1]])

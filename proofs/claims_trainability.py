@@ -152,7 +152,7 @@ def check_diagram(ctx) -> Evidence:
     fine = np.linspace(min(p.sigma_w2s) - 0.1, max(p.sigma_w2s) + 0.2, 41)
     curve = C.depth_scales_curve(p.activation, fine, p.sigma_b2)["xi_c"]
     figures = save(ctx, phase_figure(p.sigma_w2s, p.depths, grid["median"], fine, np.minimum(curve, 1e4), edge,
-                                     p.beyond, f"Training accuracy after {p.steps} SGD steps, {p.activation}, "
+                                     p.beyond, p.inside, f"Training accuracy after {p.steps} SGD steps, {p.activation}, "
                                                f"$\\sigma_b^2 = {p.sigma_b2:g}$, width {p.width}"), "phase-diagram")
     diverged, total = int(grid["diverged"].sum()), grid["accuracy"].size
     table = [{"sigma_w2": s2, "depth": d, "xi_c": float(xi_c[j]), "accuracy_median": float(grid["median"][i, j]),
