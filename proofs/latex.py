@@ -146,6 +146,11 @@ TITLES = {
     "speed-of-learning-during-training": r"While training, the first hidden layer stays about 100 times slower than the last",
     "accuracy-vs-depth": r"More hidden layers barely help",
     "weights-below-one": r"With $\mathcal{N}(0, 1)$ weights, $|w| < 1$ with probability $\operatorname{erf}(1/\sqrt{2})$",
+    "phase-depth-scales": r"The correlation map, $\chi_c$, $\xi_c$, $\xi_\nabla$ and the edge of chaos of $\tanh$",
+    "phase-forward-correlation": r"The correlation of two digits through depth against the correlation map",
+    "phase-backward-gradients": r"Per-example gradients through depth against $\prod \sqrt{\chi^l}$ and $e^{-(L-l)/(2\xi_\nabla)}$",
+    "phase-chapter-network": r"The chapter's network in the ordered phase: collapse and vanishing at one rate",
+    "phase-diagram": r"Which networks train: the phase diagram against $6\,\xi_c$",
 }
 CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construction": ["nielsen2015", "pascanu2013"],
          "accuracy-vs-depth": ["nielsen2015", "glorot2010"],
@@ -154,7 +159,10 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"],
          "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018"],
          "glorot-saturation": ["glorot2010", "lecun1998"],
-         "remedies-theory": ["glorot2010", "he2015", "poole2016"]}
+         "remedies-theory": ["glorot2010", "he2015", "poole2016"],
+         "phase-depth-scales": ["poole2016", "schoenholz2017"], "phase-forward-correlation": ["poole2016", "schoenholz2017"],
+         "phase-backward-gradients": ["schoenholz2017"], "phase-chapter-network": ["schoenholz2017", "nielsen2015"],
+         "phase-diagram": ["schoenholz2017"]}
 
 _SPECIALS = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
              "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}"}
