@@ -59,7 +59,8 @@ def throughput(args) -> int:
     print(f"{'GEMM float64 1000^3':28s} {'':>12s} {statistics.median(rates['gemm64']):9.1f}")
     for L in p.depths:
         r = statistics.median(rates[L])
-        print(f"{f'phase cell group, L = {L}':28s} {r:12,.0f} {r * flops[L] / 1e9:9.1f} {r * flops[L] / 1e9 / g32:11.0%}")
+        print(f"{f'phase cell group, L = {L}':28s} {r:12,.0f} {r * flops[L] / 1e9:9.1f} "
+              f"{r * flops[L] / 1e9 / g32:11.0%}")
     return 0
 
 
@@ -81,7 +82,7 @@ def large(args) -> int:
     from numeric import phase as PH
 
     p = PH.PHASE_LARGE
-    t, cpu = time.perf_counter(), time.process_time()
+    t = time.perf_counter()
     tasks = sorted([(d, s) for d in p.depths for s in range(p.seeds)], key=lambda k: -k[0])
     with ProcessPoolExecutor(args.jobs) as pool:
         groups = dict(pool.map(_group, tasks))

@@ -25,7 +25,8 @@ import numpy as np
 
 from . import meanfield as mf
 
-__all__ = ["critical_sigma_w2", "gauss", "q_star", "pair_expectation", "c_map", "depth_scales", "pair_map", "correlation_curve",
+__all__ = ["critical_sigma_w2", "gauss", "q_star", "pair_expectation", "c_map", "depth_scales", "pair_map",
+           "correlation_curve",
            "depth_scales_curve"]
 
 _ANALYTIC = {"tanh": 1, "sigmoid": 2}  # pole distance of phi(x) from the real axis, in units of pi/2

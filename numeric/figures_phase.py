@@ -4,9 +4,10 @@ the suite's style (numeric.figures)."""
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 
-from .figures import _fig, _legend, _styled, _title, plt
+from .figures import _fig, _legend, _styled, _title
 
 __all__ = ["phase_figure", "correlation_figure", "gradient_figure"]
 
@@ -45,7 +46,7 @@ def phase_figure(sigma_w2s, depths, median, curve_sw2, xi_c, critical: float, fa
 def correlation_figure(layers, measured: dict, predicted: dict, c_star: dict):
     """Measured mean correlation of digit pairs per layer ({label: values}) beside the map's c^l and c*."""
     fig, ax = _fig()
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, pred) in enumerate(predicted.items()):
         col = colors[i % len(colors)]
         ax.plot(layers, pred, "-", color=col, lw=1, label=f"{label}: map")
@@ -62,7 +63,7 @@ def correlation_figure(layers, measured: dict, predicted: dict, c_star: dict):
 def gradient_figure(layers, measured: dict, predicted: dict):
     """Measured per-example RMS of delta^l / delta^L beside the map's exact product, log scale."""
     fig, ax = _fig()
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, pred) in enumerate(predicted.items()):
         col = colors[i % len(colors)]
         ax.semilogy(layers, pred, "-", color=col, lw=1, label=f"{label}: map")

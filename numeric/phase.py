@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stacked import Stack
+from .phase_stack import Stack
 
 __all__ = ["PhaseProtocol", "PHASE", "PHASE_LARGE", "train_group", "cells", "criterion"]
 
@@ -56,7 +56,7 @@ class PhaseProtocol:
         if not 0 <= self.max_beyond_train <= 1 or not 0 <= self.max_inside_fail <= 1:
             raise ValueError(f"{self.name}: the criterion's fractions must lie in [0, 1]")
 
-    def replace(self, **changes) -> "PhaseProtocol":
+    def replace(self, **changes) -> PhaseProtocol:
         return dataclasses.replace(self, **changes)
 
     def eta(self, depth: int) -> float:

@@ -8,40 +8,92 @@ Verdicts, strongest first:
 * ``proved``: an exact symbolic identity (SymPy), for all depths where an induction is given;
 * ``certified``: a rigorous enclosure (interval arithmetic);
 * ``verified``: numeric agreement within a stated tolerance;
-* ``failed``: any of the above did not hold, or the check raised.
+* ``not reproduced``: the run is sound (every check of the protocol, the data and the network held)
+  but a statement of the book or a paper did not hold on this data; the facts say by how much;
+* ``failed``: a check of the suite's own did not hold, or the check raised.
+
+A fact's ``role`` says which of the two it is: "check" (the formula, the protocol, a network that
+learned: a miss is a failure of the run) or "reproduction" (the book's or a paper's statement measured
+on this data: a miss, with every check holding, is "not reproduced"). ``margin_fact`` builds a
+threshold fact that also records its margin and the seed spread beside it; a fact that holds by less
+than that spread is marked fragile, and the writers say so.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import sympy as sp
 
 from theory.notation import Step, to_latex
 
-VERDICTS = ("proved", "certified", "verified", "failed")
+from .statement import load_statement  # re-exported; the loader that cannot run code is proofs/statement.py
 
-__all__ = ["VERDICTS", "Claim", "Context", "Evidence", "Fact", "run_claim", "exact_number", "enclosure",
-           "display", "broken", "load_statement"]
+VERDICTS = ("proved", "certified", "verified", "not reproduced", "failed")
+ROLES = ("check", "reproduction")
+
+__all__ = ["VERDICTS", "ROLES", "Claim", "margin_fact", "Context", "Evidence", "Fact", "run_claim", "exact_number",
+           "enclosure", "display", "broken", "load_statement"]
 
 
 @dataclass
 class Fact:
-    """One checked item of evidence: what was checked, how, and whether it held."""
+    """One checked item of evidence: what was checked, how, and whether it held.
+
+    ``role``: "check" or "reproduction" (see the module docstring); ``margin`` and ``spread`` (set by
+    ``margin_fact``): how far the measurement lies on the passing side of its threshold, and the seed
+    spread it is compared with.
+    """
 
     what: str
     holds: bool
     how: str = ""
     value: Any = None
+    role: str = "check"
+    margin: float | None = None
+    spread: float | None = None
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"Fact.role must be one of {ROLES}, got {self.role!r}")
+        self.holds = bool(self.holds)
+
+    @property
+    def fragile(self) -> bool:
+        """True when the fact holds by less than the seed spread beside it."""
+        return bool(self.holds and self.margin is not None and self.spread is not None
+                    and self.margin < self.spread)
 
     def as_dict(self) -> dict:
         out = {"what": self.what, "holds": bool(self.holds), "how": self.how}
         if self.value is not None:
             out["value"] = jsonable(self.value)
+        if self.role != "check":
+            out["role"] = self.role
+        if self.margin is not None:
+            out["margin"] = jsonable(float(self.margin))
+            out["spread"] = jsonable(None if self.spread is None else float(self.spread))
+            out["fragile"] = self.fragile
         return out
+
+
+def margin_fact(what: str, measured: float, threshold: float, spread: float, *, above: bool = True,
+                how: str = "", value: Any = None, role: str = "check") -> Fact:
+    """Returns the Fact "measured >= threshold" (``above``) or "measured <= threshold", with its margin
+    |measured - threshold| on the passing side and ``spread`` (the seeds' spread of the measurement, in the
+    same units) beside it: a fact that holds by less than the spread is fragile.
+
+    A measurement that is not finite (a diverged run) never holds.
+    """
+    m, t = float(measured), float(threshold)
+    finite = m == m and abs(m) != float("inf")
+    holds = finite and (m >= t if above else m <= t)
+    margin = (m - t if above else t - m) if finite else None
+    return Fact(what, holds, how, value, role=role, margin=margin, spread=float(spread))
 
 
 @dataclass
@@ -69,10 +121,20 @@ class Evidence:
             raise ValueError(f"Evidence.kind must be one of {VERDICTS[:3]}, got {self.kind!r}")
         if not self.facts:
             raise ValueError("Evidence needs at least one checked fact")
+        if not any(f.role == "check" for f in self.facts):
+            raise ValueError("Evidence needs at least one fact of role 'check' (the run's own soundness) beside "
+                             "its reproduction facts")
 
     @property
     def verdict(self) -> str:
-        return self.kind if all(f.holds for f in self.facts) else "failed"
+        if not all(f.holds for f in self.facts if f.role == "check"):
+            return "failed"
+        return self.kind if all(f.holds for f in self.facts) else "not reproduced"
+
+    @property
+    def fragile(self) -> list[str]:
+        """The facts that hold by less than the seed spread beside them."""
+        return [f.what for f in self.facts if f.fragile]
 
 
 @dataclass(frozen=True)
@@ -177,25 +239,6 @@ def statement_latex(ev: Evidence) -> str | None:
     return None
 
 
-def load_statement(text: str):
-    """Returns the SymPy statement a record's ``sympy`` field holds, factors in the order stored.
-
-    The field is ``sympy.srepr`` (printed with order="none", so the book's factor order survives);
-    it names SymPy's classes and the suite's: sigma, sigma_prime, C, C_prime, PartialC (theory.notation),
-    GradC, Cvec (theory.layered) and Index (theory.widths). Loading evaluates nothing, so
-    ``sympy.srepr(load_statement(text), order="none") == text``.
-    """
-    import theory.layered as layered
-    import theory.notation as notation
-    import theory.widths as widths
-
-    names = {k: getattr(sp, k) for k in dir(sp) if not k.startswith("_")}
-    names |= {k: getattr(notation, k) for k in ("sigma", "sigma_prime", "C", "C_prime", "PartialC")}
-    names |= {"GradC": layered.GradC, "Cvec": layered.Cvec, "Index": widths.Index, "Str": sp.core.symbol.Str}
-    with sp.evaluate(False):
-        return eval(text, {"__builtins__": {}}, names)  # noqa: S307 (our own srepr, SymPy names only)
-
-
 def run_claim(claim: Claim, context) -> dict:
     """Returns the result record of one claim: runs its check, times it, never raises.
 
@@ -228,6 +271,7 @@ def run_claim(claim: Claim, context) -> dict:
         "numbers": jsonable(ev.numbers) if ev else {},
         "figures": list(ev.figures) if ev else [],
         "headline": ev.headline if ev else None,
+        "fragile": ev.fragile if ev else [],
     }
     if error:
         record["error"] = error

@@ -26,8 +26,9 @@ from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 from .claim import Claim, Evidence, Fact, display, exact_number
 from .claims_experiments import BOOK_NORMS_AT_INIT
-from .executor import load_data
+from .data import load_data
 from .figures import save
+from .latex_text import truncate
 
 # the chapter's successive-layer ratios at initialisation, from its norms (BOOK.md): 0.176 to 0.246
 _BOOK_STEPS = [a / b for norms in BOOK_NORMS_AT_INIT.values() for a, b in zip(norms, norms[1:])]
@@ -61,10 +62,10 @@ def check_fixed_point(ctx) -> Evidence:
              and abs(relu["q_star"] - 2) < 1e-15 and abs(relu["chi_1"] - mpmath.mpf(1) / 2) < 1e-15,
              "sympy.integrate against mpmath.quad", {"q_star": mpmath.nstr(relu["q_star"], 15)}),
     ]
-    q_tex, chi_tex = (mpmath.nstr(p[k], 12) for k in ("q_star", "chi_1"))
+    q_tex, chi_tex = (truncate(p[k], 12) for k in ("q_star", "chi_1"))  # digits before "..." are truncated
     latex = display(r"q^* = \sigma_w^2\,\mathbb{E}\bigl[\sigma(\sqrt{q^*}\,z)^2\bigr] + \sigma_b^2 = " + q_tex + r"\ldots,",
                     r"\chi_1 = \sigma_w^2\,\mathbb{E}\bigl[\sigma'(\sqrt{q^*}\,z)^2\bigr] = " + chi_tex + r"\ldots,",
-                    rf"\sqrt{{\chi_1}} = {mpmath.nstr(p['ratio'], 12)}\ldots \quad (\sigma_w = \sigma_b = 1)")
+                    rf"\sqrt{{\chi_1}} = {truncate(p['ratio'], 12)}\ldots \quad (\sigma_w = \sigma_b = 1)")
     digits = min(dps - 5, 30)
     return Evidence("verified", facts, latex=latex,
                     headline=f"q* = {mpmath.nstr(p['q_star'], digits)}  chi_1 = {mpmath.nstr(p['chi_1'], digits)}  "
@@ -199,7 +200,7 @@ def check_chi1_curves(ctx) -> Evidence:
 
 CLAIMS = [
     Claim("meanfield-fixed-point", "Poole et al. 2016; Schoenholz et al. 2017",
-          "Mean field: q* = 1.302..., chi_1 = 0.0420..., sqrt(chi_1) = 0.2048... for network2's initialisation",
+          "Mean field: q* = 1.302..., chi_1 = 0.04195..., sqrt(chi_1) = 0.2048... for network2's initialisation",
           check_fixed_point, group="meanfield", cost=2.5),
     Claim("meanfield-ratio-vs-width", "Schoenholz et al. 2017; ch. 5 norms",
           "The predicted per-layer ratio sqrt(chi_1) against measurements at widths 30-1000", check_prediction,

@@ -17,8 +17,10 @@ from numeric import meanfield as mf
 from numeric import propagation as P
 from numeric.figures_phase import correlation_figure, gradient_figure
 
+from .book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2 as EDGE
+from .book import SCHOENHOLZ_TANH_SIGMA_B2
 from .claim import Claim, Evidence, Fact, display
-from .executor import load_data
+from .data import load_data
 from .figures import save
 
 
@@ -27,9 +29,9 @@ class SignalProtocol:
     """What the forward and backward claims measure and the thresholds they are judged by."""
 
     name: str = "phase-signal"
-    sigma_b2: float = 0.05
+    sigma_b2: float = SCHOENHOLZ_TANH_SIGMA_B2
     forward_sigma_w2s: tuple = (1.0, 2.0, 3.0)
-    backward_sigma_w2s: tuple = (1.0, 1.76, 3.0)
+    backward_sigma_w2s: tuple = (1.0, EDGE, 3.0)  # ordered, Schoenholz et al.'s edge, chaotic
     forward_widths: tuple = (100, 300, 1000)
     backward_widths: tuple = (100, 1000)
     depth: int = 20
@@ -78,7 +80,8 @@ def _parts(fn, tag, widths):
 
 
 def _gather(ctx, fn, tag, widths) -> dict:
-    return {n: [ctx.compute((tag, n, s, ctx.seed), fn, n, s, ctx.mnist) for s in range(ctx.seed, ctx.seed + _seeds(ctx))]
+    seeds = range(ctx.seed, ctx.seed + _seeds(ctx))
+    return {n: [ctx.compute((tag, n, s, ctx.seed), fn, n, s, ctx.mnist) for s in seeds]
             for n in widths}
 
 
@@ -100,7 +103,8 @@ def forward_facts(measured: dict, predicted: dict, scales: dict) -> list[Fact]:
     chaotic = max(scales)
     slope = lambda c, s2: float(np.polyfit(layers[sel], np.log(np.abs(c[sel] - scales[s2]["c_star"])), 1)[0])  # noqa: E731
     target = {s2: -1 / scales[s2]["xi_c"] for s2 in (ordered, chaotic)}
-    got = {"ordered (measured)": slope(measured[wide][ordered], ordered), "chaotic (map)": slope(predicted[chaotic], chaotic),
+    got = {"ordered (measured)": slope(measured[wide][ordered], ordered),
+           "chaotic (map)": slope(predicted[chaotic], chaotic),
            "chaotic (measured, not judged)": slope(measured[wide][chaotic], chaotic)}
     return [
         Fact(f"at width {wide} the measured mean correlation of the digit pairs is within {p.max_c_gap} of the map's "
@@ -112,7 +116,8 @@ def forward_facts(measured: dict, predicted: dict, scales: dict) -> list[Fact]:
         Fact(f"ordered phase (sigma_w^2 = {ordered}, c* = 1): log(1 - c^l) measured at width {wide} falls with slope "
              f"-1/xi_c within {p.max_slope_gap:.0%} (layers {p.slope_layers[0]}-{p.slope_layers[1]})",
              scales[ordered]["c_star"] == 1 and abs(got["ordered (measured)"] / target[ordered] - 1) <= p.max_slope_gap,
-             "least squares", {k: round(v, 4) for k, v in got.items()} | {"-1/xi_c": {str(k): round(v, 4) for k, v in target.items()}}),
+             "least squares", {k: round(v, 4) for k, v in got.items()}
+             | {"-1/xi_c": {str(k): round(v, 4) for k, v in target.items()}}),
         Fact(f"chaotic phase (sigma_w^2 = {chaotic}, c* = {scales[chaotic]['c_star']:.4f} < 1): the map's own "
              f"log|c^l - c*| falls with slope -1/xi_c within {p.max_slope_gap:.0%}, and the measured c^l has moved "
              "towards c* (|c^L - c*| below half of |c^1 - c*|)",
@@ -124,7 +129,8 @@ def forward_facts(measured: dict, predicted: dict, scales: dict) -> list[Fact]:
 
 def check_forward(ctx) -> Evidence:
     runs = _gather(ctx, measure_forward, "phase-fw", SIGNAL.forward_widths)
-    measured = {n: {s2: np.mean([r[s2] for r in rs], axis=0) for s2 in SIGNAL.forward_sigma_w2s} for n, rs in runs.items()}
+    measured = {n: {s2: np.mean([r[s2] for r in rs], axis=0) for s2 in SIGNAL.forward_sigma_w2s}
+                for n, rs in runs.items()}
     predicted = {s2: map_correlations(ctx.mnist, s2) for s2 in SIGNAL.forward_sigma_w2s}
     curve = C.depth_scales_curve("tanh", SIGNAL.forward_sigma_w2s, SIGNAL.sigma_b2)
     scales = {s2: {"c_star": float(curve["c_star"][i]), "xi_c": float(curve["xi_c"][i])}
@@ -132,7 +138,8 @@ def check_forward(ctx) -> Evidence:
     facts = forward_facts(measured, predicted, scales)
     wide = max(measured)
     labels = {s2: f"$\\sigma_w^2 = {s2:g}$" for s2 in predicted}
-    figures = save(ctx, correlation_figure(np.arange(1, SIGNAL.depth + 1), {labels[k]: measured[wide][k] for k in labels},
+    figures = save(ctx, correlation_figure(np.arange(1, SIGNAL.depth + 1),
+                                           {labels[k]: measured[wide][k] for k in labels},
                                            {labels[k]: v for k, v in predicted.items()},
                                            {labels[k]: scales[k]["c_star"] for k in labels}), "phase-correlation")
     seeds = _seeds(ctx)
@@ -145,12 +152,14 @@ def check_forward(ctx) -> Evidence:
     return Evidence("verified", facts, figures=figures, latex=display(
         r"c^{l+1} = \frac{\sigma_w^2\,\mathbb{E}[\phi(u_1)\phi(u_2)] + \sigma_b^2}{q^*},",
         r"|c^l - c^*| \sim e^{-l/\xi_c},\quad \xi_c = -1/\ln\chi_c"),
-        headline="; ".join(f"sigma_w^2={s2:g}: c^{SIGNAL.depth} {measured[wide][s2][-1]:.3f} (map {predicted[s2][-1]:.3f})"
+        headline="; ".join(f"sigma_w^2={s2:g}: c^{SIGNAL.depth} {measured[wide][s2][-1]:.3f} (map "
+                           f"{predicted[s2][-1]:.3f})"
                            for s2 in predicted),
         numbers={"protocol": {"name": SIGNAL.name, "caption": SIGNAL.caption(seeds), **asdict(SIGNAL),
                               "seeds_used": list(range(ctx.seed, ctx.seed + seeds))},
                  "measured": {n: {str(k): v.tolist() for k, v in m.items()} for n, m in measured.items()},
-                 "map": {str(k): v.tolist() for k, v in predicted.items()}, "scales": {str(k): v for k, v in scales.items()},
+                 "map": {str(k): v.tolist() for k, v in predicted.items()},
+                 "scales": {str(k): v for k, v in scales.items()},
                  "book_vs_run": rows})
 
 
@@ -208,7 +217,8 @@ def check_backward(ctx) -> Evidence:
     return Evidence("verified", facts, figures=figures, latex=display(
         r"\frac{\sqrt{\mathbb{E}_x\|\delta^l\|^2}}{\sqrt{\mathbb{E}_x\|\delta^L\|^2}} = \prod_{k=l}^{L-1}\sqrt{\chi^k}"
         r"\;\to\; e^{-(L-l)/(2\xi_\nabla)}"),
-        headline="; ".join(f"sigma_w^2={s2:g}: {measured[wide][s2][0]:.3g} (map {product[s2][0]:.3g})" for s2 in product),
+        headline="; ".join(f"sigma_w^2={s2:g}: {measured[wide][s2][0]:.3g} (map {product[s2][0]:.3g})"
+                           for s2 in product),
         numbers={"protocol": {"name": SIGNAL.name, "caption": SIGNAL.caption(seeds), **asdict(SIGNAL),
                               "seeds_used": list(range(ctx.seed, ctx.seed + seeds))},
                  "measured": {n: {str(k): v.tolist() for k, v in m.items()} for n, m in measured.items()},

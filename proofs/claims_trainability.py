@@ -13,7 +13,7 @@ from numeric.figures_phase import phase_figure
 from numeric.network import Network
 
 from .claim import Claim, Evidence, Fact, display
-from .executor import load_data
+from .data import load_data
 from .figures import save
 
 CHAPTER = {"depth": 10, "width": 30, "pairs": 20, "examples": 200, "seeds": 2, "max_spread": 1e-5,
@@ -63,7 +63,8 @@ def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
     acc = {depth: float(np.median([r["accuracy"][depth] for r in runs])) for depth in (c["depth"], 1)}
     within = lambda v: 1 / c["rate_factor"] <= v / np.sqrt(chi_1) <= c["rate_factor"]  # noqa: E731
     return [
-        Fact(f"network2's initialisation (sigma_w = sigma_b = 1, sigmoid) is in the ordered phase: chi_1 = {chi_1:.4f} < 1, "
+        Fact(f"network2's initialisation (sigma_w = sigma_b = 1, sigmoid) is in the ordered phase: chi_1 = "
+             f"{chi_1:.4f} < 1, "
              f"c* = 1, xi_c = xi_grad = {xi:.3f} layers, so depth {c['depth']} lies beyond 6 xi_c = {6 * xi:.2f}",
              chi_1 < 1 and c["depth"] > 6 * xi, "mean field (numeric.meanfield, mpmath)"),
         Fact(f"forward collapse, measured: the median relative spread |z_a - z_b| / |z_a| of two digits at layer "
@@ -71,16 +72,22 @@ def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
              f"{c['rate_factor']:g} of sqrt(chi_c) = sqrt(chi_1) = {np.sqrt(chi_1):.4f}",
              spread[-1] <= c["max_spread"] and within(rates["forward (spread)"]),
              f"{c['pairs']} pairs x {len(runs)} seeds, geometric mean over layers 2-{c['depth']}",
-             {"spread_by_layer": [float(f"{v:.3g}") for v in spread], "per_layer": round(rates["forward (spread)"], 4)}),
-        Fact(f"vanishing gradients, measured: RMS ||delta^1|| / RMS ||delta^{c['depth']}|| is at most {c['max_ratio']:g}, "
+             {"spread_by_layer": [float(f"{v:.3g}") for v in spread],
+              "per_layer": round(rates["forward (spread)"], 4)}),
+        Fact(f"vanishing gradients, measured: RMS ||delta^1|| / RMS ||delta^{c['depth']}|| is at most "
+             f"{c['max_ratio']:g}, "
              f"and it shrinks per layer within a factor {c['rate_factor']:g} of sqrt(chi_1) (the same rate: in the "
-             "ordered phase chi_c = chi_1)", ratio <= c["max_ratio"] and within(rates["backward (RMS of delta, top down)"]),
+             "ordered phase chi_c = chi_1)", ratio <= c["max_ratio"] and within(rates["backward (RMS of delta, "
+                                                                                      "top down)"]),
              f"per-example RMS over {c['examples']} digits, {len(runs)} seeds",
              {"ratio": float(f"{ratio:.3g}"), "per_layer": round(rates["backward (RMS of delta, top down)"], 4)}),
-        Fact(f"and it does not train: after {c['epochs']} epoch of network2's SGD (mini-batch {c['mini_batch_size']}, eta "
-             f"{c['eta']}) the median validation accuracy at depth {c['depth']} is at most {c['chance_max']:.0%}, while "
+        Fact(f"and it does not train: after {c['epochs']} epoch of network2's SGD (mini-batch "
+             f"{c['mini_batch_size']}, eta "
+             f"{c['eta']}) the median validation accuracy at depth {c['depth']} is at most "
+             f"{c['chance_max']:.0%}, while "
              f"one hidden layer reaches {c['shallow_min']:.0%}",
-             acc[c["depth"]] <= c["chance_max"] and acc[1] >= c["shallow_min"], "numeric.network.Network.SGD, embedded digits",
+             acc[c["depth"]] <= c["chance_max"] and acc[1] >= c["shallow_min"], "numeric.network.Network.SGD, "
+                                                                                "embedded digits",
              {str(k): round(v, 4) for k, v in acc.items()}),
     ]
 
@@ -104,7 +111,8 @@ def check_chapter(ctx) -> Evidence:
                        "RMS delta^1 / delta^10; accuracy", "book": "stays at chance (the write-ups); "
                        "ordered phase: collapse and vanishing at rate sqrt(chi_1) (mean field)",
            "run": f"ordered, xi_c = {-1 / np.log(chi_1):.3f}; {spread:.2g}; {ratio:.2g}; {acc:.1%}",
-           "caveat": f"[784, 30 x 10, 10], {len(runs)} seeds, one epoch of the embedded 4,000 digits; this suite's protocol"}
+           "caveat": f"[784, 30 x 10, 10], {len(runs)} seeds, one epoch of the embedded 4,000 digits; this "
+                     f"suite's protocol"}
     return Evidence("verified", facts, latex=display(
         r"\chi_1 = \chi_c < 1:\ \frac{|z^{l+1}_a - z^{l+1}_b|}{|z^l_a - z^l_b|} \approx "
         r"\frac{\|\delta^l\|}{\|\delta^{l+1}\|} \approx \sqrt{\chi_1}"),
@@ -144,7 +152,8 @@ def check_diagram(ctx) -> Evidence:
     verdict = PH.criterion(p, grid["median"], xi_c)
     thin = int(np.sum(np.abs(grid["median"] - p.trains_at) < grid["spread"]))
     facts = [Fact(f"beyond {p.beyond:g} xi_c at most {p.max_beyond_train:.0%} of the cells train, and well inside "
-                  f"(L <= {p.inside:g} xi_c) at most {p.max_inside_fail:.0%} fail; at least {p.min_cells} cells on each "
+                  f"(L <= {p.inside:g} xi_c) at most {p.max_inside_fail:.0%} fail; at least {p.min_cells} cells "
+                  f"on each "
                   f"side (a cell trains at median training accuracy >= {p.trains_at:.0%})", verdict["holds"],
                   "mean field's xi_c (float64 route) against the trained grid",
                   {k: verdict[k] for k in ("beyond", "beyond_trained", "inside", "inside_failed")})]
@@ -152,7 +161,8 @@ def check_diagram(ctx) -> Evidence:
     fine = np.linspace(min(p.sigma_w2s) - 0.1, max(p.sigma_w2s) + 0.2, 41)
     curve = C.depth_scales_curve(p.activation, fine, p.sigma_b2)["xi_c"]
     figures = save(ctx, phase_figure(p.sigma_w2s, p.depths, grid["median"], fine, np.minimum(curve, 1e4), edge,
-                                     p.beyond, p.inside, f"Training accuracy after {p.steps} SGD steps, {p.activation}, "
+                                     p.beyond, p.inside, f"Training accuracy after {p.steps} SGD steps, "
+                                                         f"{p.activation}, "
                                                f"$\\sigma_b^2 = {p.sigma_b2:g}$, width {p.width}"), "phase-diagram")
     diverged, total = int(grid["diverged"].sum()), grid["accuracy"].size
     table = [{"sigma_w2": s2, "depth": d, "xi_c": float(xi_c[j]), "accuracy_median": float(grid["median"][i, j]),
@@ -164,7 +174,8 @@ def check_diagram(ctx) -> Evidence:
            + (f"; {thin} cells within their seed spread of the threshold" if thin else ""))
     row = {"quantity": "which tanh networks train (sigma_b^2 = 0.05, sigma_w^2 across the edge, depth 10-80)",
            "book": SCHOENHOLZ, "run": run,
-           "caveat": f"the embedded 4,000 digits, {p.steps} SGD steps of {p.batch} ({p.steps * p.batch:,} digits seen), "
+           "caveat": f"the embedded 4,000 digits, {p.steps} SGD steps of {p.batch} ({p.steps * p.batch:,} digits "
+                     f"seen), "
                      f"width {p.width}, eta {p.eta0:g}/L, {p.seeds} seeds: far shorter training than the paper's"}
     return Evidence("verified", facts, figures=figures, latex=display(
         r"\text{trainable} \iff L \lesssim 6\,\xi_c,\quad \xi_c = -1/\ln\chi_c"),

@@ -11,7 +11,10 @@ from numeric.network import Network
 from numeric.replicas import Replicas
 from proofs.claim import Context
 from proofs.claims_experiments import (
-    check_accuracy_by_depth, check_speed_at_init, check_speed_during_training, check_weights_below_one,
+    check_accuracy_by_depth,
+    check_speed_at_init,
+    check_speed_during_training,
+    check_weights_below_one,
 )
 
 DEEP = (784, 30, 30, 30, 30, 10)
@@ -101,7 +104,8 @@ def test_speed_at_init_passes_by_the_book_and_fails_with_the_1_norm_or_large_wei
 
 
 def test_training_claim_passes_full_batch_and_fails_with_minibatches_of_10(ctx):
-    """The book's protocol (full batch) puts last/first near 100; mini-batches of 10 put it near 10^6: the claim fails."""
+    """The book's protocol (full batch) puts last/first near 100; mini-batches of 10 put it near 10^6: the claim
+    fails."""
     book = P.SPEED_DURING_TRAINING.replace(seeds=1, networks=(DEEP,))
     ev = check_speed_during_training(ctx, book)
     assert ev.verdict == "verified", [f.what for f in ev.facts if not f.holds]

@@ -6,8 +6,8 @@ import pytest
 
 from numeric import correlation as C
 from numeric import phase as PH
+from numeric import phase_stack as stacked
 from numeric import propagation as P
-from numeric import stacked
 from numeric.data import load
 from proofs import claims_propagation as PR
 from proofs import claims_trainability as TR
@@ -49,7 +49,8 @@ def test_stacked_replicas_are_independent_and_divergence_is_counted():
     both = stacked.Stack(2, 8, [1.0, 2.0], [0, 1], sigma_b=0.2)
     one = stacked.Stack(2, 8, [1.0], [0, 1], sigma_b=0.2)
     assert [r for r in both.replicas] == [(1.0, 0), (2.0, 0), (1.0, 1), (2.0, 1)]
-    assert np.array_equal(both.weights[1][0], one.weights[1][0]) and np.array_equal(both.weights[1][2], one.weights[1][1])
+    assert np.array_equal(both.weights[1][0], one.weights[1][0])
+    assert np.array_equal(both.weights[1][2], one.weights[1][1])
     both.weights[1][1, 0, 0] = np.nan  # replica (2.0, seed 0) has diverged
     both.sgd(d.x[:200], d.y[:200], 5, 20, 0.1)
     one.sgd(d.x[:200], d.y[:200], 5, 20, 0.1)
