@@ -19,7 +19,8 @@ GROUPS = {"chain": "The chain network (eq.~114--122)",
           "recurrent": "The chain unrolled in time: recurrent networks and the LSTM", "matrix": "The matrix form (eq.~124)",
           "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
           "meanfield": "Beyond the chapter: mean-field theory",
-          "remedies": "Beyond the chapter: the remedies measured"}
+          "remedies": "Beyond the chapter: the remedies measured",
+          "phase": "Beyond the chapter: which networks can train"}
 
 __all__ = ["REFERENCES", "TITLES", "CITES", "FIGURE_CAPTIONS", "GROUPS"]
 
@@ -170,6 +171,11 @@ TITLES = {
                                        r"the LSTM's not vanishing",
     "recurrent-longest-length": r"The longest sequence each network learns: LSTM against RNN",
     "weights-below-one": r"With $\mathcal{N}(0, 1)$ weights, $|w| < 1$ with probability $\operatorname{erf}(1/\sqrt{2})$",
+    "phase-depth-scales": r"The correlation map, $\chi_c$, $\xi_c$, $\xi_\nabla$ and the edge of chaos of $\tanh$",
+    "phase-forward-correlation": r"The correlation of two digits through depth against the correlation map",
+    "phase-backward-gradients": r"Per-example gradients through depth against $\prod \sqrt{\chi^l}$ and $e^{-(L-l)/(2\xi_\nabla)}$",
+    "phase-chapter-network": r"The chapter's network in the ordered phase: collapse and vanishing at one rate",
+    "phase-diagram": r"Which networks train: the phase diagram against $6\,\xi_c$",
 }
 CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construction": ["nielsen2015", "pascanu2013"],
          "accuracy-vs-depth": ["nielsen2015", "glorot2010"],
@@ -183,7 +189,10 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "recurrent-matrix-jacobian": ["pascanu2013"], "recurrent-norm-bound": ["pascanu2013"],
          "lstm-cell-path": ["hochreiter1997", "gers2000"],
          "recurrent-gradient-through-time": ["pascanu2013", "hochreiter1997", "tallec2018"],
-         "recurrent-longest-length": ["hochreiter2001", "gers2000", "tallec2018"]}
+         "recurrent-longest-length": ["hochreiter2001", "gers2000", "tallec2018"],
+         "phase-depth-scales": ["poole2016", "schoenholz2017"], "phase-forward-correlation": ["poole2016", "schoenholz2017"],
+         "phase-backward-gradients": ["schoenholz2017"], "phase-chapter-network": ["schoenholz2017", "nielsen2015"],
+         "phase-diagram": ["schoenholz2017"]}
 
 # A caption per figure: what it shows, in the paper's words (no run's number: the figure carries those).
 FIGURE_CAPTIONS = {

@@ -9,9 +9,12 @@ from . import (
     claims_glorot,
     claims_matrix,
     claims_meanfield,
+    claims_phase,
+    claims_propagation,
     claims_recurrent,
     claims_recurrent_runs,
     claims_remedies,
+    claims_trainability,
 )
 from .claim import Claim
 
@@ -22,7 +25,8 @@ def all_claims() -> list[Claim]:
     """Returns every claim, in the book's order, ids unique."""
     claims = [*claims_chain.CLAIMS, *claims_recurrent.CLAIMS, *claims_recurrent_runs.CLAIMS, *claims_matrix.CLAIMS,
               *claims_bounds.CLAIMS, *claims_experiments.CLAIMS, *claims_meanfield.CLAIMS, *claims_glorot.CLAIMS[:1],
-              *claims_remedies.CLAIMS, *claims_glorot.CLAIMS[1:]]
+              *claims_remedies.CLAIMS, *claims_glorot.CLAIMS[1:], *claims_phase.CLAIMS, *claims_propagation.CLAIMS,
+              *claims_trainability.CLAIMS]
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

@@ -1,0 +1,196 @@
+"""Beyond the chapter: the chapter's network named in its phase, and the trainability phase diagram
+(Schoenholz et al. 2017: random networks train only where L is below about 6 xi_c)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numeric import correlation as C
+from numeric import meanfield as mf
+from numeric import phase as PH
+from numeric import propagation as P
+from numeric.figures_phase import phase_figure
+from numeric.network import Network
+
+from .claim import Claim, Evidence, Fact, display
+from .data import load_data
+from .figures import save
+
+CHAPTER = {"depth": 10, "width": 30, "pairs": 20, "examples": 200, "seeds": 2, "max_spread": 1e-5,
+           "max_ratio": 1e-4, "rate_factor": 2.0, "epochs": 1, "mini_batch_size": 10, "eta": 0.1,
+           "chance_max": 0.20, "shallow_min": 0.80}
+SCHOENHOLZ = ("random networks train only where L is below about 6 xi_c (Schoenholz et al. 2017, Sec. 5 and "
+              "Fig. 5: tanh, sigma_b^2 = 0.05, MNIST and CIFAR-10, SGD and RMSProp)")
+
+
+def _rate(values: np.ndarray) -> float:
+    """Returns the geometric mean factor per layer of a positive sequence, (v_last / v_2)^(1/(len - 2))."""
+    return float((values[-1] / values[1]) ** (1 / (len(values) - 2)))
+
+
+def measure_chapter(seed: int, mnist) -> dict:
+    """Returns the chapter's network at depth 10 (network2 init, [784, 30 x 10, 10]) measured: the relative spread of
+    digit pairs per layer, per-example RMS of delta^l, and validation accuracy after one epoch at depths 10 and 1."""
+    d = load_data(mnist)
+    c = CHAPTER
+    sizes = [784] + [c["width"]] * c["depth"] + [10]
+    net = Network(sizes, rng=seed)
+    xa, xb = P.pair_inputs(d.training.x, c["pairs"])
+    za, zb, spread = xa, xb, []
+    for w, b in zip(net.weights[:-1], net.biases[:-1]):
+        za, zb = (za if za is xa else mf.ACTIVATIONS_NP["sigmoid"][0](za)) @ w.T + b, \
+                 (zb if zb is xb else mf.ACTIVATIONS_NP["sigmoid"][0](zb)) @ w.T + b
+        spread.append(float(np.median(np.linalg.norm(za - zb, axis=1) / np.linalg.norm(za, axis=1))))
+    x, y = d.training.x[:c["examples"]], d.training.y[:c["examples"]]
+    rms = mf.per_example_rms_norms(net, x, y)[:-1]
+    accuracy = {}
+    streams = np.random.SeedSequence(seed).spawn(2)
+    for depth, stream in zip((c["depth"], 1), streams):
+        train = Network([784] + [c["width"]] * depth + [10], rng=seed)
+        train.SGD(d.training.x, d.training.y, c["epochs"], c["mini_batch_size"], c["eta"], 0.0,
+                  rng=np.random.default_rng(stream))
+        accuracy[depth] = train.accuracy(d.validation.x, d.validation.y) / len(d.validation)
+    return {"spread": spread, "rms": rms.tolist(), "accuracy": accuracy}
+
+
+def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
+    """The criteria on the measured runs (one per seed) against mean field's sqrt(chi_1) per layer."""
+    c, xi = CHAPTER, -1 / np.log(chi_1)
+    spread = np.median([r["spread"] for r in runs], axis=0)
+    rms = np.exp(np.mean([np.log(r["rms"]) for r in runs], axis=0))
+    ratio = rms[0] / rms[-1]
+    rates = {"forward (spread)": _rate(spread), "backward (RMS of delta, top down)": _rate(rms[::-1])}
+    acc = {depth: float(np.median([r["accuracy"][depth] for r in runs])) for depth in (c["depth"], 1)}
+    within = lambda v: 1 / c["rate_factor"] <= v / np.sqrt(chi_1) <= c["rate_factor"]  # noqa: E731
+    return [
+        Fact(f"network2's initialisation (sigma_w = sigma_b = 1, sigmoid) is in the ordered phase: chi_1 = "
+             f"{chi_1:.4f} < 1, "
+             f"c* = 1, xi_c = xi_grad = {xi:.3f} layers, so depth {c['depth']} lies beyond 6 xi_c = {6 * xi:.2f}",
+             chi_1 < 1 and c["depth"] > 6 * xi, "mean field (numeric.meanfield, mpmath)"),
+        Fact(f"forward collapse, measured: the median relative spread |z_a - z_b| / |z_a| of two digits at layer "
+             f"{c['depth']} is at most {c['max_spread']:g}, and it shrinks per layer within a factor "
+             f"{c['rate_factor']:g} of sqrt(chi_c) = sqrt(chi_1) = {np.sqrt(chi_1):.4f}",
+             spread[-1] <= c["max_spread"] and within(rates["forward (spread)"]),
+             f"{c['pairs']} pairs x {len(runs)} seeds, geometric mean over layers 2-{c['depth']}",
+             {"spread_by_layer": [float(f"{v:.3g}") for v in spread],
+              "per_layer": round(rates["forward (spread)"], 4)}),
+        Fact(f"vanishing gradients, measured: RMS ||delta^1|| / RMS ||delta^{c['depth']}|| is at most "
+             f"{c['max_ratio']:g}, "
+             f"and it shrinks per layer within a factor {c['rate_factor']:g} of sqrt(chi_1) (the same rate: in the "
+             "ordered phase chi_c = chi_1)", ratio <= c["max_ratio"] and within(rates["backward (RMS of delta, "
+                                                                                      "top down)"]),
+             f"per-example RMS over {c['examples']} digits, {len(runs)} seeds",
+             {"ratio": float(f"{ratio:.3g}"), "per_layer": round(rates["backward (RMS of delta, top down)"], 4)}),
+        Fact(f"and it does not train: after {c['epochs']} epoch of network2's SGD (mini-batch "
+             f"{c['mini_batch_size']}, eta "
+             f"{c['eta']}) the median validation accuracy at depth {c['depth']} is at most "
+             f"{c['chance_max']:.0%}, while "
+             f"one hidden layer reaches {c['shallow_min']:.0%}",
+             acc[c["depth"]] <= c["chance_max"] and acc[1] >= c["shallow_min"], "numeric.network.Network.SGD, "
+                                                                                "embedded digits",
+             {str(k): round(v, 4) for k, v in acc.items()}),
+    ]
+
+
+def chapter_parts(ctx) -> list:
+    return [(("phase-chapter", s, ctx.seed), measure_chapter, (s, ctx.mnist)) for s in _chapter_seeds(ctx)]
+
+
+def _chapter_seeds(ctx) -> list:
+    return list(range(ctx.seed, ctx.seed + (ctx.seeds or (1 if ctx.quick else CHAPTER["seeds"]))))
+
+
+def check_chapter(ctx) -> Evidence:
+    chi_1 = float(C.depth_scales("sigmoid", 1, 1, dps=15)["chi_1"])  # ordered: one-dimensional integrals only
+    runs = [ctx.compute(("phase-chapter", s, ctx.seed), measure_chapter, s, ctx.mnist) for s in _chapter_seeds(ctx)]
+    facts = chapter_facts(runs, chi_1)
+    spread = float(np.median([r["spread"][-1] for r in runs]))
+    ratio = float(np.exp(np.mean([np.log(r["rms"][0] / r["rms"][-1]) for r in runs])))
+    acc = float(np.median([r["accuracy"][CHAPTER["depth"]] for r in runs]))
+    row = {"quantity": "the chapter's network at depth 10 (network2 init): phase; spread of two digits at layer 10; "
+                       "RMS delta^1 / delta^10; accuracy", "book": "stays at chance (the write-ups); "
+                       "ordered phase: collapse and vanishing at rate sqrt(chi_1) (mean field)",
+           "run": f"ordered, xi_c = {-1 / np.log(chi_1):.3f}; {spread:.2g}; {ratio:.2g}; {acc:.1%}",
+           "caveat": f"[784, 30 x 10, 10], {len(runs)} seeds, one epoch of the embedded 4,000 digits; this "
+                     f"suite's protocol"}
+    return Evidence("verified", facts, latex=display(
+        r"\chi_1 = \chi_c < 1:\ \frac{|z^{l+1}_a - z^{l+1}_b|}{|z^l_a - z^l_b|} \approx "
+        r"\frac{\|\delta^l\|}{\|\delta^{l+1}\|} \approx \sqrt{\chi_1}"),
+        headline=f"network2, depth 10: chi_1 = {chi_1:.4f} (ordered); spread at layer 10 {spread:.2g}; "
+                 f"delta^1/delta^10 {ratio:.2g}; accuracy {acc:.1%}",
+        numbers={"protocol": {"name": "phase-chapter", "caption": "this suite's protocol: the chapter's network "
+                              "[784, 30 x 10, 10] with network2's initialisation, measured at initialisation and after "
+                              "one epoch", **CHAPTER, "seeds_used": _chapter_seeds(ctx)},
+                 "chi_1": chi_1, "runs": runs, "book_vs_run": [row]})
+
+
+def _phase_protocol(ctx) -> PH.PhaseProtocol:
+    p = PH.PHASE
+    if ctx.seeds:
+        return p.replace(seeds=ctx.seeds)
+    return p.replace(name=p.name + "+quick", caption=p.caption + " [QUICK: one seed]", seeds=1) if ctx.quick else p
+
+
+def train_part(depth: int, seed: int, mnist, protocol: PH.PhaseProtocol) -> dict:
+    d = load_data(mnist).training
+    return PH.train_group(protocol, depth, seed, d.x, d.y)
+
+
+def phase_parts(ctx) -> list:
+    p = _phase_protocol(ctx)
+    return [(("phase-cell", p.name, d, s), train_part, (d, s, ctx.mnist, p)) for d in p.depths
+            for s in range(ctx.seed, ctx.seed + p.seeds)]
+
+
+def check_diagram(ctx) -> Evidence:
+    p = _phase_protocol(ctx)
+    seeds = list(range(ctx.seed, ctx.seed + p.seeds))
+    groups = {(d, s): ctx.compute(("phase-cell", p.name, d, s), train_part, d, s, ctx.mnist, p) for d in p.depths
+              for s in seeds}
+    grid = PH.cells(p, groups)
+    xi_c = C.depth_scales_curve(p.activation, p.sigma_w2s, p.sigma_b2)["xi_c"]
+    verdict = PH.criterion(p, grid["median"], xi_c)
+    thin = int(np.sum(np.abs(grid["median"] - p.trains_at) < grid["spread"]))
+    facts = [Fact(f"beyond {p.beyond:g} xi_c at most {p.max_beyond_train:.0%} of the cells train, and well inside "
+                  f"(L <= {p.inside:g} xi_c) at most {p.max_inside_fail:.0%} fail; at least {p.min_cells} cells "
+                  f"on each "
+                  f"side (a cell trains at median training accuracy >= {p.trains_at:.0%})", verdict["holds"],
+                  "mean field's xi_c (float64 route) against the trained grid",
+                  {k: verdict[k] for k in ("beyond", "beyond_trained", "inside", "inside_failed")})]
+    edge = float(C.critical_sigma_w2(p.activation, p.sigma_b2, dps=15)["sigma_w2"])
+    fine = np.linspace(min(p.sigma_w2s) - 0.1, max(p.sigma_w2s) + 0.2, 41)
+    curve = C.depth_scales_curve(p.activation, fine, p.sigma_b2)["xi_c"]
+    figures = save(ctx, phase_figure(p.sigma_w2s, p.depths, grid["median"], fine, np.minimum(curve, 1e4), edge,
+                                     p.beyond, p.inside, f"Training accuracy after {p.steps} SGD steps, "
+                                                         f"{p.activation}, "
+                                               f"$\\sigma_b^2 = {p.sigma_b2:g}$, width {p.width}"), "phase-diagram")
+    diverged, total = int(grid["diverged"].sum()), grid["accuracy"].size
+    table = [{"sigma_w2": s2, "depth": d, "xi_c": float(xi_c[j]), "accuracy_median": float(grid["median"][i, j]),
+              "accuracy_spread": float(grid["spread"][i, j]), "accuracy": grid["accuracy"][i, j].tolist(),
+              "diverged": int(grid["diverged"][i, j]), "seeds": p.seeds, "trains": bool(verdict["trains"][i][j])}
+             for i, d in enumerate(p.depths) for j, s2 in enumerate(p.sigma_w2s)]
+    run = (f"beyond 6 xi_c: {verdict['beyond_trained']:.0%} of {verdict['beyond']} cells train; inside 2 xi_c: "
+           f"{verdict['inside_failed']:.0%} of {verdict['inside']} fail; diverged {diverged}/{total}"
+           + (f"; {thin} cells within their seed spread of the threshold" if thin else ""))
+    row = {"quantity": "which tanh networks train (sigma_b^2 = 0.05, sigma_w^2 across the edge, depth 10-80)",
+           "book": SCHOENHOLZ, "run": run,
+           "caveat": f"the embedded 4,000 digits, {p.steps} SGD steps of {p.batch} ({p.steps * p.batch:,} digits "
+                     f"seen), "
+                     f"width {p.width}, eta {p.eta0:g}/L, {p.seeds} seeds: far shorter training than the paper's"}
+    return Evidence("verified", facts, figures=figures, latex=display(
+        r"\text{trainable} \iff L \lesssim 6\,\xi_c,\quad \xi_c = -1/\ln\chi_c"),
+        headline=run, numbers={"protocol": {**p.as_dict(), "caption": p.describe(), "seeds_used": seeds},
+                               "criterion": {k: verdict[k] for k in ("beyond", "beyond_trained", "inside",
+                                                                    "inside_failed", "holds")},
+                               "critical_sigma_w2": edge, "diverged": diverged, "replicas": total,
+                               "thin_margin_cells": thin, "grid": table, "book_vs_run": [row]})
+
+
+CLAIMS = [
+    Claim("phase-chapter-network", "Schoenholz et al. 2017; ch. 5", "The chapter's network at depth 10 in its phase: "
+          "forward collapse and vanishing gradients at one rate, sqrt(chi_1), both measured", check_chapter,
+          group="phase", cost=2.0, parts=chapter_parts),
+    Claim("phase-diagram", "Schoenholz et al. 2017, Fig. 5", "The trainability phase diagram: tanh networks across "
+          "the edge of chaos, with 6 xi_c over it", check_diagram, group="phase", figures=("phase-diagram",),
+          cost=24.0, parts=phase_parts),
+]
