@@ -6,10 +6,13 @@ et al. 2017) predicts that ratio from the initialisation alone: sqrt(chi_1), chi
 E[sigma'(sqrt(q*) z)^2] at the fixed point q* of the variance map. These claims compute it and put it
 beside measurements at widths 30 to 1000.
 
-The measurement protocol is this suite's choice (BOOK.md has none for it) and is labelled as such:
-[784, n, n, n, n, 10] with network2's initialisation, the first 1,000 training digits, the per-example
-root-mean-square norm of delta^l (what the theory predicts), and the book's norm of the averaged
-gradient beside it for comparison.
+The measurement protocol is this suite's choice (BOOK.md has none for it), ``numeric.protocols.MEANFIELD``,
+labelled as such: [784, n, n, n, n, 10] with network2's initialisation, the first 1,000 training digits,
+the per-example root-mean-square norm of delta^l (what the theory predicts) of hidden layers 2-4 (their
+pre-activations are at q*; the first hidden layer's are at q^1 = 1 + mean ||x||^2 / 784, shown beside with
+its own prediction), and the book's norm of the averaged gradient beside it for comparison. Its criteria
+include telling sqrt(chi_1) from plausible slips (``numeric.meanfield.alternatives``): at the widest layers
+the median's interval must be narrower than the distance to each and lie on sqrt(chi_1)'s side of it.
 """
 
 from __future__ import annotations
@@ -19,24 +22,25 @@ import numpy as np
 import sympy as sp
 
 from numeric import meanfield as mf
+from numeric import protocols as P
 from numeric.figures import chi1_figure, meanfield_figure
 from numeric.network import Network
+from numeric.stats import median_interval
+from numeric.streams import purpose, replica_streams
 from theory import to_latex
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
-from .claim import Claim, Evidence, Fact, display, exact_number
-from .claims_experiments import BOOK_NORMS_AT_INIT
+from .claim import Claim, Evidence, Fact, display, exact_number, margin_fact
+from .experiment_records import BOOK_NORMS_AT_INIT
 from .executor import load_data
 from .figures import save
 
 # the chapter's successive-layer ratios at initialisation, from its norms (BOOK.md): 0.176 to 0.246
 _BOOK_STEPS = [a / b for norms in BOOK_NORMS_AT_INIT.values() for a, b in zip(norms, norms[1:])]
 BOOK_RATIOS = (round(min(_BOOK_STEPS), 3), round(max(_BOOK_STEPS), 3))
-WIDTHS = {30: 20, 100: 20, 300: 10, 1000: 5}  # hidden width: seeds
-IMAGES = 1000
-AGREE_AT_WIDEST = 0.05  # at the widest layers the median ratio is within 5% of sqrt(chi_1)
-PROTOCOL = ("this suite's mean-field protocol: [784, n, n, n, n, 10], network2's initialisation (sigma_w = sigma_b "
-            f"= 1), the first {IMAGES:,} training digits, ratios of successive hidden layers")
+IMAGES = P.MEANFIELD.images
+QUICK_SEEDS = 6  # --quick: the fewest seeds whose median interval reaches 95% (it is then [min, max])
+WIDEST_PARTS = 3  # the widest layers' seeds run as this many parts (the workers share the heaviest sweep)
 
 
 def check_fixed_point(ctx) -> Evidence:
@@ -77,77 +81,154 @@ def check_fixed_point(ctx) -> Evidence:
                                               "caveat": "a prediction for infinitely wide layers, per example"}]})
 
 
-def measure_width(n: int, seeds: int, mnist, seed: int, images: int = IMAGES) -> dict:
-    """Returns {"rms": ratios (seeds, 3), "book": ratios (seeds, 3)} for [784, n, n, n, n, 10] at initialisation."""
+def measure_width(n: int, seeds: int, mnist, seed: int, images: int = IMAGES, lo: int = 0, hi: int | None = None) -> dict:
+    """Returns the per-layer ratios of [784, n, n, n, n, 10] at initialisation for replicas lo..hi of ``seeds``.
+
+    Replica k draws its weights from the "init" child of ``SeedSequence(seed).spawn(seeds)[k]``. Keys:
+    "factor" (S,): (R^2 / R^4)^(1/2) of the per-example RMS norms R^l (what mean field predicts); "pairs"
+    (S, 3): R^l / R^{l+1} for hidden layer pairs 1/2, 2/3, 3/4; "book_factor" (S,) and "book" (S, 3): the same
+    for the norm of the gradient averaged over the images (the book's ||delta^l||); "q1" (S,): the first hidden
+    layer's pre-activation variance. One backward pass per replica gives both norms.
+    """
     data = load_data(mnist).training.head(images)
-    rms, book = [], []
-    for s in range(seed, seed + seeds):
-        net = Network([784, n, n, n, n, 10], rng=s)
-        r = mf.per_example_rms_norms(net, data.x, data.y)[:4]
-        b = np.array(net.bias_gradient_norms(data.x, data.y)[:4])
-        rms.append(r[:-1] / r[1:])
-        book.append(b[:-1] / b[1:])
-    return {"rms": np.array(rms), "book": np.array(book)}
+    out = {k: [] for k in ("factor", "pairs", "book_factor", "book", "q1")}
+    for stream in replica_streams(seed, seeds)[lo:hi]:
+        net = Network([784, n, n, n, n, 10], rng=purpose(stream, "init"))
+        deltas = net.deltas(data.x, data.y)[:4]
+        r = mf.rms_norms(deltas)
+        b = np.array([np.linalg.norm(d.mean(axis=0)) for d in deltas])
+        out["factor"].append(np.sqrt(r[1] / r[3]))
+        out["pairs"].append(r[:-1] / r[1:])
+        out["book_factor"].append(np.sqrt(b[1] / b[3]))
+        out["book"].append(b[:-1] / b[1:])
+        out["q1"].append(float(np.mean((data.x @ net.weights[0].T + net.biases[0]) ** 2)))
+    return {k: np.array(v) for k, v in out.items()}
 
 
-def agreement(predicted: float, measured: dict) -> list[Fact]:
-    """The criteria: the prediction inside every width's seed range, within 5% at the widest, the spread narrowing."""
+def _alternative_facts(predicted: float, values, alternatives: dict, protocol) -> list[Fact]:
+    """The two criteria that tell sqrt(chi_1) from its plausible slips, on the widest layers' per-seed factors."""
+    level = protocol.criterion("resolves-alternatives")["level"]
+    ci = median_interval(values, level)
+    width = ci["hi"] - ci["lo"]
+    nearest = min(abs(a - predicted) for a in alternatives.values())
+    crit = protocol.criterion("resolves-alternatives")
+    facts = [Fact(f"{crit.describe()}: interval [{ci['lo']:.5f}, {ci['hi']:.5f}] ({ci['coverage']:.1%} coverage), "
+                  f"width {width:.5f} against {nearest:.5f}", width < nearest,
+                  "order-statistic interval of the median over seeds (numeric.stats.median_interval)",
+                  {"interval": [ci["lo"], ci["hi"]], "coverage": ci["coverage"], "nearest_distance": nearest})]
+    crit = protocol.criterion("closer-than-alternatives")
+    for name, a in alternatives.items():
+        mid = (a + predicted) / 2
+        toward = ci["hi"] if a > predicted else ci["lo"]  # the interval's end nearest the alternative
+        margin = (mid - ci["median"]) if a > predicted else (ci["median"] - mid)
+        reach = abs(toward - ci["median"])
+        facts.append(Fact(f"{crit.describe()}: {name} = {a:.5f} (midpoint {mid:.5f})",
+                          bool(toward < mid if a > predicted else toward > mid),
+                          "the interval's end toward the alternative lies on sqrt(chi_1)'s side of the midpoint",
+                          {"median": ci["median"], "interval": [ci["lo"], ci["hi"]], "alternative": a},
+                          margin=margin, spread=reach))
+    return facts
+
+
+def agreement(predicted: float, measured: dict, protocol=P.MEANFIELD, alternatives: dict | None = None) -> list[Fact]:
+    """The protocol's criteria on per-seed factors ``measured`` {width: (S,)}: the prediction inside every width's
+    seed range, near the median at the widest, the spread narrowing, and (with ``alternatives``) the widest
+    median's interval telling the prediction from each alternative."""
     widths = sorted(measured)
-    inside = {n: bool(measured[n].min() <= predicted <= measured[n].max()) for n in widths}
+    widest = np.asarray(measured[widths[-1]])
+    inside = {n: bool(np.min(measured[n]) <= predicted <= np.max(measured[n])) for n in widths}
     gap = {n: float(abs(np.median(measured[n]) - predicted) / predicted) for n in widths}
-    spread = {n: float(measured[n].max() - measured[n].min()) for n in widths}
-    return [
-        Fact("at every width the predicted sqrt(chi_1) lies inside the range of the measured ratios (all seeds, "
-             "hidden layers 1/2, 2/3, 3/4)", all(inside.values()), "per-example RMS norms", inside),
-        Fact(f"at width {widths[-1]} the median measured ratio is within {AGREE_AT_WIDEST:.0%} of sqrt(chi_1)",
-             gap[widths[-1]] <= AGREE_AT_WIDEST, "relative difference of the median", {n: round(g, 4) for n, g in gap.items()}),
-        Fact(f"the seeds' spread narrows as the layers widen (width {widths[0]} against {widths[-1]}), as a "
-             "wide-layer limit should", spread[widths[-1]] < spread[widths[0]], "max - min of the ratios",
-             {n: round(s, 4) for n, s in spread.items()}),
+    spread = {n: float(np.max(measured[n]) - np.min(measured[n])) for n in widths}
+    near = protocol.criterion("near-at-widest")
+    ci = median_interval(widest, protocol.criterion("resolves-alternatives")["level"])
+    facts = [
+        Fact(protocol.criterion("inside-range").describe(), all(inside.values()), "per-example RMS norms", inside),
+        margin_fact(f"{near.describe()} (width {widths[-1]})", gap[widths[-1]], near["max_relative"],
+                    max(ci["hi"] - ci["median"], ci["median"] - ci["lo"]) / predicted, above=False,
+                    how="relative difference of the median", value={n: round(g, 4) for n, g in gap.items()}),
+        Fact(f"{protocol.criterion('narrows').describe()} (width {widths[0]} against {widths[-1]})",
+             spread[widths[-1]] < spread[widths[0]], "max - min of the factors", {n: round(s, 4) for n, s in spread.items()}),
     ]
+    if alternatives:
+        facts += _alternative_facts(predicted, widest, alternatives, protocol)
+    return facts
+
+
+def _protocol(ctx):
+    p = P.MEANFIELD
+    if ctx.seeds:
+        return p.replace(seeds=int(ctx.seeds))
+    return p.quick(seeds=QUICK_SEEDS) if ctx.quick else p
+
+
+def _chunks(p) -> list:
+    """The parts: (width, lo, hi), the widest layers split so that the workers share them."""
+    out = []
+    for sizes in p.networks:
+        n = sizes[1]
+        step = max(1, -(-p.seeds // WIDEST_PARTS)) if n == max(z[1] for z in p.networks) else p.seeds
+        out += [(n, lo, min(lo + step, p.seeds)) for lo in range(0, p.seeds, step)]
+    return out
 
 
 def meanfield_parts(ctx) -> list:
-    widths = _widths(ctx)
-    return [(("meanfield", n, s, ctx.seed), measure_width, (n, s, ctx.mnist, ctx.seed)) for n, s in widths.items()]
+    p = _protocol(ctx)
+    return [(("meanfield", n, p.seeds, ctx.seed, lo, hi), measure_width, (n, p.seeds, ctx.mnist, ctx.seed, p.images, lo, hi))
+            for n, lo, hi in _chunks(p)]
 
 
-def _widths(ctx) -> dict:
-    if ctx.seeds:
-        return {n: ctx.seeds for n in WIDTHS}
-    return {n: max(2, s // 4) for n, s in WIDTHS.items()} if ctx.quick else dict(WIDTHS)
+def _measure(ctx, p) -> dict:
+    runs = {}
+    for n, lo, hi in _chunks(p):
+        got = ctx.compute(("meanfield", n, p.seeds, ctx.seed, lo, hi), measure_width, n, p.seeds, ctx.mnist, ctx.seed,
+                          p.images, lo, hi)
+        runs.setdefault(n, []).append(got)
+    return {n: {k: np.concatenate([g[k] for g in parts]) for k in parts[0]} for n, parts in runs.items()}
 
 
-def check_prediction(ctx) -> Evidence:
-    predicted = float(mf.predict("sigmoid", 1, 1, dps=20)["ratio"])
-    widths = _widths(ctx)
-    runs = {n: ctx.compute(("meanfield", n, s, ctx.seed), measure_width, n, s, ctx.mnist, ctx.seed)
-            for n, s in widths.items()}
-    rms = {n: r["rms"] for n, r in runs.items()}
-    facts = agreement(predicted, rms)
+def check_prediction(ctx, planted: str | None = None) -> Evidence:
+    """``planted``: the name of an alternative formula put in place of sqrt(chi_1) (a test's planted flaw)."""
+    p = _protocol(ctx)
+    truth = float(mf.predict("sigmoid", 1, 1, dps=20)["ratio"])
+    alternatives = {k: float(v) for k, v in mf.alternatives("sigmoid", 1, 1, dps=20).items()}
+    predicted, name = truth, "sqrt(chi_1)"
+    if planted is not None:
+        predicted, name = alternatives.pop(planted), planted
+        alternatives["sqrt(chi_1)"] = truth
+    runs = _measure(ctx, p)
+    facts = agreement(predicted, {n: r["factor"] for n, r in runs.items()}, p, alternatives)
     rows, table = [], {}
     for n, r in runs.items():
-        med, lo, hi = float(np.median(r["rms"])), float(r["rms"].min()), float(r["rms"].max())
-        bmed = float(np.median(r["book"]))
-        table[str(n)] = {"seeds": widths[n], "rms_median": med, "rms_range": [lo, hi], "book_norm_median": bmed,
-                         "relative_gap": (med - predicted) / predicted}
-        rows.append({"quantity": f"||delta^l|| / ||delta^(l+1)||, width {n}, median [min, max] of {widths[n]} seeds x 3 "
-                                 "layer pairs", "book": f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} (width 30)",
-                     "run": f"{med:.4g} [{lo:.3g}, {hi:.3g}]; predicted {predicted:.4g} ({(med - predicted) / predicted:+.1%})",
+        f = r["factor"]
+        ci = median_interval(f, p.criterion("resolves-alternatives")["level"])
+        q1 = float(np.median(r["q1"]))
+        first_pair = float(np.sqrt(mf.chi_1("sigmoid", q1, 1)))
+        table[str(n)] = {"seeds": p.seeds, "factor_median": ci["median"], "factor_range": [float(f.min()), float(f.max())],
+                         "median_interval": [ci["lo"], ci["hi"]], "interval_coverage": ci["coverage"],
+                         "per_seed": f.tolist(), "pair_medians": np.median(r["pairs"], axis=0).tolist(),
+                         "pair_1_2_prediction_at_q1": first_pair, "q1_median": q1,
+                         "book_factor_median": float(np.median(r["book_factor"])),
+                         "relative_gap": (ci["median"] - predicted) / predicted}
+        rows.append({"quantity": f"per-layer factor (||delta^2|| / ||delta^4||)^(1/2), width {n}, median [95% interval] of "
+                                 f"{p.seeds} seeds", "book": f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} (width 30)",
+                     "run": f"{ci['median']:.4g} [{ci['lo']:.4g}, {ci['hi']:.4g}]; predicted {predicted:.4g} "
+                            f"({(ci['median'] - predicted) / predicted:+.1%})",
                      "caveat": "per-example RMS norm; the averaged gradient's norm gives "
-                               f"{bmed:.4g}; embedded digits, {IMAGES:,} images; this suite's protocol"})
+                               f"{table[str(n)]['book_factor_median']:.4g}; pair 1/2 {table[str(n)]['pair_medians'][0]:.4g} "
+                               f"(its own prediction at q^1 = {q1:.3f}: {first_pair:.4g}); embedded digits, "
+                               f"{p.images:,} images; this suite's protocol"})
     ws = sorted(runs)
-    figures = save(ctx, meanfield_figure(ws, [runs[n]["rms"].ravel() for n in ws], predicted,
-                                         [runs[n]["book"].ravel() for n in ws]), "meanfield-ratio")
-    latex = display(r"\frac{\sqrt{\mathbb{E}_x\|\delta^l(x)\|^2}}{\sqrt{\mathbb{E}_x\|\delta^{l+1}(x)\|^2}}"
+    figures = save(ctx, meanfield_figure(ws, [runs[n]["factor"] for n in ws], predicted,
+                                         [runs[n]["book_factor"] for n in ws], alternatives), "meanfield-ratio")
+    latex = display(r"\Bigl(\frac{\sqrt{\mathbb{E}_x\|\delta^2(x)\|^2}}{\sqrt{\mathbb{E}_x\|\delta^4(x)\|^2}}\Bigr)^{1/2}"
                     r"\;\to\; \sqrt{\chi_1}", rf"\text{{measured at widths }} {', '.join(map(str, ws))}")
     return Evidence("verified", facts, latex=latex, figures=figures,
-                    headline="; ".join(f"n={n}: {table[str(n)]['rms_median']:.4f}" for n in ws)
-                             + f" against sqrt(chi_1) = {predicted:.4f}",
-                    numbers={"protocol": {"name": "meanfield-init", "caption": PROTOCOL, "images_used": IMAGES,
-                                          "seeds_used": list(range(ctx.seed, ctx.seed + max(widths.values()))),
-                                          "seeds_per_width": {str(n): s for n, s in widths.items()}},
-                             "predicted": predicted, "widths": table, "book_vs_run": rows})
+                    headline="; ".join(f"n={n}: {table[str(n)]['factor_median']:.4f}" for n in ws)
+                             + f" against {name} = {predicted:.4f}",
+                    numbers={"protocol": p.as_dict(ctx.seed) | {"seeds_used": [ctx.seed], "caption": p.describe(p.images),
+                                                               "images_used": p.images},
+                             "predicted": predicted, "prediction": name, "alternatives": alternatives,
+                             "widths": table, "book_vs_run": rows})
 
 
 def check_chi1_curves(ctx) -> Evidence:

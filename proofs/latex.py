@@ -240,7 +240,8 @@ def derivation(record: dict) -> str:
 def _caption(record: dict) -> str:
     nums = record.get("numbers") or {}
     protos = [nums["protocol"]] if "protocol" in nums else nums.get("protocols", [])
-    parts = [f"{_escape(p['caption'])}; seeds {p['seeds_used'][0]}--{p['seeds_used'][-1]}" for p in protos]
+    parts = [f"{_escape(p['caption'])}; " + (f"streams {_escape(p['streams'])}" if p.get("streams") else
+                                               f"seeds {p['seeds_used'][0]}--{p['seeds_used'][-1]}") for p in protos]
     return " ".join(["The book beside this run."] + [f"Protocol: {p}." for p in parts])
 
 

@@ -156,7 +156,7 @@ MUTANTS = [
     M("replicas full batch decays by eta lmbda", "numeric/replicas.py",
       "decay = 1.0 - eta * lmbda / len(x)", "decay = 1.0 - eta * lmbda"),
     M("replicas BP2 with a for sigma'", "numeric/replicas.py",
-      "delta = np.matmul(delta, self.weights[l]) * (a * (1.0 - a))", "delta = np.matmul(delta, self.weights[l]) * a"),
+      "sp = 1.0 - a\n                sp *= a  # sigma'(z)", "sp = a.copy()  # sigma'(z)"),
     M("experiments' 1-norm is Euclidean", "numeric/experiments.py",
       "return np.abs(grads).sum(axis=-1)", "return np.linalg.norm(grads, axis=-1)"),
     M("book protocol trains with mini-batches of 10", "numeric/protocols.py",

@@ -1,0 +1,53 @@
+"""What the chapter's experiment claims share: the book's numbers, the protocol a run uses, and its records.
+
+The book's numbers (Nielsen ch. 5; shared/BOOK.md) are quoted here and never used as evidence; every
+threshold a claim applies lives in its protocol (``numeric.protocols``), not here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numeric import protocols as P
+
+__all__ = ["BOOK_NORMS_AT_INIT", "BOOK_LAST_OVER_FIRST", "BOOK_ACCURACY", "QUICK_SEEDS", "protocol_for",
+           "protocol_record", "data_caveat", "spread", "name"]
+
+# The book's numbers, one random initialisation each.
+BOOK_NORMS_AT_INIT = {(784, 30, 30, 10): (0.07, 0.31), (784, 30, 30, 30, 10): (0.012, 0.060, 0.283),
+                      (784, 30, 30, 30, 30, 10): (0.003, 0.017, 0.070, 0.285)}
+BOOK_LAST_OVER_FIRST = 100  # "with four hidden layers the first learns about 100 times slower than the last"
+BOOK_ACCURACY = {1: 0.9648, 2: 0.9690, 3: 0.9657, 4: 0.9653}  # 30 epochs on full MNIST, one run each
+QUICK_SEEDS = {"speed-of-learning-during-training": 2, "accuracy-vs-depth": 1}
+
+
+def protocol_for(ctx, claim_id: str, default: P.Protocol) -> P.Protocol:
+    """Returns the protocol a claim runs: the book's, with --seeds or --quick applied."""
+    p = default
+    if getattr(ctx, "seeds", None):
+        p = p.replace(seeds=int(ctx.seeds))
+    if getattr(ctx, "quick", False) and claim_id in QUICK_SEEDS:
+        p = p.quick(seeds=QUICK_SEEDS[claim_id])
+    return p
+
+
+def protocol_record(p: P.Protocol, ctx, n: int) -> dict:
+    """Returns the protocol as results.json records it: its fields, criteria, streams, caption and images."""
+    return p.as_dict(ctx.seed) | {"seeds_used": [int(ctx.seed)], "caption": p.describe(n), "images_used": n}
+
+
+def data_caveat(ctx, n: int, book_n: int) -> str:
+    """The caveat of a measured row: which digits, and how many against the book's."""
+    source = ctx.data().source
+    which = "the embedded 5,000-digit subset" if source.startswith("embedded") else source
+    return f"{which}, {n:,} images" + ("" if n == book_n else f" (the book: {book_n:,})") + "; " + \
+        "seeds spread shown, the book reports one run"
+
+
+def spread(v) -> str:
+    """Returns "median [min, max]" of the values v, 3 significant digits."""
+    return f"{np.median(v):.3g} [{np.min(v):.3g}, {np.max(v):.3g}]"
+
+
+def name(sizes) -> str:
+    return str(list(sizes))
