@@ -52,16 +52,19 @@ def speed_at_init(protocol: Protocol, split, base_seed: int) -> dict:
     return out
 
 
-def speed_during_training(protocol: Protocol, split, base_seed: int, progress=None) -> dict:
+def speed_during_training(protocol: Protocol, split, base_seed: int, progress=None, replicas=None) -> dict:
     """Returns {sizes: norms (epochs, S, H)}: ||dC/db^l|| of each hidden layer before each epoch's step.
 
     Full batch (the book's protocol): the recorded gradient is the one the step uses. With
     mini-batches, the gradient averaged over all the images is recorded at the start of each epoch.
+    ``replicas`` (lo, hi): only those of the protocol's replicas (a part of the run; each replica's
+    numbers do not depend on which others train beside it, up to rounding).
     """
     data = _images(protocol, split)
+    streams = protocol.streams(base_seed)[slice(*replicas) if replicas else slice(None)]
     out = {}
     for sizes in protocol.networks:
-        reps = Replicas(sizes, protocol.streams(base_seed), init=protocol.init)
+        reps = Replicas(sizes, streams, init=protocol.init)
         lmbda = protocol.effective_lmbda(len(data))
         report = (lambda e, s=sizes: progress(f"{list(s)}: epoch {e}/{protocol.epochs}")) if progress else None
         if protocol.mini_batch_size is None:

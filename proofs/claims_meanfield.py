@@ -17,6 +17,8 @@ the median's interval must be narrower than the distance to each and lie on sqrt
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -186,12 +188,19 @@ def _measure(ctx, p) -> dict:
     return {n: {k: np.concatenate([g[k] for g in parts]) for k in parts[0]} for n, parts in runs.items()}
 
 
+@lru_cache(maxsize=1)
+def _predictions() -> tuple[float, dict]:
+    """Returns (sqrt(chi_1), {name: alternative}) for network2's initialisation (mpmath quadrature, 20 digits)."""
+    truth = float(mf.predict("sigmoid", 1, 1, dps=20)["ratio"])
+    return truth, {k: float(v) for k, v in mf.alternatives("sigmoid", 1, 1, dps=20).items()}
+
+
 def check_prediction(ctx, planted: str | None = None) -> Evidence:
     """``planted``: the name of an alternative formula put in place of sqrt(chi_1) (a test's planted flaw)."""
     p = _protocol(ctx)
-    truth = float(mf.predict("sigmoid", 1, 1, dps=20)["ratio"])
-    alternatives = {k: float(v) for k, v in mf.alternatives("sigmoid", 1, 1, dps=20).items()}
+    truth, alternatives = _predictions()
     predicted, name = truth, "sqrt(chi_1)"
+    alternatives = dict(alternatives)
     if planted is not None:
         predicted, name = alternatives.pop(planted), planted
         alternatives["sqrt(chi_1)"] = truth
@@ -202,7 +211,7 @@ def check_prediction(ctx, planted: str | None = None) -> Evidence:
         f = r["factor"]
         ci = median_interval(f, p.criterion("resolves-alternatives")["level"])
         q1 = float(np.median(r["q1"]))
-        first_pair = float(np.sqrt(mf.chi_1("sigmoid", q1, 1)))
+        first_pair = float(np.sqrt(mf.depth_prediction("sigmoid", 1.0, 1.0, q1, 2)["chi"][0]))
         table[str(n)] = {"seeds": p.seeds, "factor_median": ci["median"], "factor_range": [float(f.min()), float(f.max())],
                          "median_interval": [ci["lo"], ci["hi"]], "interval_coverage": ci["coverage"],
                          "per_seed": f.tolist(), "pair_medians": np.median(r["pairs"], axis=0).tolist(),

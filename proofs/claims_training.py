@@ -26,18 +26,25 @@ from .figures import save
 __all__ = ["check_speed_during_training", "training_parts"]
 
 
-def _per_network(p: P.Protocol) -> list:
-    return [p.replace(networks=(sizes,)) for sizes in p.networks]
+PARTS_PER_NETWORK = 2  # each network's replicas run as this many parts, so that two workers share the work
 
 
-def _training_part(one: P.Protocol, mnist, seed: int):
-    return speed_during_training(one, load_data(mnist).training, seed)
+def _pieces(p: P.Protocol) -> list:
+    """The parts: (one network's protocol, (lo, hi) of its replicas), fixed by the protocol (not by --jobs)."""
+    step = -(-p.seeds // PARTS_PER_NETWORK)
+    return [(p.replace(networks=(sizes,)), (lo, min(lo + step, p.seeds)))
+            for sizes in p.networks for lo in range(0, p.seeds, step)]
+
+
+def _training_part(one: P.Protocol, mnist, seed: int, replicas: tuple):
+    return speed_during_training(one, load_data(mnist).training, seed, None, replicas)
 
 
 def training_parts(ctx) -> list:
-    """The training claim's independent pieces: one (key, fn, args) per network."""
+    """The training claim's independent pieces: (key, fn, args) per network and group of replicas."""
     p = protocol_for(ctx, "speed-of-learning-during-training", P.SPEED_DURING_TRAINING)
-    return [(("training", one, ctx.seed), _training_part, (one, ctx.mnist, ctx.seed)) for one in _per_network(p)]
+    return [(("training", one, ctx.seed, reps), _training_part, (one, ctx.mnist, ctx.seed, reps))
+            for one, reps in _pieces(p)]
 
 
 def _first_slowest(p, label: str, other_first: np.ndarray) -> Fact:
@@ -72,8 +79,10 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
     n = min(p.images or len(split), len(split))
     progress = getattr(ctx, "progress", None)
     runs = {}
-    for one in _per_network(p):  # one task per network when an executor runs the claim's parts
-        runs |= ctx.compute(("training", one, ctx.seed), speed_during_training, one, split, ctx.seed, progress)
+    for one, reps in _pieces(p):  # tasks of their own when an executor runs the claim's parts
+        got = ctx.compute(("training", one, ctx.seed, reps), speed_during_training, one, split, ctx.seed, progress, reps)
+        for sizes, norms in got.items():
+            runs[sizes] = norms if sizes not in runs else np.concatenate([runs[sizes], norms], axis=1)
     drop_c = p.criterion("speeds-drop")
     facts, figures, per_net, rows = [], [], {}, []
     for sizes, norms in runs.items():  # norms (epochs, S, H)
