@@ -127,7 +127,7 @@ def alternatives(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int 
     of the variance map without the bias term; "chi_1": chi_1 itself, without the square root.
     A measurement that tells sqrt(chi_1) from the true formula must tell it from these.
     """
-    _, dphi = _check(activation)
+    dphi = _check(activation)[1]
     with mpmath.workdps(dps + 10):
         q = q_fixed_point(activation, sigma_w, sigma_b, dps=dps)
         return {"E[phi'(sqrt(q*) z)]": mpmath.mpf(sigma_w) * gaussian_expectation(dphi, q),

@@ -81,7 +81,8 @@ SPEED_DURING_TRAINING = Protocol(
                            "less than the median's {level:.0%} interval reaches)", "reproduction",
           min_ratio=1.0, level=LEVEL),
         C("about-100", "[784, 30, 30, 30, 30, 10]: the first hidden layer learns about 100 times slower than the last: "
-                       "the seeds' median last/first lies within {low:g}-{high:g} at every epoch (fragile as above)",
+                       "the seeds' median last/first lies within {low:g}-{high:g} at every epoch (fragile where the "
+                       "margin is less than the median's {level:.0%} interval reaches)",
           "reproduction", low=50, high=250, level=LEVEL),
     ))
 SPEED_DURING_TRAINING_MINIBATCH = SPEED_DURING_TRAINING.replace(

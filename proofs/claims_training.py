@@ -55,20 +55,21 @@ def _first_slowest(p, label: str, other_first: np.ndarray) -> Fact:
     return margin_fact(f"{label}: {c.describe()}; lowest median {med[worst]:.3f} at epoch {worst}",
                        med[worst], c["min_ratio"], spread_toward(other_first[worst], c["min_ratio"], c["level"]),
                        above=True, how="median over seeds per epoch; spread: the median's interval at that epoch",
-                       value={"epoch": worst, "median": float(med[worst]), "epochs_below": int(np.sum(med < c["min_ratio"]))},
+                       value={"epoch": worst, "median": float(med[worst]), "epochs_below": int(np.sum(med < c["min_ratio"])),
+                              "seeds_slowest_throughout": int(np.sum(other_first.min(axis=0) >= c["min_ratio"]))},
                        role=c.role)
 
 
-def _about_100(p, label: str, last_first: np.ndarray) -> list[Fact]:
+def _about_100(p, last_first: np.ndarray) -> list[Fact]:
     """The four-hidden-layer ratio within the protocol's range at every epoch: its lowest and highest median."""
     c = p.criterion("about-100")
     med = np.median(last_first, axis=1)
     lo, hi = int(np.argmin(med)), int(np.argmax(med))
     how = "median over seeds per epoch; spread: the median's interval at that epoch"
-    return [margin_fact(f"{label}: {c.describe()}; lowest median {med[lo]:.3g} at epoch {lo}", med[lo], c["low"],
+    return [margin_fact(f"{c.describe()}; lowest median {med[lo]:.3g} at epoch {lo}", med[lo], c["low"],
                         spread_toward(last_first[lo], c["low"], c["level"]), above=True, how=how, role=c.role,
                         value={"epoch": lo, "median": float(med[lo])}),
-            margin_fact(f"{label}: {c.describe()}; highest median {med[hi]:.3g} at epoch {hi}", med[hi], c["high"],
+            margin_fact(f"{c.describe()}; highest median {med[hi]:.3g} at epoch {hi}", med[hi], c["high"],
                         spread_toward(last_first[hi], c["high"], c["level"]), above=False, how=how, role=c.role,
                         value={"epoch": hi, "median": float(med[hi])})]
 
@@ -111,7 +112,7 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
         facts.append(Fact(f"{label}: {drop_c.describe()}", bool((drop < drop_c["max_fraction"]).all()),
                           "median over seeds", drop.tolist(), role=drop_c.role))
         if len(sizes) == 6:
-            facts += _about_100(p, label, last_first)
+            facts += _about_100(p, last_first)
         book_text = f"about {BOOK_LAST_OVER_FIRST}" if len(sizes) == 6 else "first layer much slower"
         placed = "; ".join(f"book's {v['book']:.3g} at the {v['percentile']:.0f}th percentile of the seeds at {k}"
                            for k, v in where.items())

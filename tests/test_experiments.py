@@ -81,6 +81,28 @@ def test_full_batch_records_the_gradient_its_step_uses(training):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-14)
 
 
+def test_median_interval_and_sign_flip_test_are_exact():
+    """The median's order-statistic interval: with 10 values (X_(2), X_(9)), coverage 1 - 2 (1 + 10)/2^10; with 12,
+    (X_(3), X_(10)), 1 - 2 (1 + 12 + 66)/2^12; with 5, no interval reaches 95% ([min, max], 1 - 2/32). The sign-flip
+    p-value counts the sign patterns whose mean reaches the observed one."""
+    from numeric.stats import median_interval, percentile, sign_flip_p, spread_toward
+
+    ci = median_interval(np.arange(10.0))
+    assert (ci["lo"], ci["hi"], ci["k"]) == (1.0, 8.0, 2) and ci["coverage"] == pytest.approx(1 - 22 / 1024)
+    ci = median_interval(np.arange(12.0)[::-1])
+    assert (ci["lo"], ci["hi"]) == (2.0, 9.0) and ci["coverage"] == pytest.approx(1 - 2 * 79 / 4096)
+    ci = median_interval([3.0, 1.0, 2.0, 5.0, 4.0])
+    assert (ci["lo"], ci["hi"], ci["median"]) == (1.0, 5.0, 3.0) and ci["coverage"] == pytest.approx(1 - 2 / 32)
+    assert spread_toward(np.arange(10.0), -1.0) == pytest.approx(4.5 - 1.0)
+    assert spread_toward(np.arange(10.0), 20.0) == pytest.approx(8.0 - 4.5)
+    assert sign_flip_p([0.1, 0.2, 0.3, 0.4, 0.5]) == 1 / 32
+    assert sign_flip_p([-0.1, -0.2, -0.3, -0.4, -0.5]) == 1.0
+    assert sign_flip_p([-0.05, 0.12, -0.05, 0.12, 0.07]) == pytest.approx(5 / 32)  # 5 of 32 patterns reach 0.21
+    assert percentile(3.0, [1.0, 2.0, 3.0, 4.0]) == 62.5 and percentile(0.0, [1.0]) == 0.0
+    with pytest.raises(ValueError, match="at least one"):
+        median_interval([])
+
+
 def test_norms_are_euclidean_and_l1():
     g = np.array([[3.0, -4.0], [0.0, 0.0]])
     assert norm_of(g, "euclidean").tolist() == [5.0, 0.0]
@@ -188,12 +210,12 @@ def test_first_layer_slowest_is_checked_at_every_epoch_with_its_margin():
 def test_about_100_fails_on_either_side_at_any_epoch():
     p = P.SPEED_DURING_TRAINING
     ratios = np.full((500, 10), 110.0) + np.arange(10)
-    assert all(f.holds for f in _about_100(p, "net", ratios))
+    assert all(f.holds for f in _about_100(p, ratios))
     low, high = ratios.copy(), ratios.copy()
     low[70] = 30.0
     high[3] = 400.0
-    assert [f.holds for f in _about_100(p, "net", low)] == [False, True]
-    assert [f.holds for f in _about_100(p, "net", high)] == [True, False]
+    assert [f.holds for f in _about_100(p, low)] == [False, True]
+    assert [f.holds for f in _about_100(p, high)] == [True, False]
 
 
 def _finals(*medians, noise=0.004, seeds=5):
