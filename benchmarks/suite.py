@@ -48,7 +48,8 @@ def main(argv=None) -> int:
         m1, m2 = statistics.median(times[1]), statistics.median(times[2])
         rows.append((group, m1, m2, m1 / m2))
         print(f"  {group}: jobs 1 {m1:.1f} s, jobs 2 {m2:.1f} s", flush=True)
-    print(f"\n{os.cpu_count()} cores, {args.repeat} interleaved rounds, medians of wall time (process start included)\n")
+    print(f"\n{os.cpu_count()} cores, {args.repeat} interleaved rounds, "
+          "medians of wall time (process start included)\n")
     print("| claims | --jobs 1 (s) | --jobs 2 (s) | speed-up |")
     print("|---|---:|---:|---:|")
     for group, m1, m2, ratio in rows:

@@ -25,8 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sympy.core.cache import clear_cache  # noqa: E402
 
 from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity  # noqa: E402
-from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product  # noqa: E402
-from theory.chain import to_composed, truncated  # noqa: E402
+from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product, to_composed, truncated  # noqa: E402
 from theory.layered import delta_direct, delta_eq124, deltas_implicit, layered_network  # noqa: E402
 
 
@@ -70,7 +69,8 @@ def matrix_implicit(widths) -> bool:
 
 def matrix_direct(widths) -> bool:
     net = layered_network(widths)
-    return all(is_identity(x, y) for l in range(1, net.L + 1) for x, y in zip(delta_eq124(net, l), delta_direct(net, l)))
+    return all(is_identity(x, y)
+               for l in range(1, net.L + 1) for x, y in zip(delta_eq124(net, l), delta_direct(net, l)))
 
 
 def timed(fn, L, repeat):

@@ -76,7 +76,8 @@ def main(argv=None) -> int:
         for k in range(0, len(x), m):
             idx = order[k:k + m]
             g = net.backprop(x[idx], onehot[idx])
-            net.weights = [(1 - eta * lmbda / len(x)) * w - (eta / len(idx)) * nw for w, nw in zip(net.weights, g.nabla_w)]
+            net.weights = [(1 - eta * lmbda / len(x)) * w - (eta / len(idx)) * nw
+                           for w, nw in zip(net.weights, g.nabla_w)]
             net.biases = [b - (eta / len(idx)) * nb for b, nb in zip(net.biases, g.nabla_b)]
 
     for m in (10, 100):

@@ -26,15 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import DataError
+
 __all__ = ["DataError", "Split", "Dataset", "load_embedded", "load_mnist", "load", "EMBEDDED_SHA256"]
 
 EMBEDDED_PATH = Path(__file__).with_name("data") / "mnist5k.npz"
 EMBEDDED_SHA256 = "630d169059e5894f98bcd9da7d085a1e37d61d4b974d2a99332a1a3ae0901043"
 EMBEDDED_TRAINING = 4000
-
-
-class DataError(ValueError):
-    """A data file is missing, damaged, or not what it claims to be."""
 
 
 @dataclass(frozen=True)

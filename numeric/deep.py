@@ -1,79 +1,31 @@
 """network2 with the remedies for unstable gradients: other activations, initialisations, batch
-normalisation, residual blocks, and training with momentum, gradient clipping and L1 or L2.
+normalisation, residual blocks, a softmax output, and training with momentum, gradient clipping and L1 or L2.
 
 ``DeepNetwork`` keeps ``numeric.network.Network``'s semantics wherever an option is left at its
 default (sigmoid neurons, network2's initialisation, plain SGD with L2 as w -> (1 - eta lmbda/n) w):
 with defaults it computes the same numbers (a test checks it), but through a general, slower loop.
-``Network`` itself is untouched, so the chapter's experiments keep their fast path.
+``Network`` itself is untouched, so the chapter's experiments keep their fast path; ``numeric.stacked``
+trains many ``DeepNetwork``s of one architecture side by side.
 
 Layer l (0-based over weight matrices) computes z = a W^T + b; hidden layers then, in order,
 * batch normalisation (``batch_norm=True``): u = gamma (z - mean) / sqrt(var + eps) + beta over the
   mini-batch while training, over running averages (momentum 0.9) at inference; b is then unused
   (beta takes its role) and "the bias gradient" of the layer is dC/dbeta;
-* the activation phi (``activation``: sigmoid, tanh, relu, leaky-relu, elu);
+* the activation phi (``activation``: sigmoid, tanh, relu, leaky-relu, elu; ``numeric.activations``);
 * a residual (identity-skip) connection (``residual=True``) a = a_prev + phi(.) on every hidden
   layer after the first whose width equals its input's.
-The output layer is always sigmoid with network2's costs, so BP1 is network2's.
-
-Initialisations (``init``): "default" (network2: w ~ N(0, 1/n_in), b ~ N(0, 1)), "large" (w ~ N(0, 1),
-b ~ N(0, 1)), "xavier-normal" (N(0, 2/(n_in + n_out))), "xavier-uniform" (U(+-sqrt(6/(n_in + n_out)))),
-"he" (N(0, 2/n_in)), "orthogonal" (a random orthogonal matrix, QR of a Gaussian with the sign fix);
-the last four with zero biases, as their papers use them. "glorot-2010" is Glorot and Bengio's
-"standard" U(+-1/sqrt(n_in)) with zero biases.
+The output layer (``output``) is network2's sigmoid with its costs (BP1 is network2's), or softmax with
+the log-likelihood cost (Glorot and Bengio's), delta^L = a^L - y. Initialisations: ``numeric.activations``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .functions import COSTS, sigmoid, sigmoid_prime
+from .activations import ACTIVATIONS, BN_EPS, BN_MOMENTUM, INITS, draw_weights, output_layer, weight_variance
 from .validate import as_inputs, as_targets, check_positive, check_sizes, make_rng
 
 __all__ = ["ACTIVATIONS", "INITS", "DeepNetwork", "DeepGradients", "weight_variance"]
-
-
-def _relu(z):
-    return np.maximum(z, 0.0)
-
-
-def _leaky(z):
-    return np.where(z > 0, z, 0.01 * z)
-
-
-def _elu(z):
-    return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
-
-
-def _tanh_prime(z):
-    e = np.exp(-2 * np.abs(z))  # sech^2 without overflow
-    return 4 * e / (1 + e) ** 2
-
-
-# name: (phi, phi'); ReLU-like derivatives take the right-hand value at 0 (a set of measure zero)
-ACTIVATIONS = {
-    "sigmoid": (sigmoid, sigmoid_prime),
-    "tanh": (np.tanh, _tanh_prime),
-    "relu": (_relu, lambda z: (z > 0).astype(np.float64)),
-    "leaky-relu": (_leaky, lambda z: np.where(z > 0, 1.0, 0.01)),
-    "elu": (_elu, lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))),
-}
-INITS = ("default", "large", "xavier-normal", "xavier-uniform", "he", "orthogonal", "glorot-2010")
-BN_EPS = 1e-5
-BN_MOMENTUM = 0.9
-
-
-def weight_variance(init: str, n_in: int, n_out: int) -> float:
-    """The variance of one weight entry under ``init`` (orthogonal: 1/n of the longer side)."""
-    return {"default": 1 / n_in, "large": 1.0, "xavier-normal": 2 / (n_in + n_out),
-            "xavier-uniform": 2 / (n_in + n_out), "he": 2 / n_in, "orthogonal": 1 / max(n_in, n_out),
-            "glorot-2010": 1 / (3 * n_in)}[init]
-
-
-def _orthogonal(rng, n_out, n_in):
-    a = rng.standard_normal((max(n_out, n_in), min(n_out, n_in)))
-    q, r = np.linalg.qr(a)
-    q *= np.sign(np.diag(r))  # the sign fix makes the distribution uniform (Haar)
-    return q if n_out >= n_in else q.T
 
 
 class DeepGradients:
@@ -91,17 +43,16 @@ class DeepGradients:
 class DeepNetwork:
     """network2 plus the remedies; see the module docstring."""
 
-    def __init__(self, sizes, *, activation: str = "sigmoid", init: str = "default", cost: str = "cross-entropy",
-                 batch_norm: bool = False, residual: bool = False, rng=None):
+    def __init__(self, sizes, *, activation: str = "sigmoid", init: str = "default", cost: str | None = None,
+                 output: str = "sigmoid", batch_norm: bool = False, residual: bool = False, rng=None):
         self.sizes = check_sizes(sizes)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} (each has a derivative rule), "
                              f"got {activation!r}")
         if init not in INITS:
             raise ValueError(f"init must be one of {list(INITS)}, got {init!r}")
-        if cost not in COSTS:
-            raise ValueError(f"cost must be one of {sorted(COSTS)}, got {cost!r}")
-        self.activation, self.init, self.cost = activation, init, COSTS[cost]
+        self.output_fn, self.cost = output_layer(output, cost)
+        self.activation, self.init, self.output = activation, init, output
         self.batch_norm, self.residual = bool(batch_norm), bool(residual)
         hidden = self.sizes[1:-1]
         if self.residual:
@@ -117,21 +68,13 @@ class DeepNetwork:
             scale = (lambda n_in: 1 / np.sqrt(n_in)) if init == "default" else (lambda n_in: 1.0)  # network2's
             self.weights = [rng.standard_normal((n_out, n_in)) * scale(n_in) for n_in, n_out in pairs]  # arithmetic
         else:
-            self.weights = [self._draw(rng, n_in, n_out) for n_in, n_out in pairs]
+            self.weights = [draw_weights(init, rng, n_in, n_out) for n_in, n_out in pairs]
             self.biases = [np.zeros(n_out) for _, n_out in pairs]
         L = len(self.weights)
         self.gamma = [np.ones(n) if self.batch_norm and l < L - 1 else None for l, n in enumerate(self.sizes[1:])]
         self.beta = [np.zeros(n) if self.batch_norm and l < L - 1 else None for l, n in enumerate(self.sizes[1:])]
         self.running = [(np.zeros(n), np.ones(n)) if self.batch_norm and l < L - 1 else None
                         for l, n in enumerate(self.sizes[1:])]
-
-    def _draw(self, rng, n_in, n_out):
-        if self.init == "orthogonal":
-            return _orthogonal(rng, n_out, n_in)
-        sd = np.sqrt(weight_variance(self.init, n_in, n_out))
-        if self.init in ("xavier-uniform", "glorot-2010"):  # U(-c, c) has variance c^2 / 3
-            return rng.uniform(-1, 1, (n_out, n_in)) * sd * np.sqrt(3)
-        return rng.standard_normal((n_out, n_in)) * sd
 
     # -- forward and backward -------------------------------------------------------------
     def _skip(self, l: int) -> bool:
@@ -151,7 +94,7 @@ class DeepNetwork:
             z = a @ w.T + (b if self.gamma[l] is None else 0.0)
             zs.append(z)
             if l == L - 1:
-                a = sigmoid(z)
+                a = self.output_fn(z)
                 caches.append(None)
             else:
                 u, cache = self._normalise(l, z, training, update_running)
@@ -170,7 +113,8 @@ class DeepNetwork:
             mean, var = z.mean(axis=0), z.var(axis=0)
             rm, rv = self.running[l]
             if update_running:
-                self.running[l] = (BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean, BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var)
+                self.running[l] = (BN_MOMENTUM * rm + (1 - BN_MOMENTUM) * mean,
+                                   BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var)
         else:
             mean, var = self.running[l]
         inv = 1 / np.sqrt(var + BN_EPS)
@@ -226,10 +170,6 @@ class DeepNetwork:
         """
         g = self.backprop(x, y, training=True, update_running=False)
         return [float(np.linalg.norm(v / len(x))) for v in g.nabla_b]
-
-    def mean_activations(self, x) -> list[float]:
-        """Returns the mean activation of each hidden layer over the inputs x (Glorot and Bengio's measure)."""
-        return [float(a.mean()) for a in self.forward(x)[1][1:-1]]
 
     def total_cost(self, x, y) -> float:
         zs, acts, _ = self.forward(x)

@@ -115,7 +115,8 @@ def accuracy_by_depth(protocols, train, validation, base_seed: int, progress=Non
         def evaluate(epoch, reps=reps, curve=curve):
             curve.append(reps.accuracy(validation.x, validation.y) / len(validation))
 
-        reps.sgd(data.x, data.y, first.epochs_on(len(data)), first.batch(len(data)), first.eta, lmbdas, on_epoch=evaluate)
+        reps.sgd(data.x, data.y, first.epochs_on(len(data)), first.batch(len(data)), first.eta, lmbdas,
+                 on_epoch=evaluate)
         curve = np.array(curve)
         for i, p in enumerate(protocols):
             out[p.name][sizes] = curve[:, ends[i]:ends[i + 1]]

@@ -6,13 +6,13 @@ PDF and PNG). No number is typed in: every marked point comes from the arguments
 
 from __future__ import annotations
 
+import contextlib
+
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # figures drawn straight to files: no pyplot, no backend chosen for the process
 
-matplotlib.use("Agg")  # files only, no display; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .functions import sigmoid_prime  # noqa: E402
+from .functions import sigmoid_prime
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
            "accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure", "to_bytes",
@@ -24,6 +24,24 @@ STYLE = {"figure.figsize": (3.3, 2.6), "font.size": 8, "axes.grid": True, "grid.
          "font.family": "serif", "font.serif": ["cmr10", "DejaVu Serif"], "mathtext.fontset": "cm",
          "axes.formatter.use_mathtext": True, "pdf.fonttype": 42, "ps.fonttype": 42,
          "svg.hashsalt": "unstable-gradients"}
+
+
+@contextlib.contextmanager
+def _computer_modern():
+    """Names the partial sign in matplotlib's Computer Modern table while a figure is made or saved, then restores
+    the table: mathtext's "cm" set has no \\partial and took it from STIXGeneral; BaKoMa's cmmi10 holds the glyph
+    at TeX's own position 0x40, so every glyph of a figure stays Computer Modern."""
+    from matplotlib import _mathtext_data
+
+    table = _mathtext_data.latex_to_bakoma
+    added = r"\partial" not in table
+    if added:
+        table[r"\partial"] = ("cmmi10", 0x40)
+    try:
+        yield
+    finally:
+        if added:
+            table.pop(r"\partial", None)
 
 
 # Sizes of a two-column paper: one column (3.3 in) or the full text width (6.9 in); heights leave
@@ -50,7 +68,7 @@ def _styled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with plt.rc_context(_style()):
+        with matplotlib.rc_context(_style()), _computer_modern():
             return fn(*args, **kwargs)
 
     return wrapper
@@ -87,8 +105,8 @@ def _legend(fig, ax, ncol: int = 2) -> None:
 
 
 def _fig():
-    fig, ax = plt.subplots(constrained_layout=True)
-    return fig, ax
+    fig = Figure(constrained_layout=True)
+    return fig, fig.subplots()
 
 
 def to_bytes(fig, ext: str) -> bytes:
@@ -99,7 +117,6 @@ def to_bytes(fig, ext: str) -> bytes:
     measures text with pdflatex, so it needs a TeX engine.
     """
     import io
-
     import logging
 
     meta = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}, "pgf": None}[ext]
@@ -111,7 +128,7 @@ def to_bytes(fig, ext: str) -> bytes:
     font_log.setLevel(logging.ERROR)
     try:
         rc = {**STYLE, "pgf.texsystem": "pdflatex", "pgf.rcfonts": False} if ext == "pgf" else STYLE
-        with plt.rc_context(rc):
+        with matplotlib.rc_context(rc), _computer_modern():
             extra = {} if meta is None else {"metadata": meta}
             fig.savefig(buf, format=ext, dpi=300 if ext == "png" else 150, **extra)
     finally:
@@ -225,8 +242,8 @@ def accuracy_figure(hidden_layers, series, chance: float, title: str):
 
 
 def close(fig) -> None:
-    """Frees a figure once it is saved."""
-    plt.close(fig)
+    """Frees a figure's artists once it is saved (no pyplot registry holds it; the collector drops the rest)."""
+    fig.clear()
 
 
 @_styled
@@ -278,21 +295,42 @@ def chi1_figure(sigma_ws, curves: dict, criticals: dict):
 
 
 @_styled
-def remedies_figure(depths, series: dict, predictions: dict | None, ylabel: str, *, log: bool):
-    """Returns one line per remedy against the number of hidden layers; dashed: mean field's prediction."""
+def remedies_figure(xs, series: dict, predictions: dict | None, ylabel: str, *, log: bool,
+                    xlabel: str = "hidden layers of 30 neurons", spread: dict | None = None,
+                    diverged: dict | None = None):
+    """Returns one line per configuration against ``xs`` (depths or widths); dashed: mean field's prediction;
+    ``spread`` {label: [(min, max)]} as error bars; ``diverged`` {label: [count]}: a red ring and the count at each
+    point where seeds diverged. The chapter's network (the first series) is drawn black and on top."""
     fig, ax = _fig()
     markers = "os^vD<>phx*+dP8"
-    colors = plt.get_cmap("tab20").colors
+    colors = matplotlib.colormaps["tab20"].colors
     for i, (label, values) in enumerate(series.items()):
-        color = colors[(2 * i) % 20 if i < 10 else (2 * (i - 10) + 1) % 20]
-        ax.plot(depths, values, marker=markers[i % len(markers)], ms=3, lw=1, color=color, label=label)
+        color = "black" if i == 0 else colors[(2 * i) % 20 if i < 10 else (2 * (i - 10) + 1) % 20]
+        ax.plot(xs, values, marker=markers[i % len(markers)], ms=3, lw=1.6 if i == 0 else 1, color=color, label=label,
+                zorder=3 if i == 0 else 2)
+        if spread and label in spread:
+            lo, hi = np.array(spread[label], dtype=float).T
+            ax.errorbar(xs, values, yerr=[np.subtract(values, lo), np.subtract(hi, values)], fmt="none", lw=0.6,
+                        color=color, capsize=1.5)
+        for x, v, k in zip(xs, values, (diverged or {}).get(label, [0] * len(xs))):
+            if k:
+                ax.plot([x], [v], "o", ms=7, mfc="none", mec="red", mew=1)
+                ax.annotate(f"{k} diverged", (x, v), fontsize=5, color="red", xytext=(3, 3), textcoords="offset points")
         pred = (predictions or {}).get(label)
         if pred is not None and all(v is not None for v in pred):
-            ax.plot(depths, pred, ls="--", lw=0.8, color=color)
+            ax.plot(xs, pred, ls="--", lw=0.8, color=color)
+    if predictions:
+        ax.plot([], [], ls="--", lw=0.8, color="grey", label="mean field's prediction (same colour)")
+    if diverged and any(any(v) for v in diverged.values()):
+        ax.plot([], [], "o", ms=7, mfc="none", mec="red", label="seeds diverged (counted as chance)")
     if log:
         ax.set_yscale("log")
-    ax.set_xticks(list(depths))
-    ax.set_xlabel("hidden layers of 30 neurons")
+    if log and xlabel.startswith("width"):
+        ax.set_xscale("log")
+        ax.minorticks_off()
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([str(x) for x in xs])
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     w, h = fig.get_size_inches()
     fig.set_size_inches(w, h * (1 + 0.07 * len(series)))  # the legend entries below the axes
@@ -301,18 +339,17 @@ def remedies_figure(depths, series: dict, predictions: dict | None, ylabel: str,
 
 
 @_styled
-def saturation_figure(sigmoid_rows, tanh_rows, chunk: int):
-    """Returns the mean activation of each hidden layer during training: sigmoid (solid) and tanh's mean
-    |activation| (dashed), against the digits seen."""
+def saturation_figure(updates, median, activations):
+    """Returns the mean activation of each hidden layer against the updates: the median over seeds (lines) and
+    each seed (thin), Glorot and Bengio's Figure 2 on this suite's digits."""
     fig, ax = _fig()
-    seen = np.arange(len(sigmoid_rows)) * chunk
-    for l in range(sigmoid_rows.shape[1]):
-        ax.plot(seen, sigmoid_rows[:, l], color=f"C{l}", label=f"sigmoid, layer {l + 1}")
-        ax.plot(seen, tanh_rows[:, l], color=f"C{l}", ls="--", label=f"tanh (mean $|a|$), layer {l + 1}")
-    ax.set_xlabel("training digits seen")
-    ax.set_ylabel("mean activation")
+    for l in range(median.shape[1]):
+        for k in range(activations.shape[1]):
+            ax.plot(updates, activations[:, k, l], color=f"C{l}", lw=0.3, alpha=0.5)
+        ax.plot(updates, median[:, l], color=f"C{l}", lw=1.2, label=f"hidden layer {l + 1}"
+                + (" (top)" if l == median.shape[1] - 1 else ""))
+    ax.set_xlabel("updates (mini-batches of 10)")
+    ax.set_ylabel("mean sigmoid activation")
     ax.set_ylim(0, 1)
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h * 1.5)
     _legend(fig, ax)
     return fig

@@ -58,10 +58,15 @@ def is_regular_file(path) -> bool:
         return False
 
 
-def npz_headers(path) -> dict:
+def npz_headers(path, *, max_bytes: int | None = None) -> dict:
     """Returns {array name: (shape, dtype, bytes stored)} from the .npy headers inside an .npz file,
-    without reading any array: sizes can be checked before anything is allocated. Raises ValueError
-    for a member that is not an .npy array, zipfile.BadZipFile for a file that is not a zip."""
+    without reading any array: sizes can be checked before anything is allocated.
+
+    With ``max_bytes``, a member whose decompressed size in the zip's directory, or whose array
+    (itemsize x count, from its .npy header) exceeds it raises ValueError before it is read. Raises
+    ValueError for a member that is not an .npy array, zipfile.BadZipFile for a file that is not a zip.
+    """
+    import math
     import zipfile
 
     import numpy as np
@@ -71,9 +76,16 @@ def npz_headers(path) -> dict:
         for info in z.infolist():
             if not info.filename.endswith(".npy"):
                 raise ValueError(f"{path}: unexpected member {info.filename!r} (not a NumPy .npz file)")
+            if max_bytes is not None and info.file_size > max_bytes + 65536:  # an .npy header is < 64 kB
+                raise ValueError(f"{path}: member {info.filename} decompresses to {info.file_size:,} bytes, more "
+                                 f"than the {max_bytes:,} allowed (refused before reading)")
             with z.open(info) as fh:
                 version = np.lib.format.read_magic(fh)
                 read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 shape, _, dtype = read(fh)
+                nbytes = math.prod(shape) * dtype.itemsize
+                if max_bytes is not None and nbytes > max_bytes:
+                    raise ValueError(f"{path}: array {info.filename[:-4]} of shape {shape} and dtype {dtype} needs "
+                                     f"{nbytes:,} bytes, more than the {max_bytes:,} allowed (refused before reading)")
                 out[info.filename[:-4]] = (shape, dtype, info.file_size - fh.tell())
     return out

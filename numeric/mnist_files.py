@@ -2,22 +2,22 @@
 
 Each reader returns plain arrays after checking everything it can; every defect raises
 ``DataError`` naming the file and what was wrong. The pickle reader admits only NumPy array
-reconstruction: any other global a pickle asks for is refused before anything runs.
+reconstruction (``numeric.pickled_arrays``, within a byte budget): any other global a pickle asks for
+is refused before anything runs. Every reader caps the bytes it holds before it allocates them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import io
+import math
 import pickle
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .data import DataError
-from .files import is_regular_file, npz_headers
+from .errors import DataError
+from .files import npz_headers
+from .pickled_arrays import ArrayRecipe, load_arrays
+from .reading import MAX_BYTES, _check_regular, _read_bytes, _read_hashed
 
 __all__ = ["IDX_FILES", "CANONICAL_MD5", "LABEL_COUNTS", "check_like_mnist", "read_idx", "read_idx_folder",
            "read_pickle", "read_npz"]
@@ -40,37 +40,6 @@ LABEL_COUNTS = {"train": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 
                 "test": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)}
 PIXEL_MEAN = (25.0, 42.0)  # MNIST's mean pixel is about 33.3 of 255 (random bytes: 127.5, blank: 0)
 IDX_MAGIC = {2051: 3, 2049: 1}  # uint8 images (3 dims), uint8 labels (1 dim)
-MAX_BYTES = 300_000_000  # the largest MNIST file decompressed (Nielsen's pickle) is about 220 MB
-
-
-def _check_regular(path: Path) -> None:
-    """Refuses folders, FIFOs, devices and sockets before opening (a FIFO would block the read)."""
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if not is_regular_file(path):
-        raise DataError(f"{path}: not a regular file (a folder, FIFO or device cannot be an MNIST file)")
-
-
-def _read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
-    """Returns the file's bytes, gunzipped if it is gzip; never more than ``limit`` bytes (no gzip bomb)."""
-    _check_regular(path)
-    with open(path, "rb") as fh:
-        raw = fh.read(limit + 1)
-    if raw[:2] != b"\x1f\x8b":
-        if len(raw) > limit:
-            raise DataError(f"{path}: larger than {limit:,} bytes, far more than any MNIST file")
-        return raw
-    try:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = d.decompress(raw, limit + 1)
-        if len(out) > limit or d.unconsumed_tail:
-            raise DataError(f"{path}: decompresses to more than {limit:,} bytes, far more than any MNIST file "
-                            "(refused before it could fill memory)")
-        if not d.eof:
-            raise DataError(f"{path}: not a valid gzip file (truncated: the stream ends early)")
-        return out
-    except zlib.error as exc:
-        raise DataError(f"{path}: not a valid gzip file (truncated or corrupt: {exc})") from None
 
 
 def check_like_mnist(where: str, part: str, pixels: np.ndarray, labels: np.ndarray) -> None:
@@ -92,7 +61,10 @@ def check_like_mnist(where: str, part: str, pixels: np.ndarray, labels: np.ndarr
 
 def read_idx(path: Path, *, expect_dims: int) -> np.ndarray:
     """Returns the uint8 array stored in one IDX file (images (n, 28, 28) or labels (n,))."""
-    data = _read_bytes(path)
+    return _parse_idx(path, _read_bytes(path), expect_dims)
+
+
+def _parse_idx(path: Path, data: bytes, expect_dims: int) -> np.ndarray:
     if len(data) < 4:
         raise DataError(f"{path}: truncated ({len(data)} bytes), not an IDX file")
     magic = int.from_bytes(data[:4], "big")
@@ -106,12 +78,15 @@ def read_idx(path: Path, *, expect_dims: int) -> np.ndarray:
     if len(data) < header:
         raise DataError(f"{path}: truncated inside the header")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
-    size = int(np.prod(shape))
-    if len(data) != header + size:
-        raise DataError(f"{path}: expected {header + size:,} bytes for shape {shape}, got {len(data):,} "
-                        f"({'truncated' if len(data) < header + size else 'trailing bytes'})")
     if dims == 3 and shape[1:] != (28, 28):
-        raise DataError(f"{path}: images must be 28 x 28, got {shape[1:]}")
+        raise DataError(f"{path}: images must be 28 x 28, its header says {shape[1]} x {shape[2]}")
+    what, per_item = ("images", 784) if dims == 3 else ("labels", 1)
+    stored = len(data) - header
+    if stored != shape[0] * per_item:
+        held = f"{stored // per_item:,} {what}" + (f" and {stored % per_item} bytes" if stored % per_item else "")
+        cause = ("a corrupt header or a truncated file" if stored < shape[0] * per_item
+                 else "trailing bytes after the data")
+        raise DataError(f"{path}: its header says {shape[0]:,} {what}, the file holds {held} ({cause})")
     arr = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
     if dims == 1 and arr.size and arr.max() > 9:
         raise DataError(f"{path}: labels must be 0..9, found {arr.max()}")
@@ -137,14 +112,14 @@ def read_idx_folder(folder: Path, *, check_digest: bool = True, report: list | N
     out, unverified = {}, []
     for key, stem in IDX_FILES.items():
         path = _find(folder, stem)
+        data, digest = _read_hashed(path)  # hashed as it streams, never more than MAX_BYTES held
         if check_digest and path.name in CANONICAL_MD5:
-            digest = hashlib.md5(path.read_bytes()).hexdigest()
             if digest != CANONICAL_MD5[path.name]:
                 raise DataError(f"{path}: MD5 {digest} does not match MNIST's {CANONICAL_MD5[path.name]} "
                                 "(damaged, or not the original file)")
         else:
             unverified.append(path.name)
-        out[key] = read_idx(path, expect_dims=3 if key.endswith("images") else 1)
+        out[key] = _parse_idx(path, data, 3 if key.endswith("images") else 1)
     for part in ("train", "test"):
         n_img, n_lab = len(out[f"{part}_images"]), len(out[f"{part}_labels"])
         if n_img != n_lab:
@@ -159,35 +134,15 @@ def read_idx_folder(folder: Path, *, check_digest: bool = True, report: list | N
     return ((out["train_images"], out["train_labels"]), (out["test_images"], out["test_labels"]))
 
 
-class _ArraysOnly(pickle.Unpickler):
-    """Unpickler that can build NumPy arrays, dtypes and tuples, and nothing else.
-
-    ``_codecs.encode`` is admitted because protocol-2 pickles written by Python 3 rebuild the
-    arrays' raw bytes with it (str -> bytes; it calls nothing else).
-    """
-
-    ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-    }
-
-    def find_class(self, module, name):
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"refused to load {module}.{name}: only NumPy arrays are allowed")
-        if module == "numpy.core.multiarray" and int(np.__version__.split(".")[0]) >= 2:
-            module = "numpy._core.multiarray"
-        return getattr(importlib.import_module(module), name)
-
-
 def read_pickle(path: Path, *, check_size: bool = True):
     """Returns ((x, y), (x, y), (x, y)) for training, validation and test from Nielsen's pickle.
 
     x is float (n, 784) in [0, 1], y integer labels. Python 3 reads this Python 2 pickle with
     ``encoding="latin1"``.
     """
+    raw = _read_bytes(path)
     try:
-        raw = _read_bytes(path)
-        obj = _ArraysOnly(io.BytesIO(raw), encoding="latin1").load()
+        obj = load_arrays(raw, max_bytes=MAX_BYTES)
     except pickle.UnpicklingError as exc:
         raise DataError(f"{path}: {exc}") from None
     except (MemoryError, OverflowError) as exc:
@@ -195,11 +150,12 @@ def read_pickle(path: Path, *, check_size: bool = True):
                         "refused") from None
     except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise DataError(f"{path}: not a readable MNIST pickle ({type(exc).__name__}: {exc})") from None
-    if not (isinstance(obj, tuple) and len(obj) == 3 and all(isinstance(p, tuple) and len(p) == 2 for p in obj)):
-        raise DataError(f"{path}: expected (training, validation, test), each a pair (images, labels)")
+    if not (isinstance(obj, tuple) and len(obj) == 3 and all(isinstance(p, tuple) and len(p) == 2 for p in obj)
+            and all(isinstance(a, ArrayRecipe) and a.array is not None for p in obj for a in p)):
+        raise DataError(f"{path}: expected (training, validation, test), each a pair of arrays (images, labels)")
     sizes = (50000, 10000, 10000)
     out = []
-    for (x, y), name, n in zip(obj, ("training", "validation", "test"), sizes):
+    for (x, y), name, n in zip(([a.array for a in p] for p in obj), ("training", "validation", "test"), sizes):
         if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray) or x.dtype.kind != "f" or y.dtype.kind not in "iu":
             raise DataError(f"{path}: {name} must be a float image array and an integer label array")
         if x.ndim != 2 or x.shape[1] != 784 or y.shape != (x.shape[0],) or (check_size and x.shape[0] != n):
@@ -221,20 +177,33 @@ def read_npz(path: Path, *, check_size: bool = True):
     keys = ("x_train", "y_train", "x_test", "y_test")
     _check_regular(path)
     try:
-        headers = npz_headers(path)  # shapes checked before any array is read (no huge allocation)
+        try:
+            headers = npz_headers(path, max_bytes=MAX_BYTES)  # sizes checked before any array is read
+        except ValueError as exc:  # a member too large, or not an .npy array: the message names the file
+            raise DataError(str(exc)) from None
         missing = [k for k in keys if k not in headers]
         if missing:
             raise DataError(f"{path}: missing arrays {missing}; found {sorted(headers)} (expected {list(keys)})")
-        for k in keys:
-            shape, dtype, _ = headers[k]
+        for k in keys:  # in bytes (itemsize x count), from the headers, before any array is read
+            shape, dtype, stored = headers[k]
             n_max = CANONICAL_COUNTS["train" if k.endswith("train") else "test"] if check_size else 10**6
-            if not shape or shape[0] > n_max or int(np.prod(shape)) > n_max * 784:
-                raise DataError(f"{path}: array {k} has shape {shape}, larger than MNIST's")
+            cap = n_max * (784 if k.startswith("x") else 8)
+            nbytes = math.prod(shape) * dtype.itemsize
+            if dtype.kind not in "biuf" or dtype.itemsize > 8:
+                raise DataError(f"{path}: array {k} has dtype {dtype}; expected "
+                                + ("uint8 images" if k.startswith("x") else "integer labels"))
+            if not shape or shape[0] > n_max or nbytes > cap:
+                raise DataError(f"{path}: array {k} has shape {shape} of {dtype}, {nbytes:,} bytes; MNIST's takes at "
+                                f"most {cap:,} (refused before reading)")
+            if stored < nbytes:
+                raise DataError(f"{path}: array {k} is truncated ({stored:,} bytes stored for {nbytes:,})")
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             arrays = {k: f[k] for k in keys}
     except DataError:
         raise
-    except Exception as exc:  # zipfile.BadZipFile, ValueError (object arrays), OSError, EOFError ...
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except Exception as exc:  # zipfile.BadZipFile, ValueError (object arrays), EOFError ...
         raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
     for part in ("train", "test"):
         x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]

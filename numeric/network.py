@@ -122,7 +122,8 @@ class Network:
 
     def deltas(self, x, y) -> list:
         """Returns the per-example errors [delta^2, ..., delta^L] (book's numbering), (n, n_l) each, without
-        the weight gradients: BP1 delta^L = cost.delta(z^L, a^L, y); BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l)."""
+        the weight gradients: BP1 delta^L = cost.delta(z^L, a^L, y);
+        BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l)."""
         return self._backward(x, y)[1]
 
     def _backward(self, x, y):

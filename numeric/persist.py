@@ -1,9 +1,10 @@
 """Saving and reading a network (.npz of plain arrays, no pickles), checked before anything is built.
 
-``read_network`` inspects the stored arrays' headers first: the sizes must be positive integers,
-every weight and bias must have the shape the sizes imply, a real float32/float64 dtype, and as
-many bytes in the file as its header claims, so that a small hostile file cannot make us allocate
-gigabytes. Only then are the arrays read. Every error is a ``ValueError`` naming the file.
+``read_network`` inspects the stored arrays' headers first: the sizes must be positive integers
+whose parameter count (weights and biases) is at most ``MAX_PARAMETERS`` (400 MB as float64), every
+weight and bias must have the shape the sizes imply, a real float32/float64 dtype, and as many bytes
+in the file as its header claims, so that a small hostile file (deflated zeros claiming huge layers)
+cannot make us allocate more than that. Only then are the arrays read. Every error is a ``ValueError`` naming the file.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import numpy as np
 from .files import atomic_write, is_regular_file, npz_headers
 from .functions import COSTS
 
-__all__ = ["write_network", "read_network", "MAX_LAYERS", "MAX_WIDTH"]
+__all__ = ["write_network", "read_network", "MAX_LAYERS", "MAX_WIDTH", "MAX_PARAMETERS"]
 
 MAX_LAYERS = 1000
 MAX_WIDTH = 10**6
+MAX_PARAMETERS = 50_000_000  # weights and biases together: 400 MB as float64 (the chapter's nets: < 30,000)
 
 
 def write_network(net, path, *, overwrite: bool = False) -> Path:
@@ -51,13 +53,17 @@ def read_network(cls, path):
     if not is_regular_file(path):
         raise ValueError(f"{path} is not a regular file (a folder, FIFO or device cannot be a saved network)")
     try:
-        headers = npz_headers(path)
+        headers = npz_headers(path, max_bytes=MAX_PARAMETERS * 8)
         _check_sizes(path, headers)
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             sizes = f["sizes"]
             if (sizes < 1).any() or (sizes > MAX_WIDTH).any():
                 raise ValueError(f"{path}: layer sizes must be integers in 1..{MAX_WIDTH}, got {sizes.tolist()}")
             sizes = [int(s) for s in sizes]
+            count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+            if count > MAX_PARAMETERS:
+                raise ValueError(f"{path}: sizes {sizes} mean {count:,} parameters, more than the {MAX_PARAMETERS:,} "
+                                 "(persist.MAX_PARAMETERS) a saved network may hold; refused before reading them")
             cost = f["cost"]
             if cost.dtype.kind != "U" or cost.shape != ():
                 raise ValueError(f"{path}: 'cost' must be a string")

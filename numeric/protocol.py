@@ -106,7 +106,7 @@ class Protocol:
         object.__setattr__(self, "networks", tuple(tuple(int(s) for s in n) for n in self.networks))
         object.__setattr__(self, "criteria", tuple(self.criteria))
 
-    def replace(self, **changes) -> "Protocol":
+    def replace(self, **changes) -> Protocol:
         """Returns a copy with ``changes`` (a new name and label are expected for a new protocol)."""
         return dataclasses.replace(self, **changes)
 
@@ -136,7 +136,7 @@ class Protocol:
         per_epoch = -(-n // self.batch(n))  # mini-batches per epoch (the last may be short)
         return -(-self.matched_updates // per_epoch)
 
-    def quick(self, *, seeds: int, epochs: int | None = None) -> "Protocol":
+    def quick(self, *, seeds: int, epochs: int | None = None) -> Protocol:
         """Returns a reduced copy for fast runs, its name and label marked "quick"."""
         return self.replace(name=self.name + "+quick", label=self.label + " [QUICK: reduced]",
                             seeds=min(seeds, self.seeds), epochs=self.epochs if epochs is None else epochs)
@@ -146,7 +146,8 @@ class Protocol:
         imgs = f"first {self.images:,} training images" if self.images else "all training images"
         if n is not None:
             imgs += f" (n = {n:,})"
-        batch = "full batch (one step per epoch)" if self.mini_batch_size is None else f"mini-batch {self.mini_batch_size}"
+        batch = ("full batch (one step per epoch)" if self.mini_batch_size is None
+                 else f"mini-batch {self.mini_batch_size}")
         lm = f"lmbda {self.lmbda:g}" + (f" x n/{self.lmbda_per:,}" if self.lmbda_per else "")
         if n is not None and self.lmbda_per:
             lm += f" = {self.effective_lmbda(n):g}"

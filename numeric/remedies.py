@@ -1,43 +1,53 @@
-"""The remedies for unstable gradients, measured side by side on the chapter's experiment.
+"""The remedies for unstable gradients: the configurations, and the protocol that compares them fairly.
 
-Each remedy is a ``DeepNetwork`` configuration plus training options. ``run_remedy`` measures, for hidden
-depths 2-10 of 30 neurons, the ratio ||dC/db^H|| / ||dC/db^1|| (the book's speed of learning, last hidden
-layer over first) at initialisation and after training, and the validation accuracy; ``prediction``
-gives mean field's value of the ratio at initialisation for plain feed-forward remedies.
+A configuration (``Remedy``) is a frozen record: ``DeepNetwork`` options, training options, and optionally a
+pre-training hook ``pretrain(nets, x, rngs)`` run on each seed's network before training (greedy layer-wise
+pre-training fits here). ``RemediesProtocol`` is the comparison, as data, written before the run and
+recorded with its results: the data and its three splits, epochs, mini-batch, the learning-rate grid, the
+seeds, the quantities measured, the rule that picks each configuration's learning rate, the divergence rule,
+and every criterion of the claim with its threshold (``Criteria``). ``numeric.remedies_run`` runs it.
 
-The protocol is this suite's (BOOK.md gives none for the remedies) and every output names it:
-the first 1,000 training digits, 10 epochs of mini-batches of 10, eta = 0.1, cross-entropy, accuracy on
-the first 1,000 validation digits; the ratio after training on the same 1,000 training digits.
+The quantities: the ratio last hidden layer over first of the bias gradients' size at initialisation, as the
+**per-example RMS** norm sqrt(mean_x ||dC_x/db^l||^2), which mean field predicts (``numeric.meanfield``), with
+the norm of the **batch-averaged** gradient ||mean_x dC_x/db^l|| (the book's ||delta^l||) beside it; and test
+accuracy at each configuration's chosen learning rate.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .deep import DeepNetwork, weight_variance
+from .activations import weight_variance
 from .meanfield import depth_prediction
 
-__all__ = ["Remedy", "REMEDIES", "DEPTHS", "PROTOCOL", "run_remedy", "prediction", "regime", "saturation"]
+__all__ = ["Remedy", "REMEDIES", "Criteria", "RemediesProtocol", "PROTOCOL", "FIVE_DEPTHS", "prediction", "regime",
+           "CHANCE"]
 
-DEPTHS = (2, 4, 6, 8, 10)
-WIDTH = 30
-PROTOCOL = {"images": 1000, "validation_images": 1000, "epochs": 10, "mini_batch_size": 10, "eta": 0.1,
-            "cost": "cross-entropy", "width": WIDTH, "depths": list(DEPTHS)}
+CHANCE = 0.1  # the accuracy a diverged seed counts as: ten classes
 
 
 @dataclass(frozen=True)
 class Remedy:
+    """A configuration: ``net`` (DeepNetwork options), ``train`` (SGD options), ``pretrain`` (or None)."""
+
     key: str
     label: str
-    net: dict = field(default_factory=dict)  # DeepNetwork options
-    train: dict = field(default_factory=dict)  # SGD options beyond the protocol's
+    net: dict = field(default_factory=dict)
+    train: dict = field(default_factory=dict)
+    pretrain: Callable | None = None
 
     @property
     def plain(self) -> bool:
         """A plain feed-forward network at initialisation (what the mean-field formula describes)."""
-        return not (self.net.get("batch_norm") or self.net.get("residual"))
+        return not (self.net.get("batch_norm") or self.net.get("residual") or self.pretrain)
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "network": dict(self.net), "training": dict(self.train),
+                "pretrain": getattr(self.pretrain, "__name__", None)}
 
 
 _LMBDA = 5.0 * 1000 / 50000  # the book's lmbda = 5.0 per 50,000 images, scaled to 1,000 (the same per update)
@@ -59,8 +69,114 @@ REMEDIES = (
 )
 
 
-def prediction(remedy: Remedy, hidden: int, mean_square_input: float) -> float | None:
-    """Mean field's ||delta^H|| / ||delta^1|| at initialisation, or None where the formula does not apply.
+@dataclass(frozen=True)
+class Criteria:
+    """The claim's criteria, fixed before the run (medians over seeds unless said otherwise).
+
+    * ``vanishing``: the chapter's network at the deepest depth has averaged last/first >= this at initialisation;
+    * ``chance``: ... and its test accuracy at its chosen rate is <= this (it stays at chance);
+    * ``learns``, ``learners``: at the deepest depth at least ``learners`` configurations reach test accuracy >= this;
+    * ``mean_field_factor``: for every plain network at every depth, mean field's prediction of the per-example
+      ratio is within this factor of the measured per-example ratio;
+    * ``stable_band``: a "stable" regime means a per-layer factor (per-example ratio)^(-1/(H-1)) in this band;
+    * ``relu_factor``: in the width sweep, ReLU/He's per-example ratio is within this factor of mean field's 1 at
+      every width, while its averaged ratio exceeds its per-example ratio by at least ``averaging_gap`` at every
+      width (the averaging, not finite width, separates the book's measure from the prediction);
+    * ``bn_gap``: batch normalisation's averaged ratio exceeds its per-example ratio by at least this at every
+      width, its per-example ratio within ``relu_factor`` of 1 (its backward pass removes the batch mean);
+    * ``bracketed``: every configuration that learns (validation median > ``chance``) picks a rate strictly inside
+      the grid, so the grid brackets its best rate (a single-rate grid brackets nothing).
+    """
+
+    vanishing: float = 1e3
+    chance: float = 0.20
+    learns: float = 0.70
+    learners: int = 2
+    mean_field_factor: float = 2.0
+    stable_band: tuple = (0.8, 1.25)
+    relu_factor: float = 1.5
+    averaging_gap: float = 2.0
+    bn_gap: float = 10.0
+    bracketed: bool = True
+
+
+@dataclass(frozen=True)
+class RemediesProtocol:
+    """The remedies' comparison as data (see the module docstring); ``as_dict`` is what results.json records.
+
+    Splits (no image in two of them): embedded digits: training = the first ``train_images`` of the 4,000-digit
+    training split, validation = the last ``validation_images`` of it, test = the first ``test_images`` of the
+    1,000-digit validation split. Full MNIST (``--mnist``): the book's 50,000 / 10,000 / 10,000 training,
+    validation and test splits, the first ``train_images`` / ``validation_images`` / ``test_images`` of each
+    (None: all). Gradient norms use the first ``norm_images`` training digits.
+    """
+
+    name: str = "remedies"
+    label: str = "this suite's remedies protocol"
+    remedies: tuple = tuple(r.key for r in REMEDIES)
+    depths: tuple = (4, 10)
+    width: int = 30
+    train_images: int | None = 1000
+    validation_images: int | None = 1000
+    test_images: int | None = 1000
+    norm_images: int = 1000
+    epochs: int = 10
+    mini_batch_size: int = 10
+    etas: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+    seeds: int = 5
+    dtype: str = "float32"
+    sweep_configs: tuple = ("relu-he", "batch-norm")
+    sweep_widths: tuple = (30, 100, 300)
+    sweep_depth: int = 10
+    sweep_images: int = 500
+    criteria: Criteria = Criteria()
+
+    SELECTION = ("each configuration and depth: the eta of the grid with the highest median validation accuracy over "
+                 "the seeds (a diverged seed counts as chance, 0.1); ties go to the smaller eta; test accuracy is "
+                 "then read at that eta only, on the test split, which chooses nothing")
+    DIVERGENCE = ("a replica diverges when any parameter is NaN or inf after an epoch, or its training cost is not "
+                  "finite at the end; it is counted ('diverged k/5'), its accuracy counted as chance (0.1) in every "
+                  "median, never dropped")
+    STREAMS = ("numpy.random.SeedSequence(seed).spawn(seeds): one child per seed, split into children for the initial "
+               "draws, the shuffling and pre-training; every eta of a seed starts from the same draws and sees the "
+               "same mini-batches (common random numbers across the grid)")
+
+    def __post_init__(self):
+        if self.seeds < 1 or self.epochs < 0 or not self.etas or not self.depths:
+            raise ValueError("a remedies protocol needs seeds >= 1, epochs >= 0, and at least one eta and depth")
+        if any(not (e > 0 and np.isfinite(e)) for e in self.etas) or list(self.etas) != sorted(set(self.etas)):
+            raise ValueError(f"etas must be positive, finite, increasing and distinct, got {self.etas}")
+        unknown = set(self.remedies) - {r.key for r in REMEDIES}
+        if unknown:
+            raise ValueError(f"unknown remedies {sorted(unknown)}; known: {[r.key for r in REMEDIES]}")
+
+    def replace(self, **changes) -> RemediesProtocol:
+        return dataclasses.replace(self, **changes)
+
+    def configurations(self) -> list[Remedy]:
+        return [r for r in REMEDIES if r.key in self.remedies]
+
+    def caption(self) -> str:
+        return (f"{self.label}: [784, {self.width} x H, 10], H in {list(self.depths)}; {self.train_images or 'all'} "
+                f"training digits, {self.epochs} epochs of mini-batches of {self.mini_batch_size}; eta chosen from "
+                f"{list(self.etas)} on {self.validation_images or 'all'} validation digits, accuracy on "
+                f"{self.test_images or 'all'} test digits; {self.seeds} seeds; {self.dtype}")
+
+    def as_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["criteria"] = dataclasses.asdict(self.criteria)
+        out.update(selection=self.SELECTION, divergence=self.DIVERGENCE, streams=self.STREAMS,
+                   configurations=[r.as_dict() for r in self.configurations()], caption=self.caption())
+        return out
+
+
+PROTOCOL = RemediesProtocol()
+FIVE_DEPTHS = PROTOCOL.replace(name="remedies-five-depths", label="this suite's remedies protocol, five depths",
+                               depths=(2, 4, 6, 8, 10))
+
+
+def prediction(remedy: Remedy, hidden: int, mean_square_input: float, width: int = 30) -> float | None:
+    """Mean field's per-example ||delta^H|| / ||delta^1|| at initialisation, or None where it does not apply.
 
     q^1 = Var(w^1) E||x||^2 + sigma_b^2 from the digits' mean squared norm; the hidden layers have
     sigma_w^2 = n Var(w) and sigma_b = 1 for network2's draws, 0 for the others.
@@ -69,73 +185,17 @@ def prediction(remedy: Remedy, hidden: int, mean_square_input: float) -> float |
         return None
     init = remedy.net.get("init", "default")
     sigma_b = 1.0 if init in ("default", "large") else 0.0
-    q1 = weight_variance(init, 784, WIDTH) * mean_square_input + sigma_b**2
-    sigma_w = float(np.sqrt(WIDTH * weight_variance(init, WIDTH, WIDTH)))
+    q1 = weight_variance(init, 784, width) * mean_square_input + sigma_b**2
+    sigma_w = float(np.sqrt(width * weight_variance(init, width, width)))
     return depth_prediction(remedy.net.get("activation", "sigmoid"), sigma_w, sigma_b, q1, hidden)["last_over_first"]
 
 
-def regime(remedy: Remedy, hidden: int, mean_square_input: float) -> dict | None:
+def regime(remedy: Remedy, hidden: int, mean_square_input: float, width: int = 30) -> dict | None:
     """Mean field's verdict for a plain remedy: the geometric-mean per-layer factor sqrt(chi) over ``hidden``
     layers and "vanishing" (< 0.9), "stable" (0.9-1.1) or "exploding" (> 1.1); None where it does not apply."""
-    pred = prediction(remedy, hidden, mean_square_input)
+    pred = prediction(remedy, hidden, mean_square_input, width)
     if pred is None:
         return None
     factor = float(pred ** (-1 / (hidden - 1)))  # ||delta^l|| / ||delta^{l+1}|| per layer
     name = "vanishing" if factor < 0.9 else "exploding" if factor > 1.1 else "stable"
     return {"per_layer": factor, "regime": name}
-
-
-def _ratio(net, x, y, hidden: int) -> float:
-    norms = net.bias_gradient_norms(x, y)
-    if norms[0] == 0:  # the first layer no longer learns at all (its units dead or saturated): infinitely slower
-        return float("inf") if norms[hidden - 1] > 0 else float("nan")
-    return norms[hidden - 1] / norms[0]
-
-
-def run_remedy(remedy: Remedy, train, validation, seed: int, seeds: int, depths=DEPTHS, epochs: int | None = None,
-               images: int | None = None) -> dict:
-    """Returns {depth: {"init": [ratio per seed], "trained": [...], "accuracy": [...], "diverged": k}}."""
-    images = images or PROTOCOL["images"]
-    epochs = PROTOCOL["epochs"] if epochs is None else epochs
-    x, y = train.x[:images], train.y[:images]
-    vx, vy = validation.x[:PROTOCOL["validation_images"]], validation.y[:PROTOCOL["validation_images"]]
-    out = {}
-    for hidden in depths:
-        cell = {"init": [], "trained": [], "accuracy": [], "diverged": 0}
-        for s in range(seed, seed + seeds):
-            net = DeepNetwork([784] + [WIDTH] * hidden + [10], rng=s, **remedy.net)
-            cell["init"].append(_ratio(net, x, y, hidden))
-            options = {"lmbda": 0.0} | remedy.train
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    net.SGD(x, y, epochs, PROTOCOL["mini_batch_size"], PROTOCOL["eta"], rng=s + 1, **options)
-                cell["trained"].append(_ratio(net, x, y, hidden))
-                cell["accuracy"].append(net.accuracy(vx, vy) / len(vy))
-            except FloatingPointError:
-                cell["diverged"] += 1
-                cell["trained"].append(float("nan"))
-                cell["accuracy"].append(float("nan"))
-        out[hidden] = cell
-    return out
-
-
-def saturation(activation: str, init: str, data, seed: int, chunks: int = 100, chunk_images: int = 500,
-               probe_images: int = 300) -> np.ndarray:
-    """Glorot and Bengio's measurement: the mean activation of each hidden layer of [784, 30, 30, 30, 30, 10]
-    (mean |activation| for tanh, whose mean is near 0 by symmetry) on a fixed probe of digits, before training
-    and after each chunk of ``chunk_images`` random training digits (mini-batches of 10, eta = 0.1).
-    Returns an array (chunks + 1, 4)."""
-    rng = np.random.default_rng(seed)
-    net = DeepNetwork([784, 30, 30, 30, 30, 10], activation=activation, init=init, rng=seed)
-    probe = data.x[:probe_images]
-
-    def measure():
-        acts = net.forward(probe)[1][1:-1]
-        return [float(np.abs(a).mean() if activation == "tanh" else a.mean()) for a in acts]
-
-    rows = [measure()]
-    for k in range(chunks):
-        idx = rng.choice(len(data.x), chunk_images, replace=False)
-        net.SGD(data.x[idx], data.y[idx], 1, 10, 0.1, rng=seed + 1 + k)
-        rows.append(measure())
-    return np.array(rows)

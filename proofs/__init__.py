@@ -1,20 +1,23 @@
 """The claims registry, the CLI (``python -m proofs``) and LaTeX/JSON/Markdown export.
 
-The only package that imports both ``theory`` (SymPy) and ``numeric`` (NumPy, mpmath).
+The only package that imports both ``theory`` (SymPy) and ``numeric`` (NumPy, mpmath). Importing it
+changes nothing in the process (no environment variable, no global setting) and loads neither SymPy nor
+NumPy: the names below are imported on first use. The CLI entry (``proofs.__main__``) and the process
+pool's worker initialiser set one BLAS thread per process, before NumPy loads.
 """
-
-import os as _os
 
 __version__ = "0.3.0"
 
-# One BLAS thread per process, set before NumPy loads (this package imports it): the claims then
-# compute the same floats in this process and in every worker (--jobs N), so the output is identical
-# whatever ran where; the process pool, not BLAS, uses the cores. A value you set yourself is kept
-# (results may then differ in the last digit between --jobs values).
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    _os.environ.setdefault(_name, "1")
-
-from .claim import Claim, Context, Evidence, Fact, run_claim  # noqa: E402
-from .registry import all_claims, select  # noqa: E402
-
 __all__ = ["Claim", "Context", "Evidence", "Fact", "all_claims", "run_claim", "select", "__version__"]
+
+_LAZY = {"Claim": "claim", "Context": "claim", "Evidence": "claim", "Fact": "claim", "run_claim": "claim",
+         "all_claims": "registry", "select": "registry"}
+
+
+def __getattr__(name):
+    """Returns the package's public names on first use (PEP 562), so ``import proofs`` stays light."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

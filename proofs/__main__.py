@@ -1,5 +1,24 @@
-"""``python -m proofs``: see ``proofs.cli`` (the package sets one BLAS thread per process on import)."""
+"""``python -m proofs`` and the ``unstable-gradients`` command: one BLAS thread, then ``proofs.cli``.
 
-from .cli import run
+One BLAS thread per process, set here before NumPy loads (the CLI's modules import it): the claims then
+compute the same floats in this process and in every worker (--jobs N; the pool's initialiser does the
+same), so the output is identical whatever ran where; the process pool, not BLAS, uses the cores. A value
+you set yourself is kept (results may then differ in the last digit between --jobs values).
+"""
 
-run()
+import os
+
+
+def main():
+    """Runs the command line (``proofs.cli.run``) in a process with one BLAS thread."""
+    from .executor import BLAS_VARIABLES  # imports no NumPy
+
+    for name in BLAS_VARIABLES:
+        os.environ.setdefault(name, "1")
+    from .cli import run
+
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -119,7 +119,8 @@ def eq124_function(widths, l: int):
     """Returns f(sigma_primes, weights, grad) evaluating eq. 124 for layer l of a network of ``widths``.
 
     The expression is theory's product Sigma'(z^l)(w^{l+1})^T ... Sigma'(z^L) grad_a C of matrix
-    symbols (``theory.layered.eq124_matrix_symbols``), lambdified to NumPy. ``sigma_primes`` are the vectors sigma'(z^l), ..., sigma'(z^L);
+    symbols (``theory.layered.eq124_matrix_symbols``), lambdified to NumPy. ``sigma_primes`` are the vectors
+    sigma'(z^l), ..., sigma'(z^L);
     ``weights`` the matrices w^{l+1}, ..., w^L; ``grad`` the vector grad_a C. Returns delta^l (n_l,).
     """
     import numpy as np

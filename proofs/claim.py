@@ -23,18 +23,21 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import sympy as sp
 
 from theory.notation import Step, to_latex
 
+from .statement import load_statement  # re-exported; the loader that cannot run code is proofs/statement.py
+
 VERDICTS = ("proved", "certified", "verified", "not reproduced", "failed")
 ROLES = ("check", "reproduction")
 
-__all__ = ["VERDICTS", "ROLES", "Claim", "margin_fact", "Context", "Evidence", "Fact", "run_claim", "exact_number", "enclosure",
-           "display", "broken", "load_statement"]
+__all__ = ["VERDICTS", "ROLES", "Claim", "margin_fact", "Context", "Evidence", "Fact", "run_claim", "exact_number",
+           "enclosure", "display", "broken", "load_statement"]
 
 
 @dataclass
@@ -234,25 +237,6 @@ def statement_latex(ev: Evidence) -> str | None:
     if ev.statement is not None:
         return to_latex(ev.statement)
     return None
-
-
-def load_statement(text: str):
-    """Returns the SymPy statement a record's ``sympy`` field holds, factors in the order stored.
-
-    The field is ``sympy.srepr`` (printed with order="none", so the book's factor order survives);
-    it names SymPy's classes and the suite's: sigma, sigma_prime, C, C_prime, PartialC (theory.notation),
-    GradC, Cvec (theory.layered) and Index (theory.widths). Loading evaluates nothing, so
-    ``sympy.srepr(load_statement(text), order="none") == text``.
-    """
-    import theory.layered as layered
-    import theory.notation as notation
-    import theory.widths as widths
-
-    names = {k: getattr(sp, k) for k in dir(sp) if not k.startswith("_")}
-    names |= {k: getattr(notation, k) for k in ("sigma", "sigma_prime", "C", "C_prime", "PartialC")}
-    names |= {"GradC": layered.GradC, "Cvec": layered.Cvec, "Index": widths.Index, "Str": sp.core.symbol.Str}
-    with sp.evaluate(False):
-        return eval(text, {"__builtins__": {}}, names)  # noqa: S307 (our own srepr, SymPy names only)
 
 
 def run_claim(claim: Claim, context) -> dict:

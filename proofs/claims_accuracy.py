@@ -22,12 +22,12 @@ from numeric.experiments import accuracy_by_depth
 from numeric.figures import accuracy_figure
 from numeric.stats import median_interval, sign_flip_p, spread_toward
 
-from .claim import Evidence, Fact, display, margin_fact
-from .executor import load_data
+from .claim import Claim, Evidence, Fact, display, margin_fact
+from .data import load_data
 from .experiment_records import BOOK_ACCURACY, data_caveat, protocol_for, protocol_record
 from .figures import save
 
-__all__ = ["check_accuracy_by_depth", "accuracy_parts", "depth_facts"]
+__all__ = ["CLAIMS", "check_accuracy_by_depth", "accuracy_parts", "depth_facts"]
 
 LATE_EPOCHS = 5  # the gain over the last few epochs: is a depth still climbing when training stops?
 
@@ -131,22 +131,24 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
     facts, drop = depth_facts(main, final, n)
     if drop:
         summary[main.name]["drop"] = drop
-        rows.append({"quantity": f"drop in validation accuracy from {drop['from']} to {drop['to']} hidden layers, median "
-                                 f"[95% interval] of {main.seeds} paired seeds ({main.label})",
+        rows.append({"quantity": f"drop in validation accuracy from {drop['from']} to {drop['to']} hidden layers, "
+                                 f"median [95% interval] of {main.seeds} paired seeds ({main.label})",
                      "book": f"{BOOK_ACCURACY[2] - BOOK_ACCURACY[4]:.2%} (2 -> 4), 'probably not statistically "
                              "significant'",
                      "run": f"{drop['drop']:.2%} [{drop['median_interval'][0]:.2%}, {drop['median_interval'][1]:.2%}], "
-                            f"p = {drop['p_value']:.3g} ({'significant' if drop['significant'] else 'not significant'})",
+                            f"p = {drop['p_value']:.3g} ("
+                            + ("significant)" if drop["significant"] else "not significant)"),
                      "caveat": f"exact paired sign-flip test; {data_caveat(ctx, n, P.BOOK_TRAINING_IMAGES)}"})
     hidden = sorted(len(s) - 2 for s in main.networks)
     book = [BOOK_ACCURACY.get(h, np.nan) for h in hidden]
     series["book (one run, full MNIST)"] = (book, book, book)
     figures = save(ctx, accuracy_figure(hidden, series, 0.1, f"accuracy against depth, n = {n:,}"), "accuracy-vs-depth")
-    why = ("lmbda is scaled by n/50,000 so that the regularisation per update, eta lmbda/n, is the book's; with lmbda 5.0 "
-           f"on n = {n:,} images it is {5.0 * P.BOOK_TRAINING_IMAGES / n:g} times the book's") if len(protocols) > 1 else ""
+    why = ("lmbda is scaled by n/50,000 so that the regularisation per update, eta lmbda/n, is the book's; with "
+           f"lmbda 5.0 on n = {n:,} images it is {5.0 * P.BOOK_TRAINING_IMAGES / n:g} times the book's"
+           ) if len(protocols) > 1 else ""
     updates = main.epochs_on(n) * -(-n // main.batch(n))
-    cause = (f"{updates:,} SGD updates per network against the book's {P.BOOK_UPDATES:,} ({P.BOOK_UPDATES / updates:.3g} "
-             "times fewer); the median gain over the last epochs per depth is "
+    cause = (f"{updates:,} SGD updates per network against the book's {P.BOOK_UPDATES:,} "
+             f"({P.BOOK_UPDATES / updates:.3g} times fewer); the median gain over the last epochs per depth is "
              + ", ".join(f"{h}h {v:+.2%}" for h, v in summary[main.name][f"median_gain_last_{late}_epochs"].items()))
     return Evidence("verified", facts, figures=figures,
                     latex=display(rf"\text{{accuracy of }} [784, 30^{{\times h}}, 10],\ h = 1, \dots, {max(hidden)}:",
@@ -154,6 +156,14 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
                     headline="; ".join(f"{p.name}: " + ", ".join(f"{h}h {v:.3f}" for h, v in summary[p.name]
                                                                  ["median_final"].items()) for p in protocols)
                              + (f"; drop {drop['drop']:.2%}, p = {drop['p_value']:.3g}" if drop else ""),
-                    numbers={"protocols": [protocol_record(p, ctx, n) for p in protocols], "verdict_protocol": main.name,
+                    numbers={"protocols": [protocol_record(p, ctx, n) for p in protocols],
+                             "verdict_protocol": main.name,
                              "why_two_protocols": why, "cause": cause, "data": data.source, "summary": summary,
                              "book_vs_run": rows})
+
+
+CLAIMS = [
+    Claim("accuracy-vs-depth", "ch. 5, opening", "More hidden layers do not help, and do not significantly hurt",
+          check_accuracy_by_depth, group="experiments", figures=("accuracy-vs-depth",), cost=21.0,
+          parts=accuracy_parts),
+]

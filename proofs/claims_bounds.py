@@ -13,9 +13,11 @@ from theory import bounds, to_latex
 from theory.activations import activations, k, sup_derivative, z
 from theory.identity_neuron import identity_choice, tanh_bound_facts, u, w1
 
+from . import book
 from .bridge import sampled_max
 from .claim import Claim, Evidence, Fact, broken, display, enclosure, exact_number
 from .figures import save
+from .latex_text import truncate
 
 DIGITS = 30  # significant digits printed for the maximum
 SHOWN_DIGITS = 15  # of which the display equation shows these
@@ -70,8 +72,8 @@ def check_width_maximum(ctx) -> Evidence:
     enc_w, enc_width = c["abs_w_enclosure"], c["width_enclosure"]
     digits = min(DIGITS, ctx.dps - 5)
     facts = [
-        Fact("d width/dr = 1 - 2 r artanh(r) for width = (1 - r^2) artanh(r)", sp.simplify(d1 - (1 - 2 * r * sp.atanh(r))) == 0,
-             "sympy.diff", d1),
+        Fact("d width/dr = 1 - 2 r artanh(r) for width = (1 - r^2) artanh(r)",
+             sp.simplify(d1 - (1 - 2 * r * sp.atanh(r))) == 0, "sympy.diff", d1),
         Fact("d^2 width/dr^2 = -2 artanh(r) - 2r/(1 - r^2) < 0 on (0, 1): the slope falls, one maximum",
              sp.simplify(d2 - (-2 * sp.atanh(r) - 2 * r / (1 - r**2))) == 0, "sympy.diff; both terms negative", d2),
         Fact("the slope's range over [0, r_lo] is > 0 (the width rises up to the enclosure)", c["rises_before"],
@@ -89,12 +91,13 @@ def check_width_maximum(ctx) -> Evidence:
         "argmax_abs_w": exact_number(m["abs_w"], digits), "max_width": exact_number(m["width"], digits),
         "r_star": exact_number(m["r"], digits), "dps": ctx.dps,
         "abs_w_enclosure": enclosure(enc_w, digits + 5), "width_enclosure": enclosure(enc_width, digits + 5),
-        "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": "about 6.9", "run": w_str},
-                        {"quantity": "largest width", "book": "about 0.45", "run": width_str}],
+        "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": f"about {book.WIDTH_ARGMAX_ABS_W}",
+                         "run": w_str},
+                        {"quantity": "largest width", "book": f"about {book.WIDTH_MAX}", "run": width_str}],
     }
     short = min(SHOWN_DIGITS, digits)  # the display fits a column; all digits are in the table and results.json
-    latex = display(rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {mpmath.nstr(m['width'], short)}\ldots",
-                    rf"\text{{at }} |w| = {mpmath.nstr(m['abs_w'], short)}\ldots,",
+    latex = display(rf"\max_{{|w| \ge 4}} \text{{width}}(|w|) = {truncate(m['width'], short)}\ldots",
+                    rf"\text{{at }} |w| = {truncate(m['abs_w'], short)}\ldots,",
                     r"2 r^\ast \operatorname{artanh} r^\ast = 1,\; r^\ast = \sqrt{1 - 4/|w|^\ast}")
     statement = sp.Eq(2 * r * sp.atanh(r), 1, evaluate=False)  # the maximiser's equation; r* = sqrt(1 - 4/|w|*)
     return Evidence("certified", facts, latex=latex, numbers=numbers, figures=figures, statement=statement,
@@ -108,7 +111,8 @@ def check_identity_neuron(ctx) -> Evidence:
     checks = numeric_width.identity_errors([0.5, 0.1, 0.01], dps=min(ctx.dps, 60))
     worst = max(c["max_error_over_bound"] for c in checks)
     facts = [
-        Fact("with b = -w_1/2 the weighted input is w_1 Delta", sp.simplify(ch["pre_activation"] - w1 * delta) == 0, "exact"),
+        Fact("with b = -w_1/2 the weighted input is w_1 Delta", sp.simplify(ch["pre_activation"] - w1 * delta) == 0,
+             "exact"),
         Fact("with w_2 = 4/w_1 the output is x + (2/w_1 - 1/2) + O(w_1^2): linear coefficient 1",
              ch["linear"] == 1, "sympy.series in w_1", ch["expansion"]),
         Fact("the constant is 2/w_1 - 1/2 (the next layer's bias must absorb it)",
@@ -116,7 +120,8 @@ def check_identity_neuron(ctx) -> Evidence:
         Fact("the leading error is -w_1^2 Delta^3/12", sp.simplify(ch["error_leading"] + w1**2 * delta**3 / 12) == 0,
              "sympy.series", ch["error_leading"]),
         Fact("|tanh v - v| <= v^3/3: f(0) = 0, f' = v^2 - tanh^2 v >= 0; g = v - tanh v, g' = tanh^2 v",
-             tb["f(0)"] == 0 and tb["f' - (v^2 - tanh^2)"] == 0 and tb["g(0)"] == 0 and tb["g' - tanh^2"] == 0, "sympy.diff"),
+             tb["f(0)"] == 0 and tb["f' - (v^2 - tanh^2)"] == 0 and tb["g(0)"] == 0 and tb["g' - tanh^2"] == 0,
+             "sympy.diff"),
         Fact("sigma(u) = (1 + tanh(u/2))/2, so |sigma(u) - 1/2 - u/4| <= |u|^3/48 and |error| <= w_1^2/96 on [0, 1]",
              tb["sigma - (1 + tanh(u/2))/2"] == 0 and sp.simplify(tb["bound at u"] - u**3 / 48) == 0, "sympy"),
         Fact("at w_1 = 0.5, 0.1, 0.01 and 201 points of [0, 1] the error stays within w_1^2 |Delta|^3/12",
@@ -153,8 +158,8 @@ def check_activations(ctx) -> Evidence:
                           f"only when |w| >= {1 / res['sup']}; on 2,001 points of [-50, 50] (k = 2) phi' stays <= M "
                           "and comes within 1e-6 of it", bool(grid <= M * (1 + 1e-12) and grid >= M - 1e-6),
                           "sympy.maximum / limit; mpmath sampling", res["derivative"]))
-    facts.append(Fact("the sigmoid's sup agrees with claim sigmoid-prime-max", rows["sigmoid"]["sup |phi'|"] == sp.Rational(1, 4),
-                      "exact"))
+    facts.append(Fact("the sigmoid's sup agrees with claim sigmoid-prime-max",
+                      rows["sigmoid"]["sup |phi'|"] == sp.Rational(1, 4), "exact"))
     facts.append(Fact("sigma(kz) has sup k/4: a steeper sigmoid only rescales the threshold to 4/k",
                       sp.simplify(rows["scaled sigmoid sigma(kz)"]["sup |phi'|"] - k / 4) == 0, "exact"))
     names = {"sigmoid": r"\sigma", "tanh": r"\tanh", "scaled sigmoid sigma(kz)": r"\sigma(kz)",
@@ -170,7 +175,8 @@ CLAIMS = [
     Claim("w-at-least-4", "ch. 5, Problem", "|w sigma'(wa+b)| >= 1 needs |w| >= 4", check_threshold, group="bounds"),
     Claim("eq123-interval-width", "(123)", "The width of the interval where |w sigma'(wa+b)| >= 1", check_width,
           tag="123", group="bounds", figures=("interval-width",)),
-    Claim("eq123-width-maximum", "ch. 5, Problem", "The largest width, about 0.45 near |w| = 6.9 (certified)",
+    Claim("eq123-width-maximum", "ch. 5, Problem",
+          f"The largest width, about {book.WIDTH_MAX} near |w| = {book.WIDTH_ARGMAX_ABS_W} (certified)",
           check_width_maximum, group="bounds", figures=("width-maximum",)),
     Claim("identity-neuron", "ch. 5, Problem", "A sigmoid neuron that approximates the identity", check_identity_neuron,
           group="bounds"),

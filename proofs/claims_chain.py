@@ -8,17 +8,24 @@ from __future__ import annotations
 import sympy as sp
 
 from numeric.figures import sigma_prime_figure
-from theory import (
-    C_prime, PartialC, chain_network, gradient_direct, gradient_formula, gradient_statement,
-    gradients_implicit, is_identity, sigma, sigma_prime, specialise_sigmoid, to_latex,
-)
+from theory import chain_network, gradient_direct, gradient_formula, gradient_statement, gradients_implicit
 from theory.cascade import cascade
 from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product, to_composed, truncated
 from theory.consequences import cross_entropy_output, exploding, ratio_b1_b3
 from theory.induction import base_case, bias_step, weight_step
-from theory.notation import sigmoid_prime
+from theory.notation import (
+    C_prime,
+    PartialC,
+    is_identity,
+    sigma,
+    sigma_prime,
+    sigmoid_prime,
+    specialise_sigmoid,
+    to_latex,
+)
 from theory.sigmoid_facts import derivative_identity, max_derivative, z
 
+from . import book
 from .claim import Claim, Evidence, Fact, display, exact_number
 from .figures import save
 
@@ -57,7 +64,8 @@ def check_sigmoid_prime_max(ctx) -> Evidence:
     return Evidence("proved", facts, statement=sp.Le(sigmoid_prime(z), peak, evaluate=False),
                     latex=rf"\max_{{z}} \sigma'(z) = \sigma'({to_latex(argmax)}) = {to_latex(peak)}",
                     numbers={"max_sigma_prime": exact_number(peak), "argmax": exact_number(sp.sympify(argmax)),
-                             "book_vs_run": [{"quantity": "max sigma'", "book": "1/4, at z = 0",
+                             "book_vs_run": [{"quantity": "max sigma'",
+                                              "book": f"{book.SIGMA_PRIME_MAX}, at z = {book.SIGMA_PRIME_ARGMAX}",
                                               "run": f"{peak}, at z = {argmax}"}]}, figures=figures)
 
 
@@ -122,8 +130,13 @@ def check_cascade(ctx) -> Evidence:
         Fact("and equals SymPy's derivative of the composed depth-4 network",
              is_identity(direct, to_composed(net, coeff)), "sympy.diff; expand"),
     ]
-    # the steps end with (122) itself, so the fragment shows no separate display equation
-    return Evidence("proved", facts, statement=gradient_statement(net, 1), latex="", steps=steps)
+    factors = formula_factors(net, 1)  # the statement is the book's (121): the proved product, its middle elided
+    elided = factors[3:-2] == (net.w[2], net.sigma_primes[2], net.w[3])
+    facts.append(Fact("the displayed (121) shows the first three and the last two factors of the proved product, "
+                      "the middle elided", is_identity(sp.Mul(*factors), coeff) and elided, "the product's factors"))
+    shown = " ".join([f"{to_latex(PartialC(net.b[0]))} =", *map(to_latex, factors[:3]), r"\cdots",
+                      *map(to_latex, factors[-2:])])
+    return Evidence("proved", facts, statement=gradient_statement(net, 1), latex=shown, steps=steps)
 
 
 def check_cross_entropy_output(ctx) -> Evidence:
@@ -132,7 +145,8 @@ def check_cross_entropy_output(ctx) -> Evidence:
         Fact("sigma'(z_L) dC/da_L - (a_L - y) cancels to 0 for the sigmoid and the cross-entropy",
              r["output_gap"] == 0, "exact rational form in t = e^{-z_L}; cancel", r["output_gap"]),
         Fact("SymPy's dC/db_1 of the composed depth-3 cross-entropy network equals "
-             "sigma'(z_1) w_2 sigma'(z_2) w_3 (a_3 - y)", r["hidden_gap"] == 0, "cancel in t_k = e^{-z_k}", r["hidden_gap"]),
+             "sigma'(z_1) w_2 sigma'(z_2) w_3 (a_3 - y)", r["hidden_gap"] == 0, "cancel in t_k = e^{-z_k}",
+             r["hidden_gap"]),
         Fact("the hidden factor sigma'(z_1) does not cancel: dC/db_1 over the product without it is sigma'(z_1)",
              r["hidden_ratio_to_formula_without_sigma1"] == r["sigma1_prime_in_t"], "cancel",
              r["hidden_ratio_to_formula_without_sigma1"]),
@@ -169,21 +183,22 @@ def check_ratio_b1_b3(ctx) -> Evidence:
     s1, s2, s3 = (sigma_prime(zk) for zk in net.z[:3])
     shown = sp.Mul(s1, w2, s2, w3, evaluate=False)
     groups = [s1 / s3, sp.Mul(w2, s2, evaluate=False), sp.Mul(w3, s3, evaluate=False)]
-    book = sp.Mul(*groups, evaluate=False)
-    facts.append(Fact("the displayed forms are the exact ratio", is_identity(shown, exact) and is_identity(book, exact),
-                      "expand"))
+    reading = sp.Mul(*groups, evaluate=False)  # the book's reading, grouped as it writes it
+    facts.append(Fact("the displayed forms are the exact ratio",
+                      is_identity(shown, exact) and is_identity(reading, exact), "expand"))
     ratio = r"\frac{\partial C/\partial b_1}{\partial C/\partial b_3}"
     book_tex = to_latex(groups[0]) + "".join(rf"\bigl({to_latex(g)}\bigr)" for g in groups[1:])
     latex = display(f"{ratio} = {to_latex(shown)}", f"\\quad = {book_tex}",
                     rf"\left|{ratio}\right| \le {to_latex(r['value_at_extremum'])} \text{{ when }} |w_2|, |w_3| \le 1")
     return Evidence("proved", facts, statement=sp.Eq(PartialC(net.b[0]) / PartialC(net.b[2]), shown, evaluate=False),
                     latex=latex, numbers={"bound": exact_number(r["value_at_extremum"]), "book_vs_run": [
-                        {"quantity": "|dC/db_1| / |dC/db_3| when |w_j| <= 1", "book": "at most 1/16",
+                        {"quantity": "|dC/db_1| / |dC/db_3| when |w_j| <= 1",
+                         "book": f"at most {book.RATIO_B1_B3_BOUND}",
                          "run": f"at most {r['value_at_extremum']} (attained)"}]})
 
 
 def check_exploding(ctx) -> Evidence:
-    weight, depth = 100, 4
+    weight, depth = book.EXPLODING_WEIGHT, 4  # the book's construction: w_1 = ... = w_4 = 100
     r = exploding(depth, weight)
     grads = r["gradients"]
     c = C_prime(sp.Rational(1, 2))
@@ -195,13 +210,14 @@ def check_exploding(ctx) -> Evidence:
     facts = [
         Fact(f"with w_j = {weight} and b_j = -{weight} a_{{j-1}}, every z_j = 0", all(zj == 0 for zj in r["zs"]),
              "exact substitution into the composed network", r["zs"]),
-        Fact(f"each factor w_j sigma'(z_j) = {weight} * 1/4 = {r['factor']}", r["factor"] == sp.Rational(weight, 4), "exact",
-             r["factor"]),
+        Fact(f"each factor w_j sigma'(z_j) = {weight} * 1/4 = {r['factor']}", r["factor"] == sp.Rational(weight, 4),
+             "exact", r["factor"]),
         Fact(f"SymPy's dC/db_j of the composed depth-{depth} sigmoid network is the displayed "
              f"{r['factor']}^(L-j)/4 * C'(1/2) for j = 1..{depth}",
-             all(is_identity(g, e) for g, e in zip(grads, expected)), "sympy.diff with the concrete sigmoid; exact", grads),
-        Fact(f"(dC/db_j)/(dC/db_{{j+1}}) = {r['factor']} for j = 1..{depth - 1}", r["ratios"] == [r["factor"]] * (depth - 1),
-             "exact quotients", r["ratios"]),
+             all(is_identity(g, e) for g, e in zip(grads, expected)), "sympy.diff with the concrete sigmoid; exact",
+             grads),
+        Fact(f"(dC/db_j)/(dC/db_{{j+1}}) = {r['factor']} for j = 1..{depth - 1}",
+             r["ratios"] == [r["factor"]] * (depth - 1), "exact quotients", r["ratios"]),
     ]
     zero = to_latex(r["zs"][0])
     latex = display(rf"w_j = {weight},\; b_j = -{weight}\,a_{{j-1}} \;\Rightarrow\; z_j = {zero},",
@@ -209,23 +225,26 @@ def check_exploding(ctx) -> Evidence:
     return Evidence("proved", facts, statement=shown, latex=latex,
                     numbers={"gradients_L4": [str(g) for g in grads], "ratio_per_layer": exact_number(r["factor"]),
                              "book_vs_run": [{"quantity": f"growth of dC/db_j per layer, w = {weight}, z = 0",
-                                              "book": "25", "run": ", ".join(str(x) for x in r["ratios"])}]})
+                                              "book": str(book.EXPLODING_FACTOR),
+                                              "run": ", ".join(str(x) for x in r["ratios"])}]})
 
 
 CLAIMS = [
     Claim("sigmoid-derivative", "ch. 3, sigma' = sigma(1 - sigma)", "The sigmoid's derivative",
           check_sigmoid_derivative),
-    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'", "sigma' peaks at sigma'(0) = 1/4", check_sigmoid_prime_max,
+    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'",
+          f"sigma' peaks at sigma'({book.SIGMA_PRIME_ARGMAX}) = {book.SIGMA_PRIME_MAX}", check_sigmoid_prime_max,
           figures=("sigma-prime",)),
-    Claim("eq115-121-cascade", "(115)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade),
+    Claim("eq115-121-cascade", "(114)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade,
+          tag="121"),  # the id predates the book's numbering and stays: papers cite ug:eq115-121-cascade
     Claim("eq122-chain-gradient", "(122)", "The chain-network gradient, every depth (induction)",
           check_chain_gradient, tag="122", cost=7.0),
     Claim("chain-weight-gradient", "(122), BP4", "dC/dw_j = a_{j-1} dC/db_j, every depth",
           check_chain_weight_gradient, cost=8.0),
     Claim("cross-entropy-output-layer", "ch. 3, (66); ch. 5", "sigma' cancels in the output layer only",
           check_cross_entropy_output),
-    Claim("ratio-b1-b3", "ch. 5, dC/db_1 vs dC/db_3", "dC/db_1 against dC/db_3: at most 1/16 when |w| <= 1",
-          check_ratio_b1_b3),
-    Claim("exploding-construction", "ch. 5, the exploding gradient problem", "w = 100, z = 0: growth by 25 per layer",
-          check_exploding),
+    Claim("ratio-b1-b3", "ch. 5, dC/db_1 vs dC/db_3",
+          f"dC/db_1 against dC/db_3: at most {book.RATIO_B1_B3_BOUND} when |w| <= 1", check_ratio_b1_b3),
+    Claim("exploding-construction", "ch. 5, the exploding gradient problem",
+          f"w = {book.EXPLODING_WEIGHT}, z = 0: growth by {book.EXPLODING_FACTOR} per layer", check_exploding),
 ]

@@ -10,10 +10,17 @@ from numeric.functions import sigmoid_prime
 from numeric.network import Network
 from numeric.validate import as_targets
 from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime, to_latex
-from theory.layered import GradC, delta_direct, delta_eq124, deltas_bp, deltas_implicit, layered_network
-from theory.layered import weight_gradients_implicit
-from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
 from theory import widths as symbolic
+from theory.layered import (
+    GradC,
+    delta_direct,
+    delta_eq124,
+    deltas_bp,
+    deltas_implicit,
+    layered_network,
+    weight_gradients_implicit,
+)
+from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
 
 from .claim import Claim, Evidence, Fact, display
 
@@ -94,7 +101,8 @@ def check_bp(ctx) -> Evidence:
         net = layered_network(widths)
         deltas, grads = deltas_implicit(net), weight_gradients_implicit(net)
         for l in range(net.L):
-            prev = net.a0 if l == 0 else sp.Matrix([sp.Symbol(f"a^{{{l}}}_{{{j + 1}}}", real=True) for j in range(widths[l])])
+            prev = net.a0 if l == 0 else sp.Matrix([sp.Symbol(f"a^{{{l}}}_{{{j + 1}}}", real=True)
+                                                    for j in range(widths[l])])
             ok &= _all_equal(grads[l], deltas[l] * prev.T)
     facts.append(Fact(f"BP4 on the whole networks {list(SHAPES[:3])} (implicit differentiation in w)", ok, "sympy"))
     statement = sp.Tuple(*(P.statement() for P in proofs))
@@ -128,12 +136,14 @@ def check_eq124(ctx) -> Evidence:
         Fact(f"supporting: BP2 for every triple of widths up to {PAIR_MAX} ({len(triples)} cases)",
              all(_all_equal(*bp2_step(p, q, r)) for p, q, r in triples), "sympy.diff", len(triples)),
     ]
-    whys = ["BP1 (proved above for symbolic n_L): the base, Pi^L = Sigma'(z^L)",
-            "BP2 in matrix form (proved above for symbolic widths) and the hypothesis delta^{l+1} = Pi^{l+1} grad_a C",
-            "associativity; Pi^l := Sigma'(z^l)(w^{l+1})^T Pi^{l+1}, so (124) holds at l, for every depth L"]
+    whys = [r"BP1 (proved above for symbolic $n_L$): the base, $\Pi^L = \Sigma'(z^L)$",
+            r"BP2 in matrix form (proved above for symbolic widths) and the hypothesis "
+            r"$\delta^{l+1} = \Pi^{l+1} \nabla_a C$",
+            r"associativity; $\Pi^l := \Sigma'(z^l)(w^{l+1})^T \Pi^{l+1}$, so (124) holds at $l$, for every depth $L$"]
     steps = _symbolic_steps(step) + [Step(lhs, rhs, why=why) for (lhs, rhs), why in zip(induction["lines"], whys)]
     return Evidence("proved", facts, statement=symbolic.eq124_display(), steps=steps,
-                    numbers={"proved_for": "all widths n_0, ..., n_L and all depths L (widths symbolic; induction on l)",
+                    numbers={"proved_for":
+                             "all widths n_0, ..., n_L and all depths L (widths symbolic; induction on l)",
                              "supporting_shapes": [list(w) for w in SHAPES], "supporting_triples_up_to": PAIR_MAX})
 
 
@@ -147,7 +157,8 @@ def check_reduces_to_chain(ctx) -> Evidence:
     for l in range(1, 5):
         reduced = delta_eq124(net, l)[0].xreplace(rename)
         facts.append(Fact(f"widths [1,1,1,1,1]: delta^{l} of (124) is the chain formula (122) for dC/db_{l}",
-                          is_identity(reduced, gradient_formula(chain, l)), "rename w^l_11 -> w_l, z^l_1 -> z_l; expand",
+                          is_identity(reduced, gradient_formula(chain, l)),
+                          "rename w^l_11 -> w_l, z^l_1 -> z_l; expand",
                           reduced))
     shown = gradient_formula(chain, 1, evaluate=False)
     return Evidence("proved", facts, statement=sp.Eq(sp.Symbol(r"\delta^{1}"), shown, evaluate=False),
@@ -195,7 +206,8 @@ def check_norm_bound(ctx) -> Evidence:
         worst[f"{init} x{scale}"] = max(ratios)
         sigma_norm = max(sigma_norm, s_norm)
     facts = [
-        Fact("equality for w^l = c_l I and z = 0: ||delta^l|| equals the bound exactly (c = 2, 3, 5; grad_a C = (3, 4))",
+        Fact("equality for w^l = c_l I and z = 0: ||delta^l|| equals the bound exactly "
+             "(c = 2, 3, 5; grad_a C = (3, 4))",
              tight, "sympy, exact"),
         Fact("on the network below, every ||Sigma'(z^l)||_2 (the largest sigma'(z^l_j)) is at most 1/4",
              sigma_norm <= 0.25, "numpy", f"{sigma_norm:.6g}"),
@@ -205,10 +217,10 @@ def check_norm_bound(ctx) -> Evidence:
     ]
     steps = [
         Step(r"\|\delta^l\|", r"\|\Sigma'(z^l)\|\,\|(w^{l+1})^T\| \cdots \|\Sigma'(z^L)\|\,\|\nabla_a C\|",
-             relation="<=", why="(124) and ||AB|| <= ||A|| ||B||; every norm here is the spectral (2-)norm"),
-        Step(r"\|\Sigma'(z)\|", r"\max_j \sigma'(z_j) \le \tfrac14", why="diagonal matrix; claim sigmoid-prime-max"),
+             relation="<=", why=r"(124) and $\|AB\| \le \|A\|\,\|B\|$; every norm here is the spectral (2-)norm"),
+        Step(r"\|\Sigma'(z)\|", r"\max_j \sigma'(z_j) \le \tfrac14", why="a diagonal matrix; claim sigmoid-prime-max"),
         Step(r"\|\delta^l\|", r"\bigl(\tfrac14\bigr)^{L-l+1} \|w^{l+1}\| \cdots \|w^L\|\, \|\nabla_a C\|",
-             relation="<=", why="||A^T|| = ||A||"),
+             relation="<=", why=r"$\|A^T\| = \|A\|$"),
     ]
     latex = (r"\|\delta^l\|_2 \le \Bigl(\frac14\Bigr)^{L-l+1} \|w^{l+1}\|_2 \cdots \|w^L\|_2\, \|\nabla_a C\|_2")
     return Evidence("verified", facts, latex=latex, steps=steps,
@@ -223,6 +235,7 @@ CLAIMS = [
           check_eq124, tag="124", group="matrix", cost=3.0),
     Claim("eq124-reduces-to-eq122", "(124), (122)", "With one neuron per layer, (124) is the chain formula (122)",
           check_reduces_to_chain, group="matrix"),
-    Claim("delta-norm-bound", "(124); Pascanu, Mikolov and Bengio 2013", "||delta^l|| <= (1/4)^(L-l+1) prod ||w|| ||grad C||",
+    Claim("delta-norm-bound", "(124); Pascanu, Mikolov and Bengio 2013",
+          "||delta^l|| <= (1/4)^(L-l+1) prod ||w|| ||grad C||",
           check_norm_bound, group="matrix"),
 ]

@@ -1,7 +1,8 @@
-"""Beyond the chapter: the remedies for unstable gradients, measured side by side with mean field beside.
+"""Beyond the chapter: the remedies for unstable gradients, compared fairly, with mean field beside.
 
-``python -m proofs --only remedies`` runs both claims. The protocol is this suite's (labelled in every
-output; see numeric.remedies.PROTOCOL): the chapter gives the remedies in prose only.
+``python -m proofs --only remedies`` runs these claims. The protocol is this suite's (BOOK.md gives none for the
+remedies): ``numeric.remedies.RemediesProtocol``, with its criteria, printed in every output and recorded in
+results.json. ``remedies_facts`` turns the measured cells into the claim's facts; the tests feed it planted flaws.
 """
 
 from __future__ import annotations
@@ -9,249 +10,218 @@ from __future__ import annotations
 import numpy as np
 
 from numeric import remedies as R
-from numeric.figures import remedies_figure, saturation_figure
+from numeric import remedies_run as RR
+from numeric.figures import remedies_figure
 
-import sympy as sp
-
-from theory import to_latex
-
-from .claim import Claim, Evidence, Fact, display
-from .executor import load_data
+from .claim import Claim, Evidence, Fact, display, margin_fact
+from .data import load_data
 from .figures import save
 
-SEEDS = 3
-EDGE_OF_CHAOS = ("tanh-xavier", "tanh-orthogonal", "relu-he", "leaky-relu-he")
-SMOOTH = ("network2", "sigmoid-xavier", "tanh-xavier", "tanh-orthogonal", "elu-he")
-KINKED = ("relu-he", "leaky-relu-he")
-MEAN_FIELD_FACTOR = 3.0  # predicted and measured ratio at initialisation agree within this factor
-LEARNS, CHANCE_MAX = 0.70, 0.20
+
+def protocol(ctx) -> R.RemediesProtocol:
+    """The run's protocol: the default, with --seeds applied, or a reduced one marked QUICK."""
+    p = R.PROTOCOL
+    if ctx.seeds:
+        p = p.replace(seeds=ctx.seeds)
+    if ctx.quick:
+        p = p.replace(name=p.name + "+quick", label=p.label + " [QUICK: 2 seeds]", seeds=min(p.seeds, 2))
+    return p
 
 
-def _seeds(ctx) -> int:
-    return ctx.seeds or (1 if ctx.quick else SEEDS)
+def _config_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
+    return {h: RR.run_config(key, h, p, load_data(mnist), seed) for h in p.depths}
 
 
-def _remedy_part(key: str, mnist, seed: int, seeds: int):
-    d = load_data(mnist)
-    remedy = next(r for r in R.REMEDIES if r.key == key)
-    return R.run_remedy(remedy, d.training, d.validation, seed, seeds)
+def _sweep_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
+    return RR.width_sweep(key, p, load_data(mnist), seed)
 
 
 def remedies_parts(ctx) -> list:
-    return [(("remedy", r.key, _seeds(ctx), ctx.seed), _remedy_part, (r.key, ctx.mnist, ctx.seed, _seeds(ctx)))
-            for r in R.REMEDIES]
+    p = protocol(ctx)
+    return ([(("remedy", k, p, ctx.seed, ctx.mnist), _config_part, (k, ctx.mnist, p, ctx.seed)) for k in p.remedies]
+            + [(("sweep", k, p, ctx.seed, ctx.mnist), _sweep_part, (k, ctx.mnist, p, ctx.seed))
+               for k in p.sweep_configs])
 
 
-def _median(values) -> float:
+def _med(values) -> float:
     v = np.asarray(values, dtype=float)
-    return float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+    return float(np.median(v)) if v.size else float("nan")
 
 
-def regime_fact(cells: dict, regimes: dict) -> Fact:
-    """Mean field's regime at the deepest depth against the measured per-layer factor (last/first)^(-1/(H-1)):
-    vanishing -> below 1, exploding -> above 1, stable -> within [0.8, 1.25]."""
-    deep = max(R.DEPTHS)
-    got, ok = {}, True
-    for key, reg in regimes.items():
-        if reg is None:
-            continue
-        measured = _median(cells[key][deep]["init"]) ** (-1 / (deep - 1))
-        fits = {"vanishing": measured < 1, "exploding": measured > 1, "stable": 0.8 <= measured <= 1.25}[reg["regime"]]
-        ok &= bool(fits)
-        got[key] = f"{reg['regime']}: predicted {reg['per_layer']:.3f}, measured {measured:.3f} per layer"
-    return Fact(f"mean field's regime (vanishing, stable, exploding) matches the measured per-layer factor at depth "
-                f"{deep} for every plain network", ok, "(last/first)^(-1/(H-1)), medians over seeds", got)
+def _log_spread(values) -> float:
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.log10(v.max() / v.min())) if v.size else float("nan")
 
 
-def remedies_facts(cells: dict, predictions: dict) -> list[Fact]:
-    """The criteria, on {remedy key: {depth: cell}} and {(key, depth): predicted ratio or None}."""
-    base = cells["network2"][max(R.DEPTHS)]
-    deep = max(R.DEPTHS)
-    facts = [Fact(f"the chapter's network at depth {deep}: last/first at initialisation >= 1e3 and validation "
-                  f"accuracy <= {CHANCE_MAX:.0%} (the vanishing gradient problem)",
-                  _median(base["init"]) >= 1e3 and _median(base["accuracy"]) <= CHANCE_MAX, "medians over seeds",
-                  {"init": _median(base["init"]), "accuracy": _median(base["accuracy"])})]
-    edge = {k: [_median(cells[k][h]["init"]) for h in R.DEPTHS] for k in EDGE_OF_CHAOS}
-    facts.append(Fact("the initialisations mean field puts at the edge of chaos (tanh with Xavier or orthogonal, ReLU "
-                      "and leaky ReLU with He) keep last/first within [0.1, 10] at every depth",
-                      all(0.1 <= v <= 10 for vals in edge.values() for v in vals), "medians over seeds",
-                      {k: [round(v, 3) for v in vals] for k, vals in edge.items()}))
-    gaps = {}
-    for key in SMOOTH:
-        for h in R.DEPTHS:
-            gaps[f"{key} H={h}"] = abs(np.log10(_median(cells[key][h]["init"]) / predictions[(key, h)]))
-    facts.append(Fact(f"smooth activations (sigmoid with network2's or Xavier's init, tanh with Xavier or orthogonal, "
-                      f"ELU with He): mean field's finite-depth prediction of last/first at initialisation is within a "
-                      f"factor {MEAN_FIELD_FACTOR:g} of the median measurement at every depth",
-                      max(gaps.values()) <= np.log10(MEAN_FIELD_FACTOR), "|log10(measured / predicted)|",
-                      {"worst": max(gaps, key=gaps.get), "worst_factor": round(10 ** max(gaps.values()), 3)}))
-    relu = {k: [_median(cells[k][h]["init"]) / predictions[(k, h)] for h in R.DEPTHS] for k in KINKED}
-    facts.append(Fact("ReLU and leaky ReLU with He: mean field predicts last/first = 1 (chi_1 = 1 exactly at every "
-                      "layer); the measured ratio lies above it at every depth and further above at the deepest than "
-                      "at the shallowest (finite-width fluctuations that grow with depth/width, which mean field "
-                      "omits; Hanin 2018)", all(min(v) >= 1 and v[-1] > v[0] for v in relu.values()),
-                      "measured / predicted, medians over seeds", {k: [round(x, 3) for x in v] for k, v in relu.items()}))
-    learned = {k: _median(cells[k][deep]["accuracy"]) for k in cells}
-    winners = sorted(k for k, v in learned.items() if v >= LEARNS)
-    facts.append(Fact(f"at depth {deep}, where the chapter's network stays at chance, at least two remedies reach "
-                      f"{LEARNS:.0%} validation accuracy", len(winners) >= 2 and learned["network2"] <= CHANCE_MAX,
-                      "medians over seeds", winners))
+def all_seed_median(accuracies) -> float:
+    """The median over every seed, a diverged (NaN) seed counted as chance: the rule, written independently of
+    ``numeric.remedies_run.summary`` so that a fact can check the table against it."""
+    v = np.asarray(accuracies, dtype=float)
+    return float(np.median(np.where(np.isnan(v), R.CHANCE, v)))
+
+
+def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict | None = None) -> list[Fact]:
+    """The claim's facts on {key: {depth: cell}} (``run_config``) and {key: {width: ratios}} (``width_sweep``);
+    ``rows`` ({key: {depth: summary}}, default: computed here) is what the tables show."""
+    c, deep = p.criteria, max(p.depths)
+    rows = rows or {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
+    ms = next(iter(next(iter(cells.values())).values()))["mean_square_input"]
+    facts = []
+    honest = {f"{k} H={h}": (r["test"], all_seed_median(cells[k][h]["test"][r["eta_index"]]), r["seeds"])
+              for k, v in rows.items() for h, r in v.items()}
+    facts.append(Fact(f"every median runs over all {p.seeds} seeds, a diverged seed counted as chance ({R.CHANCE})",
+                      all(a == b and n == p.seeds for a, b, n in honest.values()), "the table against the rule",
+                      {k: v[:2] for k, v in honest.items() if v[0] != v[1]} or "all equal"))
+    base, brow = cells["network2"][deep], rows["network2"][deep]
+    facts.append(margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
+                             f">= {c.vanishing:g} (the vanishing gradient)", np.log10(_med(base["init"]["averaged"])),
+                             np.log10(c.vanishing), _log_spread(base["init"]["averaged"]),
+                             how="log10, median over seeds", role="reproduction"))
+    facts.append(margin_fact(f"the chapter's network at depth {deep} stays at chance at its best rate: median test "
+                             f"accuracy <= {c.chance:.0%}", brow["test"], c.chance, brow["test_max"] - brow["test_min"],
+                             above=False, how=f"eta {brow['eta']:g} chosen on validation", role="reproduction"))
+    best = sorted(((r[deep]["test"], k) for k, r in rows.items()), reverse=True)
+    second = best[min(c.learners, len(best)) - 1]
+    srow = rows[second[1]][deep]
+    facts.append(margin_fact(f"at depth {deep} at least {c.learners} configurations reach {c.learns:.0%} median test "
+                             "accuracy at their chosen rates (networks that learned)", second[0], c.learns,
+                             srow["test_max"] - srow["test_min"], how="the configuration ranked "
+                             f"{c.learners}: {second[1]}", value=[f"{k} {a:.3f}" for a, k in best]))
+    edges = {f"{k} H={h}": r["eta"] for k, v in rows.items() for h, r in v.items()
+             if r["edge"] and r["validation"] > c.chance}
+    facts.append(Fact(f"the grid {list(p.etas)} brackets every learning configuration's rate: none that learns "
+                      f"(median validation > {c.chance:.0%}) picks an edge of the grid", not edges or not c.bracketed,
+                      "chosen eta against the grid's ends", edges or "none at an edge"))
+    facts += mean_field_facts(cells, p, ms) + sweep_facts(sweep, p)
     same = all(cells[k][h]["init"] == cells["network2"][h]["init"] for k in ("clipping", "momentum", "l2", "l1")
-               for h in R.DEPTHS)
+               if k in cells for h in p.depths)
     facts.append(Fact("training options (clipping, momentum, L1, L2) leave the network at initialisation as it was: "
                       "the same seeds give the same ratios as the chapter's network", same, "exact equality"))
     return facts
 
 
+def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact]:
+    """Mean field's finite-depth prediction against the per-example RMS ratio, and its regime per layer."""
+    c, deep = p.criteria, max(p.depths)
+    gaps, got, ok = {}, {}, True
+    for r in p.configurations():
+        for h in p.depths:
+            pred = R.prediction(r, h, ms, p.width)
+            if pred is not None:
+                gaps[(r.key, h)] = abs(np.log10(_med(cells[r.key][h]["init"]["per_example"]) / pred))
+        reg = R.regime(r, deep, ms, p.width)
+        if reg is not None:
+            factor = _med(cells[r.key][deep]["init"]["per_example"]) ** (-1 / (deep - 1))
+            lo, hi = c.stable_band
+            fits = {"vanishing": factor < 1, "exploding": factor > 1, "stable": lo <= factor <= hi}[reg["regime"]]
+            ok &= bool(fits)
+            got[r.key] = f"{reg['regime']}: predicted {reg['per_layer']:.3f}, measured {factor:.3f} per layer"
+    worst = max(gaps, key=gaps.get)
+    return [margin_fact(f"every plain network at every depth: mean field's prediction of last/first is within a factor "
+                        f"{c.mean_field_factor:g} of the per-example RMS ratio it predicts", gaps[worst],
+                        np.log10(c.mean_field_factor), _log_spread(cells[worst[0]][worst[1]]["init"]["per_example"]),
+                        above=False, how="|log10(measured / predicted)|, medians over seeds",
+                        value={f"{k} H={h}": round(10 ** g, 3) for (k, h), g in gaps.items()}, role="reproduction"),
+            Fact("mean field's regime (vanishing, stable, exploding) matches the measured per-example factor per "
+                 f"layer at depth {deep} for every plain network (stable: within {list(c.stable_band)})", ok,
+                 "(last/first)^(-1/(H-1)), medians over seeds", got, role="reproduction")]
+
+
+def sweep_facts(sweep: dict, p: R.RemediesProtocol) -> list[Fact]:
+    """The explanation of the ReLU and batch-norm rows, from the width sweep: a fact that can fail."""
+    c, out = p.criteria, []
+    lim = np.log10(c.relu_factor)
+    for key, gap in (("relu-he", c.averaging_gap), ("batch-norm", c.bn_gap)):
+        if key not in sweep:
+            continue
+        pe = {w: _med(v["per_example"]) for w, v in sweep[key].items()}
+        av = {w: _med(v["averaged"]) for w, v in sweep[key].items()}
+        # the binding margin in log10: min over widths of the room left by both conditions
+        room = {w: min(lim - abs(np.log10(pe[w])), np.log10(av[w] / pe[w] / gap)) for w in pe}
+        w0 = min(room, key=room.get)
+        seeds = np.asarray(sweep[key][w0]["averaged"], float) / np.asarray(sweep[key][w0]["per_example"], float)
+        why = ("mean field's 1: the book's averaged measure, not finite width, separates the table from the "
+               "prediction" if key == "relu-he" else "1 (the gradient keeps its size): the backward pass removes "
+               "the batch mean, so the averaged dC/dbeta of the lower layers is small by construction")
+        out.append(margin_fact(f"{key}, {p.sweep_depth} hidden layers, widths {list(p.sweep_widths)}: the per-example "
+                               f"ratio stays within a factor {c.relu_factor:g} of 1 at every width, while the averaged "
+                               f"ratio exceeds it by at least {gap:g}x at every width; the per-example one is {why}",
+                               room[w0], 0.0, _log_spread(seeds), how="medians over seeds; margin in log10 at the "
+                               f"binding width {w0}", value={w: {"per_example": round(pe[w], 3),
+                                                                 "averaged": round(av[w], 3)} for w in pe}))
+    return out
+
+
+def _row_text(r: dict, cell: dict, pred) -> str:
+    pe, av = _med(cell["init"]["per_example"]), _med(cell["init"]["averaged"])
+    div = f"DIVERGED {r['diverged']}/{r['seeds']}" if r["diverged"] else f"diverged 0/{r['seeds']}"
+    mf = "-" if pred is None else f"{pred:.3g}"
+    return (f"eta {r['eta']:g}{' (grid edge)' if r['edge'] else ''}; test {r['test']:.1%} [{r['test_min']:.1%}, "
+            f"{r['test_max']:.1%}]; {div}; last/first at init per example {pe:.3g} (mean field {mf}), "
+            f"averaged {av:.3g}")
+
+
 def check_remedies(ctx) -> Evidence:
+    p = protocol(ctx)
     data = ctx.data()
-    seeds = _seeds(ctx)
-    cells = {r.key: ctx.compute(("remedy", r.key, seeds, ctx.seed), R.run_remedy, r, data.training, data.validation,
-                                ctx.seed, seeds) for r in R.REMEDIES}
-    x = data.training.x[:R.PROTOCOL["images"]]
-    mean_square = float(np.mean(np.sum(x.astype(np.float64) ** 2, axis=1)))
-    predictions = {(r.key, h): R.prediction(r, h, mean_square) for r in R.REMEDIES for h in R.DEPTHS}
-    regimes = {r.key: R.regime(r, max(R.DEPTHS), mean_square) for r in R.REMEDIES}
-    facts = remedies_facts(cells, predictions) + [regime_fact(cells, regimes)]
-    table, rows = {}, []
-    for r in R.REMEDIES:
-        table[r.key] = {"label": r.label, "network": r.net, "training": r.train, "depths": {}}
-        for h in R.DEPTHS:
-            c = cells[r.key][h]
-            entry = {"ratio_init": _median(c["init"]), "ratio_trained": _median(c["trained"]),
-                     "accuracy": _median(c["accuracy"]), "prediction": predictions[(r.key, h)],
-                     "regime": (regimes[r.key] or {}).get("regime"),
-                     "diverged": c["diverged"], "seeds": seeds}
-            table[r.key]["depths"][str(h)] = entry
-        e = table[r.key]["depths"]["4"]
-        pred = "-" if e["prediction"] is None else f"{e['prediction']:.3g}"
-        rows.append({"quantity": f"{r.label}, [784, 30 x 4, 10]: last/first at init; after training; accuracy",
-                     "book": "about 100 after training (sigmoid)" if r.key == "network2" else "",
-                     "run": f"{e['ratio_init']:.3g}; {e['ratio_trained']:.3g}; {e['accuracy']:.1%} (mean field: {pred})"
-                            + (f"; {e['diverged']} of {seeds} diverged" if e["diverged"] else ""),
-                     "caveat": f"this suite's protocol: {R.PROTOCOL['images']:,} digits, {R.PROTOCOL['epochs']} "
-                               f"epochs, mini-batches of 10, eta 0.1, {seeds} seeds"})
-    keys = [r.key for r in R.REMEDIES]
-    labels = {r.key: r.label for r in R.REMEDIES}
-    at_init = [r.key for r in R.REMEDIES if not r.train]  # training options leave the initial network as it is
-    figures = save(ctx, remedies_figure(R.DEPTHS, {labels[k]: [table[k]["depths"][str(h)]["ratio_init"] for h in R.DEPTHS]
-                                                   for k in at_init},
-                                        {labels[k]: [predictions[(k, h)] for h in R.DEPTHS] for k in at_init},
-                                        "last/first hidden layer at initialisation", log=True), "remedies-ratio-at-init")
-    figures += save(ctx, remedies_figure(R.DEPTHS, {labels[k]: [table[k]["depths"][str(h)]["accuracy"] for h in R.DEPTHS]
-                                                    for k in keys}, None, "validation accuracy after training",
-                                         log=False), "remedies-accuracy")
-    latex = display(r"\frac{\|\partial C/\partial b^H\|}{\|\partial C/\partial b^1\|}"
-                    r"\ \text{at initialisation, after training,}",
-                    rf"\text{{and accuracy, for {len(keys)} remedies and }} H = {', '.join(map(str, R.DEPTHS))}")
-    deep = str(max(R.DEPTHS))
+    cells = {k: ctx.compute(("remedy", k, p, ctx.seed, ctx.mnist), _config_part, k, ctx.mnist, p, ctx.seed)
+             for k in p.remedies}
+    sweep = {k: ctx.compute(("sweep", k, p, ctx.seed, ctx.mnist), _sweep_part, k, ctx.mnist, p, ctx.seed)
+             for k in p.sweep_configs}
+    rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
+    facts = remedies_facts(cells, sweep, p, rows)
+    ms = cells["network2"][p.depths[0]]["mean_square_input"]
+    confs = p.configurations()
+    table, book_rows = {}, []
+    for r in confs:
+        table[r.key] = {**r.as_dict(), "depths": {}}
+        for h in p.depths:
+            pred = R.prediction(r, h, ms, p.width)
+            cell = cells[r.key][h]
+            table[r.key]["depths"][str(h)] = {**rows[r.key][h], "prediction": pred, "init": cell["init"],
+                                              "trained": cell["trained"], "validation_grid": cell["validation"],
+                                              "test_grid": cell["test"], "diverged_grid": cell["diverged"]}
+            book_rows.append({"quantity": f"{r.label}, [784, {p.width} x {h}, 10]: chosen eta; test accuracy median "
+                                          "[min, max]; diverged; last/first at initialisation",
+                              "book": "vanishes; stays at chance when deep" if r.key == "network2" else "",
+                              "run": _row_text(rows[r.key][h], cell, pred),
+                              "caveat": f"this suite's protocol ({p.name}); {p.seeds} seeds, eta from {list(p.etas)}"})
+    labels = {r.key: r.label for r in confs}
+    figures = save(ctx, remedies_figure(
+        p.depths, {labels[k]: [rows[k][h]["test"] for h in p.depths] for k in p.remedies}, None,
+        "median test accuracy at the chosen eta", log=False,
+        spread={labels[k]: [(rows[k][h]["test_min"], rows[k][h]["test_max"]) for h in p.depths] for k in p.remedies},
+        diverged={labels[k]: [rows[k][h]["diverged"] for h in p.depths] for k in p.remedies}), "remedies-accuracy")
+    plain = [r for r in confs if not r.train]
+    figures += save(ctx, remedies_figure(
+        p.depths, {labels[r.key]: [_med(cells[r.key][h]["init"]["per_example"]) for h in p.depths] for r in plain},
+        {labels[r.key]: [R.prediction(r, h, ms, p.width) for h in p.depths] for r in plain},
+        "last/first at init, per-example RMS", log=True), "remedies-ratio-at-init")
+    figures += save(ctx, remedies_figure(
+        p.sweep_widths, {f"{k}, {q.replace('_', ' ')}": [_med(sweep[k][w][q]) for w in p.sweep_widths]
+                         for k in p.sweep_configs for q in ("per_example", "averaged")},
+        {"relu-he, per example": [1.0] * len(p.sweep_widths)} if "relu-he" in sweep else None,
+        f"last/first at init, {p.sweep_depth} hidden layers", log=True, xlabel="width of the hidden layers"),
+        "remedies-width-sweep")
+    latex = display(r"\frac{\|\partial C/\partial b^H\|}{\|\partial C/\partial b^1\|}\ \text{at initialisation "
+                    r"(per example and averaged), and test accuracy}",
+                    rf"\text{{at each configuration's chosen }}\eta,\ \text{{{len(confs)} configurations, }} "
+                    rf"H = {', '.join(map(str, p.depths))}")
+    deep = max(p.depths)
     return Evidence("verified", facts, latex=latex, figures=figures,
-                    headline=f"depth {deep} accuracy: " + ", ".join(
-                        f"{k} {table[k]['depths'][deep]['accuracy']:.2f}" for k in keys),
-                    numbers={"protocol": {"name": "remedies", "caption": _caption(seeds), "seeds_used":
-                                          list(range(ctx.seed, ctx.seed + seeds)), **R.PROTOCOL},
-                             "mean_square_input": mean_square, "table": table, "book_vs_run": rows})
-
-
-def _caption(seeds: int) -> str:
-    p = R.PROTOCOL
-    return (f"this suite's remedies protocol: [784, 30 x H, 10], H in {p['depths']}, the first {p['images']:,} "
-            f"training digits, {p['epochs']} epochs of mini-batches of {p['mini_batch_size']}, eta {p['eta']}, "
-            f"cross-entropy, accuracy on {p['validation_images']:,} validation digits, {seeds} seeds")
-
-
-def saturation_facts(sig: np.ndarray, tanh: np.ndarray) -> list[Fact]:
-    """Criteria on median curves (chunks + 1, 4): sigmoid's top layer heads to 0; tanh's units move away from 0."""
-    change = sig[-1] - sig[0]
-    return [
-        Fact("sigmoid: the last hidden layer's mean activation falls by at least 0.1 during training (towards 0, "
-             "Glorot and Bengio's saturation)", change[-1] <= -0.1, "median over seeds, first against last",
-             [round(float(v), 3) for v in (sig[0, -1], sig[-1, -1])]),
-        Fact("sigmoid: the last hidden layer moves more than any lower one (the lower layers stay near 0.5)",
-             abs(change[-1]) > np.max(np.abs(change[:-1])), "absolute change", [round(float(v), 3) for v in change]),
-        Fact("tanh beside it: the mean |activation| of every hidden layer grows by at least 0.2 (units move away from "
-             "0 rather than dying at 0)", bool(np.all(tanh[-1] - tanh[0] >= 0.2)), "median over seeds",
-             [round(float(v), 3) for v in tanh[-1] - tanh[0]]),
-    ]
-
-
-def check_saturation(ctx) -> Evidence:
-    data = ctx.data().training
-    seeds = 1 if ctx.quick else 2
-    runs = {act: np.median([R.saturation(act, "glorot-2010", data, s) for s in range(ctx.seed, ctx.seed + seeds)],
-                           axis=0) for act in ("sigmoid", "tanh")}
-    facts = saturation_facts(runs["sigmoid"], runs["tanh"])
-    figures = save(ctx, saturation_figure(runs["sigmoid"], runs["tanh"], 500), "saturation")
-    sig = runs["sigmoid"]
-    rows = [{"quantity": "mean activation of the last hidden layer, sigmoid, [784, 30 x 4, 10], Glorot and Bengio's "
-                         "U(+-1/sqrt(n)) init", "book": "saturates near 0 early in training (Glorot and Bengio 2010)",
-             "run": f"{sig[0, -1]:.2f} before, {sig[-1, -1]:.2f} after {len(sig) - 1} x 500 digits (lower layers "
-                    f"{', '.join(f'{v:.2f}' for v in sig[-1, :-1])})",
-             "caveat": "sigmoid outputs with cross-entropy (Glorot and Bengio: softmax); 5,000 updates; "
-                       f"{seeds} seeds; this suite's protocol"}]
-    return Evidence("verified", facts, figures=figures,
-                    latex=display(r"\bar a^{4} \searrow 0 \text{ for sigmoid units (top hidden layer),}",
-                                  r"\overline{|a^{l}|} \nearrow \text{ for tanh units}"),
-                    headline="sigmoid mean activations, last chunk: " + ", ".join(f"{v:.3f}" for v in sig[-1]),
-                    numbers={"sigmoid": sig.tolist(), "tanh": runs["tanh"].tolist(), "seeds": seeds,
-                             "protocol": {"name": "glorot-saturation", "caption": "this suite's protocol: [784, 30, "
-                                          "30, 30, 30, 10], U(+-1/sqrt(n_in)) weights, zero biases, 100 chunks of 500 "
-                                          "random training digits, mini-batches of 10, eta 0.1, a probe of 300 digits",
-                                          "seeds_used": list(range(ctx.seed, ctx.seed + seeds))},
-                             "book_vs_run": rows})
-
-
-def check_theory(ctx) -> Evidence:
-    from theory.initialisation import glorot, he, n_in, n_out, v
-
-    g, h = glorot(), he()
-    from numeric.deep import DeepNetwork
-
-    q = DeepNetwork([30, 30, 2], init="orthogonal", rng=ctx.seed).weights[0]  # the network's own draw
-    a = np.random.default_rng(ctx.seed).standard_normal((100, 30))
-    x = ctx.data().training.x[:R.PROTOCOL["images"]]
-    mean_square = float(np.mean(np.sum(x.astype(np.float64) ** 2, axis=1)))
-    regimes = {r.key: R.regime(r, max(R.DEPTHS), mean_square) for r in R.REMEDIES if not r.train}
-    facts = [
-        Fact("forward: Var(z) = n_in v Var(a) keeps its size when v = 1/n_in; backward: Var(delta) = n_out v "
-             "Var(delta') when v = 1/n_out", g["forward"] == 1 / n_in and g["backward"] == 1 / n_out, "sympy.solve"),
-        Fact("Glorot and Bengio's v = 2/(n_in + n_out) is the harmonic mean of the two, and its factors n_in v, n_out v "
-             "multiply to 1 - (n_in - n_out)^2/(n_in + n_out)^2 <= 1, equal to 1 exactly when n_in = n_out",
-             sp.simplify(g["harmonic"] - g["compromise"]) == 0
-             and sp.simplify(g["gap"] - (n_in - n_out) ** 2 / (n_in + n_out) ** 2) == 0, "sympy.simplify, factor",
-             g["gap"]),
-        Fact("He et al.: E[relu(sqrt(q) z)^2] = q/2, so n_in v q/2 = q gives v = 2/n_in", h["v"] == [2 / n_in],
-             "sympy.integrate, solve", h["v"]),
-        Fact("an orthogonal weight matrix keeps every vector's norm (||W a|| = ||a||), forward and backward",
-             bool(np.allclose(np.linalg.norm(a @ q.T, axis=1), np.linalg.norm(a, axis=1), rtol=1e-12)),
-             "DeepNetwork's orthogonal init, 100 random vectors"),
-        Fact("mean field classifies each plain initialisation at 10 hidden layers of 30: sigmoid (network2, N(0, 1), "
-             "Xavier) vanishing; tanh (Xavier, orthogonal), ReLU and leaky ReLU (He) stable; ELU (He) exploding",
-             {k: r["regime"] for k, r in regimes.items() if r} == {
-                 "network2": "vanishing", "large-init": "vanishing", "sigmoid-xavier": "vanishing",
-                 "tanh-xavier": "stable", "tanh-orthogonal": "stable", "relu-he": "stable", "leaky-relu-he": "stable",
-                 "elu-he": "exploding"}, "finite-depth chi^l from the digits' mean squared norm",
-             {k: f"{r['regime']} ({r['per_layer']:.3f} per layer)" for k, r in regimes.items() if r}),
-    ]
-    statement = sp.Tuple(sp.Eq(sp.Symbol("v_{Glorot}"), g["compromise"], evaluate=False),
-                         sp.Eq(sp.Symbol("v_{He}"), h["v"][0], evaluate=False))
-    latex = display(rf"v_{{\text{{Glorot}}}} = {to_latex(g['compromise'])},",
-                    rf"n_{{in}} v \cdot n_{{out}} v = 1 - {to_latex(g['gap'])} \le 1,",
-                    rf"v_{{\text{{He}}}} = {to_latex(h['v'][0])} \quad \bigl(\mathbb{{E}}[\mathrm{{relu}}(x)^2] = "
-                    rf"{to_latex(h['second_moment'])}\bigr)")
-    # SymPy proves the conditions; the orthogonal check and the regimes are float computations: verified
-    return Evidence("verified", facts, statement=statement, latex=latex,
-                    numbers={"regimes": regimes, "mean_square_input": mean_square, "variance": str(v)})
+                    headline=f"depth {deep}, test accuracy at the chosen eta: " + ", ".join(
+                        f"{k} {rows[k][deep]['test']:.2f}" + (f" (diverged {rows[k][deep]['diverged']})"
+                                                             if rows[k][deep]["diverged"] else "") for k in p.remedies),
+                    numbers={"protocol": {**p.as_dict(), "splits": RR.splits(data, p)["description"],
+                                          "seeds_used": list(range(ctx.seed, ctx.seed + p.seeds))},
+                             "mean_square_input": ms, "table": table, "width_sweep": sweep, "book_vs_run": book_rows})
 
 
 CLAIMS = [
-    Claim("remedies-theory", "Glorot and Bengio 2010; He et al. 2015",
-          "Glorot's and He's variance conditions, and mean field's regime for each initialisation", check_theory,
-          group="remedies", cost=1.0),
     Claim("remedies", "the write-ups' remedies; Glorot and Bengio 2010; He et al. 2015; Sutskever et al. 2013",
-          "The remedies side by side: ratio at init and after training, accuracy, mean field beside",
-          check_remedies, group="remedies", figures=("remedies-ratio-at-init", "remedies-accuracy"), cost=30.0,
+          "The remedies compared fairly: eta chosen on validation, test accuracy, divergence counted; per-example "
+          "and averaged ratio at init, mean field beside", check_remedies, group="remedies",
+          figures=("remedies-accuracy", "remedies-ratio-at-init", "remedies-width-sweep"), cost=30.0,
           parts=remedies_parts),
-    Claim("glorot-saturation", "Glorot and Bengio 2010", "The sigmoid's top hidden layer heads to 0; tanh beside",
-          check_saturation, group="remedies", figures=("saturation",), cost=6.0),
 ]

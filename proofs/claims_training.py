@@ -16,14 +16,20 @@ from numeric.experiments import speed_during_training
 from numeric.figures import gradient_norms_figure
 from numeric.stats import percentile, spread_toward
 
-from .claim import Evidence, Fact, display, margin_fact
-from .executor import load_data
+from .claim import Claim, Evidence, Fact, display, margin_fact
+from .data import load_data
 from .experiment_records import (
-    BOOK_LAST_OVER_FIRST, BOOK_NORMS_AT_INIT, data_caveat, name, protocol_for, protocol_record, spread,
+    BOOK_LAST_OVER_FIRST,
+    BOOK_NORMS_AT_INIT,
+    data_caveat,
+    name,
+    protocol_for,
+    protocol_record,
+    spread,
 )
 from .figures import save
 
-__all__ = ["check_speed_during_training", "training_parts"]
+__all__ = ["CLAIMS", "check_speed_during_training", "training_parts"]
 
 
 PARTS_PER_NETWORK = 2  # each network's replicas run as this many parts, so that two workers share the work
@@ -55,7 +61,8 @@ def _first_slowest(p, label: str, other_first: np.ndarray) -> Fact:
     return margin_fact(f"{label}: {c.describe()}; lowest median {med[worst]:.3f} at epoch {worst}",
                        med[worst], c["min_ratio"], spread_toward(other_first[worst], c["min_ratio"], c["level"]),
                        above=True, how="median over seeds per epoch; spread: the median's interval at that epoch",
-                       value={"epoch": worst, "median": float(med[worst]), "epochs_below": int(np.sum(med < c["min_ratio"])),
+                       value={"epoch": worst, "median": float(med[worst]),
+                              "epochs_below": int(np.sum(med < c["min_ratio"])),
                               "seeds_slowest_throughout": int(np.sum(other_first.min(axis=0) >= c["min_ratio"]))},
                        role=c.role)
 
@@ -81,7 +88,8 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
     progress = getattr(ctx, "progress", None)
     runs = {}
     for one, reps in _pieces(p):  # tasks of their own when an executor runs the claim's parts
-        got = ctx.compute(("training", one, ctx.seed, reps), speed_during_training, one, split, ctx.seed, progress, reps)
+        got = ctx.compute(("training", one, ctx.seed, reps), speed_during_training, one, split, ctx.seed, progress,
+                          reps)
         for sizes, norms in got.items():
             runs[sizes] = norms if sizes not in runs else np.concatenate([runs[sizes], norms], axis=1)
     drop_c = p.criterion("speeds-drop")
@@ -124,6 +132,17 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
         figures += save(ctx, gradient_norms_figure(np.arange(len(med)), med, lo, hi, title), stem)
     return Evidence("verified", facts, figures=figures,
                     latex=display(r"\|\delta^1\| \ll \|\delta^H\| \text{ throughout training;}",
-                                  rf"\|\delta^4\| / \|\delta^1\| \approx {BOOK_LAST_OVER_FIRST} \text{{ at every epoch of {p.epochs}}}"),
-                    headline="; ".join(f"{k}: last/first {v['last_over_first_final_median']:.3g}" for k, v in per_net.items()),
+                                  rf"\|\delta^4\| / \|\delta^1\| \approx {BOOK_LAST_OVER_FIRST}"
+                                  rf" \text{{ at every epoch of {p.epochs}}}"),
+                    headline="; ".join(f"{k}: last/first {v['last_over_first_final_median']:.3g}"
+                                       for k, v in per_net.items()),
                     numbers={"protocol": protocol_record(p, ctx, n), "networks": per_net, "book_vs_run": rows})
+
+
+CLAIMS = [
+    Claim("speed-of-learning-during-training", "ch. 5, 'The vanishing gradient problem'",
+          "While training, the first hidden layer stays about 100 times slower than the last",
+          check_speed_during_training,
+          group="experiments", figures=tuple(f"speed-of-learning-{len(n) - 2}-hidden" for n in P.CHAPTER_NETWORKS),
+          cost=34.0, parts=training_parts),
+]

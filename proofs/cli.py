@@ -10,18 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
 from . import __version__
+from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
 from .executor import Executor, eta_text, figure_formats, load_data
+from .manifest import MANIFEST, OutputError
+from .outdir import OutputDir
 from .registry import all_claims, select
-from .writers import MANIFEST, OutputDir, OutputError, planned_paths, results_json
-
-MNIST_ENV = "UNSTABLE_GRADIENTS_MNIST"
-JOBS_ENV = "UNSTABLE_GRADIENTS_JOBS"
+from .scheduler import SchedulerError
+from .writers import planned_paths, results_json, write_results
 
 DESCRIPTION = """\
 Regenerate and re-check every claim of Nielsen's "Why are deep neural networks hard to train?"
@@ -30,10 +31,12 @@ certificates, checks against a NumPy network on real MNIST digits, and figures.
 
 Writes to --out (default results/): latex/ (main.tex, one \\input-able fragment per claim labelled
 ug:<claim-id>, derivations, tables, figures, macros.tex, references.bib), results.json (with its
-schema), REPORT.md, BOOK_VS_RUN.md and figures/ (PDF + PNG). Every path is checked before any claim
-runs; files in --out that this command did not write are never overwritten or deleted.
-Exit status: 0 when every claim is proved, certified or verified; 1 when any failed; 2 on a usage,
-data or output-folder error; 130 on Ctrl-C.
+schema), REPORT.md, BOOK_VS_RUN.md and figures/ (PDF + PNG). Every path and folder is checked before any
+claim runs; a file in --out that this command did not write, or wrote and you changed since, is never
+overwritten (with --force it is kept beside as NAME.bak) and never deleted. One run at a time per --out.
+Exit status: 0 when no claim failed (a statement this data does not reproduce is reported as "not
+reproduced", a result, not a failure); 1 when any failed; 2 on a usage,
+data or output-folder error (one line naming the cause); 130 on Ctrl-C (SIGINT), 143 on SIGTERM.
 """
 
 
@@ -50,43 +53,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dps", type=int, default=50, metavar="N",
                    help="decimal digits for mpmath work (default %(default)s; 15..10000)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
-                   help="base seed for every random choice (default 0); an experiment with k seeds uses N..N+k-1")
+                   help="the root of every random stream (default 0): each experiment spawns one child per replica "
+                        "and purpose from numpy.random.SeedSequence(N)")
     p.add_argument("--seeds", type=int, metavar="K",
-                   help="seeds per experiment (default: the protocol's, 20 at initialisation, 5 while training, "
-                        "3 for accuracy against depth); the at-initialisation claim needs enough seeds for its "
-                        "seed range to bracket the book's values")
+                   help="seeds (replicas) per experiment (default: each protocol's own, recorded in results.json); "
+                        "the at-initialisation claim needs enough for its seed range to bracket the book's values")
     p.add_argument("--quick", action="store_true",
                    help="fewer seeds in the training experiments (2 and 1), for a fast look; marked QUICK in the output")
     p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
                    help=f"full MNIST (IDX folder, mnist.pkl.gz or .npz) instead of the embedded 5,000 digits; "
                         f"also read from ${MNIST_ENV}")
-    p.add_argument("--jobs", type=int, default=int(os.environ.get(JOBS_ENV) or os.cpu_count() or 1), metavar="N",
+    p.add_argument("--jobs", type=int, metavar="N",
                    help="processes running claims and their parts at once (default: the number of cores, or "
                         f"${JOBS_ENV}); 1 runs everything in this process. Output is identical for any N")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the claims on a Dask cluster (e.g. tcp://10.0.0.5:8786); needs "
                         "pip install 'unstable-gradients[distributed]' here and on the workers")
+    p.add_argument("--scheduler-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="give up on a scheduler that does not answer (connecting, or any request) within this "
+                        "many seconds (default %(default)g)")
     p.add_argument("--figure-size", choices=("column", "page"), default="column",
                    help="figure width for a two-column paper: one column, 3.3 in (default), or the page, 6.9 in")
     p.add_argument("--pgf", action="store_true",
                    help="also write each figure as PGF (figures/<name>.pgf, for \\input in LaTeX with the document's "
                         "fonts); needs pdflatex")
-    p.add_argument("--force", action="store_true", help="overwrite files in --out that this command did not write")
+    p.add_argument("--force", action="store_true",
+                   help="replace files in --out that this command did not write or that you changed, keeping each "
+                        "as NAME.bak beside it; also allows a crowded folder")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     return p
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) arrived: the run stops as on Ctrl-C, and exits 128 + the signal's number."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not 15 <= args.dps <= 10000:
-        parser.error(f"--dps must be between 15 and 10000 decimal digits, got {args.dps}")
-    if args.seed < 0:
-        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
-    if not 1 <= args.jobs <= 256:
-        parser.error(f"--jobs must be between 1 and 256, got {args.jobs}")
-    if args.seeds is not None and not 1 <= args.seeds <= 1000:
-        parser.error(f"--seeds must be between 1 and 1000, got {args.seeds}")
+    check_numbers(args, parser)
     if args.list:
         claims = all_claims()
         wid, wgr = max(len(c.id) for c in claims), max(len(c.group) for c in claims)
@@ -94,32 +107,59 @@ def main(argv=None) -> int:
         for c in claims:
             print(f"{c.id:{wid}s}  {c.group:{wgr}s}  {c.source:{wsrc}s}  {c.title}")
         return 0
+    check_run(args, parser)  # every usage error, before anything is created
     try:
         claims = select(args.only)
     except ValueError as exc:
         parser.error(str(exc))
-    if args.pgf and not shutil.which("pdflatex"):
-        parser.error("--pgf needs pdflatex to measure the figures' text (Debian: texlive-latex-base); "
-                     "PDF and PNG need nothing")
-    args.mnist = args.mnist or None  # an empty --mnist or environment variable means "not set"
     try:
-        out = OutputDir(args.out, force=args.force)
-        out.preflight(planned_paths(claims, figure_formats(vars(args))))  # every path this run writes, decided before any claim runs
+        previous = signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops the run as Ctrl-C does
+    except ValueError:  # main() called from another thread: signals stay the caller's
+        previous = None
+    out, done = None, []
+    try:
+        out = OutputDir(args.out, force=args.force, notify=lambda text: print(f"note: {text}", file=sys.stderr))
+        out.preflight(planned_paths(claims, figure_formats(vars(args))))  # every path, before any claim runs
+        return _run(args, claims, out, done)
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    done: list = []
-    try:
-        return _run(args, claims, out, done)
-    except KeyboardInterrupt:
-        print(f"interrupted after {len(done)} of {len(claims)} claims; {out.root} keeps only complete files "
-              f"(listed in {MANIFEST}), no temporary files", file=sys.stderr)
-        return 130
-    except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"error: writing to {out.root} failed: {exc.strerror or exc}{where}; files written before it are "
-              f"complete and listed in {MANIFEST}, no temporary files were left", file=sys.stderr)
+    except SchedulerError as exc:
+        print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # run() ends quietly: standard output was closed by its reader
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        where = (f"; {out.root} keeps only complete files (listed in {MANIFEST}), no temporary files"
+                 if out is not None else "")
+        print(f"interrupted ({signal.Signals(signum).name}) after {len(done)} of {len(claims)} claims{where}",
+              file=sys.stderr)
+        return 128 + signum
+    except OSError as exc:
+        what = f"writing to {out.root} failed" if isinstance(exc, _WriteFailed) else "a system call failed"
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        kept = (f"; files written before it are complete and listed in {MANIFEST}, no temporary files were left"
+                if out is not None else "")
+        print(f"error: {what}: {exc.strerror or exc}{where}{kept}", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if out is not None:
+            out.close()
+
+
+class _WriteFailed(OSError):
+    """An OSError while writing into --out (a full disk, a folder made read-only during the run)."""
+
+
+def _write(write, *args) -> None:
+    try:
+        write(*args)
+    except OSError as exc:  # named as a write error (other OSErrors are not: a scheduler, a data file)
+        failed = exc if isinstance(exc, _WriteFailed) else _WriteFailed(exc.errno, exc.strerror or str(exc), exc.filename)
+        raise failed from None
 
 
 def _run(args, claims, out, records: list) -> int:
@@ -157,8 +197,7 @@ def _run(args, claims, out, records: list) -> int:
     index = {c.id: i for i, c in enumerate(claims, 1)}
 
     def on_done(rec, files, finished, total):
-        for rel, payload in sorted(files.items()):
-            out.write(rel, payload)
+        _write(out.write_many, dict(sorted(files.items())))
         records.append(rec)
         done_cost["cost"] += costs[rec["id"]]
         if not args.quiet or rec["verdict"] == "failed":
@@ -174,7 +213,7 @@ def _run(args, claims, out, records: list) -> int:
                 print(f"        ({finished}/{total} done, "
                       f"{eta_text(total_cost - done_cost['cost'], done_cost['cost'], t0)})", file=log, flush=True)
 
-    with Executor(args.jobs, args.scheduler) as ex:
+    with Executor(args.jobs, args.scheduler, timeout=args.scheduler_timeout) as ex:
         ordered = ex.run(claims, settings, on_done, progress=progress)
     records[:] = ordered
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
@@ -182,11 +221,7 @@ def _run(args, claims, out, records: list) -> int:
                 "pgf": args.pgf}
     if args.mnist:
         settings["data_verification"] = load_data(args.mnist).verification
-    try:
-        out.write_results(records, settings)
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    _write(write_results, out, records, settings)
     failed = [r["id"] for r in records if r["verdict"] == "failed"]
     counts = results_json(records, settings)["summary"]
     print(f"{len(records)} claims in {time.perf_counter() - t0:.1f}s: "
@@ -194,13 +229,10 @@ def _run(args, claims, out, records: list) -> int:
           + f"; results in {out.root}/", file=log)
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=log)
-    unreproduced = [r["id"] for r in records if r["verdict"] == "not reproduced"]
-    if unreproduced:
-        print(f"NOT REPRODUCED on this data (the run is sound; see each claim's facts): {', '.join(unreproduced)}",
-              file=log)
+    if unreproduced := [r["id"] for r in records if r["verdict"] == "not reproduced"]:
+        print(f"NOT REPRODUCED on this data (the run is sound; see their facts): {', '.join(unreproduced)}", file=log)
     if args.json:
-        json.dump(results_json(records, settings), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(results_json(records, settings), indent=2) + "\n")
     return 1 if failed else 0
 
 
@@ -209,7 +241,10 @@ def run() -> None:
     try:
         status = main()
         sys.stdout.flush()
-    except BrokenPipeError:  # output piped into `head`: stop quietly
+    except BrokenPipeError:  # output piped into `head`, which has what it wanted: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        status = 1
+        listing = any(a in ("--list", "--version", "-h", "--help") for a in sys.argv[1:])
+        if not listing:
+            print("error: standard output was closed (a pipe into head?) before the run finished", file=sys.stderr)
+        status = 0 if listing else 2
     sys.exit(status)

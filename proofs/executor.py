@@ -18,9 +18,12 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
-from functools import lru_cache
 
-__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "BLAS_VARIABLES", "eta_text", "figure_formats"]
+from .data import load_data  # re-exported for callers of proofs.executor.load_data; the claims import proofs.data
+from .scheduler import SchedulerError, connect, ping
+
+__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES", "eta_text",
+           "figure_formats"]
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -38,14 +41,6 @@ class _Collector:
         for ext in self.formats:
             self.files[f"figures/{stem}.{ext}"] = to_bytes(fig, ext)
         return stem
-
-
-@lru_cache(maxsize=4)
-def load_data(mnist):
-    """Returns the run's digits, loaded once per process (workers and parts share it)."""
-    from numeric.data import load
-
-    return load(mnist)
 
 
 def context(settings: dict, **extra):
@@ -91,34 +86,63 @@ def _one_blas_thread():
         os.environ[name] = "1"
 
 
-def _worker_start():
-    """A pool worker: one BLAS thread; Ctrl-C is the parent's to handle (it stops the workers)."""
+def _worker_start(parent: int):
+    """A pool worker: one BLAS thread; Ctrl-C is the parent's to handle (it stops the workers); SIGTERM
+    ends it; and it dies with its parent (``parent``, a pid), even when the parent is killed with SIGKILL."""
     import signal
 
     _one_blas_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, inherited through fork
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a daemon
+    thread checks once a second whether the parent is still there. Either way no worker outlives the run."""
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG = 1
+                if os.getppid() != parent:  # the parent died before the call: nobody will signal
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 class Executor:
     """Runs claims with ``jobs`` processes (1: in-process) or on a Dask ``scheduler``; a context manager."""
 
-    def __init__(self, jobs: int = 1, scheduler: str | None = None):
-        self.jobs, self.scheduler = max(1, int(jobs)), scheduler
+    def __init__(self, jobs: int = 1, scheduler: str | None = None, timeout: float = 30.0):
+        self.jobs, self.scheduler, self.timeout = max(1, int(jobs)), scheduler, timeout
         self._pool = self._client = None
 
     def __enter__(self):
         if self.scheduler:
             try:
-                from distributed import Client
+                import distributed  # noqa: F401
             except ImportError:
-                raise RuntimeError("--scheduler needs Dask's distributed: pip install 'unstable-gradients[distributed]'") from None
-            self._client = Client(self.scheduler)
+                raise SchedulerError("needs Dask's distributed: pip install 'unstable-gradients[distributed]'") from None
+            self._client = connect(self.scheduler, self.timeout)
             self._pool = self._client.get_executor()
         elif self.jobs > 1:
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             import signal
+            from concurrent.futures import ProcessPoolExecutor
 
             saved = {k: os.environ.get(k) for k in BLAS_VARIABLES}
             _one_blas_thread()  # spawned workers read these when they import NumPy
@@ -131,7 +155,7 @@ class Executor:
                 # exists (one thread per process). Elsewhere spawn.
                 method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
                 self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                                 initializer=_worker_start)
+                                                 initializer=_worker_start, initargs=(os.getpid(),))
                 for _ in self._pool.map(time.sleep, [0.05] * self.jobs):  # one busy task each: all workers start now
                     pass
             finally:
@@ -153,7 +177,7 @@ class Executor:
             else:
                 self._pool.shutdown(wait=exc[0] is None)  # distributed's executor has no cancel_futures
         if self._client is not None:
-            self._client.close()
+            self._client.close(timeout=self.timeout)
 
     def run(self, claims, settings: dict, on_done, progress=None) -> list[dict]:
         """Runs every claim; calls ``on_done(record, files, finished, total)`` as each completes.
@@ -181,7 +205,9 @@ class Executor:
         arrived = {cid: 0 for cid in by_id}
         records, pending = {}, set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=self.timeout if self._client else None, return_when=FIRST_COMPLETED)
+            if not done:  # nothing finished for a while on the cluster: is the scheduler still answering?
+                ping(self._client, self.timeout)
             for f in done:
                 cid, key = futures.pop(f)
                 if key is not None:  # a part: when the claim's last part is in, run the claim on them

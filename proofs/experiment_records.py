@@ -1,7 +1,7 @@
 """What the chapter's experiment claims share: the book's numbers, the protocol a run uses, and its records.
 
-The book's numbers (Nielsen ch. 5; shared/BOOK.md) are quoted here and never used as evidence; every
-threshold a claim applies lives in its protocol (``numeric.protocols``), not here.
+The book's numbers are quoted in ``proofs.book`` and never used as evidence; every threshold a claim applies
+lives in its protocol (``numeric.protocols``), not here.
 """
 
 from __future__ import annotations
@@ -10,14 +10,18 @@ import numpy as np
 
 from numeric import protocols as P
 
-__all__ = ["BOOK_NORMS_AT_INIT", "BOOK_LAST_OVER_FIRST", "BOOK_ACCURACY", "QUICK_SEEDS", "protocol_for",
+from . import book
+
+__all__ = ["BOOK_NORMS_AT_INIT", "BOOK_LAST_OVER_FIRST", "BOOK_ACCURACY", "BOOK_RATIOS", "QUICK_SEEDS", "protocol_for",
            "protocol_record", "data_caveat", "spread", "name"]
 
-# The book's numbers, one random initialisation each.
-BOOK_NORMS_AT_INIT = {(784, 30, 30, 10): (0.07, 0.31), (784, 30, 30, 30, 10): (0.012, 0.060, 0.283),
-                      (784, 30, 30, 30, 30, 10): (0.003, 0.017, 0.070, 0.285)}
-BOOK_LAST_OVER_FIRST = 100  # "with four hidden layers the first learns about 100 times slower than the last"
-BOOK_ACCURACY = {1: 0.9648, 2: 0.9690, 3: 0.9657, 4: 0.9653}  # 30 epochs on full MNIST, one run each
+# The book's numbers (proofs.book, quoted once), under the names the experiment claims use.
+BOOK_NORMS_AT_INIT = book.NORMS_AT_INIT
+BOOK_LAST_OVER_FIRST = book.LAST_OVER_FIRST
+BOOK_ACCURACY = book.ACCURACY
+# the chapter's successive-layer ratios at initialisation, from its norms: 0.176 to 0.246
+_BOOK_STEPS = [a / b for norms in BOOK_NORMS_AT_INIT.values() for a, b in zip(norms, norms[1:])]
+BOOK_RATIOS = (round(min(_BOOK_STEPS), 3), round(max(_BOOK_STEPS), 3))
 QUICK_SEEDS = {"speed-of-learning-during-training": 2, "accuracy-vs-depth": 1}
 
 

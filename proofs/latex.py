@@ -1,37 +1,26 @@
-"""LaTeX export: a bundle under results/latex/ that a paper can \\input piece by piece.
+"""LaTeX export: a bundle under results/latex/ that a paper can \\input piece by piece, from any folder.
 
-* ``<id>.tex``: the claim's statement, an ``equation`` labelled ``ug:<id>``; the book's number as
-  ``\\tag`` only on the claim that is that equation (so ``\\eqref{ug:eq122-chain-gradient}`` prints (122));
-* ``<id>-derivation.tex``: the derivation, ``align*`` lines each followed by its justification (the
-  book's equation numbers appear there as text, never as a second ``\\tag``);
-* ``<id>-table.tex`` (booktabs; book beside run, the protocol in the caption) and ``<id>-figures.tex``;
-* ``macros.tex`` (notation used by every fragment: restyle sigma' or Sigma' in one place),
-  ``references.bib``, and ``main.tex``: an article (T1 fonts, amsmath, booktabs, graphicx) inputting all.
+This module holds the bundle's words (section headings, a LaTeX title per claim, figure captions, the
+bibliography and what each claim cites); the writers live beside it and read them:
+
+* ``latex_fragments``: ``<id>.tex`` (the statement: an equation labelled ``ug:<id>``, the book's number as
+  ``\\tag`` in ``equation*``; a finding said in words as a numbered ``ugfinding``), ``<id>-derivation.tex``
+  (``align*``, each line's justification beneath it) and ``<id>-figures.tex`` (paths via ``\\ugfigurepath``);
+* ``latex_tables``: ``<id>-table.tex`` (booktabs, math cells, a caption saying what it shows, the
+  protocol and the shared caveats once; ``\\ugwidefloat`` for the tables too tall for a column);
+* ``latex_main``: ``macros.tex``, ``references.bib``, ``main.tex`` and the whole bundle;
+* ``latex_text``: escaping, ``$...$`` in running text, ASCII pseudo-math set as math, truncated digits.
 Writers read result records only; the output is a pure function of them (byte-identical reruns).
 """
 
 from __future__ import annotations
 
-import re
-
-RELATIONS = {"=": "=", "approx": r"\approx", "<=": r"\le", ">=": r"\ge"}
 GROUPS = {"chain": "The chain network (eq.~114--122)", "matrix": "The matrix form (eq.~124)",
           "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
           "meanfield": "Beyond the chapter: mean-field theory",
           "remedies": "Beyond the chapter: the remedies measured"}
 
-__all__ = ["fragment", "derivation", "table", "figures", "main", "MACROS", "REFERENCES", "TITLES", "bundle"]
-
-MACROS = r"""% unstable-gradients: the notation of every fragment. Restyle here; \providecommand keeps your own.
-\providecommand{\ugsigmaprime}{\sigma'}
-\providecommand{\ugSigmaprime}{\Sigma'}
-\providecommand{\ugverdict}[1]{\textsc{#1}}
-\providecommand{\ugclaim}[1]{\texttt{#1}}
-% a figure at its natural width (3.3 in: one column; 6.9 in: the page), shrunk only where the line is narrower
-\ifdefined\ugfigwidth\else\newlength{\ugfigwidth}\fi
-\providecommand{\ugincludefigure}[2]{\setlength{\ugfigwidth}{#1}%
-  \ifdim\ugfigwidth>\linewidth\setlength{\ugfigwidth}{\linewidth}\fi\includegraphics[width=\ugfigwidth]{#2}}
-"""
+__all__ = ["REFERENCES", "TITLES", "CITES", "FIGURE_CAPTIONS", "GROUPS"]
 
 REFERENCES = r"""@book{nielsen2015,
   author = {Michael A. Nielsen},
@@ -120,7 +109,7 @@ REFERENCES = r"""@book{nielsen2015,
 TITLES = {
     "sigmoid-derivative": r"The sigmoid's derivative: $\sigma' = \sigma(1 - \sigma)$",
     "sigmoid-prime-max": r"$\ugsigmaprime$ peaks at $\ugsigmaprime(0) = 1/4$",
-    "eq115-121-cascade": r"The cascade of changes from $\Delta b_1$ to $\Delta C$",
+    "eq115-121-cascade": r"The cascade of changes from $\Delta b_1$ to $\Delta C$, eq.~114--121",
     "eq122-chain-gradient": r"The chain-network gradient, every depth (induction)",
     "chain-weight-gradient": r"$\partial C/\partial w_j = a_{j-1}\,\partial C/\partial b_j$, every depth",
     "cross-entropy-output-layer": r"$\ugsigmaprime$ cancels in the output layer only",
@@ -156,191 +145,32 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "glorot-saturation": ["glorot2010", "lecun1998"],
          "remedies-theory": ["glorot2010", "he2015", "poole2016"]}
 
-_SPECIALS = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
-             "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}"}
-
-
-def _escape(text: str) -> str:
-    """Returns ``text`` safe for LaTeX running text (with T1 fonts, | < > print as themselves)."""
-    return "".join(_SPECIALS.get(ch, ch) for ch in str(text))
-
-
-def _cell(text) -> str:
-    """Returns a table cell's text: escaped, and long runs of digits allowed to break every 5 digits."""
-    return re.sub(r"(\d{5})(?=\d{3})", r"\1\\allowbreak{}", _escape(text))
-
-
-def _notation(tex: str) -> str:
-    """Returns SymPy's LaTeX with the notation routed through macros.tex."""
-    return tex.replace(r"\sigma'", r"\ugsigmaprime").replace(r"\Sigma'", r"\ugSigmaprime")
-
-
-def _head(record: dict, what: str) -> list[str]:
-    return [f"% {record['id']}: {what}; generated by python -m proofs from results.json, do not edit by hand.",
-            r"% needs amsmath, amssymb and latex/macros.tex"]
-
-
-SEPARATORS = (r",\qquad", r",\quad", r":\quad", r";\quad", r"\qquad")
-
-
-def _lines(tex: str) -> list[str]:
-    """Splits a statement at its top-level separators (",\\quad" and the like, outside braces)."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(tex):
-        ch = tex[i]
-        depth += ch == "{"
-        depth -= ch == "}"
-        sep = next((x for x in SEPARATORS if depth == 0 and tex.startswith(x, i)), None)
-        if sep:
-            parts.append(tex[start:i] + (sep[0] if sep[0] in ",:;" else ""))
-            start = i = i + len(sep)
-            continue
-        i += 1
-    return [x.strip() for x in parts + [tex[start:]] if x.strip()]
-
-
-def fragment(record: dict) -> str:
-    """Returns the statement fragment: an equation labelled ug:<id>, \\tag'ged only if it is the book's equation.
-
-    A statement of several parts (separated by ",\\quad" and the like) is set as centred lines (gathered),
-    so that it fits a column.
-    """
-    lines = _head(record, "statement")
-    if record.get("latex"):
-        tag = rf"\tag{{{record['tag']}}}" if record.get("tag") else ""
-        parts = _lines(_notation(record["latex"])) if r"\begin{" not in record["latex"] else [_notation(record["latex"])]
-        body = parts[0] if len(parts) == 1 else "\\begin{gathered}\n    " + " \\\\\n    ".join(parts) + "\n  \\end{gathered}"
-        lines += [r"\begin{equation}", f"  {body}{tag}\\label{{ug:{record['id']}}}", r"\end{equation}"]
-    else:
-        lines.append(rf"\label{{ug:{record['id']}}}% the statement is the derivation below")
-    return "\n".join(lines) + "\n"
-
-
-def derivation(record: dict) -> str:
-    """Returns the derivation fragment: each line, then its justification (book numbers as text)."""
-    steps = record.get("steps") or []
-    if not steps:
-        return ""
-    body = []
-    for s in steps:
-        why = _escape(s.get("why") or "")
-        if s.get("tag"):
-            why = f"{why} (book: ({s['tag']}))" if why else f"book: ({s['tag']})"
-        body.append(f"  {_notation(s['lhs'])} &{RELATIONS[s['relation']]} {_notation(s['rhs'])}")
-        if why:
-            body.append(rf"  \intertext{{\footnotesize\quad {why}}}")
-    out = _head(record, "derivation") + [r"\begin{align*}"]
-    for i, line in enumerate(body):
-        last = i == len(body) - 1
-        out.append(line if last or line.lstrip().startswith("\\intertext") else line + r" \\")
-    out.append(r"\end{align*}")
-    return "\n".join(out) + "\n"
-
-
-def _caption(record: dict) -> str:
-    nums = record.get("numbers") or {}
-    protos = [nums["protocol"]] if "protocol" in nums else nums.get("protocols", [])
-    parts = [f"{_escape(p['caption'])}; " + (f"streams {_escape(p['streams'])}" if p.get("streams") else
-                                               f"seeds {p['seeds_used'][0]}--{p['seeds_used'][-1]}") for p in protos]
-    return " ".join(["The book beside this run."] + [f"Protocol: {p}." for p in parts])
-
-
-def table(record: dict) -> str:
-    """Returns a booktabs table of the book's values beside this run's, the protocol in the caption."""
-    rows = (record.get("numbers") or {}).get("book_vs_run") or []
-    if not rows:
-        return ""
-    out = _head(record, "table") + [r"\begin{table}[htbp]", r"\centering\footnotesize",
-                                    r"\begin{tabular}{@{}p{0.34\linewidth}p{0.13\linewidth}p{0.25\linewidth}"
-                                    r"p{0.2\linewidth}@{}}",
-                                    r"\toprule", r"Quantity & Book & This run & Caveat \\", r"\midrule"]
-    out += [f"{_cell(r['quantity'])} & {_cell(r['book'])} & {_cell(r['run'])} & {_cell(r.get('caveat', ''))} "
-            "\\\\" for r in rows]
-    out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_caption(record)}}}\label{{ug:{record['id']}:table}}",
-            r"\end{table}"]
-    return "\n".join(out) + "\n"
-
-
-FIGURE_WIDTHS = {"column": "3.3in", "page": "6.9in"}
-
-
-def figures(record: dict, figure_dir: str = "../figures", size: str = "column") -> str:
-    """Returns a figure environment per figure of the claim (at the figures' natural width, or the line's)."""
-    stems = record.get("figures") or []
-    if not stems:
-        return ""
-    out = _head(record, "figures")
-    for stem in stems:
-        out += [r"\begin{figure}[htbp]", r"\centering", rf"\ugincludefigure{{{FIGURE_WIDTHS[size]}}}{{{figure_dir}/{stem}.pdf}}",
-                rf"\caption{{{TITLES.get(record['id'], _escape(record['title']))}: {_escape(stem)}.}}"
-                rf"\label{{ug:{record['id']}:{stem}}}", r"\end{figure}"]
-    return "\n".join(out) + "\n"
-
-
-def main(records: list[dict], settings: dict) -> str:
-    """Returns latex/main.tex: an article that inputs every claim's fragments, cites its sources."""
-    out = [
-        r"\documentclass{article}",
-        r"\usepackage[T1]{fontenc}",
-        r"\usepackage{lmodern}",
-        r"\usepackage{amsmath,amssymb,booktabs,graphicx}",
-        r"\usepackage[margin=2.5cm]{geometry}",
-        r"\usepackage[hidelinks]{hyperref}",
-        r"\input{macros}",
-        r"\title{Unstable gradients: machine-checked claims of Nielsen, chapter~5}",
-        r"\author{\texttt{python -m proofs}}",
-        r"\date{}",
-        r"\begin{document}",
-        r"\maketitle",
-        r"Every statement of ``Why are deep neural networks hard to train?''~\cite{nielsen2015} as a claim, "
-        r"regenerated by \texttt{python -m proofs} (seed " + _escape(settings.get("seed")) + ", "
-        + _escape(settings.get("dps")) + r" digits, data: " + _escape(settings.get("data")) + r"). "
-        r"Verdicts: \ugverdict{proved} (an exact SymPy identity, for all depths where an induction is given), "
-        r"\ugverdict{certified} (interval arithmetic), \ugverdict{verified} (a measurement within a stated "
-        r"criterion), \ugverdict{not reproduced} (the run is sound, but the book's or a paper's statement did not "
-        r"hold on this data; its facts say by how much), \ugverdict{failed}; a criterion that holds by less than "
-        r"the seed spread beside it is marked fragile. The chapter builds on the vanishing-gradient analyses of~\cite{hochreiter1991,hochreiter2001} "
-        r"and cites~\cite{lecun1998,glorot2010,sutskever2013} for other obstacles.",
-    ]
-    group = None
-    for r in records:
-        if r["group"] != group:
-            group = r["group"]
-            out.append(rf"\section{{\texorpdfstring{{{GROUPS.get(group, _escape(group))}}}{{{_escape(group)}}}}}")
-        cites = ",".join(CITES.get(r["id"], ["nielsen2015"]))
-        title = TITLES.get(r["id"], _escape(r["title"]))
-        out += [rf"\subsection{{\texorpdfstring{{{title}}}{{{_escape(r['title'])}}}}}",
-                rf"\noindent\ugclaim{{{_escape(r['id'])}}}, source {_escape(r['source'])}~\cite{{{cites}}}: "
-                rf"\ugverdict{{{r['verdict']}}}" + (r" (fragile: a criterion holds by less than the seed spread)"
-                                                      if r.get("fragile") else "") + ".", rf"\input{{{r['id']}}}"]
-        if r.get("steps"):
-            out.append(rf"\input{{{r['id']}-derivation}}")
-        if (r.get("numbers") or {}).get("book_vs_run"):
-            out.append(rf"\input{{{r['id']}-table}}")
-        if r.get("figures"):
-            out.append(rf"\input{{{r['id']}-figures}}")
-        out.append(r"\clearpage" if r.get("figures") else "")
-    out += [r"\bibliographystyle{plain}", r"\bibliography{references}", r"\end{document}"]
-    return "\n".join(out) + "\n"
-
-
-def bundle(records: list[dict], settings: dict) -> dict:
-    """Returns {path relative to the results folder: text} for the whole LaTeX bundle."""
-    files = {"latex/macros.tex": MACROS, "latex/references.bib": REFERENCES, "latex/main.tex": main(records, settings)}
-    for r in records:  # every claim has all four files (a comment where it has no such part): known in advance
-        files[f"latex/{r['id']}.tex"] = fragment(r)
-        for suffix, fn in FRAGMENTS:
-            text = fn(r, size=settings.get("figure_size", "column")) if fn is figures else fn(r)
-            files[f"latex/{r['id']}-{suffix}.tex"] = text or f"% {r['id']}: no {suffix}\n"
-    return files
-
-
-FRAGMENTS = (("derivation", derivation), ("table", table), ("figures", figures))
-
-
-def planned(claim_ids) -> list[str]:
-    """Returns the bundle's paths (relative to the results folder) for these claims, before they run."""
-    out = ["latex/macros.tex", "latex/references.bib", "latex/main.tex"]
-    for cid in claim_ids:
-        out += [f"latex/{cid}.tex"] + [f"latex/{cid}-{suffix}.tex" for suffix, _ in FRAGMENTS]
-    return out
+# A caption per figure: what it shows, in the paper's words (no run's number: the figure carries those).
+FIGURE_CAPTIONS = {
+    "sigma-prime": r"The sigmoid's derivative $\ugsigmaprime(z)$ and its maximum $\ugsigmaprime(0) = 1/4$",
+    "interval-width": r"$|w\,\ugsigmaprime(wa + b)|$ against the input $a$ for three weights; shaded, the interval "
+                      r"where the factor is at least 1, whose width is (123)",
+    "width-maximum": r"The width (123) of the interval where $|w\,\ugsigmaprime(wa+b)| \ge 1$, against $|w|$, with "
+                     r"its certified maximum marked",
+    "neuron-gradients-at-init": r"$\partial C/\partial b^l_j$ of the first six neurons of each hidden layer of "
+                                r"$[784, 30, 30, 10]$ at initialisation, averaged over the first 1,000 digits",
+    "speed-of-learning-2-hidden": r"$\|\partial C/\partial b^l\|$ of each hidden layer of $[784, 30, 30, 10]$ while "
+                                  r"training with the book's protocol (one full-batch step per epoch): median over "
+                                  r"the seeds and their range",
+    "speed-of-learning-3-hidden": r"$\|\partial C/\partial b^l\|$ of each hidden layer of $[784, 30, 30, 30, 10]$ "
+                                  r"while training with the book's protocol: median over the seeds and their range",
+    "speed-of-learning-4-hidden": r"$\|\partial C/\partial b^l\|$ of each hidden layer of "
+                                  r"$[784, 30, 30, 30, 30, 10]$ while training with the book's protocol, where the "
+                                  r"book reports the first layer about 100 times slower than the last",
+    "accuracy-vs-depth": r"Validation accuracy against the number of hidden layers of 30 neurons: this run's "
+                         r"protocols (median and range over the seeds) beside the book's values",
+    "meanfield-ratio": r"The per-layer ratio $\|\delta^l\|/\|\delta^{l+1}\|$ at initialisation against the hidden "
+                       r"width, measured, beside mean field's prediction $\sqrt{\chi_1}$",
+    "chi1-against-sigma-w": r"Mean field's $\chi_1$ at the fixed point $q^*$ against $\sigma_w$ for the sigmoid, "
+                            r"$\tanh$ and ReLU, with the sigmoid's bound $\sigma_w^2/16$",
+    "remedies-ratio-at-init": r"The ratio of the last hidden layer's gradient norm to the first's at "
+                              r"initialisation, against depth, for each remedy",
+    "remedies-accuracy": r"Validation accuracy after training against depth, for each remedy",
+    "saturation": r"Mean activation of each hidden layer while training: sigmoid units and $\tanh$ units "
+                  r"(mean $|a|$)",
+}

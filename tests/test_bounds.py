@@ -91,7 +91,8 @@ def test_a_wrong_width_formula_is_refuted(monkeypatch):
     """Planting 1/|w| for 2/|w| in (123) makes the SymPy identities fail."""
     _, facts = bounds.width_derivation()
     assert all(facts.values())  # the real formula passes every identity
-    monkeypatch.setattr(bounds, "book_width", lambda Wexpr=bounds.W: 1 / Wexpr * sp.log(Wexpr * (1 + sp.sqrt(1 - 4 / Wexpr)) / 2 - 1))
+    monkeypatch.setattr(bounds, "book_width",
+                        lambda Wexpr=bounds.W: 1 / Wexpr * sp.log(Wexpr * (1 + sp.sqrt(1 - 4 / Wexpr)) / 2 - 1))
     _, facts = bounds.width_derivation()
     assert not facts["(123) equals (1 - r^2) artanh(r)"]
 

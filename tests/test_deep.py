@@ -50,15 +50,18 @@ def numeric_gradient(net, x, y, array, idx, training, h=1e-6):
     return (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * h)
 
 
-COMBOS = [(act, bn, res) for act in ACTIVATIONS for bn, res in ((False, False), (True, False), (False, True),
-                                                                 (True, True))]
+COMBOS = [(act, bn, res, "sigmoid") for act in ACTIVATIONS for bn, res in ((False, False), (True, False),
+                                                                            (False, True), (True, True))]
+COMBOS += [(act, False, False, "softmax") for act in ACTIVATIONS] + [("sigmoid", True, True, "softmax")]
 
 
-@pytest.mark.parametrize("activation,batch_norm,residual", COMBOS)
-def test_backward_pass_matches_finite_differences(activation, batch_norm, residual):
-    rng = np.random.default_rng(zlib.crc32(f"{activation}{batch_norm}{residual}".encode()))
+@pytest.mark.parametrize("activation,batch_norm,residual,output", COMBOS)
+def test_backward_pass_matches_finite_differences(activation, batch_norm, residual, output):
+    """Every hidden activation, batch norm, residual blocks, and both output layers (sigmoid with cross-entropy,
+    softmax with log-likelihood: delta^L = a^L - y), against five-point finite differences of the cost."""
+    rng = np.random.default_rng(zlib.crc32(f"{activation}{batch_norm}{residual}{output}".encode()))
     net = DeepNetwork([5, 4, 4, 4, 3], activation=activation, batch_norm=batch_norm, residual=residual,
-                      init="xavier-normal", rng=rng)
+                      init="xavier-normal", output=output, rng=rng)
     for b in net.biases:  # nonzero biases: a dead ReLU layer would otherwise put z exactly on the kink at 0
         b += rng.normal(0, 0.3, b.shape)
     if batch_norm:  # move gamma and beta off their trivial start so their gradients are tested

@@ -13,10 +13,8 @@ from numeric.replicas import Replicas
 from numeric.streams import purpose, replica_streams
 from proofs.claim import Context
 from proofs.claims_accuracy import depth_facts
-from proofs.claims_experiments import (
-    check_accuracy_by_depth, check_speed_at_init, check_speed_during_training, check_weights_below_one,
-)
-from proofs.claims_training import _about_100, _first_slowest
+from proofs.claims_experiments import check_speed_at_init, check_weights_below_one
+from proofs.claims_training import _about_100, _first_slowest, check_speed_during_training
 
 DEEP = (784, 30, 30, 30, 30, 10)
 
@@ -142,7 +140,8 @@ def test_every_protocol_names_its_quantity_and_criteria(protocol):
     assert protocol.quantity in caption
     for c in protocol.criteria:
         assert c.describe() in caption and c.role in ("check", "reproduction")
-        assert {"name": c.name, "role": c.role, "text": c.describe(), "thresholds": dict(c.thresholds)} in record["criteria"]
+        entry = {"name": c.name, "role": c.role, "text": c.describe(), "thresholds": dict(c.thresholds)}
+        assert entry in record["criteria"]
     assert record["streams"].startswith("numpy.random.SeedSequence(0).spawn(")
 
 

@@ -61,3 +61,39 @@ def test_a_users_two_column_article_inputs_one_fragment_and_eqrefs_it(bundle):
     assert proc.returncode == 0, log[-2000:]
     assert "undefined" not in log and "Overfull" not in log
     assert r"\newlabel{ug:eq122-chain-gradient}{{{122}}" in (bundle / "user.aux").read_text()
+
+
+FINDINGS = [  # the experiments' statements said in words (as their claims display them)
+    r"\|\delta^1\| < \|\delta^2\| < \cdots < \|\delta^H\| \text{ at initialisation}",
+    r"\begin{gathered}\|\delta^1\| \ll \|\delta^H\| \text{ throughout training;} \\ \|\delta^4\| / \|\delta^1\| "
+    r"\approx 100 \text{ after 500 epochs}\end{gathered}",
+    r"\begin{gathered}\frac{\|\partial C/\partial b^H\|}{\|\partial C/\partial b^1\|}\ \text{at initialisation, "
+    r"after training,} \\ \text{and accuracy, for 14 remedies and } H = 2, 4, 6, 8, 10\end{gathered}",
+]
+
+
+@needs_tex
+def test_findings_in_words_are_numbered_paragraphs_not_equations(tmp_path):
+    """A statement said in words is a Finding (its own counter, \\ref), never an equation number; an equation
+    beside it keeps (1) and its tag-free numbering."""
+    from proofs.latex_fragments import fragment, is_finding
+    from proofs.latex_main import MACROS
+
+    records = [{"id": f"f{i}", "latex": tex} for i, tex in enumerate(FINDINGS)]
+    records.append({"id": "eq", "latex": r"a = b", "sympy": "Eq(a, b)"})
+    assert [is_finding(r) for r in records] == [True, True, True, False]
+    (tmp_path / "macros.tex").write_text(MACROS)
+    body = []
+    for r in records:
+        (tmp_path / f"{r['id']}.tex").write_text(fragment(r))
+        body.append(rf"See \ref{{ug:{r['id']}}}. \input{{{r['id']}}}")
+    (tmp_path / "t.tex").write_text("\n".join([
+        r"\documentclass[twocolumn]{article}", r"\usepackage{amsmath,amssymb,hyperref}", r"\input{macros}",
+        r"\begin{document}", *body, r"\end{document}", ""]))
+    proc, log = latex(tmp_path, "t.tex")
+    assert proc.returncode == 0, log[-2000:]
+    assert "Overfull" not in log and "destination with the same identifier" not in log
+    aux = (tmp_path / "t.aux").read_text()
+    for i in range(len(FINDINGS)):
+        assert rf"\newlabel{{ug:f{i}}}{{{{{i + 1}}}{{1}}{{}}{{ugfinding.{i + 1}}}" in aux
+    assert r"\newlabel{ug:eq}{{1}{1}{}{equation.0.1}" in aux

@@ -37,7 +37,8 @@ def test_eq124_equals_backprop_and_finite_differences(widths, seed, cost, data):
     l = data.draw(st.integers(1, L))
     j = data.draw(st.integers(0, widths[l] - 1))
     mpmath.mp.dps = 40
-    exact = mpmath.diff(lambda t: mp_cost_at(net, x, y, cost, "b", l - 1, (j,), t), mpmath.mpf(float(net.biases[l - 1][j])))
+    exact = mpmath.diff(lambda t: mp_cost_at(net, x, y, cost, "b", l - 1, (j,), t),
+                        mpmath.mpf(float(net.biases[l - 1][j])))
     got = eq124_function(widths, l)([sigmoid_prime(z[0]) for z in zs[l - 1:]], net.weights[l:], grad)[j]
     assert abs(got - float(exact)) <= 1e-11 * max(1.0, abs(float(exact)))
 

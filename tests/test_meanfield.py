@@ -6,11 +6,11 @@ import pytest
 import sympy as sp
 
 from numeric import meanfield as mf
-from numeric.network import Network
 from numeric import protocols as P
+from numeric.network import Network
 from numeric.streams import purpose, replica_streams
 from proofs.claim import Context
-from proofs.claims_meanfield import agreement, check_prediction, meanfield_parts, measure_width
+from proofs.claims_meanfield_width import agreement, check_prediction, meanfield_parts, measure_width
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 

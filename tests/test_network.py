@@ -29,9 +29,11 @@ def test_backprop_equals_mpmath_finite_differences(sizes, seed, cost, data):
     l = draw(st.integers(0, len(sizes) - 2))
     j = draw(st.integers(0, sizes[l + 1] - 1))
     k = draw(st.integers(0, sizes[l] - 1))
-    for kind, arr, idx, got in (("b", net.biases[l], (j,), g.nabla_b[l][j]), ("w", net.weights[l], (j, k), g.nabla_w[l][j, k])):
+    for kind, arr, idx, got in (("b", net.biases[l], (j,), g.nabla_b[l][j]),
+                                ("w", net.weights[l], (j, k), g.nabla_w[l][j, k])):
         orig = float(arr[idx])
-        exact = mpmath.diff(lambda t: mp_cost_at(net, x, y, cost, kind, l, idx, t), mpmath.mpf(orig))
+        exact = mpmath.diff(lambda t, kind=kind, idx=idx: mp_cost_at(net, x, y, cost, kind, l, idx, t),
+                            mpmath.mpf(orig))
         assert abs(got - float(exact)) <= 1e-12 * max(1.0, abs(float(exact))), (kind, l, idx)
 
 
@@ -115,8 +117,9 @@ def test_bad_sizes_are_refused(sizes, err, match):
 
 
 @pytest.mark.parametrize("kwargs,err,match", [
-    (dict(eta=0.0), ValueError, "eta"), (dict(eta=-1.0), ValueError, "eta"), (dict(mini_batch_size=0), ValueError, "mini_batch_size"),
-    (dict(lmbda=float("nan")), ValueError, "lmbda"), (dict(epochs=-1), ValueError, "epochs"), (dict(mini_batch_size=2.5), TypeError, "integer"),
+    (dict(eta=0.0), ValueError, "eta"), (dict(eta=-1.0), ValueError, "eta"),
+    (dict(mini_batch_size=0), ValueError, "mini_batch_size"), (dict(lmbda=float("nan")), ValueError, "lmbda"),
+    (dict(epochs=-1), ValueError, "epochs"), (dict(mini_batch_size=2.5), TypeError, "integer"),
 ])
 def test_bad_training_arguments_are_refused(kwargs, err, match):
     args = dict(epochs=1, mini_batch_size=2, eta=0.1, lmbda=0.0) | kwargs
@@ -213,7 +216,8 @@ def test_total_cost_is_the_mean_cost_plus_the_l2_term(seed, lmbda, cost):
     net = Network([4, 3, 2], cost=cost, rng=rng)
     x, y = rng.random((5, 4)), (rng.random((5, 2)) > 0.5).astype(float)
     mpmath.mp.dps = 30
-    per_example = [mp_cost_at(net, xi, yi, cost, "b", 0, (0,), mpmath.mpf(float(net.biases[0][0]))) for xi, yi in zip(x, y)]
+    per_example = [mp_cost_at(net, xi, yi, cost, "b", 0, (0,), mpmath.mpf(float(net.biases[0][0])))
+                   for xi, yi in zip(x, y)]
     l2 = sum(mpmath.mpf(float(v)) ** 2 for w in net.weights for v in w.ravel())
     expected = mpmath.fsum(per_example) / 5 + mpmath.mpf(lmbda) / (2 * 5) * l2
     assert net.total_cost(x, y, lmbda) == pytest.approx(float(expected), rel=1e-12)
@@ -232,7 +236,8 @@ def test_activation_and_cost_values_against_mpmath(z, y):
     zz, yy = np.array([[z]]), np.array([[y]])
     a = sigmoid(zz)
     assert a[0, 0] == pytest.approx(float(s), rel=1e-13, abs=1e-300)
-    assert sigmoid_prime(zz)[0, 0] == pytest.approx(float(mpmath.exp(-Z) / (1 + mpmath.exp(-Z)) ** 2), rel=1e-12, abs=1e-300)
+    assert sigmoid_prime(zz)[0, 0] == pytest.approx(float(mpmath.exp(-Z) / (1 + mpmath.exp(-Z)) ** 2),
+                                                    rel=1e-12, abs=1e-300)
     assert softplus(zz)[0, 0] == pytest.approx(float(mpmath.log1p(mpmath.exp(Z))), rel=1e-13, abs=1e-300)
     Y = mpmath.mpf(y)
     quad = (s - Y) ** 2 / 2

@@ -1,4 +1,6 @@
-"""The remedies experiment: its criteria fail on wrong inputs, the predictions, and a failing part."""
+"""The remedies protocol: its criteria hold on data like the run's and fail on each planted flaw (a single-eta
+grid, a median of survivors, the averaged gradient compared with mean field, sigmoid outputs for Glorot and
+Bengio); the learning-rate rule, divergence as a result, the splits and the random streams."""
 
 import json
 
@@ -6,68 +8,150 @@ import numpy as np
 import pytest
 
 from numeric import remedies as R
+from numeric import remedies_run as RR
 from numeric.data import load
 from numeric.meanfield import depth_prediction
-from proofs.claims_remedies import remedies_facts, saturation_facts
+from proofs.claim import Evidence
+from proofs.claims_remedies import remedies_facts
+
+P = R.PROTOCOL.replace(depths=(4, 10), etas=(0.01, 0.1, 1.0, 3.0), seeds=3, sweep_widths=(30, 100, 300))
+MS = 100.0  # the digits' mean squared norm, roughly
 
 
-def fake_cells(**override):
-    """Cells shaped like run_remedy's, with values like the measured ones; ``override`` replaces a remedy's."""
-    cells = {}
-    for r in R.REMEDIES:
-        cells[r.key] = {h: {"init": [1.5, 1.6], "trained": [1.0, 1.0], "accuracy": [0.85, 0.86], "diverged": 0}
-                        for h in R.DEPTHS}
-    for k in ("network2", "clipping", "momentum", "l2", "l1", "sigmoid-xavier"):
-        for h in R.DEPTHS:
-            cells[k][h] = {"init": [5.0 ** (h - 1)] * 2, "trained": [9.0] * 2, "accuracy": [0.1, 0.1], "diverged": 0}
-    for k in ("relu-he", "leaky-relu-he"):
-        for i, h in enumerate(R.DEPTHS):
-            cells[k][h]["init"] = [1.2 + 0.5 * i] * 2
-    cells.update(override)
-    return cells
+def cell(val, test=None, init=(1.0, 1.0), avg=None, diverged=None):
+    """A run_config cell: val/test [eta][seed]; init ratios per seed."""
+    val = [list(v) for v in val]
+    test = [list(v) for v in (test or val)]
+    return {"etas": list(P.etas), "validation": val, "test": test, "mean_square_input": MS,
+            "diverged": diverged or [[bool(np.isnan(x)) for x in v] for v in test],
+            "init": {"per_example": list(init), "averaged": list(avg or init)}, "trained": {}}
 
 
-def fake_predictions(cells, scale=1.0):
+def fake_cells():
+    """Cells shaped like the run's: the chapter's sigmoid vanishes and stays at chance, ReLU/He and tanh learn at
+    an inner eta, mean field's prediction is the per-example ratio."""
     out = {}
-    for r in R.REMEDIES:
-        for h in R.DEPTHS:
-            if not r.plain:
-                out[(r.key, h)] = None
-            elif r.key in ("relu-he", "leaky-relu-he"):
-                out[(r.key, h)] = 1.0 * scale
-            else:
-                out[(r.key, h)] = float(np.median(cells[r.key][h]["init"])) * scale
+    chance = [[0.1] * 3] * 4
+    for r in P.configurations():
+        out[r.key] = {}
+        for h in P.depths:
+            pred = R.prediction(r, h, MS, P.width)
+            ratio = pred if pred is not None else 1.0
+            learns = r.key in ("relu-he", "tanh-orthogonal", "residual", "batch-norm")
+            val = [[0.5] * 3, [0.85, 0.86, 0.84], [0.3] * 3, [0.1] * 3] if learns else chance
+            out[r.key][h] = cell(val, init=[ratio * 0.95, ratio * 1.05], avg=[ratio * 3] * 2)
     return out
 
 
-def test_criteria_hold_on_data_like_the_run_and_fail_on_wrong_data():
+SWEEP = {"relu-he": {30: {"per_example": [1.36] * 2, "averaged": [4.6] * 2},
+                     100: {"per_example": [0.94] * 2, "averaged": [2.8] * 2},
+                     300: {"per_example": [0.96] * 2, "averaged": [2.8] * 2}},
+         "batch-norm": {30: {"per_example": [0.77] * 2, "averaged": [46.0] * 2},
+                        100: {"per_example": [1.1] * 2, "averaged": [60.0] * 2},
+                        300: {"per_example": [1.33] * 2, "averaged": [70.0] * 2}}}
+
+
+def failing(facts) -> list[str]:
+    return [f.what for f in facts if not f.holds]
+
+
+def test_criteria_hold_on_data_like_the_run():
+    assert failing(remedies_facts(fake_cells(), SWEEP, P)) == []
+
+
+def test_planted_single_eta_protocol_fails_where_the_grid_changes_the_ranking():
+    """At eta = 0.1 alone ReLU/He (0.85) beats a configuration whose best rate is 1.0 (0.9): the grid reverses the
+    ranking, and the single-eta protocol brackets nothing, so its claim fails."""
     cells = fake_cells()
-    assert all(f.holds for f in remedies_facts(cells, fake_predictions(cells)))
-    # a mean-field prediction 5 times off is refused
-    assert not all(f.holds for f in remedies_facts(cells, fake_predictions(cells, scale=5.0)))
-    # the chapter's network learning at depth 10 (no vanishing problem) is refused
+    for h in P.depths:
+        cells["tanh-xavier"][h] = cell([[0.1] * 3, [0.6] * 3, [0.9, 0.91, 0.89], [0.2] * 3],
+                                       init=cells["tanh-xavier"][h]["init"]["per_example"])
+    single = P.replace(etas=(0.1,))
+    one = {k: {h: dict(c, etas=[0.1], validation=[c["validation"][1]], test=[c["test"][1]],
+                      diverged=[c["diverged"][1]]) for h, c in v.items()} for k, v in cells.items()}
+    grid_rank = sorted(cells, key=lambda k: -RR.summary(cells[k][10])["test"])
+    single_rank = sorted(one, key=lambda k: -RR.summary(one[k][10])["test"])
+    assert grid_rank[0] == "tanh-xavier" and single_rank[0] != "tanh-xavier"  # the grid changes the ranking
+    assert any("brackets" in w for w in failing(remedies_facts(one, SWEEP, single)))
+    assert failing(remedies_facts(cells, SWEEP, P)) == []
+
+
+def test_planted_median_of_survivors_fails():
+    cells = fake_cells()
+    c = cells["relu-he"][10]
+    c["test"][1] = [0.85, float("nan"), float("nan")]  # two of three seeds diverged at the chosen eta
+    c["diverged"][1] = [False, True, True]
+    honest = {k: {h: RR.summary(x) for h, x in v.items()} for k, v in cells.items()}
+    assert honest["relu-he"][10]["test"] == pytest.approx(0.1) and honest["relu-he"][10]["diverged"] == 2
+    survivors = {k: {h: dict(r, test=float(np.nanmedian(cells[k][h]["test"][r["eta_index"]])))
+                     for h, r in v.items()} for k, v in honest.items()}
+    assert any("all 3 seeds" in w for w in failing(remedies_facts(cells, SWEEP, P, survivors)))
+    assert not any("all 3 seeds" in w for w in failing(remedies_facts(cells, SWEEP, P, honest)))
+
+
+def test_planted_averaged_gradient_against_mean_field_fails():
+    swapped = {k: {w: {"per_example": v["averaged"], "averaged": v["averaged"]} for w, v in d.items()}
+               for k, d in SWEEP.items()}
+    bad = failing(remedies_facts(fake_cells(), swapped, P))
+    assert any(w.startswith("relu-he") for w in bad) and any(w.startswith("batch-norm") for w in bad)
+    # an explanation that cannot fail is none: averaged ratios as close to 1 as the per-example ones refute it
+    no_gap = {k: {w: {"per_example": v["per_example"], "averaged": [x * 1.2 for x in v["per_example"]]}
+                  for w, v in d.items()} for k, d in SWEEP.items()}
+    bad = failing(remedies_facts(fake_cells(), no_gap, P))
+    assert any(w.startswith("relu-he") for w in bad) and any(w.startswith("batch-norm") for w in bad)
+    cells = fake_cells()
+    for h in P.depths:  # the averaged ratio of the sigmoid (3x the prediction) read as mean field's quantity
+        c = cells["network2"][h]["init"]
+        c["per_example"] = c["averaged"]
+    assert any("mean field's prediction" in w for w in failing(remedies_facts(cells, SWEEP, P)))
+
+
+def test_other_wrong_results_fail():
     learned = fake_cells()
-    learned["network2"][10] = dict(learned["network2"][10], accuracy=[0.9, 0.9])
-    assert not all(f.holds for f in remedies_facts(learned, fake_predictions(learned)))
-    # an edge-of-chaos initialisation whose ratio explodes is refused
-    bad = fake_cells()
-    bad["tanh-xavier"][6] = dict(bad["tanh-xavier"][6], init=[100.0, 120.0])
-    assert not all(f.holds for f in remedies_facts(bad, fake_predictions(fake_cells())))
-    # nothing reaching 70% at depth 10 (a network that learned nothing) is refused
+    learned["network2"][10] = cell([[0.3] * 3, [0.9] * 3, [0.3] * 3, [0.3] * 3],
+                                   init=learned["network2"][10]["init"]["per_example"])
+    assert any("stays at chance" in w for w in failing(remedies_facts(learned, SWEEP, P)))
     dull = fake_cells()
     for k in dull:
-        dull[k][10] = dict(dull[k][10], accuracy=[0.1, 0.1])
-    assert not all(f.holds for f in remedies_facts(dull, fake_predictions(dull)))
+        dull[k][10] = cell([[0.1] * 3] * 4, init=dull[k][10]["init"]["per_example"])
+    assert any("networks that learned" in w for w in failing(remedies_facts(dull, SWEEP, P)))
+    off = fake_cells()
+    off["elu-he"][10]["init"]["per_example"] = [50.0, 60.0]  # measured vanishing where mean field explodes
+    bad = failing(remedies_facts(off, SWEEP, P))
+    assert any("regime" in w for w in bad) and any("mean field's prediction" in w for w in bad)
 
 
-def test_saturation_criteria():
-    flat = np.full((11, 4), 0.5)
-    sig = flat.copy()
-    sig[:, 3] = np.linspace(0.5, 0.25, 11)
-    tanh = np.linspace(0.1, 0.8, 11)[:, None] * np.ones(4)
-    assert all(f.holds for f in saturation_facts(sig, tanh))
-    assert not all(f.holds for f in saturation_facts(flat, tanh))  # nothing saturates: refused
-    assert not all(f.holds for f in saturation_facts(sig, flat))
+def test_choice_rule_counts_divergence_as_chance_and_breaks_ties_low():
+    nan = float("nan")
+    assert RR.choose([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.4] * 3, [0.1] * 3], P.etas) == 0  # tie: the smaller eta
+    assert RR.choose([[0.5, 0.5, 0.5], [0.9, nan, nan], [0.4] * 3, [0.1] * 3], P.etas) == 0  # 2 of 3 diverged
+    row = RR.summary(cell([[0.5] * 3, [0.9, 0.9, nan], [0.1] * 3, [0.1] * 3]))
+    assert row["eta"] == 0.1 and row["diverged"] == 1 and row["test"] == 0.9 and row["test_min"] == R.CHANCE
+
+
+def test_a_real_tiny_run_records_every_seed_and_marks_divergence():
+    d = load(None)
+    p = P.replace(depths=(3,), width=12, train_images=200, validation_images=200, test_images=200, norm_images=100,
+                  epochs=2, etas=(0.03, 1e30), seeds=2)
+    out = RR.run_config("relu-he", 3, p, d, 0)
+    assert np.array(out["validation"]).shape == (2, 2)
+    assert out["diverged"][1] == [True, True] and np.isnan(out["test"][1]).all()
+    assert all(0.1 < a <= 1 for a in out["validation"][0])
+    assert RR.summary(out)["eta"] == 0.03 and len(out["init"]["per_example"]) == 2
+
+
+def test_splits_are_disjoint_and_streams_independent():
+    d = load(None)
+    s = RR.splits(d, P)
+    assert len(s["train"]) == 1000 and len(s["validation"]) == 1000 and len(s["test"]) == 1000
+    assert np.array_equal(s["validation"].pixels, d.training.pixels[3000:])  # after the training head: no overlap
+    assert np.array_equal(s["test"].pixels, d.validation.pixels)
+    with pytest.raises(ValueError, match="exceed"):
+        RR.splits(d, P.replace(train_images=3500))
+    firsts = [g.random() for st in RR.streams(0, 3) for g in st.values()]
+    firsts += [g.random() for st in RR.streams(1, 3) for g in st.values()]
+    assert len(set(firsts)) == len(firsts)  # no stream is another's (seed 1's children are not seed 0's + 1)
+    assert [g.random() for g in RR.streams(0, 3)[2].values()] == [g.random() for g in RR.streams(0, 5)[2].values()]
 
 
 def test_prediction_is_mean_field_at_finite_depth():
@@ -77,17 +161,32 @@ def test_prediction_is_mean_field_at_finite_depth():
     he = next(r for r in R.REMEDIES if r.key == "relu-he")
     assert R.prediction(he, 10, 88.0) == pytest.approx(1.0, abs=0.02)  # chi_1 = sigma_w^2 / 2 = 1 at every layer
     assert R.prediction(next(r for r in R.REMEDIES if r.key == "batch-norm"), 4, 88.0) is None
-    # the sigmoid vanishes faster with depth: about 1/sqrt(chi_1) ~ 4.9 per layer
     assert R.prediction(base, 10, 88.0) / R.prediction(base, 8, 88.0) == pytest.approx(1 / 0.2048**2, rel=0.15)
+    got = {r.key: (R.regime(r, 10, 88.0) or {}).get("regime") for r in R.REMEDIES}
+    assert got["network2"] == "vanishing" and got["relu-he"] == "stable" and got["elu-he"] == "exploding"
 
 
-def test_run_remedy_records_every_seed_and_divergence():
-    d = load(None)
-    out = R.run_remedy(next(r for r in R.REMEDIES if r.key == "tanh-xavier"), d.training, d.validation, 0, 2,
-                       depths=(2,), epochs=1, images=200)
-    cell = out[2]
-    assert len(cell["init"]) == len(cell["trained"]) == len(cell["accuracy"]) == 2 and cell["diverged"] == 0
-    assert all(0 <= a <= 1 for a in cell["accuracy"])
+def test_protocol_is_data_and_refuses_bad_grids():
+    d = R.PROTOCOL.as_dict()
+    assert d["criteria"]["mean_field_factor"] == 2.0 and "chance" in d["divergence"] and d["seeds"] >= 5
+    assert json.loads(json.dumps(d, default=str))["etas"] == list(R.PROTOCOL.etas)
+    with pytest.raises(ValueError, match="increasing"):
+        R.PROTOCOL.replace(etas=(0.1, 0.01))
+    with pytest.raises(ValueError, match="unknown"):
+        R.PROTOCOL.replace(remedies=("network2", "dropout"))
+
+
+def test_planted_sigmoid_outputs_do_not_reproduce_glorot_and_bengio(digits):
+    from numeric import saturation as S
+    from proofs.claims_glorot import saturation_facts
+
+    tiny = S.SATURATION.replace(chunks=2, chunk_images=40, probe_images=60, validation_images=60, seeds=2,
+                                etas=(1.0,), within_updates=10)
+    theirs = saturation_facts(S.run(tiny, digits, 0), tiny)
+    assert theirs[0].holds
+    old = tiny.replace(output="sigmoid")
+    facts = saturation_facts(S.run(old, digits, 0), old)
+    assert not facts[0].holds and Evidence("verified", facts).verdict == "failed"
 
 
 def test_a_failing_part_fails_its_claim_not_the_run(tmp_path, monkeypatch):
@@ -97,37 +196,11 @@ def test_a_failing_part_fails_its_claim_not_the_run(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("planted failure in a part")
 
-    monkeypatch.setattr(CR, "_remedy_part", broken)
-    monkeypatch.setattr(R, "run_remedy", broken)
-    assert main(["--only", "remedies", "--out", str(tmp_path), "-q", "--jobs", "2", "--quick"]) == 1
-    rec = next(c for c in json.loads((tmp_path / "results.json").read_text())["claims"] if c["id"] == "remedies")
-    assert rec["verdict"] == "failed" and "planted failure" in rec["error"]
+    import proofs.claims_glorot as CG
 
-
-def test_glorot_and_he_conditions():
-    import sympy as sp
-
-    from theory.initialisation import glorot, he, n_in, n_out
-
-    g = glorot()
-    assert g["compromise"] == 2 / (n_in + n_out) and sp.simplify(g["harmonic"] - g["compromise"]) == 0
-    assert sp.simplify(g["product"].subs(n_out, n_in)) == 1  # equal widths: both conditions hold
-    assert sp.simplify(g["product"].subs({n_in: 784, n_out: 30})) < 1
-    assert he()["v"] == [2 / n_in]
-
-
-def test_regimes_and_their_check_against_measurements():
-    from proofs.claims_remedies import regime_fact
-
-    got = {r.key: (R.regime(r, 10, 88.0) or {}).get("regime") for r in R.REMEDIES}
-    assert got["network2"] == "vanishing" and got["relu-he"] == "stable" and got["elu-he"] == "exploding"
-    assert got["batch-norm"] is None and got["residual"] is None
-    regimes = {r.key: R.regime(r, 10, 88.0) for r in R.REMEDIES}
-    cells = fake_cells()
-    cells["elu-he"][10] = dict(cells["elu-he"][10], init=[0.4, 0.5])  # exploding: last/first < 1
-    for k in ("relu-he", "leaky-relu-he", "tanh-xavier", "tanh-orthogonal"):
-        cells[k][10] = dict(cells[k][10], init=[2.0, 2.0])
-    cells["large-init"][10] = dict(cells["large-init"][10], init=[200.0, 200.0])
-    assert regime_fact(cells, regimes).holds
-    cells["elu-he"][10] = dict(cells["elu-he"][10], init=[50.0, 60.0])  # measured vanishing where theory explodes
-    assert not regime_fact(cells, regimes).holds
+    for module, name in ((CR, "_config_part"), (CR, "_sweep_part"), (CG, "_saturation_part")):
+        monkeypatch.setattr(module, name, broken)
+    assert main(["--only", "remedies", "--out", str(tmp_path), "-q", "--jobs", "1", "--quick"]) == 1
+    recs = {c["id"]: c for c in json.loads((tmp_path / "results.json").read_text())["claims"]}
+    assert recs["remedies"]["verdict"] == "failed" and "planted failure" in recs["remedies"]["error"]
+    assert recs["remedies-theory"]["verdict"] == "verified"  # the run went on

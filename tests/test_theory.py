@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from numeric import width as numeric_width
 from numeric.functions import CrossEntropyCost, QuadraticCost, sigmoid_prime
 from proofs.bridge import lambdify_exact
-from theory import bounds, cross_entropy_cost, gradient_formula, quadratic_cost, chain_network
+from theory import bounds, chain_network, cross_entropy_cost, gradient_formula, quadratic_cost
 from theory.activations import activations, k, sup_derivative, z
 from theory.cascade import cascade
 from theory.consequences import exploding, ratio_b1_b3, weight_below_one
 from theory.identity_neuron import Delta, identity_choice, tanh_bound_facts, u, w1
 from theory.induction import base_case, bias_step, layer_symbols, weight_step
-from theory.layered import deltas_bp, deltas_implicit, delta_eq124, layered_network
+from theory.layered import delta_eq124, deltas_bp, deltas_implicit, layered_network
 from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
 from theory.notation import sigma_prime
 from theory.sigmoid_facts import derivative_identity, max_derivative
@@ -37,7 +37,8 @@ def test_exact_costs_equal_the_networks_costs(a, y):
 
 
 def test_exact_sigma_prime_is_the_derivative_of_sigma():
-    from theory.notation import sigmoid, sigmoid_prime as exact_prime
+    from theory.notation import sigmoid
+    from theory.notation import sigmoid_prime as exact_prime
 
     zz = sp.Symbol("z", real=True)
     assert sp.simplify(sp.diff(sigmoid(zz), zz) - exact_prime(zz)) == 0
@@ -57,10 +58,11 @@ def test_sigma_prime_identity_and_its_maximum():
 
 # -- the chain: cascade, induction, consequences -----------------------------------------------
 def test_cascade_coefficient_is_eq122():
-    """The product of the cascade's local partials (115)-(121) is the product formula (122)."""
+    """The product of the cascade's local partials (114)-(121) is the product formula (122); the steps carry
+    the book's numbers (shared/BOOK.md): (114) dC/db_1 ~ Delta C/Delta b_1 ... (120) Delta C, (121)-(122) dC/db_1."""
     steps, coeff = cascade(4)
     assert sp.expand(coeff - gradient_formula(chain_network(4), 1)) == 0
-    assert [s.tag for s in steps if s.tag][-1] == "122"
+    assert [s.tag for s in steps if s.tag] == ["114", "115--116", "117--118", "119", "120", "121--122"]
 
 
 def test_induction_base_and_steps_are_identities():
@@ -103,7 +105,8 @@ def test_probability_of_a_small_weight_is_erf():
 # -- the matrix form -------------------------------------------------------------------------
 @pytest.mark.parametrize("widths", [[2, 3, 2], [3, 2, 2, 3], [1, 1, 1, 1]])
 def test_eq124_equals_bp2_and_implicit_differentiation(widths):
-    """delta^l = Sigma'(z^l)(w^{l+1})^T ... Sigma'(z^L) grad_a C (124) = BP1/BP2 = dC/db^l by implicit differentiation."""
+    """delta^l = Sigma'(z^l)(w^{l+1})^T ... Sigma'(z^L) grad_a C (124) = BP1/BP2 = dC/db^l by implicit
+    differentiation."""
     net = layered_network(widths)
     bp, implicit = deltas_bp(net), deltas_implicit(net)
     for l in range(1, net.L + 1):
@@ -115,7 +118,8 @@ def test_eq124_equals_bp2_and_implicit_differentiation(widths):
 def test_bp_steps_are_identities_for_unequal_widths(shape):
     """BP1 base, BP2 step (with the layers above abstract), BP3 and BP4 for widths that differ."""
     n_prev, n, n_next = shape
-    for direct, claimed in (bp1_base(n_prev, n), bp2_step(n_prev, n, n_next), bp3_bias(n_prev, n), bp4_weight(n_prev, n)):
+    for direct, claimed in (bp1_base(n_prev, n), bp2_step(n_prev, n, n_next), bp3_bias(n_prev, n),
+                            bp4_weight(n_prev, n)):
         assert sp.expand(direct - claimed) == sp.zeros(*direct.shape)
 
 

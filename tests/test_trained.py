@@ -37,7 +37,8 @@ def test_checkpoints_learned(checkpoints, digits):
 
 
 def test_eq124_matrix_symbols_are_theorys_explicit_product():
-    """Theory's matrix-symbol form of (124), with real transposes, becomes delta_eq124 when the explicit matrices go in."""
+    """Theory's matrix-symbol form of (124), with real transposes, becomes delta_eq124 when the explicit matrices go
+    in."""
     for widths, l in (([2, 3, 2], 1), ([3, 2, 4, 2], 1), ([3, 2, 4, 2], 2), ([2, 3, 2], 2)):
         lhs, rhs, _ = eq124_matrix_symbols(widths, l)
         assert lhs.shape == (widths[l], 1) and rhs.shape == lhs.shape
@@ -103,7 +104,7 @@ def test_trained_backprop_equals_mpmath_finite_differences(checkpoints, digits, 
     k = data.draw(st.sampled_from(inputs))
     mpmath.mp.dps = 40
     for kind, got, start in (("b", g.nabla_b[l][j], net.biases[l][j]), ("w", g.nabla_w[l][j, k], net.weights[l][j, k])):
-        exact = mpmath.diff(lambda t: upper_cost(net, acts, y, l, kind, j, k, t), mpmath.mpf(float(start)))
+        exact = mpmath.diff(lambda t, kind=kind: upper_cost(net, acts, y, l, kind, j, k, t), mpmath.mpf(float(start)))
         assert abs(got - float(exact)) <= 1e-9 * max(1e-4, abs(float(exact))), (kind, l, j, k, got, float(exact))
 
 

@@ -5,13 +5,30 @@ printers), ``chain`` (the one-neuron-per-layer network, eq. 114-122), ``inductio
 ``cascade``, ``consequences``, ``sigmoid_facts``.
 """
 
-from .notation import (
-    C, C_prime, PartialC, Step, cross_entropy_cost, is_identity, quadratic_cost, sigma,
-    sigma_prime, sigmoid, sigmoid_prime, specialise_sigmoid, to_latex,
-)
 from .chain import (
-    ChainNetwork, chain_network, composed_cost, gradient_direct, gradient_formula,
-    gradient_statement, gradients_implicit, pre_activations,
+    ChainNetwork,
+    chain_network,
+    composed_cost,
+    gradient_direct,
+    gradient_formula,
+    gradient_statement,
+    gradients_implicit,
+    pre_activations,
+)
+from .notation import (
+    C,
+    C_prime,
+    PartialC,
+    Step,
+    cross_entropy_cost,
+    is_identity,
+    quadratic_cost,
+    sigma,
+    sigma_prime,
+    sigmoid,
+    sigmoid_prime,
+    specialise_sigmoid,
+    to_latex,
 )
 
 __all__ = [

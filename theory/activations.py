@@ -49,5 +49,6 @@ def sup_derivative(phi) -> dict:
     sup = sp.simplify(sp.calculus.util.maximum(d, z, sp.S.Reals))
     at_zero = sp.simplify(d.subs(z, 0))
     limit = sp.limit(d, z, sp.oo)
-    attained = "0" if sp.simplify(sup - at_zero) == 0 else ("oo (not attained)" if sp.simplify(sup - limit) == 0 else "?")
+    attained = ("0" if sp.simplify(sup - at_zero) == 0
+                else "oo (not attained)" if sp.simplify(sup - limit) == 0 else "?")
     return {"derivative": d, "sup": sup, "attained_at": attained}

@@ -77,22 +77,23 @@ def width_derivation():
         "s_+ and s_- are (1 +- r)/2": sp.simplify((s_plus - (1 + r) / 2).subs(in_r)) == 0
         and sp.simplify((s_minus - (1 - r) / 2).subs(in_r)) == 0,
         "1 - s_- = s_+, so the x-width is 2 ln(s_+/s_-)": sp.simplify(1 - s_minus - s_plus) == 0,
-        "s_+/s_- equals the argument of the log in (123)": sp.cancel(sp.simplify((s_plus / s_minus - log_arg).subs(in_r))) == 0,
+        "s_+/s_- equals the argument of the log in (123)":
+            sp.cancel(sp.simplify((s_plus / s_minus - log_arg).subs(in_r))) == 0,
         "with |w| = (q+2)^2/(q+1) (q > 0): sqrt(1 - 4/|w|) = q/(q+2) and the log's argument is q + 1":
             sp.simplify(sp.sqrt(1 - 4 / W).subs(in_q) - r_of_q) == 0 and sp.simplify(log_arg.subs(in_q) - (q + 1)) == 0,
         "(123) equals (1 - r^2) artanh(r)":
             positive_logs(book_width().subs(in_q) - width_in_r().subs(r, r_of_q).rewrite(sp.log)) == 0,
     }
     steps = [
-        Step(r"|w|\,\sigma'(x)", "1", relation=">=", why="x = wa + b; the factor must reach 1"),
-        Step(r"s^2 - s + \frac{1}{|w|}", "0", relation="<=", why="sigma' = s(1 - s) with s = sigma(x)"),
+        Step(r"|w|\,\sigma'(x)", "1", relation=">=", why=r"$x = wa + b$; the factor must reach 1"),
+        Step(r"s^2 - s + \frac{1}{|w|}", "0", relation="<=", why=r"$\sigma' = s(1 - s)$ with $s = \sigma(x)$"),
         Step(r"s_\pm", r"\frac{1 \pm \sqrt{1 - 4/|w|}}{2}", why="SymPy: the roots of the quadratic"),
         Step(r"x_+ - x_-", r"\ln\frac{s_+(1 - s_-)}{s_-(1 - s_+)} = 2\ln\frac{s_+}{s_-}",
-             why="back through the logit x = ln(s/(1 - s)); 1 - s_- = s_+"),
+             why=r"back through the logit $x = \ln\bigl(s/(1 - s)\bigr)$; $1 - s_- = s_+$"),
         Step(r"\text{width}", r"\frac{2}{|w|}\ln\left(\frac{|w|\bigl(1 + \sqrt{1 - 4/|w|}\bigr)}{2} - 1\right)",
-             why="divide by |w|; SymPy: equal to the derived width"),
+             why=r"divide by $|w|$; SymPy: equal to the derived width"),
         Step(r"\text{width}", r"(1 - r^2)\,\operatorname{artanh} r, \quad r = \sqrt{1 - 4/|w|}",
-             why="SymPy: the same function of r"),
+             why=r"SymPy: the same function of $r$"),
     ]
     return steps, facts
 

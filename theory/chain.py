@@ -22,7 +22,7 @@ Indexing: Python tuples here are 0-based, so ``net.w[j - 1]`` is the book's w_j.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
@@ -44,16 +44,14 @@ __all__ = [
 ]
 
 
-_ATOMS: dict = {}
+def _interned(atoms: dict, factors) -> tuple:
+    """Returns ``factors`` with every atom replaced by the one instance of it in ``atoms`` (a network's table).
 
-
-def _interned(factors) -> tuple:
-    """Returns ``factors`` with every atom replaced by one shared instance of it.
-
-    Equal SymPy objects built at different times may be distinct instances; sharing them lets
-    dictionaries compare by identity first, which keeps the deep-chain family fast.
+    Equal SymPy objects built at different times may be distinct instances; sharing them within one
+    network lets dictionaries find equal keys by identity before comparing them, which keeps the
+    deep-chain family fast. The table belongs to the network (and its truncations) and goes with it.
     """
-    return tuple(_ATOMS.setdefault(f, f) for f in factors)
+    return tuple(atoms.setdefault(f, f) for f in factors)
 
 
 @dataclass(frozen=True)
@@ -65,11 +63,12 @@ class ChainNetwork:
     b: tuple
     z: tuple
     a: tuple  # a[0] is the input a_0, a[j] the book's a_j
+    atoms: dict = field(default_factory=dict, compare=False, repr=False)  # one instance per atom (see _interned)
 
     @cached_property
     def sigma_primes(self) -> tuple:
         """(sigma'(z_1), ..., sigma'(z_L)), built once per network."""
-        return _interned(sigma_prime(z) for z in self.z)
+        return _interned(self.atoms, (sigma_prime(z) for z in self.z))
 
     def check_layer(self, j, name: str = "j") -> int:
         """Returns ``j`` if it names a layer 1..L, else raises ValueError naming ``name``."""
@@ -86,13 +85,14 @@ MAX_DIRECT_DEPTH = 40  # SymPy's nested differentiation hits Python's recursion 
 def chain_network(L: int) -> ChainNetwork:
     """Returns the symbols of the chain network of depth ``L`` >= 1 (all real)."""
     L = check_positive_int("L", L, maximum=MAX_DEPTH, why="symbols and solves grow with L; the suite checks up to 64")
-    idx = range(1, L + 1)
+    idx, atoms = range(1, L + 1), {}
     return ChainNetwork(
         L=L,
-        w=_interned(sp.Symbol(f"w_{j}", real=True) for j in idx),
-        b=_interned(sp.Symbol(f"b_{j}", real=True) for j in idx),
-        z=_interned(sp.Symbol(f"z_{j}", real=True) for j in idx),
-        a=_interned(sp.Symbol(f"a_{j}", real=True) for j in range(L + 1)),
+        w=_interned(atoms, (sp.Symbol(f"w_{j}", real=True) for j in idx)),
+        b=_interned(atoms, (sp.Symbol(f"b_{j}", real=True) for j in idx)),
+        z=_interned(atoms, (sp.Symbol(f"z_{j}", real=True) for j in idx)),
+        a=_interned(atoms, (sp.Symbol(f"a_{j}", real=True) for j in range(L + 1))),
+        atoms=atoms,
     )
 
 
@@ -145,7 +145,7 @@ def formula_factors(net: ChainNetwork, j: int, *, wrt: str = "b", depth: int | N
     factors.append(sp_[j - 1])
     for k in range(j, m):
         factors += [net.w[k], sp_[k]]
-    factors += _interned([C_prime(net.a[m])])
+    factors += _interned(net.atoms, [C_prime(net.a[m])])
     return tuple(factors)
 
 
@@ -216,7 +216,7 @@ def gradients_implicit(net: ChainNetwork, *, wrt: str = "b") -> dict:
 def truncated(net: ChainNetwork, m: int) -> ChainNetwork:
     """Returns the depth-m network made of the first m layers of ``net``."""
     m = net.check_layer(m, "m")
-    return ChainNetwork(L=m, w=net.w[:m], b=net.b[:m], z=net.z[:m], a=net.a[: m + 1])
+    return ChainNetwork(L=m, w=net.w[:m], b=net.b[:m], z=net.z[:m], a=net.a[: m + 1], atoms=net.atoms)
 
 
 def _factors(expr) -> tuple:
@@ -259,9 +259,9 @@ def gradient_factors_bidiagonal(net: ChainNetwork, *, wrt: str = "b") -> dict:
         if dz.get(net.z[k]) != 1 or set(below) - {net.z[k - 1] if k else None} or set(dp) != {params[k]}:
             raise ValueError(f"layer {k + 1}: the layer equations are not unit lower bidiagonal in z with a "
                              "diagonal dependence on the parameters; forward substitution does not apply")
-        sub.append(_interned(_factors(sp.Mul(-1, below[net.z[k - 1]]).xreplace(named))) if k else ())
-        diag.append(_interned(_factors(sp.Mul(-1, dp[params[k]]).xreplace(named))))
-    out_layer = [_interned(_factors(sp.diff(C(sigma(z)), z).xreplace(named))) for z in net.z]  # dC_m/dz_m
+        sub.append(_interned(net.atoms, _factors(sp.Mul(-1, below[net.z[k - 1]]).xreplace(named))) if k else ())
+        diag.append(_interned(net.atoms, _factors(sp.Mul(-1, dp[params[k]]).xreplace(named))))
+    out_layer = [_interned(net.atoms, _factors(sp.diff(C(sigma(z)), z).xreplace(named))) for z in net.z]  # dC_m/dz_m
     out = {}
     for j in range(1, net.L + 1):
         x = diag[j - 1]

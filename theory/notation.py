@@ -12,7 +12,10 @@ The printers write what Nielsen writes: ``\\sigma'(z_{1})``,
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 __all__ = [
     "sigma",
@@ -111,13 +114,33 @@ def cross_entropy_cost(a, y):
     return -(y * sp.log(a) + (1 - y) * sp.log(1 - a))
 
 
+class _BookPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the book's index notation.
+
+    An indexed symbol with a layer superscript prints as ``\\delta^{l}_{p}`` (indices stacked, as the book
+    writes z^l_j), not SymPy's staggered ``{\\delta^{l}}_{p}``; a Kronecker delta prints as the indicator
+    ``\\mathbf{1}[k = p]``, so it cannot be read as the error delta^l.
+    """
+
+    def _print_Indexed(self, expr):
+        base = self._print(expr.base.label)
+        idx = ",".join(self._print(i) for i in expr.indices)
+        stackable = base.endswith(")") or re.fullmatch(r"\\?[A-Za-z]+\^\{[^{}]*\}", base)
+        return f"{base}_{{{idx}}}" if stackable else f"{{{base}}}_{{{idx}}}"
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        tex = rf"\mathbf{{1}}[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+
 def to_latex(expr) -> str:
     """Returns the LaTeX of ``expr`` with factors in the order they were built.
 
     Display forms are built with ``evaluate=False``; ``order='none'`` keeps the book's order, and
-    logarithms print as the book's ln.
+    logarithms print as the book's ln. Indices stack as the book's (``z^{l}_{p}``); a Kronecker delta
+    prints as an indicator (``_BookPrinter``).
     """
-    return sp.latex(expr, order="none", ln_notation=True)
+    return _BookPrinter({"order": "none", "ln_notation": True}).doprint(expr)
 
 
 def check_activation(activation) -> None:

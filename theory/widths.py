@@ -29,10 +29,11 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.simplify.simplify import factor_sum
 
-from .notation import Step, sigma, sigma_prime
+from .notation import Step, sigma, sigma_prime, to_latex
 
 __all__ = ["Layers", "layers", "z_layer", "z_above", "chain_rule", "reduce", "same", "Rewrite",
-           "bp1", "bp2", "bp3", "bp4", "matrix_entry", "eq124_induction", "eq124_statement", "eq124_display", "shapes_chain", "Proof",
+           "bp1", "bp2", "bp3", "bp4", "matrix_entry", "eq124_induction", "eq124_statement", "eq124_display",
+           "shapes_chain", "Proof",
            "Index"]
 
 
@@ -115,9 +116,10 @@ class Rewrite:
     index: sp.Idx
 
     def step(self) -> Step:
-        return Step(sp.latex(self.condition), r"\text{true}", relation="=",
-                    why=f"{self.index} ranges over {self.index.lower}..{self.index.upper} "
-                        "(checked: the condition is implied by the range)")
+        lo, hi = to_latex(self.index.lower), to_latex(self.index.upper)
+        return Step(rf"\mathbf{{1}}[{to_latex(self.condition)}]", "1", relation="=",
+                    why=f"${to_latex(self.index)}$ ranges over ${lo}, \\ldots, {hi}$ "
+                        "(checked: the range implies the condition)")
 
 
 def _nonneg_given_ranges(g, indices) -> bool:
@@ -204,7 +206,7 @@ class Proof:
 
 def _dC(x) -> sp.Symbol:
     """The display atom dC/dx for an indexed parameter x."""
-    return sp.Symbol(rf"\frac{{\partial C}}{{\partial {sp.latex(x)}}}")
+    return sp.Symbol(rf"\frac{{\partial C}}{{\partial {to_latex(x)}}}")
 
 
 def bp1_rhs(S: Layers):
@@ -235,15 +237,17 @@ def bp2(layer_above=z_above) -> Proof:
     chained = sp.Sum(S.delta_next[S.j] * inner, (S.j, 1, S.n_next))  # the chain rule through z^{l+1}
     derived, rewrites = reduce(chained, (S.p, S.j))
     derived = _named(S, derived)
-    dz = sp.Symbol(rf"\frac{{\partial z^{{l+1}}_{{j}}}}{{\partial {sp.latex(x)}}}")
+    dz = sp.Symbol(rf"\frac{{\partial z^{{l+1}}_{{j}}}}{{\partial {to_latex(x)}}}")
     steps = [
         Step(sp.latex(_dC(x)), sp.Sum(S.delta_next[S.j] * dz, (S.j, 1, S.n_next)),
-             why="chain rule: C depends on b^l_p only through z^{l+1}_1, ..., z^{l+1}_{n_{l+1}}; "
-                 "delta^{l+1}_j = dC/dz^{l+1}_j"),
+             why=r"chain rule: $C$ depends on $b^{l}_{p}$ only through $z^{l+1}_{1}, \ldots, z^{l+1}_{n_{l+1}}$; "
+                 r"$\delta^{l+1}_{j} = \partial C/\partial z^{l+1}_{j}$"),
         Step(dz, _named(S, inner),
-             why="sympy.diff of the indexed layer equation z^{l+1}_j = sum_k w^{l+1}_{jk} sigma(z^l_k) + b^{l+1}_j"),
+             why=r"SymPy differentiates the indexed layer equation "
+                 r"$z^{l+1}_{j} = \sum_{k} w^{l+1}_{j,k} \sigma(z^{l}_{k}) + b^{l+1}_{j}$"),
         *[rw.step() for rw in rewrites],
-        Step(sp.latex(_dC(x)), derived, why="Sum.doit() removes the Kronecker delta; the range condition is dropped"),
+        Step(sp.latex(_dC(x)), derived,
+             why=r"summing over $k$ keeps the term $k = p$ (SymPy's Sum.doit); the range condition holds"),
     ]
     return Proof("BP2", S.delta[S.p], derived, bp2_rhs(S), steps, rewrites)
 
@@ -252,7 +256,9 @@ def _through_layer(S: Layers, layer, x, free):
     """dC/dx by the chain rule through z^l_1..z^l_{n_l} (C = R(z^l)), reduced; returns (chained, derived, steps)."""
     chained = chain_rule(S.delta, lambda k: layer(S, k), S.k, x)
     derived, rewrites = reduce(chained, free)
-    steps = [Step(_dC(x), chained, why="chain rule through z^l_1, ..., z^l_{n_l}; sympy.diff of the layer equation"),
+    steps = [Step(_dC(x), chained,
+                  why=r"chain rule through $z^{l}_{1}, \ldots, z^{l}_{n_{l}}$; SymPy differentiates the layer "
+                      "equation"),
              *[rw.step() for rw in rewrites]]
     return derived, steps, rewrites
 
@@ -284,7 +290,8 @@ def bp1(output=None) -> Proof:
     chained = chain_rule(S.grad, lambda k: output(S, k), S.k, x)
     derived, rewrites = reduce(chained, (S.p, S.k))
     steps = [Step(_dC(x), _named(S, chained),
-                  why="chain rule through a^L_1, ..., a^L_{n_L}; sympy.diff of a^L_k = sigma(z^L_k)"),
+                  why=r"chain rule through $a^{L}_{1}, \ldots, a^{L}_{n_{L}}$; SymPy differentiates "
+                      r"$a^{L}_{k} = \sigma(z^{L}_{k})$"),
              *[rw.step() for rw in rewrites]]
     return Proof("BP1", S.delta[S.p], _named(S, derived), bp1_rhs(S), steps, rewrites)
 

@@ -1,0 +1,259 @@
+"""The house's shape, kept by tests: imports point one way with no circle; modules stay small.
+
+* Imports, read with ``ast`` (module level and inside functions; ``if TYPE_CHECKING:`` blocks aside):
+  no cycle between the modules of theory/, numeric/, proofs/, and no upward import (theory imports neither
+  numeric nor proofs nor NumPy/Matplotlib; numeric imports neither proofs nor theory nor SymPy).
+* Production modules of at most 250 lines: today's longer ones are listed by name, so a new one fails, and a
+  listed one that has come down to 250 fails until it leaves the list.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("theory", "numeric", "proofs")
+FORBIDDEN = {  # package -> top-level names its modules must not import
+    "theory": {"numeric", "proofs", "numpy", "matplotlib", "scipy"},
+    "numeric": {"proofs", "theory", "sympy"},
+}
+# Import edges that close a known cycle, each with the reason it is tolerated for now. The test
+# ``test_the_known_cycles_still_exist`` fails once an edge is gone, so the list only shrinks.
+KNOWN_CYCLE_EDGES: dict = {}
+MAX_LINES = 250
+LONG_MODULES = {  # today's modules over MAX_LINES; the redesign of issue 19 empties this list
+    "theory/widths.py", "theory/chain.py", "numeric/figures.py",
+    "proofs/claim.py",
+}
+
+
+def modules(root: Path = ROOT, packages=PACKAGES) -> dict[str, Path]:
+    """Returns {dotted module name: file} for every module of ``packages`` under ``root``."""
+    out = {}
+    for pkg in packages:
+        for f in sorted((root / pkg).rglob("*.py")):
+            parts = f.relative_to(root).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = f
+    return out
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """Returns the ids of import nodes inside ``if TYPE_CHECKING:`` blocks (never run)."""
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for b in node.body for n in ast.walk(b)}
+    return skip
+
+
+def imports(name: str, path: Path) -> list[tuple[str, int]]:
+    """Returns [(imported module, line)] of every import statement in the module, at any depth.
+
+    ``from X import y`` imports X.y when that is a module, else X; relative imports are resolved.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    skip, out = _type_checking_only(tree), []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            out += [(a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([node.module] if node.module else []))
+            out += [(f"{base}.{a.name}", node.lineno) for a in node.names]
+            out.append((base, node.lineno))
+    return out
+
+
+def graph(mods: dict[str, Path]) -> tuple[dict[str, set[str]], dict[str, set[tuple[str, int]]]]:
+    """Returns (edges between the modules, {module: {(external top-level name, line)}})."""
+    edges, external = {m: set() for m in mods}, {m: set() for m in mods}
+    for m, path in mods.items():
+        found = imports(m, path)
+        names = {target for target, _ in found}
+        for target, line in found:
+            if target in mods:
+                # ``from X import y`` lists both X.y and X: X.y is the edge when it is a module
+                if not any(other.startswith(target + ".") and other in mods for other in names) or target == m:
+                    edges[m].add(target)
+            elif target.split(".")[0] not in {p.split(".")[0] for p in mods}:
+                external[m].add((target.split(".")[0], line))
+            else:  # a name inside a project module (``from .claim import Claim`` listed as proofs.claim.Claim)
+                continue
+        edges[m].discard(m)
+    return edges, external
+
+
+def cycles(edges: dict[str, set[str]], ignore=()) -> list[list[str]]:
+    """Returns the strongly connected components of more than one module (Tarjan), each sorted."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges.get(v, ())):
+            if (v, w) in ignore:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def upward(edges: dict[str, set[str]], external: dict[str, set[tuple[str, int]]]) -> list[str]:
+    """Returns "module -> target" for every import that points the wrong way (see FORBIDDEN)."""
+    bad = []
+    for m in sorted(edges):
+        banned = FORBIDDEN.get(m.split(".")[0], set())
+        bad += [f"{m} -> {t}" for t in sorted(edges[m]) if t.split(".")[0] in banned]
+        bad += [f"{m} -> {t} (line {line})" for t, line in sorted(external[m]) if t in banned]
+    return bad
+
+
+def test_no_import_cycle():
+    """No module reaches itself through imports (the known edges of KNOWN_CYCLE_EDGES aside)."""
+    edges, _ = graph(modules())
+    found = cycles(edges, ignore=set(KNOWN_CYCLE_EDGES))
+    assert not found, f"import cycles (each a set of modules that import each other): {found}"
+
+
+def test_the_known_cycles_still_exist():
+    """Each tolerated edge still closes a cycle; when a fix lands this fails: delete the edge from the list."""
+    edges, _ = graph(modules())
+    found = cycles(edges)
+    for (a, b), why in KNOWN_CYCLE_EDGES.items():
+        assert b in edges[a] and any(a in c and b in c for c in found), \
+            f"{a} -> {b} no longer closes a cycle: remove it from KNOWN_CYCLE_EDGES ({why})"
+
+
+def test_no_import_cycle_at_all():
+    """The full rule, no edge excused."""
+    edges, _ = graph(modules())
+    assert not cycles(edges)
+
+
+def test_no_upward_import():
+    """theory is SymPy only; numeric is NumPy and mpmath only; only proofs imports both."""
+    edges, external = graph(modules())
+    assert not upward(edges, external)
+
+
+# Inside proofs the run sits above the claims: a claims module imports none of these, nor another claims module.
+RUN_MODULES = {"proofs", "proofs.cli", "proofs.__main__", "proofs.executor", "proofs.registry", "proofs.writers",
+               "proofs.latex"}
+KNOWN_CLAIM_IMPORTS: dict = {}
+
+
+def claims_reaching_up(edges: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Returns the (claims module, target) edges from a claims module to the run or to another claims module."""
+    return {(m, t) for m in edges if m.rpartition(".")[2].startswith("claims")
+            for t in edges[m] if t in RUN_MODULES or t.rpartition(".")[2].startswith("claims")}
+
+
+def test_claims_modules_sit_below_the_run():
+    edges, _ = graph(modules())
+    found = claims_reaching_up(edges)
+    assert not found - set(KNOWN_CLAIM_IMPORTS), "a claims module imports the run or another claims module"
+    assert not set(KNOWN_CLAIM_IMPORTS) - found, "fixed: remove from KNOWN_CLAIM_IMPORTS"
+
+
+def test_the_checks_catch_a_planted_cycle_and_upward_imports(tmp_path):
+    """A package tree with a function-level cycle and two upward imports is reported (the checks can fail)."""
+    files = {
+        "theory/__init__.py": "",
+        "theory/a.py": "import sympy\n\ndef f():\n    import numpy\n",
+        "numeric/__init__.py": "",
+        "numeric/x.py": "from .y import Y\n",
+        "numeric/y.py": "def g():\n    from numeric import x\n    from theory.a import f\n",
+        "proofs/__init__.py": "from .claims import C\n",
+        "proofs/claims.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import runner\n",
+        "proofs/runner.py": "from .claims import C\nimport numeric.x, theory.a\n",
+        "proofs/registry.py": "",
+        "proofs/claims_b.py": "def f():\n    from .registry import REGISTRY\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    edges, external = graph(modules(tmp_path))
+    assert cycles(edges) == [["numeric.x", "numeric.y"]]  # proofs.claims -> runner is TYPE_CHECKING only
+    assert upward(edges, external) == ["numeric.y -> theory.a", "theory.a -> numpy (line 4)"]
+    assert claims_reaching_up(edges) == {("proofs.claims_b", "proofs.registry")}
+
+
+def test_modules_stay_within_the_house_limit():
+    """No production module over 250 lines except today's listed ones; a listed one that shrank leaves the list."""
+    lengths = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
+               for p in modules().values()}
+    new = {f: n for f, n in lengths.items() if n > MAX_LINES and f not in LONG_MODULES}
+    assert not new, f"modules over {MAX_LINES} lines (split them, one idea each): {new}"
+    shrunk = sorted(f for f in LONG_MODULES if lengths.get(f, 0) <= MAX_LINES)
+    assert not shrunk, f"now within {MAX_LINES} lines (or gone): remove from LONG_MODULES: {shrunk}"
+
+
+# The book's distinctive reported numbers: typed in proofs/book.py only (one place per fact, issue 19 item 7).
+BOOK_FILE = "proofs/book.py"
+BOOK_PASTED: dict = {}  # files that still type them, with the line that should import proofs.book instead
+
+
+def _book_literals() -> tuple[set[float], set[str]]:
+    from proofs import book
+
+    floats = {v for norms in book.NORMS_AT_INIT.values() for v in norms} | set(book.ACCURACY.values())
+    floats |= {book.P_ABS_W_BELOW_ONE, book.SCHOENHOLZ_TANH_EDGE_SIGMA_W2}
+    texts = {f"{book.P_ABS_W_BELOW_ONE:.1%}", *(f"{v:.2%}" for v in book.ACCURACY.values())}
+    return floats, texts
+
+
+def pasted_book_numbers(root: Path = ROOT) -> dict[str, list[str]]:
+    """Returns {file: [literal, ...]} for the book's numbers typed in proofs/ outside proofs/book.py."""
+    floats, texts = _book_literals()
+    out = {}
+    for path in modules(root, ("proofs",)).values():
+        rel = str(path.relative_to(root))
+        if rel == BOOK_FILE:
+            continue
+        constants = [n.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                     if isinstance(n, ast.Constant)]
+        found = [repr(v) for v in constants if (type(v) is float and v in floats)
+                 or (isinstance(v, str) and any(t in v for t in texts))]
+        if found:
+            out[rel] = found
+    return out
+
+
+def test_the_books_numbers_are_typed_in_one_place():
+    found = pasted_book_numbers()
+    new = {f: v for f, v in found.items() if f not in BOOK_PASTED}
+    assert not new, f"the book's numbers typed outside {BOOK_FILE} (import them from proofs.book): {new}"
+    fixed = sorted(set(BOOK_PASTED) - set(found))
+    assert not fixed, f"no longer typed there: remove from BOOK_PASTED: {fixed}"
+
+
+def test_the_book_check_catches_a_pasted_number(tmp_path):
+    (tmp_path / "proofs").mkdir()
+    (tmp_path / "proofs" / "claims_x.py").write_text('ROWS = [{"book": "96.48%"}]\nNORM = 0.283\nOTHER = 0.5\n')
+    found = pasted_book_numbers(tmp_path)
+    assert {f: sorted(v) for f, v in found.items()} == {"proofs/claims_x.py": ["'96.48%'", "0.283"]}

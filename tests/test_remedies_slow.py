@@ -1,0 +1,17 @@
+"""The remedies at all five depths (2, 4, 6, 8, 10): the protocol variant behind the default one (slow)."""
+
+import pytest
+
+from numeric import remedies as R
+from proofs.claim import Evidence
+from proofs.claims_remedies import _config_part, _sweep_part, remedies_facts
+
+
+@pytest.mark.slow
+def test_five_depths_protocol_is_sound():
+    p = R.FIVE_DEPTHS
+    cells = {k: _config_part(k, None, p, 0) for k in p.remedies}
+    sweep = {k: _sweep_part(k, None, p, 0) for k in p.sweep_configs}
+    facts = remedies_facts(cells, sweep, p)
+    assert [f.what for f in facts if f.role == "check" and not f.holds] == []
+    assert Evidence("verified", facts).verdict in ("verified", "not reproduced")
