@@ -11,6 +11,8 @@ from . import (
     claims_matrix,
     claims_meanfield,
     claims_meanfield_width,
+    claims_recurrent,
+    claims_recurrent_runs,
     claims_remedies,
     claims_training,
 )
@@ -21,10 +23,10 @@ __all__ = ["all_claims", "select"]
 
 def all_claims() -> list[Claim]:
     """Returns every claim, in the book's order, ids unique."""
-    claims = [*claims_chain.CLAIMS, *claims_matrix.CLAIMS, *claims_bounds.CLAIMS, *claims_experiments.CLAIMS[:1],
-              *claims_training.CLAIMS, *claims_accuracy.CLAIMS, *claims_experiments.CLAIMS[1:],
-              *claims_meanfield.CLAIMS[:1], *claims_meanfield_width.CLAIMS, *claims_meanfield.CLAIMS[1:],
-              *claims_glorot.CLAIMS[:1], *claims_remedies.CLAIMS, *claims_glorot.CLAIMS[1:]]
+    claims = [*claims_chain.CLAIMS, *claims_recurrent.CLAIMS, *claims_recurrent_runs.CLAIMS, *claims_matrix.CLAIMS,
+              *claims_bounds.CLAIMS, *claims_experiments.CLAIMS[:1], *claims_training.CLAIMS, *claims_accuracy.CLAIMS,
+              *claims_experiments.CLAIMS[1:], *claims_meanfield.CLAIMS[:1], *claims_meanfield_width.CLAIMS,
+              *claims_meanfield.CLAIMS[1:], *claims_glorot.CLAIMS[:1], *claims_remedies.CLAIMS, *claims_glorot.CLAIMS[1:]]
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
