@@ -26,7 +26,8 @@ def all_claims() -> list[Claim]:
     claims = [*claims_chain.CLAIMS, *claims_recurrent.CLAIMS, *claims_recurrent_runs.CLAIMS, *claims_matrix.CLAIMS,
               *claims_bounds.CLAIMS, *claims_experiments.CLAIMS[:1], *claims_training.CLAIMS, *claims_accuracy.CLAIMS,
               *claims_experiments.CLAIMS[1:], *claims_meanfield.CLAIMS[:1], *claims_meanfield_width.CLAIMS,
-              *claims_meanfield.CLAIMS[1:], *claims_glorot.CLAIMS[:1], *claims_remedies.CLAIMS, *claims_glorot.CLAIMS[1:]]
+              *claims_meanfield.CLAIMS[1:], *claims_glorot.CLAIMS[:1], *claims_remedies.CLAIMS,
+              *claims_glorot.CLAIMS[1:]]
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
