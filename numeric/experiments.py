@@ -16,6 +16,7 @@ import numpy as np
 
 from .protocols import Protocol
 from .replicas import Replicas
+from .streams import replica_streams
 
 __all__ = ["norm_of", "speed_at_init", "speed_during_training", "accuracy_by_depth"]
 
@@ -44,23 +45,26 @@ def speed_at_init(protocol: Protocol, split, base_seed: int) -> dict:
     data = _images(protocol, split)
     out = {}
     for sizes in protocol.networks:
-        grads = Replicas(sizes, protocol.seed_list(base_seed), init=protocol.init).mean_bias_gradients(data.x, data.y)
+        grads = Replicas(sizes, protocol.streams(base_seed), init=protocol.init).mean_bias_gradients(data.x, data.y)
         hidden = grads[:-1]
         out[sizes] = {norm: np.stack([norm_of(g, norm) for g in hidden], axis=1) for norm in ("euclidean", "l1")}
         out[sizes]["neurons"] = [g[:, :NEURONS_SHOWN] for g in hidden]
     return out
 
 
-def speed_during_training(protocol: Protocol, split, base_seed: int, progress=None) -> dict:
+def speed_during_training(protocol: Protocol, split, base_seed: int, progress=None, replicas=None) -> dict:
     """Returns {sizes: norms (epochs, S, H)}: ||dC/db^l|| of each hidden layer before each epoch's step.
 
     Full batch (the book's protocol): the recorded gradient is the one the step uses. With
     mini-batches, the gradient averaged over all the images is recorded at the start of each epoch.
+    ``replicas`` (lo, hi): only those of the protocol's replicas (a part of the run; each replica's
+    numbers do not depend on which others train beside it, up to rounding).
     """
     data = _images(protocol, split)
+    streams = protocol.streams(base_seed)[slice(*replicas) if replicas else slice(None)]
     out = {}
     for sizes in protocol.networks:
-        reps = Replicas(sizes, protocol.seed_list(base_seed), init=protocol.init)
+        reps = Replicas(sizes, streams, init=protocol.init)
         lmbda = protocol.effective_lmbda(len(data))
         report = (lambda e, s=sizes: progress(f"{list(s)}: epoch {e}/{protocol.epochs}")) if progress else None
         if protocol.mini_batch_size is None:
@@ -88,29 +92,34 @@ def _minibatch_record(reps: Replicas, data, protocol: Protocol, lmbda: float, re
 def accuracy_by_depth(protocols, train, validation, base_seed: int, progress=None) -> dict:
     """Returns {protocol name: {sizes: accuracies (epochs, S)}}, the validation fraction after each epoch.
 
-    The protocols must agree on everything but lmbda (their replicas train in one loop); replica
-    k of every protocol starts from the same seed and sees the same mini-batches.
+    The protocols must agree on everything but lmbda and their number of seeds (their replicas train in
+    one loop); replica k of every protocol draws from the same stream (``SeedSequence(base_seed).spawn(S)[k]``),
+    so it starts from the same weights and sees the same mini-batches: the protocols are paired by seed,
+    and so are the depths (the same shuffling stream; the initial draws differ with the shape).
     """
     protocols = list(protocols)
     first = protocols[0]
     for p in protocols[1:]:
-        if p.replace(name=first.name, label=first.label, lmbda=first.lmbda, lmbda_per=first.lmbda_per) != first:
-            raise ValueError(f"protocols {first.name} and {p.name} differ in more than lmbda; run them apart")
+        if p.replace(name=first.name, label=first.label, lmbda=first.lmbda, lmbda_per=first.lmbda_per,
+                     seeds=first.seeds) != first:
+            raise ValueError(f"protocols {first.name} and {p.name} differ in more than lmbda and seeds; run them apart")
     data = _images(first, train)
-    seeds = first.seed_list(base_seed)
-    lmbdas = np.repeat([p.effective_lmbda(len(data)) for p in protocols], len(seeds))
+    streams = replica_streams(base_seed, max(p.seeds for p in protocols))
+    lmbdas = np.concatenate([np.full(p.seeds, p.effective_lmbda(len(data))) for p in protocols])
+    ends = np.cumsum([0] + [p.seeds for p in protocols])
     out = {p.name: {} for p in protocols}
     for sizes in first.networks:
-        reps = Replicas(sizes, seeds * len(protocols), init=first.init)
+        reps = Replicas(sizes, [s for p in protocols for s in streams[:p.seeds]], init=first.init)
         curve = []
 
         def evaluate(epoch, reps=reps, curve=curve):
             curve.append(reps.accuracy(validation.x, validation.y) / len(validation))
 
-        reps.sgd(data.x, data.y, first.epochs, first.batch(len(data)), first.eta, lmbdas, on_epoch=evaluate)
+        reps.sgd(data.x, data.y, first.epochs_on(len(data)), first.batch(len(data)), first.eta, lmbdas,
+                 on_epoch=evaluate)
         curve = np.array(curve)
         for i, p in enumerate(protocols):
-            out[p.name][sizes] = curve[:, i * len(seeds):(i + 1) * len(seeds)]
+            out[p.name][sizes] = curve[:, ends[i]:ends[i + 1]]
         if progress:
             finals = ", ".join(f"{p.name} {np.median(out[p.name][sizes][-1]):.3f}" for p in protocols)
             progress(f"{list(sizes)}: median validation accuracy {finals}")

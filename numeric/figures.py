@@ -247,10 +247,11 @@ def close(fig) -> None:
 
 
 @_styled
-def meanfield_figure(widths, measured, predicted: float, book_norm=None):
-    """Returns the measured ratios ||delta^l|| / ||delta^{l+1}|| against width (median and seed range), the
-    mean-field prediction sqrt(chi_1) as a line. ``measured[i]`` holds all ratios at ``widths[i]``;
-    ``book_norm`` likewise for the norm of the gradient averaged over examples (drawn beside, hollow)."""
+def meanfield_figure(widths, measured, predicted: float, book_norm=None, alternatives=None):
+    """Returns the measured per-layer factors against width (median and seed range), the mean-field
+    prediction sqrt(chi_1) as a line. ``measured[i]`` holds the per-seed factors at ``widths[i]``;
+    ``book_norm`` likewise for the norm of the gradient averaged over examples (drawn beside, hollow);
+    ``alternatives`` {name: value}: wrong formulas within the plotted range, as thin dotted lines."""
     fig, ax = _fig()
     widths = np.asarray(widths, dtype=float)
     for values, shift, label, style in ((measured, 0.97, "per-example RMS norm (predicted)", "o"),
@@ -262,10 +263,14 @@ def meanfield_figure(widths, measured, predicted: float, book_norm=None):
         ax.errorbar(widths * shift, med, yerr=[med - lo, hi - med], fmt=style, capsize=3, label=label,
                     mfc="none" if style == "s" else None)
     ax.axhline(predicted, color="C3", lw=1, label=rf"mean field $\sqrt{{\chi_1}} = {predicted:.4f}$")
+    lo, hi = ax.get_ylim()
+    near = {k: v for k, v in (alternatives or {}).items() if lo <= v <= hi}
+    for i, (name, value) in enumerate(near.items()):
+        ax.axhline(value, color="0.4", lw=0.7, ls=(0, (1, 1 + i)), label=f"wrong formula: {name}")
     ax.set_xscale("log")
     ax.set_xticks(widths, [f"{w:g}" for w in widths])
     ax.set_xlabel("hidden width $n$")
-    ax.set_ylabel(r"$\|\delta^l\| / \|\delta^{l+1}\|$")
+    ax.set_ylabel(r"$(\|\delta^2\| / \|\delta^4\|)^{1/2}$")
     _legend(fig, ax, ncol=1)
     return fig
 

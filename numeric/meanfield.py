@@ -29,8 +29,8 @@ import numpy as np
 
 from .deep import ACTIVATIONS as ACTIVATIONS_NP
 
-__all__ = ["ACTIVATIONS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict",
-           "per_example_rms_norms", "critical_sigma_w", "chi_1_curve", "depth_prediction"]
+__all__ = ["ACTIVATIONS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict", "alternatives",
+           "per_example_rms_norms", "rms_norms", "critical_sigma_w", "chi_1_curve", "depth_prediction"]
 
 
 def _sigmoid(x):
@@ -119,6 +119,23 @@ def predict(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int = 30)
         return {"q_star": q, "chi_1": c, "ratio": mpmath.sqrt(c)}
 
 
+def alternatives(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int = 30) -> dict:
+    """Returns plausible wrong predictions of the per-layer ratio, each a slip away from sqrt(chi_1):
+
+    "E[phi'(sqrt(q*) z)]": sigma_w E[phi'] (the mean factor for the root mean square one; Jensen puts it below);
+    "q* = 1": sqrt(chi_1) at q = 1 instead of the fixed point; "sigma_b = 0": sqrt(chi_1) at the fixed point
+    of the variance map without the bias term; "chi_1": chi_1 itself, without the square root.
+    A measurement that tells sqrt(chi_1) from the true formula must tell it from these.
+    """
+    dphi = _check(activation)[1]
+    with mpmath.workdps(dps + 10):
+        q = q_fixed_point(activation, sigma_w, sigma_b, dps=dps)
+        return {"E[phi'(sqrt(q*) z)]": mpmath.mpf(sigma_w) * gaussian_expectation(dphi, q),
+                "q* = 1": mpmath.sqrt(chi_1(activation, 1, sigma_w)),
+                "sigma_b = 0": predict(activation, sigma_w, 0, dps=dps)["ratio"],
+                "chi_1": chi_1(activation, q, sigma_w)}
+
+
 def critical_sigma_w(activation: str, sigma_b=1.0, *, bracket=(0.5, 20.0)) -> float:
     """Returns the sigma_w at which chi_1(q*) = 1 (vanishing below, exploding above), to about 1e-12.
 
@@ -137,7 +154,11 @@ def critical_sigma_w(activation: str, sigma_b=1.0, *, bracket=(0.5, 20.0)) -> fl
 
 def per_example_rms_norms(net, x, y) -> np.ndarray:
     """Returns sqrt(mean over examples of ||delta^l(x)||^2) for each layer of ``net`` (what chi_1 predicts)."""
-    deltas = net.backprop(x, y).deltas
+    return rms_norms(net.backprop(x, y).deltas)
+
+
+def rms_norms(deltas) -> np.ndarray:
+    """Returns sqrt(mean over the rows of ||delta^l(x)||^2) for each per-example error array (n, n_l) in ``deltas``."""
     return np.array([float(np.sqrt(np.mean(np.sum(d.astype(np.float64) ** 2, axis=1)))) for d in deltas])
 
 

@@ -10,8 +10,13 @@ Where it departs from network2, on purpose:
 * one example per **row**: x has shape (n, sizes[0]) and a whole mini-batch goes through each
   layer as one matrix product (network2 loops over examples with 784 x 1 columns);
 * biases are 1-D arrays (n_l,), not (n_l, 1) columns;
-* randomness comes from one explicit ``numpy.random.Generator`` (network2 uses both
-  ``np.random`` and Python's ``random``);
+* randomness is explicit (network2 uses both ``np.random`` and Python's ``random``): ``rng`` is a
+  ``numpy.random.Generator``, a ``numpy.random.SeedSequence`` or an int seed s, which is numpy's
+  ``default_rng(s)``, the stream of ``SeedSequence(s)`` itself. The initial draws and the shuffling
+  are two purposes and should draw from two independent children, never from s and s + 1:
+  ``init, shuffle = numpy.random.SeedSequence(s).spawn(2)``; ``Network(sizes, rng=init)``, then
+  ``net.SGD(..., rng=shuffle)``. The experiments give replica k of a run from seed s the children
+  ``numeric.streams.purpose(SeedSequence(s).spawn(S)[k], "init")`` and ``"shuffle"``;
 * ``sigmoid_prime`` is evaluated without cancellation (see ``numeric.functions``).
 Layer indices are 0-based: ``weights[0]`` is the book's w^2.
 """
@@ -110,9 +115,18 @@ class Network:
     def backprop(self, x, y) -> Gradients:
         """Returns the gradient of the cost (no regularisation) for each example, summed.
 
-        BP1 delta^L = cost.delta(z^L, a^L, y); BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l);
-        BP3 dC/db^l = delta^l; BP4 dC/dw^l = (delta^l)^T a^{l-1}, summed over the rows.
+        BP3 dC/db^l = delta^l; BP4 dC/dw^l = (delta^l)^T a^{l-1}, summed over the rows (``deltas``: BP1, BP2).
         """
+        acts, deltas = self._backward(x, y)
+        return Gradients([d.sum(axis=0) for d in deltas], [d.T @ a for d, a in zip(deltas, acts[:-1])], deltas)
+
+    def deltas(self, x, y) -> list:
+        """Returns the per-example errors [delta^2, ..., delta^L] (book's numbering), (n, n_l) each, without
+        the weight gradients: BP1 delta^L = cost.delta(z^L, a^L, y);
+        BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l)."""
+        return self._backward(x, y)[1]
+
+    def _backward(self, x, y):
         zs, acts = self.forward(x)
         y = as_targets(y, len(acts[0]), self.sizes[-1])
         delta = self.cost.delta(zs[-1], acts[-1], y)
@@ -120,7 +134,7 @@ class Network:
         for l in range(len(self.weights) - 1, 0, -1):
             delta = (delta @ self.weights[l]) * sigmoid_prime(zs[l - 1])
             deltas.insert(0, delta)
-        return Gradients([d.sum(axis=0) for d in deltas], [d.T @ a for d, a in zip(deltas, acts[:-1])], deltas)
+        return acts, deltas
 
     def mean_gradient(self, x, y, *, batch: int = 1000):
         """Returns (nabla_b, nabla_w) averaged over the examples of (x, y), in batches."""
@@ -149,7 +163,8 @@ class Network:
         """Trains by mini-batch stochastic gradient descent, as network2.SGD does.
 
         ``x`` (n, sizes[0]) and ``y`` (integer labels or one-hot rows) are the training data.
-        Each epoch draws a permutation from ``rng``, then for each mini-batch of m examples:
+        Each epoch draws a permutation from ``rng`` (a Generator, a SeedSequence child or an int seed; see the
+        module docstring for independent streams), then for each mini-batch of m examples:
         w -> (1 - eta lmbda / n) w - (eta / m) sum nabla_w and b -> b - (eta / m) sum nabla_b.
         Returns network2's four lists (evaluation_cost, evaluation_accuracy, training_cost,
         training_accuracy), one entry per epoch for each ``monitor_*`` flag set; accuracies are

@@ -1,8 +1,10 @@
-"""Experiment protocols as data: what an experiment ran on, frozen, recorded with its results.
+"""Experiment protocols as data: what an experiment runs on, what it measures, and the criteria its claim
+applies, with their thresholds, all frozen before the run and recorded with its results.
 
-An experiment of ``numeric.experiments`` is a function of one ``Protocol`` (and a base seed);
-the protocol travels into results.json and every table caption, so a number is never separated
-from how it was made. The book's protocols (Nielsen ch. 5; ``shared/BOOK.md``) are the defaults:
+An experiment of ``numeric.experiments`` is a function of one ``Protocol`` (and a base seed); the
+protocol travels into results.json and every table caption, so a number is never separated from how it
+was made nor from the test it had to pass. The book's protocols (Nielsen ch. 5; ``shared/BOOK.md``) are
+the defaults:
 
 * ``SPEED_AT_INIT``: ||delta^l|| of each hidden layer at initialisation, the gradient averaged
   over the first 1,000 training images (averaged over the examples first, then the norm);
@@ -14,108 +16,118 @@ from how it was made. The book's protocols (Nielsen ch. 5; ``shared/BOOK.md``) a
   regularisation per update, eta lmbda / n, is the book's (on full MNIST it is exactly 5.0);
 * ``ACCURACY_LITERAL``: the same with lmbda 5.0 whatever n (on the embedded 4,000 digits that
   is 12.5 times the book's regularisation per update);
-* ``SPEED_DURING_TRAINING_MINIBATCH``: mini-batches of 10, a labelled variant (not the book's).
+* ``ACCURACY_MATCHED_UPDATES``: the book's number of SGD updates (150,000) on however many images
+  there are (375 epochs on 4,000), lmbda per update as ``ACCURACY``: a labelled variant, run by
+  ``scripts/accuracy_matched_updates.py`` and a slow test (too long for the default run);
+* ``SPEED_DURING_TRAINING_MINIBATCH``: mini-batches of 10, a labelled variant (not the book's);
+* ``MEANFIELD``: this suite's protocol for mean field's per-layer factor at widths 30-1000.
 
-Seeds: a protocol says how many; the run's seeds are ``base_seed, base_seed + 1, ...``.
+Seeds: a protocol says how many replicas; replica k draws from ``SeedSequence(base_seed).spawn(seeds)[k]``
+(``numeric.streams``), never from base_seed + k.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from .protocol import CHAPTER_NETWORKS, C, Criterion, Protocol
 
-__all__ = ["Protocol", "BOOK_TRAINING_IMAGES", "CHAPTER_NETWORKS", "DEPTH_NETWORKS", "SPEED_AT_INIT",
-           "SPEED_DURING_TRAINING", "SPEED_DURING_TRAINING_MINIBATCH", "ACCURACY", "ACCURACY_LITERAL"]
+__all__ = ["Criterion", "Protocol", "BOOK_TRAINING_IMAGES", "BOOK_UPDATES", "CHAPTER_NETWORKS", "DEPTH_NETWORKS",
+           "SPEED_AT_INIT", "SPEED_DURING_TRAINING", "SPEED_DURING_TRAINING_MINIBATCH", "ACCURACY", "ACCURACY_LITERAL",
+           "ACCURACY_MATCHED_UPDATES", "WEIGHTS_BELOW_ONE", "MEANFIELD", "MEANFIELD_WIDTHS", "BOOK_ACCURACY_RANGE"]
 
 BOOK_TRAINING_IMAGES = 50_000  # the book's training split; lmbda's scale refers to it
-CHAPTER_NETWORKS = ((784, 30, 30, 10), (784, 30, 30, 30, 10), (784, 30, 30, 30, 30, 10))
+BOOK_UPDATES = 30 * BOOK_TRAINING_IMAGES // 10  # 150,000 SGD updates per network in the book's accuracy runs
 DEPTH_NETWORKS = ((784, 30, 10),) + CHAPTER_NETWORKS
-NORMS = ("euclidean", "l1")
+MEANFIELD_WIDTHS = (30, 100, 300, 1000)
+BOOK_ACCURACY_RANGE = 0.9690 - 0.9648  # the book's four accuracies lie within 0.42 points (BOOK.md)
+LEVEL = 0.95  # the median's order-statistic interval (numeric.stats.median_interval): the seed spread of a margin
 
+# -- at initialisation -------------------------------------------------------------------------
+SPEED_AT_INIT = Protocol(
+    "book-init", "the book's protocol, at initialisation", images=1000, epochs=0, seeds=20,
+    quantity="||delta^l||, the norm of each hidden layer's dC/db averaged over the images (averaged first, then "
+             "the norm), per seed",
+    criteria=(
+        C("book-inside", "each of the book's ||delta^l|| and each of its ratios of successive layers lies inside "
+                         "the seeds' [min, max]"),
+        C("other-norm-misses", "the other norm (Euclidean against 1-norm) brackets at most {max_fraction:.3g} of the "
+                               "book's nine values (so the criterion tells the norms apart)", max_fraction=1 / 3),
+        C("second-larger", "[784, 30, 30, 10]: the second hidden layer's first 6 bars (mean |dC/db_j|) exceed the "
+                           "first's in more than {min_fraction:.0%} of the seeds", min_fraction=0.5),
+    ))
 
-@dataclass(frozen=True)
-class Protocol:
-    """How an experiment is run (network2's names for the hyper-parameters).
+WEIGHTS_BELOW_ONE = SPEED_AT_INIT.replace(
+    name="weights-at-init", label="the network's initial weights", networks=((784, 30, 30, 30, 30, 10),),
+    quantity="the fraction of hidden-to-hidden weights with |w| < 1 under N(0, 1) ('large') weights, and of the "
+             "factors |w_jk sigma'(z_j)| below 1/4 over the images",
+    criteria=(
+        C("binomial", "the fraction of N(0, 1) weights with |w| < 1 lies within {max_standard_errors:g} standard "
+                      "errors of erf(1/sqrt 2)", max_standard_errors=4),
+        C("factors", "the fraction of factors |w sigma'(z)| below 1/4 is at least that of weights below 1 "
+                     "(sigma' <= 1/4)"),
+    ))
 
-    ``images``: the first n training images (None: the whole training split);
-    ``mini_batch_size``: None means full batch, one gradient step per epoch on all images;
-    ``lmbda_per``: when set, lmbda is scaled by n / lmbda_per (the book's strength per update
-    on n images; None: lmbda as given); ``seeds``: how many runs, from the run's base seed;
-    ``norm``: of the averaged bias gradient of a layer ("euclidean", the book's, or "l1").
-    """
-
-    name: str
-    label: str
-    networks: tuple = CHAPTER_NETWORKS
-    images: int | None = 1000
-    epochs: int = 0
-    mini_batch_size: int | None = None
-    eta: float = 0.1
-    lmbda: float = 5.0
-    lmbda_per: int | None = None
-    init: str = "default"
-    cost: str = "cross-entropy"
-    seeds: int = 5
-    norm: str = "euclidean"
-
-    def __post_init__(self):
-        if self.norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
-        if self.seeds < 1 or self.epochs < 0:
-            raise ValueError(f"a protocol needs seeds >= 1 and epochs >= 0, got {self.seeds}, {self.epochs}")
-        if self.images is not None and self.images < 1:
-            raise ValueError(f"images must be positive or None (all), got {self.images}")
-        if self.mini_batch_size is not None and self.mini_batch_size < 1:
-            raise ValueError(f"mini_batch_size must be positive or None (full batch), got {self.mini_batch_size}")
-        object.__setattr__(self, "networks", tuple(tuple(int(s) for s in n) for n in self.networks))
-
-    def replace(self, **changes) -> "Protocol":
-        """Returns a copy with ``changes`` (a new name and label are expected for a new protocol)."""
-        return dataclasses.replace(self, **changes)
-
-    def seed_list(self, base_seed: int) -> list[int]:
-        """Returns the run's seeds: base_seed, base_seed + 1, ..., ``seeds`` of them."""
-        return list(range(int(base_seed), int(base_seed) + self.seeds))
-
-    def effective_lmbda(self, n: int) -> float:
-        """Returns the lmbda used on n training images (scaled by n / lmbda_per when set)."""
-        return self.lmbda * n / self.lmbda_per if self.lmbda_per else self.lmbda
-
-    def batch(self, n: int) -> int:
-        """Returns the mini-batch size on n images (n for full batch)."""
-        return n if self.mini_batch_size is None else min(self.mini_batch_size, n)
-
-    def quick(self, *, seeds: int, epochs: int | None = None) -> "Protocol":
-        """Returns a reduced copy for fast runs, its name and label marked "quick"."""
-        return self.replace(name=self.name + "+quick", label=self.label + " [QUICK: reduced]",
-                            seeds=min(seeds, self.seeds), epochs=self.epochs if epochs is None else epochs)
-
-    def describe(self, n: int | None = None) -> str:
-        """Returns one line for a caption: images, steps, eta, lmbda, init, seeds."""
-        imgs = f"first {self.images:,} training images" if self.images else "all training images"
-        if n is not None:
-            imgs += f" (n = {n:,})"
-        batch = "full batch (one step per epoch)" if self.mini_batch_size is None else f"mini-batch {self.mini_batch_size}"
-        lm = f"lmbda {self.lmbda:g}" + (f" x n/{self.lmbda_per:,}" if self.lmbda_per else "")
-        if n is not None and self.lmbda_per:
-            lm += f" = {self.effective_lmbda(n):g}"
-        parts = [imgs] + ([f"{self.epochs} epochs", batch, f"eta {self.eta:g}", lm] if self.epochs else [])
-        return f"{self.label}: " + ", ".join(parts + [f"{self.init} init", f"{self.seeds} seeds", f"{self.norm} norm"])
-
-    def as_dict(self) -> dict:
-        """Returns the protocol as plain JSON data."""
-        d = dataclasses.asdict(self)
-        d["networks"] = [list(n) for n in self.networks]
-        return d
-
-
-SPEED_AT_INIT = Protocol("book-init", "the book's protocol, at initialisation", images=1000, epochs=0, seeds=20)
-SPEED_DURING_TRAINING = Protocol("book-full-batch", "the book's protocol, full batch", images=1000, epochs=500,
-                                 mini_batch_size=None, eta=0.1, lmbda=5.0, seeds=5)
+# -- while training: the book's full-batch protocol ---------------------------------------------
+SPEED_DURING_TRAINING = Protocol(
+    "book-full-batch", "the book's protocol, full batch", images=1000, epochs=500, mini_batch_size=None, eta=0.1,
+    lmbda=5.0, seeds=10,
+    quantity="||delta^l|| of each hidden layer at each epoch before its step (Euclidean norm of dC/db averaged over "
+             "the images), per seed; per epoch and seed, slowest-other/first = min over l >= 2 of ||delta^l|| / "
+             "||delta^1|| and last/first = ||delta^H|| / ||delta^1||",
+    criteria=(
+        C("speeds-drop", "the network learns: every hidden layer's median ||delta^l|| at the last epoch is below "
+                         "{max_fraction:g} of its value at initialisation", max_fraction=0.1),
+        C("first-slowest", "through all the epochs the first hidden layer learns the slowest: at every epoch the "
+                           "seeds' median of slowest-other/first is at least {min_ratio:g} (fragile where the margin is "
+                           "less than the median's {level:.0%} interval reaches)", "reproduction",
+          min_ratio=1.0, level=LEVEL),
+        C("about-100", "[784, 30, 30, 30, 30, 10]: the first hidden layer learns about 100 times slower than the last: "
+                       "the seeds' median last/first lies within {low:g}-{high:g} at every epoch (fragile where the "
+                       "margin is less than the median's {level:.0%} interval reaches)",
+          "reproduction", low=50, high=250, level=LEVEL),
+    ))
 SPEED_DURING_TRAINING_MINIBATCH = SPEED_DURING_TRAINING.replace(
     name="minibatch-10", label="NOT the book's protocol: mini-batches of 10", mini_batch_size=10)
+
+# -- accuracy against depth ---------------------------------------------------------------------
+_ACCURACY_CRITERIA = (
+    C("learned", "every depth learned: median validation accuracy at least {min_accuracy:.0%} (chance 10%; a median "
+                 "at or below {at_chance:.0%} is marked AT CHANCE)", min_accuracy=0.60, at_chance=0.20),
+    C("deeper-does-not-help", "more hidden layers do not help: the best deeper network's median beats one hidden "
+                              "layer's by at most {max_gain:.1%} (fragile where the margin is less than the "
+                              "{level:.0%} interval of the seeds' paired differences reaches)", "reproduction",
+      max_gain=0.02, level=LEVEL),
+    C("drop-not-significant", "deeper networks do not hurt beyond the book's own spread: the drop from the best depth "
+                              "to the deepest is at most {book_spread:.2%} (the range of the book's four values) or "
+                              "not significant (paired sign-flip test over the seeds, exact, one-sided, significant "
+                              "when p < {alpha:g})", "reproduction", book_spread=BOOK_ACCURACY_RANGE, alpha=0.05),
+    C("book-values", "on the book's 50,000 images each depth's median lies within {max_difference:.1%} of the "
+                     "book's accuracy (applied with --mnist only)", "reproduction", max_difference=0.015),
+)
 ACCURACY = Protocol("book-per-update", "the book's protocol, lmbda per 50,000 images", networks=DEPTH_NETWORKS,
-                    images=None, epochs=30, mini_batch_size=10, eta=0.1, lmbda=5.0,
-                    lmbda_per=BOOK_TRAINING_IMAGES, seeds=3)
+                    images=None, epochs=30, mini_batch_size=10, eta=0.1, lmbda=5.0, lmbda_per=BOOK_TRAINING_IMAGES,
+                    seeds=5, quantity="validation accuracy after the last epoch, per seed and depth",
+                    criteria=_ACCURACY_CRITERIA)
 ACCURACY_LITERAL = ACCURACY.replace(name="book-literal-lmbda", label="the book's protocol, lmbda 5.0 literally",
-                                    lmbda_per=None)
+                                    lmbda_per=None, seeds=3)  # shown beside: its first 3 seeds, paired with ACCURACY's
+ACCURACY_MATCHED_UPDATES = ACCURACY.replace(
+    name="matched-updates", label="the book's 150,000 updates, lmbda per 50,000 images (not the default run)",
+    matched_updates=BOOK_UPDATES)
+
+# -- mean field's per-layer factor (this suite's protocol; the book has none) --------------------
+MEANFIELD = Protocol(
+    "meanfield-init", "this suite's mean-field protocol", networks=tuple((784,) + (n,) * 4 + (10,) for n in MEANFIELD_WIDTHS),
+    images=1000, epochs=0, seeds=12,
+    quantity="per seed, the per-layer factor of hidden layers 2-4, (R^2 / R^4)^(1/2), where R^l = sqrt(mean over the "
+             "images of ||delta^l(x)||^2) is the per-example RMS norm mean field predicts (the geometric mean of the "
+             "ratios 2/3 and 3/4, whose pre-activations are at q*; pair 1/2, at q^1 = 1 + mean ||x||^2/784, and the "
+             "norm of the averaged gradient are shown beside)",
+    criteria=(
+        C("inside-range", "at every width sqrt(chi_1) lies inside the seeds' [min, max] of the factor"),
+        C("narrows", "the seeds' spread (max - min) is smaller at the widest layers than at the narrowest"),
+        C("near-at-widest", "at the widest layers the median factor is within {max_relative:.0%} of sqrt(chi_1)",
+          max_relative=0.05),
+        C("resolves-alternatives", "at the widest layers the median's {level:.0%} order-statistic interval is "
+                                   "narrower than the distance from sqrt(chi_1) to each alternative formula", level=LEVEL),
+        C("closer-than-alternatives", "at the widest layers the whole {level:.0%} interval of the median lies closer "
+                                      "to sqrt(chi_1) than to each alternative formula", level=LEVEL),
+    ))

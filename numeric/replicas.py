@@ -2,10 +2,13 @@
 
 The chapter's experiments repeat one training run over many seeds. ``Replicas`` stacks the
 weights of S networks, ``weights[l]`` of shape (S, n_{l+1}, n_l), and trains them together,
-so every NumPy call serves all seeds (one Python loop instead of S). Replica k is exactly
-``Network(sizes, rng=seeds[k])`` trained by ``Network.SGD`` with ``rng=seeds[k] + 1`` (the
-same initial draws, the same per-epoch permutations, the same network2 arithmetic; the tests
-check it to rounding), and ``network(k)`` hands it back as a ``Network``.
+so every NumPy call serves all seeds (one Python loop instead of S). Each replica has its own
+random stream (a ``numpy.random.SeedSequence``, normally ``SeedSequence(base_seed).spawn(S)[k]``),
+and within it one child per purpose (``numeric.streams``): replica k is exactly
+``Network(sizes, rng=purpose(streams[k], "init"))`` trained by ``Network.SGD`` with
+``rng=purpose(streams[k], "shuffle")`` (the same initial draws, the same per-epoch permutations, the
+same network2 arithmetic; the tests check it to rounding), and ``network(k)`` hands it back as a
+``Network``. No two replicas or purposes share a stream (no seed arithmetic such as s + 1).
 
 Two ways to train:
 * ``full_batch_descent``: the book's protocol for watching the gradients: each epoch is one
@@ -21,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .network import Network
+from .streams import generator
 from .validate import as_inputs, as_targets, check_positive
 
 __all__ = ["Replicas"]
@@ -35,24 +39,26 @@ def _sigmoid_(z):
 
 
 class Replicas:
-    """The networks ``Network(sizes, rng=s, init=init)`` for each seed s, stacked.
+    """The networks ``Network(sizes, rng=purpose(s, "init"), init=init)`` for each stream s, stacked.
 
+    ``streams``: one ``numpy.random.SeedSequence`` per replica (an int s stands for ``SeedSequence(s)``);
+    the same stream twice gives two identical replicas (two protocols paired by seed).
     Only the cross-entropy cost (the chapter's) is supported here; ``Network`` has both.
     """
 
-    def __init__(self, sizes, seeds, *, init: str = "default", cost: str = "cross-entropy"):
+    def __init__(self, sizes, streams, *, init: str = "default", cost: str = "cross-entropy"):
         if cost != "cross-entropy":
             raise ValueError(f"Replicas trains the chapter's cross-entropy cost only, got {cost!r}")
-        seeds = [int(s) for s in seeds]
-        if not seeds:
-            raise ValueError("Replicas needs at least one seed")
-        nets = [Network(sizes, rng=s, init=init, cost=cost) for s in seeds]
-        self.sizes, self.seeds, self.init = nets[0].sizes, seeds, init
+        streams = list(streams)
+        if not streams:
+            raise ValueError("Replicas needs at least one stream")
+        nets = [Network(sizes, rng=generator(s, "init"), init=init, cost=cost) for s in streams]
+        self.sizes, self.streams, self.init = nets[0].sizes, streams, init
         self.weights = [np.stack([n.weights[l] for n in nets]) for l in range(len(self.sizes) - 1)]
         self.biases = [np.stack([n.biases[l] for n in nets]) for l in range(len(self.sizes) - 1)]
 
     def __len__(self) -> int:
-        return len(self.seeds)
+        return len(self.streams)
 
     def network(self, k: int) -> Network:
         """Returns replica k as a ``Network`` (copies of its weights and biases)."""
@@ -66,9 +72,9 @@ class Replicas:
         """
         n, S = len(x), len(self)
         w0 = self.weights[0] if w0 is None else w0
-        z = (x @ w0.reshape(-1, w0.shape[2]).T).reshape(n, S, w0.shape[1]).transpose(1, 0, 2)
-        z = z + self.biases[0][:, None, :]  # one product for all seeds, then (S, n, n_1)
-        acts = [_sigmoid_(z)]
+        z = x @ w0.reshape(-1, w0.shape[2]).T  # (n, S n_1): one product for all seeds
+        z += self.biases[0].reshape(-1)
+        acts = [_sigmoid_(z).reshape(n, S, w0.shape[1]).transpose(1, 0, 2)]  # a view (S, n, n_1), no copy
         for w, b in zip(self.weights[1:], self.biases[1:]):
             z = np.matmul(acts[-1], w.transpose(0, 2, 1))
             z += b[:, None, :]
@@ -102,7 +108,10 @@ class Replicas:
             if l > 0:
                 nws.insert(0, np.matmul(delta.transpose(0, 2, 1), acts[l - 1]) / n)
                 a = acts[l - 1]
-                delta = np.matmul(delta, self.weights[l]) * (a * (1.0 - a))
+                sp = 1.0 - a
+                sp *= a  # sigma'(z) = a(1 - a), network2's sigmoid_prime
+                delta = np.matmul(delta, self.weights[l])
+                delta *= sp
             else:  # (n, S n_1) against x: one product for all seeds
                 nws.insert(0, (delta.transpose(1, 0, 2).reshape(n, -1).T @ x).reshape(S, -1, x.shape[1]) / n)
         return nbs, nws
@@ -161,8 +170,9 @@ class Replicas:
     def sgd(self, x, y, epochs: int, mini_batch_size: int, eta: float, lmbdas, *, on_epoch=None) -> None:
         """Trains every replica by network2's mini-batch SGD, in place.
 
-        Replica k shuffles with ``numpy.random.default_rng(seeds[k] + 1)`` each epoch (as
-        ``Network.SGD(..., rng=seeds[k] + 1)`` does) and uses ``lmbdas[k]`` (a number: all the
+        Replica k shuffles each epoch with its own stream's "shuffle" child (as
+        ``Network.SGD(..., rng=purpose(streams[k], "shuffle"))`` does; a new generator at each call, so
+        a second call repeats the first's permutations) and uses ``lmbdas[k]`` (a number: all the
         same). ``on_epoch(epoch)`` runs after each epoch.
         """
         x = as_inputs(x, self.sizes[0])
@@ -174,7 +184,7 @@ class Replicas:
         for v in lmbdas:
             check_positive("lmbda", float(v), allow_zero=True)
         decay = (1.0 - eta * lmbdas / n)[:, None, None]
-        rngs = [np.random.default_rng(s + 1) for s in self.seeds]
+        rngs = [generator(s, "shuffle") for s in self.streams]
         W, B = self.weights, self.biases
         with np.errstate(over="ignore"):
             for epoch in range(int(check_positive("epochs", epochs, allow_zero=True, integer=True))):

@@ -84,11 +84,14 @@ def as_targets(y, n: int, width: int) -> np.ndarray:
 
 
 def make_rng(rng) -> np.random.Generator:
-    """Returns a Generator: ``rng`` itself, or one seeded by an int (None means seed 0)."""
+    """Returns a Generator: ``rng`` itself, one drawing from a ``numpy.random.SeedSequence`` (a spawned child),
+    or one seeded by an int s (numpy's ``default_rng(s)``, the stream of ``SeedSequence(s)``); None means seed 0."""
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
     if rng is None:
         return np.random.default_rng(0)
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an integer seed, got {rng!r}")
+    raise TypeError(f"rng must be a numpy.random.Generator, a SeedSequence or an integer seed, got {rng!r}")

@@ -4,12 +4,7 @@ The chapter measures that each hidden layer's gradient is about 5 times smaller 
 at initialisation (its norms give ratios 0.17-0.25). Mean-field theory (Poole et al. 2016; Schoenholz
 et al. 2017) predicts that ratio from the initialisation alone: sqrt(chi_1), chi_1 = sigma_w^2
 E[sigma'(sqrt(q*) z)^2] at the fixed point q* of the variance map. These claims compute it and put it
-beside measurements at widths 30 to 1000.
-
-The measurement protocol is this suite's choice (BOOK.md has none for it) and is labelled as such:
-[784, n, n, n, n, 10] with network2's initialisation, the first 1,000 training digits, the per-example
-root-mean-square norm of delta^l (what the theory predicts), and the book's norm of the averaged
-gradient beside it for comparison.
+beside measurements at widths 30 to 1000 (``claims_meanfield_width``, with its protocol and criteria).
 """
 
 from __future__ import annotations
@@ -19,25 +14,14 @@ import numpy as np
 import sympy as sp
 
 from numeric import meanfield as mf
-from numeric.figures import chi1_figure, meanfield_figure
-from numeric.network import Network
+from numeric.figures import chi1_figure
 from theory import to_latex
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 from .claim import Claim, Evidence, Fact, display, exact_number
-from .claims_experiments import BOOK_NORMS_AT_INIT
-from .data import load_data
+from .experiment_records import BOOK_RATIOS
 from .figures import save
 from .latex_text import truncate
-
-# the chapter's successive-layer ratios at initialisation, from its norms (BOOK.md): 0.176 to 0.246
-_BOOK_STEPS = [a / b for norms in BOOK_NORMS_AT_INIT.values() for a, b in zip(norms, norms[1:])]
-BOOK_RATIOS = (round(min(_BOOK_STEPS), 3), round(max(_BOOK_STEPS), 3))
-WIDTHS = {30: 20, 100: 20, 300: 10, 1000: 5}  # hidden width: seeds
-IMAGES = 1000
-AGREE_AT_WIDEST = 0.05  # at the widest layers the median ratio is within 5% of sqrt(chi_1)
-PROTOCOL = ("this suite's mean-field protocol: [784, n, n, n, n, 10], network2's initialisation (sigma_w = sigma_b "
-            f"= 1), the first {IMAGES:,} training digits, ratios of successive hidden layers")
 
 
 def check_fixed_point(ctx) -> Evidence:
@@ -76,79 +60,6 @@ def check_fixed_point(ctx) -> Evidence:
                                               "book": f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} (from its norms)",
                                               "run": f"sqrt(chi_1) = {mpmath.nstr(p['ratio'], 6)} (mean field)",
                                               "caveat": "a prediction for infinitely wide layers, per example"}]})
-
-
-def measure_width(n: int, seeds: int, mnist, seed: int, images: int = IMAGES) -> dict:
-    """Returns {"rms": ratios (seeds, 3), "book": ratios (seeds, 3)} for [784, n, n, n, n, 10] at initialisation."""
-    data = load_data(mnist).training.head(images)
-    rms, book = [], []
-    for s in range(seed, seed + seeds):
-        net = Network([784, n, n, n, n, 10], rng=s)
-        r = mf.per_example_rms_norms(net, data.x, data.y)[:4]
-        b = np.array(net.bias_gradient_norms(data.x, data.y)[:4])
-        rms.append(r[:-1] / r[1:])
-        book.append(b[:-1] / b[1:])
-    return {"rms": np.array(rms), "book": np.array(book)}
-
-
-def agreement(predicted: float, measured: dict) -> list[Fact]:
-    """The criteria: the prediction inside every width's seed range, within 5% at the widest, the spread narrowing."""
-    widths = sorted(measured)
-    inside = {n: bool(measured[n].min() <= predicted <= measured[n].max()) for n in widths}
-    gap = {n: float(abs(np.median(measured[n]) - predicted) / predicted) for n in widths}
-    spread = {n: float(measured[n].max() - measured[n].min()) for n in widths}
-    return [
-        Fact("at every width the predicted sqrt(chi_1) lies inside the range of the measured ratios (all seeds, "
-             "hidden layers 1/2, 2/3, 3/4)", all(inside.values()), "per-example RMS norms", inside),
-        Fact(f"at width {widths[-1]} the median measured ratio is within {AGREE_AT_WIDEST:.0%} of sqrt(chi_1)",
-             gap[widths[-1]] <= AGREE_AT_WIDEST, "relative difference of the median", {n: round(g, 4) for n, g in gap.items()}),
-        Fact(f"the seeds' spread narrows as the layers widen (width {widths[0]} against {widths[-1]}), as a "
-             "wide-layer limit should", spread[widths[-1]] < spread[widths[0]], "max - min of the ratios",
-             {n: round(s, 4) for n, s in spread.items()}),
-    ]
-
-
-def meanfield_parts(ctx) -> list:
-    widths = _widths(ctx)
-    return [(("meanfield", n, s, ctx.seed), measure_width, (n, s, ctx.mnist, ctx.seed)) for n, s in widths.items()]
-
-
-def _widths(ctx) -> dict:
-    if ctx.seeds:
-        return {n: ctx.seeds for n in WIDTHS}
-    return {n: max(2, s // 4) for n, s in WIDTHS.items()} if ctx.quick else dict(WIDTHS)
-
-
-def check_prediction(ctx) -> Evidence:
-    predicted = float(mf.predict("sigmoid", 1, 1, dps=20)["ratio"])
-    widths = _widths(ctx)
-    runs = {n: ctx.compute(("meanfield", n, s, ctx.seed), measure_width, n, s, ctx.mnist, ctx.seed)
-            for n, s in widths.items()}
-    rms = {n: r["rms"] for n, r in runs.items()}
-    facts = agreement(predicted, rms)
-    rows, table = [], {}
-    for n, r in runs.items():
-        med, lo, hi = float(np.median(r["rms"])), float(r["rms"].min()), float(r["rms"].max())
-        bmed = float(np.median(r["book"]))
-        table[str(n)] = {"seeds": widths[n], "rms_median": med, "rms_range": [lo, hi], "book_norm_median": bmed,
-                         "relative_gap": (med - predicted) / predicted}
-        rows.append({"quantity": f"||delta^l|| / ||delta^(l+1)||, width {n}, median [min, max] of {widths[n]} seeds x 3 "
-                                 "layer pairs", "book": f"{BOOK_RATIOS[0]}-{BOOK_RATIOS[1]} (width 30)",
-                     "run": f"{med:.4g} [{lo:.3g}, {hi:.3g}]; predicted {predicted:.4g} ({(med - predicted) / predicted:+.1%})",
-                     "caveat": "per-example RMS norm; the averaged gradient's norm gives "
-                               f"{bmed:.4g}; embedded digits, {IMAGES:,} images; this suite's protocol"})
-    ws = sorted(runs)
-    figures = save(ctx, meanfield_figure(ws, [runs[n]["rms"].ravel() for n in ws], predicted,
-                                         [runs[n]["book"].ravel() for n in ws]), "meanfield-ratio")
-    latex = display(r"\frac{\sqrt{\mathbb{E}_x\|\delta^l(x)\|^2}}{\sqrt{\mathbb{E}_x\|\delta^{l+1}(x)\|^2}}"
-                    r"\;\to\; \sqrt{\chi_1}", rf"\text{{measured at widths }} {', '.join(map(str, ws))}")
-    return Evidence("verified", facts, latex=latex, figures=figures,
-                    headline="; ".join(f"n={n}: {table[str(n)]['rms_median']:.4f}" for n in ws)
-                             + f" against sqrt(chi_1) = {predicted:.4f}",
-                    numbers={"protocol": {"name": "meanfield-init", "caption": PROTOCOL, "images_used": IMAGES,
-                                          "seeds_used": list(range(ctx.seed, ctx.seed + max(widths.values()))),
-                                          "seeds_per_width": {str(n): s for n, s in widths.items()}},
-                             "predicted": predicted, "widths": table, "book_vs_run": rows})
 
 
 def check_chi1_curves(ctx) -> Evidence:
@@ -202,9 +113,6 @@ CLAIMS = [
     Claim("meanfield-fixed-point", "Poole et al. 2016; Schoenholz et al. 2017",
           "Mean field: q* = 1.302..., chi_1 = 0.04195..., sqrt(chi_1) = 0.2048... for network2's initialisation",
           check_fixed_point, group="meanfield", cost=2.5),
-    Claim("meanfield-ratio-vs-width", "Schoenholz et al. 2017; ch. 5 norms",
-          "The predicted per-layer ratio sqrt(chi_1) against measurements at widths 30-1000", check_prediction,
-          group="meanfield", figures=("meanfield-ratio",), cost=9.0, parts=meanfield_parts),
     Claim("meanfield-chi1-curves", "Poole et al. 2016; ch. 5, |w| >= 4",
           "chi_1 against sigma_w: vanishing below 1, exploding above; the sigmoid needs sigma_w >= 4",
           check_chi1_curves, group="meanfield", figures=("chi1-against-sigma-w",), cost=4.0),

@@ -15,7 +15,8 @@ Writers read result records only; the output is a pure function of them (byte-id
 
 from __future__ import annotations
 
-GROUPS = {"chain": "The chain network (eq.~114--122)", "matrix": "The matrix form (eq.~124)",
+GROUPS = {"chain": "The chain network (eq.~114--122)",
+          "recurrent": "The chain unrolled in time: recurrent networks and the LSTM", "matrix": "The matrix form (eq.~124)",
           "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
           "meanfield": "Beyond the chapter: mean-field theory",
           "remedies": "Beyond the chapter: the remedies measured",
@@ -55,6 +56,30 @@ REFERENCES = r"""@book{nielsen2015,
   title = {Understanding the difficulty of training deep feedforward neural networks},
   booktitle = {Proceedings of the Thirteenth International Conference on Artificial Intelligence and Statistics (AISTATS)},
   year = {2010}
+}
+@article{hochreiter1997,
+  author = {Sepp Hochreiter and J{\"u}rgen Schmidhuber},
+  title = {Long short-term memory},
+  journal = {Neural Computation},
+  volume = {9},
+  number = {8},
+  pages = {1735--1780},
+  year = {1997}
+}
+@article{gers2000,
+  author = {Felix A. Gers and J{\"u}rgen Schmidhuber and Fred Cummins},
+  title = {Learning to forget: continual prediction with {LSTM}},
+  journal = {Neural Computation},
+  volume = {12},
+  number = {10},
+  pages = {2451--2471},
+  year = {2000}
+}
+@inproceedings{tallec2018,
+  author = {Corentin Tallec and Yann Ollivier},
+  title = {Can recurrent neural networks warp time?},
+  booktitle = {International Conference on Learning Representations (ICLR)},
+  year = {2018}
 }
 @inproceedings{pascanu2013,
   author = {Razvan Pascanu and Tomas Mikolov and Yoshua Bengio},
@@ -135,6 +160,16 @@ TITLES = {
     "speed-of-learning-at-init": r"At initialisation each hidden layer learns about 5 times slower than the next",
     "speed-of-learning-during-training": r"While training, the first hidden layer stays about 100 times slower than the last",
     "accuracy-vs-depth": r"More hidden layers barely help",
+    "recurrent-chain-jacobian": r"The recurrent chain: $\partial h_T/\partial h_k = \prod_{t=k+1}^{T} w\,\ugsigmaprime(z_t)$, "
+                                r"every $T$ (induction)",
+    "recurrent-matrix-jacobian": r"$\partial h_T/\partial h_k = \ugSigmaprime(z_T) W \cdots \ugSigmaprime(z_{k+1}) W$ "
+                                 r"for all widths and all $T$",
+    "recurrent-norm-bound": r"$\|\partial h_T/\partial h_k\| \le (\gamma \|W\|)^{T-k}$: vanishing when "
+                            r"$\|W\| < 1/\gamma$",
+    "lstm-cell-path": r"The LSTM's cell path $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$ and the gates' paths",
+    "recurrent-gradient-through-time": r"$\|\partial C/\partial h_t\|$ against $T - t$: the RNN's within the bound, "
+                                       r"the LSTM's not vanishing",
+    "recurrent-longest-length": r"The longest sequence each network learns: LSTM against RNN",
     "weights-below-one": r"With $\mathcal{N}(0, 1)$ weights, $|w| < 1$ with probability $\operatorname{erf}(1/\sqrt{2})$",
     "phase-depth-scales": r"The correlation map, $\chi_c$, $\xi_c$, $\xi_\nabla$ and the edge of chaos of $\tanh$",
     "phase-forward-correlation": r"The correlation of two digits through depth against the correlation map",
@@ -150,6 +185,11 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018"],
          "glorot-saturation": ["glorot2010", "lecun1998"],
          "remedies-theory": ["glorot2010", "he2015", "poole2016"],
+         "recurrent-chain-jacobian": ["hochreiter2001", "pascanu2013", "nielsen2015"],
+         "recurrent-matrix-jacobian": ["pascanu2013"], "recurrent-norm-bound": ["pascanu2013"],
+         "lstm-cell-path": ["hochreiter1997", "gers2000"],
+         "recurrent-gradient-through-time": ["pascanu2013", "hochreiter1997", "tallec2018"],
+         "recurrent-longest-length": ["hochreiter2001", "gers2000", "tallec2018"],
          "phase-depth-scales": ["poole2016", "schoenholz2017"], "phase-forward-correlation": ["poole2016", "schoenholz2017"],
          "phase-backward-gradients": ["schoenholz2017"], "phase-chapter-network": ["schoenholz2017", "nielsen2015"],
          "phase-diagram": ["schoenholz2017"]}
@@ -180,6 +220,11 @@ FIGURE_CAPTIONS = {
     "remedies-ratio-at-init": r"The ratio of the last hidden layer's gradient norm to the first's at "
                               r"initialisation, against depth, for each remedy",
     "remedies-accuracy": r"Validation accuracy after training against depth, for each remedy",
+    "recurrent-gradient-through-time": r"The median per-example norm of the gradient of the state at step $t$ against "
+                                       r"$T - t$ for the $\tanh$ and sigmoid RNNs and the LSTM, at initialisation "
+                                       r"(dashed) and after training (solid), with the bound $(\gamma\|W\|)^{T-t}$",
+    "recurrent-longest-length": r"Test accuracy on the first-symbol task against the sequence length $T$ (median and "
+                                r"range over the seeds), with the criterion for a length learned and chance",
     "saturation": r"Mean activation of each hidden layer while training: sigmoid units and $\tanh$ units "
                   r"(mean $|a|$)",
 }

@@ -24,7 +24,7 @@ KNOWN_CYCLE_EDGES: dict = {}
 MAX_LINES = 250
 LONG_MODULES = {  # today's modules over MAX_LINES; the redesign of issue 19 empties this list
     "theory/widths.py", "theory/chain.py", "numeric/figures.py",
-    "proofs/claim.py", "proofs/claims_experiments.py",
+    "proofs/claim.py",
 }
 
 
@@ -164,10 +164,7 @@ def test_no_upward_import():
 # Inside proofs the run sits above the claims: a claims module imports none of these, nor another claims module.
 RUN_MODULES = {"proofs", "proofs.cli", "proofs.__main__", "proofs.executor", "proofs.registry", "proofs.writers",
                "proofs.latex"}
-KNOWN_CLAIM_IMPORTS = {
-    ("proofs.claims_meanfield", "proofs.claims_experiments"): "the book's norms (BOOK_NORMS_AT_INIT): to come from "
-                                                              "proofs.book (the experiments branch rewrites both)",
-}
+KNOWN_CLAIM_IMPORTS: dict = {}
 
 
 def claims_reaching_up(edges: dict[str, set[str]]) -> set[tuple[str, str]]:
@@ -218,10 +215,7 @@ def test_modules_stay_within_the_house_limit():
 
 # The book's distinctive reported numbers: typed in proofs/book.py only (one place per fact, issue 19 item 7).
 BOOK_FILE = "proofs/book.py"
-BOOK_PASTED = {  # files that still type them, with the line that should import proofs.book instead
-    "proofs/claims_experiments.py": "BOOK_NORMS_AT_INIT, BOOK_LAST_OVER_FIRST, BOOK_ACCURACY and '68.3%' are the "
-                                    "book's: import them from proofs.book (the experiments branch rewrites this file)",
-}
+BOOK_PASTED: dict = {}  # files that still type them, with the line that should import proofs.book instead
 
 
 def _book_literals() -> tuple[set[float], set[str]]:

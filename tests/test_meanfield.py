@@ -6,8 +6,11 @@ import pytest
 import sympy as sp
 
 from numeric import meanfield as mf
+from numeric import protocols as P
 from numeric.network import Network
-from proofs.claims_meanfield import agreement, measure_width
+from numeric.streams import purpose, replica_streams
+from proofs.claim import Context
+from proofs.claims_meanfield_width import agreement, check_prediction, meanfield_parts, measure_width
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 
@@ -70,13 +73,64 @@ def test_per_example_rms_norm_is_what_it_says():
 
 def test_measured_ratios_agree_with_the_prediction_and_a_wrong_prediction_fails():
     predicted = float(mf.predict("sigmoid", dps=20)["ratio"])
-    measured = {n: measure_width(n, 3, None, 0, images=300)["rms"] for n in (30, 300)}
+    measured = {n: measure_width(n, 3, None, 0, images=300)["factor"] for n in (30, 300)}
     assert all(f.holds for f in agreement(predicted, measured)), [f.as_dict() for f in agreement(predicted, measured)]
     # chi_1 with sigma in place of sigma' (a plausible slip) predicts sqrt(E[sigma^2]) ~ 0.55: refused
     wrong = float(mpmath.sqrt(mf.gaussian_expectation(lambda x: (1 / (1 + mpmath.exp(-x))) ** 2, 1.302134)))
     assert not all(f.holds for f in agreement(wrong, measured))
     # so is a prediction 20% off
     assert not all(f.holds for f in agreement(1.2 * predicted, measured))
+
+
+def test_measure_width_is_the_networks_own_per_example_norm():
+    """Replica k of a width is Network(..., rng=the "init" child of SeedSequence(seed).spawn(S)[k]); its factor is
+    (R^2 / R^4)^(1/2) of the per-example RMS norms, its book factor the same of the averaged gradient's norms."""
+    from numeric.data import load_embedded
+
+    got = measure_width(20, 3, None, 4, images=50, lo=1, hi=3)
+    net = Network([784, 20, 20, 20, 20, 10], rng=purpose(replica_streams(4, 3)[2], "init"))
+    d = load_embedded().training.head(50)
+    r = mf.per_example_rms_norms(net, d.x, d.y)
+    b = net.bias_gradient_norms(d.x, d.y)
+    assert got["factor"].shape == (2,)
+    assert got["factor"][1] == pytest.approx(np.sqrt(r[1] / r[3]), rel=1e-12)
+    assert got["book_factor"][1] == pytest.approx(np.sqrt(b[1] / b[3]), rel=1e-12)
+    assert np.allclose(got["pairs"][1], r[:3] / r[1:4], rtol=1e-12)
+
+
+def test_alternatives_are_the_slips_they_name():
+    """Each alternative differs from sqrt(chi_1) = 0.20484 by the slip its name says, and by at least 3%."""
+    alt = {k: float(v) for k, v in mf.alternatives("sigmoid", 1, 1, dps=15).items()}
+    truth = float(mf.predict("sigmoid", 1, 1, dps=15)["ratio"])
+    assert alt["chi_1"] == pytest.approx(truth**2, rel=1e-12)
+    assert alt["E[phi'(sqrt(q*) z)]"] < truth  # Jensen: E[X] <= sqrt(E[X^2])
+    assert alt["q* = 1"] == pytest.approx(float(mpmath.sqrt(mf.chi_1("sigmoid", 1, 1))), rel=1e-12)
+    assert alt["sigma_b = 0"] == pytest.approx(float(mf.predict("sigmoid", 1, 0, dps=15)["ratio"]), rel=1e-12)
+    assert min(abs(a / truth - 1) for a in alt.values()) > 0.03
+
+
+@pytest.fixture(scope="module")
+def measured_ctx():
+    """The default mean-field protocol measured once (12 seeds at widths 30-1000); claims then reuse it."""
+    ctx = Context(dps=30, seed=0)
+    for key, fn, args in meanfield_parts(ctx):
+        ctx.precomputed[key] = fn(*args)
+    return ctx
+
+
+def test_meanfield_claim_tells_sqrt_chi1_from_each_alternative(measured_ctx):
+    """At width 1000 the median's 95% interval is narrower than the distance to each alternative and lies on
+    sqrt(chi_1)'s side of it: the claim holds with sqrt(chi_1) and fails with each alternative planted in its place."""
+    ev = check_prediction(measured_ctx)
+    assert ev.verdict == "verified", [f.what for f in ev.facts if not f.holds]
+    assert ev.numbers["protocol"]["seeds"] == P.MEANFIELD.seeds >= 12
+    lo, hi = ev.numbers["widths"]["1000"]["median_interval"]
+    for name in ev.numbers["alternatives"]:
+        assert hi - lo < abs(ev.numbers["alternatives"][name] - ev.numbers["predicted"])
+    for planted in ev.numbers["alternatives"]:
+        bad = check_prediction(measured_ctx, planted=planted)
+        assert bad.verdict == "failed", planted
+        assert not all(f.holds for f in bad.facts if "closer" in f.what), planted
 
 
 def test_beyond_the_chapter_records_fit_the_schema(tmp_path):

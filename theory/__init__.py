@@ -2,7 +2,8 @@
 
 No NumPy, no I/O, no printing. Submodules: ``notation`` (sigma, sigma', C and their
 printers), ``chain`` (the one-neuron-per-layer network, eq. 114-122), ``induction``,
-``cascade``, ``consequences``, ``sigmoid_facts``.
+``cascade``, ``consequences``, ``sigmoid_facts``; beyond the chapter ``recurrent``,
+``recurrent_matrix`` and ``lstm`` (the chain unrolled in time, with weights shared).
 """
 
 from .chain import (

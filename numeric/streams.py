@@ -1,0 +1,61 @@
+"""Independent random streams for replicas and purposes, spawned from one seed (numpy.random.SeedSequence).
+
+Replica k of an experiment run from the base seed s draws from ``SeedSequence(s).spawn(S)[k]``; inside a
+replica, each purpose (its initial draws, its shuffling, its data sampling) has its own child of that
+replica's stream. No stream is made by seed arithmetic (``default_rng(s + 1)`` for replica s's shuffling
+is the very stream that initialises replica s + 1): spawned children are independent by construction.
+
+``purpose(stream, name)`` spawns from a fresh copy of ``stream``, so asking twice gives the same child
+(``SeedSequence.spawn`` itself counts its children and would hand out new ones).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["PURPOSES", "replica_streams", "purpose", "generator", "describe"]
+
+PURPOSES = ("init", "shuffle", "data")  # a replica's children, in this order
+
+
+def _sequence(stream) -> np.random.SeedSequence:
+    if isinstance(stream, np.random.SeedSequence):
+        return stream
+    if isinstance(stream, numbers.Integral) and not isinstance(stream, bool) and int(stream) >= 0:
+        return np.random.SeedSequence(int(stream))
+    raise TypeError(f"stream must be a numpy.random.SeedSequence or a non-negative integer seed, got {stream!r}")
+
+
+def replica_streams(base_seed, count: int) -> list:
+    """Returns ``numpy.random.SeedSequence(base_seed).spawn(count)``: one independent stream per replica."""
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+        raise ValueError(f"count must be a positive number of replicas, got {count!r}")
+    return _copy(_sequence(base_seed)).spawn(int(count))
+
+
+def _copy(ss: np.random.SeedSequence) -> np.random.SeedSequence:
+    return np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size)
+
+
+def purpose(stream, name: str) -> np.random.SeedSequence:
+    """Returns the child of a replica's ``stream`` for one purpose: "init", "shuffle" or "data".
+
+    The children are ``stream.spawn(3)`` in the order of ``PURPOSES`` (spawned from a copy: the same
+    child every time). An int stream s stands for ``SeedSequence(s)``.
+    """
+    if name not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}, got {name!r}")
+    return _copy(_sequence(stream)).spawn(len(PURPOSES))[PURPOSES.index(name)]
+
+
+def generator(stream, name: str) -> np.random.Generator:
+    """Returns ``numpy.random.default_rng(purpose(stream, name))``."""
+    return np.random.default_rng(purpose(stream, name))
+
+
+def describe(base_seed: int, count: int) -> str:
+    """Returns one line saying how a run's streams were spawned (for captions and results.json)."""
+    return (f"numpy.random.SeedSequence({int(base_seed)}).spawn({int(count)}), one child per replica, each spawning "
+            f"{len(PURPOSES)} ({', '.join(PURPOSES)})")
