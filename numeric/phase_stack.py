@@ -11,7 +11,8 @@ the random-network ensemble of Poole et al. (2016) and Schoenholz et al. (2017);
 drawn the same way and followed by a softmax with the cross-entropy cost (the papers' classifier).
 Hidden activations: tanh (the papers') or the sigmoid (the chapter's).
 
-Randomness: seed s gives ``SeedSequence(s).spawn(2)`` = (initial draws, shuffling); the draws child is
+Randomness: a seed s (an int, or a replica's SeedSequence from ``numeric.streams.replica``) gives
+``SeedSequence(s).spawn(2)`` = (initial draws, shuffling); the draws child is
 spawned once more per sigma_w, so every replica draws its own weights, and all replicas of one seed see
 the same mini-batches (the sigma_w of one seed differ in nothing else). A replica whose cost or weights
 become NaN or inf is marked diverged and frozen (no further updates); its accuracy is then chance's.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .streams import sequence
 from .validate import check_positive
 
 __all__ = ["Stack", "ACTIVATIONS", "DTYPE"]
@@ -47,7 +49,8 @@ class Stack:
         depth = int(check_positive("depth", depth, integer=True))
         width = int(check_positive("width", width, integer=True))
         sigma_ws = [float(check_positive("sigma_w", s)) for s in sigma_ws]
-        seeds = [int(check_positive("seed", s, allow_zero=True, integer=True)) for s in seeds]
+        seeds = [s if isinstance(s, np.random.SeedSequence) else int(check_positive("seed", s, allow_zero=True,
+                                                                                       integer=True)) for s in seeds]
         if not sigma_ws or not seeds:
             raise ValueError("Stack needs at least one sigma_w and one seed")
         if activation not in ACTIVATIONS:
@@ -57,7 +60,7 @@ class Stack:
         self.sizes = [int(n_in)] + [width] * depth + [int(n_out)]
         self.replicas = [(sw, s) for s in seeds for sw in sigma_ws]
         self.seeds = seeds
-        streams = [np.random.SeedSequence(s).spawn(2) for s in seeds]
+        streams = [sequence(s).spawn(2) for s in seeds]
         self._order_streams = [order for _, order in streams]
         draws = [np.random.default_rng(child) for init, _ in streams for child in init.spawn(len(sigma_ws))]
         self.weights, self.biases = [], []

@@ -2,8 +2,8 @@
 
 Returns plain arrays. The networks are the ensemble of Poole et al. (2016): W^l ~ N(0, sigma_w^2 / n_{l-1}),
 b^l ~ N(0, sigma_b^2), hidden activation phi, float64. For each seed the standard normal draws are made once
-(``SeedSequence(seed)``, one child per width) and scaled by each sigma_w (common random numbers: the sigma_w of
-one seed differ in nothing else).
+(child ``width`` of the replica's stream) and scaled by each sigma_w (common random numbers: the sigma_w of
+one seed differ in nothing else). Replica k of a run from seed s is ``numeric.streams.replica(s, k)``.
 
 * ``forward``: for pairs of inputs (x_a, x_b), the measured correlation of the hidden pre-activations
   c^l = <z^l_a, z^l_b> / (|z^l_a| |z^l_b|) and their relative spread |z^l_a - z^l_b| / |z^l_a| at each layer;
@@ -18,13 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 from .deep import ACTIVATIONS
+from .streams import child
 
 __all__ = ["draws", "forward", "backward", "first_layer", "pair_inputs"]
 
 
-def draws(seed: int, depth: int, width: int, n_in: int = 784, n_out: int = 10) -> tuple[list, list]:
-    """Returns (weights, biases) of standard normal draws for [n_in, width x depth, n_out], from seed's stream."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(width)]))
+def draws(stream, depth: int, width: int, n_in: int = 784, n_out: int = 10) -> tuple[list, list]:
+    """Returns (weights, biases) of standard normal draws for [n_in, width x depth, n_out] from child ``width`` of
+    ``stream`` (a replica's SeedSequence, numeric.streams.replica, or an int seed)."""
+    rng = np.random.default_rng(child(stream, int(width)))
     sizes = [n_in] + [width] * depth + [n_out]
     ws = [rng.standard_normal((b, a)) for a, b in zip(sizes[:-1], sizes[1:])]
     return ws, [rng.standard_normal(b) for b in sizes[1:]]

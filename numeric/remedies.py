@@ -122,7 +122,7 @@ class RemediesProtocol:
     norm_images: int = 1000
     epochs: int = 10
     mini_batch_size: int = 10
-    etas: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+    etas: tuple = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
     seeds: int = 5
     dtype: str = "float32"
     sweep_configs: tuple = ("relu-he", "batch-norm")

@@ -15,9 +15,15 @@ import numbers
 
 import numpy as np
 
-__all__ = ["PURPOSES", "replica_streams", "purpose", "generator", "describe"]
+__all__ = ["PURPOSES", "replica_streams", "replica", "child", "purpose", "generator", "describe", "sequence"]
 
 PURPOSES = ("init", "shuffle", "data")  # a replica's children, in this order
+
+
+def sequence(stream) -> np.random.SeedSequence:
+    """Returns ``stream`` as a SeedSequence (an int s stands for ``SeedSequence(s)``), a fresh copy whose spawn
+    counter is untouched."""
+    return _copy(_sequence(stream))
 
 
 def _sequence(stream) -> np.random.SeedSequence:
@@ -33,6 +39,20 @@ def replica_streams(base_seed, count: int) -> list:
     if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
         raise ValueError(f"count must be a positive number of replicas, got {count!r}")
     return _copy(_sequence(base_seed)).spawn(int(count))
+
+
+def replica(base_seed, k: int) -> np.random.SeedSequence:
+    """Returns replica k's stream, ``SeedSequence(base_seed).spawn(k + 1)[k]``: the same child whatever the number of
+    replicas a run asks for (``--seeds 2`` runs the first two replicas of ``--seeds 5``)."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+        raise ValueError(f"replica index must be a non-negative integer, got {k!r}")
+    return child(base_seed, int(k))
+
+
+def child(stream, key: int) -> np.random.SeedSequence:
+    """Returns child number ``key`` of ``stream`` (what the key-th call of ``spawn`` would give a fresh copy)."""
+    ss = _sequence(stream)
+    return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + (int(key),), pool_size=ss.pool_size)
 
 
 def _copy(ss: np.random.SeedSequence) -> np.random.SeedSequence:
@@ -55,7 +75,8 @@ def generator(stream, name: str) -> np.random.Generator:
     return np.random.default_rng(purpose(stream, name))
 
 
-def describe(base_seed: int, count: int) -> str:
-    """Returns one line saying how a run's streams were spawned (for captions and results.json)."""
-    return (f"numpy.random.SeedSequence({int(base_seed)}).spawn({int(count)}), one child per replica, each spawning "
-            f"{len(PURPOSES)} ({', '.join(PURPOSES)})")
+def describe(base_seed: int, count: int, within: str | None = None) -> str:
+    """Returns one line saying how a run's streams were spawned (for captions and results.json); ``within`` says
+    what a replica does with its stream (default: spawning one child per purpose, ``PURPOSES``)."""
+    within = within or f"each spawning {len(PURPOSES)} ({', '.join(PURPOSES)})"
+    return f"numpy.random.SeedSequence({int(base_seed)}).spawn({int(count)}), one child per replica, {within}"

@@ -11,6 +11,7 @@ import sympy as sp
 
 from numeric import remedies as R
 from numeric import saturation as S
+from numeric import streams
 from numeric.figures import saturation_figure
 from theory import to_latex
 
@@ -97,7 +98,8 @@ def check_saturation(ctx) -> Evidence:
                     numbers={"activations_median": med.tolist(), "activations": run["activations"],
                              "updates": run["updates"], "eta": run["eta"], "validation": run["validation"],
                              "accuracy": run["accuracy"], "diverged": run["diverged"], "setup": run["setup"],
-                             "protocol": {**p.as_dict(), "seeds_used": list(range(ctx.seed, ctx.seed + p.seeds))},
+                             "protocol": {**p.as_dict(), "seeds_used": [ctx.seed], "streams": streams.describe(
+                                 ctx.seed, p.seeds, "each spawning 3 (initial draws, the chunks' digits, shuffling)")},
                              "book_vs_run": rows})
 
 

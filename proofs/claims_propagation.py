@@ -15,6 +15,7 @@ import numpy as np
 from numeric import correlation as C
 from numeric import meanfield as mf
 from numeric import propagation as P
+from numeric import streams
 from numeric.figures_phase import correlation_figure, gradient_figure
 
 from .book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2 as EDGE
@@ -50,38 +51,40 @@ class SignalProtocol:
 
 
 SIGNAL = SignalProtocol()
+WITHIN = "its child number n draws the network of width n (numeric.propagation.draws)"
 
 
 def _seeds(ctx) -> int:
     return ctx.seeds or (1 if ctx.quick else SIGNAL.seeds)
 
 
-def measure_forward(width: int, seed: int, mnist) -> dict:
-    """Returns {sigma_w^2: (depth,) mean measured correlation over the pairs} for one width and seed."""
+def measure_forward(width: int, seed: int, replica: int, mnist) -> dict:
+    """Returns {sigma_w^2: (depth,) mean measured correlation over the pairs} for one width and replica k of the
+    run from ``seed`` (numeric.streams.replica)."""
     xa, xb = P.pair_inputs(load_data(mnist).training.x, SIGNAL.pairs)
-    net = P.draws(seed, SIGNAL.depth, width)
+    net = P.draws(streams.replica(seed, replica), SIGNAL.depth, width)
     sb = SIGNAL.sigma_b2 ** 0.5
     return {s2: P.forward(net, xa, xb, s2 ** 0.5, sb)["c"].mean(axis=1) for s2 in SIGNAL.forward_sigma_w2s}
 
 
-def measure_backward(width: int, seed: int, mnist) -> dict:
-    """Returns {sigma_w^2: (depth,) per-example RMS of delta^l} for one width and seed."""
+def measure_backward(width: int, seed: int, replica: int, mnist) -> dict:
+    """Returns {sigma_w^2: (depth,) per-example RMS of delta^l} for one width and replica k of the run from
+    ``seed``."""
     d = load_data(mnist).training
-    net = P.draws(seed, SIGNAL.depth, width)
+    net = P.draws(streams.replica(seed, replica), SIGNAL.depth, width)
     x, y = d.x[:SIGNAL.examples], d.y[:SIGNAL.examples]
     return {s2: P.backward(net, x, y, s2 ** 0.5, SIGNAL.sigma_b2 ** 0.5) for s2 in SIGNAL.backward_sigma_w2s}
 
 
 def _parts(fn, tag, widths):
     def parts(ctx):
-        return [((tag, n, s, ctx.seed), fn, (n, s, ctx.mnist)) for n in widths
-                for s in range(ctx.seed, ctx.seed + _seeds(ctx))]
+        return [((tag, n, k, ctx.seed), fn, (n, ctx.seed, k, ctx.mnist)) for n in widths
+                for k in range(_seeds(ctx))]
     return parts
 
 
 def _gather(ctx, fn, tag, widths) -> dict:
-    seeds = range(ctx.seed, ctx.seed + _seeds(ctx))
-    return {n: [ctx.compute((tag, n, s, ctx.seed), fn, n, s, ctx.mnist) for s in seeds]
+    return {n: [ctx.compute((tag, n, k, ctx.seed), fn, n, ctx.seed, k, ctx.mnist) for k in range(_seeds(ctx))]
             for n in widths}
 
 
@@ -156,7 +159,8 @@ def check_forward(ctx) -> Evidence:
                            f"{predicted[s2][-1]:.3f})"
                            for s2 in predicted),
         numbers={"protocol": {"name": SIGNAL.name, "caption": SIGNAL.caption(seeds), **asdict(SIGNAL),
-                              "seeds_used": list(range(ctx.seed, ctx.seed + seeds))},
+                              "seeds_used": [ctx.seed],
+                              "streams": streams.describe(ctx.seed, seeds, WITHIN)},
                  "measured": {n: {str(k): v.tolist() for k, v in m.items()} for n, m in measured.items()},
                  "map": {str(k): v.tolist() for k, v in predicted.items()},
                  "scales": {str(k): v for k, v in scales.items()},
@@ -220,7 +224,8 @@ def check_backward(ctx) -> Evidence:
         headline="; ".join(f"sigma_w^2={s2:g}: {measured[wide][s2][0]:.3g} (map {product[s2][0]:.3g})"
                            for s2 in product),
         numbers={"protocol": {"name": SIGNAL.name, "caption": SIGNAL.caption(seeds), **asdict(SIGNAL),
-                              "seeds_used": list(range(ctx.seed, ctx.seed + seeds))},
+                              "seeds_used": [ctx.seed],
+                              "streams": streams.describe(ctx.seed, seeds, WITHIN)},
                  "measured": {n: {str(k): v.tolist() for k, v in m.items()} for n, m in measured.items()},
                  "product": {str(k): v.tolist() for k, v in product.items()}, "book_vs_run": rows})
 

@@ -32,8 +32,9 @@ LENGTH_CRITERIA = {"learned": PROTOCOL.learned}
 
 def protocol_record(p, seed: int) -> dict:
     """Returns the protocol as results.json records it: its fields, caption and the seeds' streams."""
-    return p.as_dict() | {"caption": p.caption(), "seeds_used": [f"SeedSequence({seed}) child {i}"
-                                                                  for i in range(1, p.seeds + 1)]}
+    return p.as_dict() | {"caption": p.caption(), "seeds_used": [seed],
+                          "streams": f"numpy.random.SeedSequence({seed}).spawn({p.seeds + 1}): child 0 draws the "
+                                     f"validation and test sequences, child s + 1 (initial weights, batches) seed s"}
 
 
 def protocol_for(ctx, name: str = PROTOCOL.name):

@@ -257,3 +257,33 @@ def test_the_book_check_catches_a_pasted_number(tmp_path):
     (tmp_path / "proofs" / "claims_x.py").write_text('ROWS = [{"book": "96.48%"}]\nNORM = 0.283\nOTHER = 0.5\n')
     found = pasted_book_numbers(tmp_path)
     assert {f: sorted(v) for f, v in found.items()} == {"proofs/claims_x.py": ["'96.48%'", "0.283"]}
+
+
+# Random streams come from SeedSequence(seed).spawn (numeric.streams), never from seed arithmetic: an expression
+# adding to a name that says "seed" (seed + k, ctx.seed + 1, range(seed, seed + n)) makes replica k of one run
+# replica k - 1 of the next run's.
+def seed_arithmetic(root: Path = ROOT) -> dict[str, list[int]]:
+    """Returns {file: [line, ...]} where a seed is added to or subtracted from, in theory/, numeric/ and proofs/."""
+    def seedy(node) -> bool:
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+        return name.lower().endswith("seed")  # a seed, not a number of seeds
+
+    out = {}
+    for path in modules(root).values():
+        lines = sorted({n.lineno for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub))
+                        and (seedy(n.left) or seedy(n.right))})
+        if lines:
+            out[str(path.relative_to(root))] = lines
+    return out
+
+
+def test_no_seed_arithmetic():
+    found = seed_arithmetic()
+    assert not found, f"seed arithmetic (use numeric.streams.replica / replica_streams): {found}"
+
+
+def test_the_seed_check_catches_seed_arithmetic(tmp_path):
+    (tmp_path / "numeric").mkdir()
+    (tmp_path / "numeric" / "x.py").write_text("def f(ctx, k):\n    a = k + 1\n    return range(ctx.seed, ctx.seed + k)\n")
+    assert seed_arithmetic(tmp_path) == {"numeric/x.py": [3]}

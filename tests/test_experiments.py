@@ -277,3 +277,18 @@ def test_matched_updates_protocol_runs_the_books_150000_updates():
     assert ev.verdict in ("verified", "not reproduced"), [f.what for f in ev.facts if not f.holds]
     assert all(f.holds for f in ev.facts if f.role == "check")
     assert "drop" in ev.numbers["summary"][p.name]
+
+
+def test_replica_k_is_the_same_stream_for_any_number_of_replicas():
+    """numeric.streams.replica(s, k) is SeedSequence(s).spawn(K)[k] for every K > k, and child(stream, n) is the
+    stream's n-th spawned child: --seeds 2 runs the first two replicas of --seeds 5."""
+    from numeric.streams import child, replica
+
+    for count in (3, 5):
+        assert replica(4, 2).generate_state(4).tolist() == replica_streams(4, count)[2].generate_state(4).tolist()
+    assert replica(4, 2).generate_state(2).tolist() != replica(5, 1).generate_state(2).tolist()
+    kid = child(replica(4, 2), 7)
+    assert kid.spawn_key == (2, 7)
+    assert kid.generate_state(2).tolist() == replica(4, 2).spawn(8)[7].generate_state(2).tolist()
+    with pytest.raises(ValueError, match="replica index"):
+        replica(4, -1)

@@ -165,3 +165,22 @@ def test_each_gradient_criterion_fails_on_its_own_planted_error(gradients):
     shut = copy.deepcopy(gradients)
     shut["lstm"]["init"]["rate"] = RR.fitted_rate(prof)
     assert any("lstm, init: fitted rate" in w for w in failing(shut))
+
+
+def test_the_recurrent_protocol_record_fits_the_schema():
+    """results.json's record of the recurrent protocol validates as one of this suite's protocols (CI's full run
+    once failed on it: its seeds were strings)."""
+    import json
+    from importlib.resources import files
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from proofs.claims_recurrent_runs import PROTOCOLS, protocol_record
+
+    schema = json.loads(files("proofs").joinpath("results.schema.json").read_text())
+    one = {"$defs": schema["$defs"], "anyOf": [{"$ref": "#/$defs/protocol"}, {"$ref": "#/$defs/suite_protocol"}]}
+    for p in PROTOCOLS.values():
+        record = json.loads(json.dumps(protocol_record(p, 3)))
+        jsonschema.validate(record, one)
+        assert record["seeds_used"] == [3] and "SeedSequence(3).spawn" in record["streams"]
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(record | {"seeds_used": ["3"]}, one)
