@@ -27,33 +27,11 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from .deep import ACTIVATIONS as ACTIVATIONS_NP
+from .activations import ACTIVATIONS as ACTIVATIONS_NP
+from .activations import MP as ACTIVATIONS
 
 __all__ = ["ACTIVATIONS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict", "alternatives",
            "per_example_rms_norms", "rms_norms", "critical_sigma_w", "chi_1_curve", "depth_prediction"]
-
-
-def _sigmoid(x):
-    return 1 / (1 + mpmath.exp(-x))
-
-
-def _sigmoid_prime(x):
-    e = mpmath.exp(-abs(x))
-    return e / (1 + e) ** 2
-
-
-def _elu(x):
-    return x if x > 0 else mpmath.expm1(x)
-
-
-# name: (phi, phi') in mpmath; ReLU's phi' is the step (its value at 0 does not matter under a Gaussian)
-ACTIVATIONS = {
-    "sigmoid": (_sigmoid, _sigmoid_prime),
-    "tanh": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2),
-    "relu": (lambda x: max(x, 0), lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(0)),
-    "leaky-relu": (lambda x: x if x > 0 else x / 100, lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(1) / 100),
-    "elu": (_elu, lambda x: mpmath.mpf(1) if x > 0 else mpmath.exp(x)),
-}
 
 
 def _check(name: str):
