@@ -30,7 +30,8 @@ import numpy as np
 from .activations import ACTIVATIONS as ACTIVATIONS_NP
 from .activations import MP as ACTIVATIONS
 
-__all__ = ["ACTIVATIONS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict", "alternatives",
+__all__ = ["ACTIVATIONS", "ALTERNATIVE_LABELS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict",
+           "alternatives",
            "per_example_rms_norms", "rms_norms", "critical_sigma_w", "chi_1_curve", "depth_prediction"]
 
 
@@ -95,6 +96,13 @@ def predict(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int = 30)
         q = q_fixed_point(activation, sigma_w, sigma_b, dps=dps)
         c = chi_1(activation, q, sigma_w)
         return {"q_star": q, "chi_1": c, "ratio": mpmath.sqrt(c)}
+
+
+# how a figure names each wrong formula of ``alternatives`` (matplotlib mathtext)
+ALTERNATIVE_LABELS = {"E[phi'(sqrt(q*) z)]": r"$\sigma_w\,\mathbb{E}[\phi'(\sqrt{q^*}z)]$, the mean factor",
+                      "q* = 1": r"$\sqrt{\chi_1}$ at $q = 1$, not $q^*$",
+                      "sigma_b = 0": r"$\sqrt{\chi_1}$ without $\sigma_b^2$",
+                      "chi_1": r"$\chi_1$, no square root"}
 
 
 def alternatives(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int = 30) -> dict:
