@@ -7,6 +7,7 @@ PDF and PNG). No number is typed in: every marked point comes from the arguments
 from __future__ import annotations
 
 import contextlib
+import contextvars
 
 import matplotlib
 import numpy as np
@@ -17,7 +18,7 @@ from .meanfield import ALTERNATIVE_LABELS
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
            "accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure", "to_bytes",
-           "STYLE", "SIZES", "set_size"]
+           "STYLE", "SIZES", "figure_size"]
 
 # Figures that sit in a LaTeX article: Computer Modern (matplotlib's own cmr10 and mathtext "cm"),
 # TrueType fonts embedded in the PDF (pdf.fonttype 42: no Type 3 fonts, which publishers refuse).
@@ -49,18 +50,24 @@ def _computer_modern():
 # room for the legend, which sits below the axes, off the data.
 SIZES = {"column": {"figure.figsize": (3.3, 2.6), "font.size": 8},
          "page": {"figure.figsize": (6.9, 3.3), "font.size": 9}}
-_size = ["column"]
+_SIZE = contextvars.ContextVar("figure_size", default="column")  # this thread's and task's size, no global
 
 
-def set_size(name: str) -> None:
-    """Chooses the size of the figures made from now on: 'column' (3.3 in wide) or 'page' (6.9 in)."""
+@contextlib.contextmanager
+def figure_size(name: str):
+    """Within the block, figures are made at size ``name``: 'column' (3.3 in wide) or 'page' (6.9 in); the
+    previous size returns after it (a context variable: no process-wide setting changes)."""
     if name not in SIZES:
         raise ValueError(f"figure size must be one of {sorted(SIZES)}, got {name!r}")
-    _size[0] = name
+    token = _SIZE.set(name)
+    try:
+        yield
+    finally:
+        _SIZE.reset(token)
 
 
 def _style() -> dict:
-    return {**STYLE, **SIZES[_size[0]]}
+    return {**STYLE, **SIZES[_SIZE.get()]}
 
 
 def _styled(fn):
