@@ -69,6 +69,21 @@ def test_pretraining_lowers_every_layers_reconstruction_cost_and_changes_only_hi
         assert np.array_equal(n.weights[3], w0[3])  # the output layer keeps its draws
 
 
+def test_each_layer_is_trained_on_the_code_of_the_trained_layers_below(digits):
+    """Greedy: layer l's inputs are the activations of layers 1..l-1 after their own pre-training; its recorded
+    cost before training is the reconstruction cost of its initial weights (decoder bias 0) on those inputs."""
+    nets, rngs = _nets(H=3)
+    start = [[(w.copy(), b.copy()) for w, b in zip(n.weights, n.biases)] for n in nets]
+    x = digits.training.x[:FAST.images]
+    out = PT.pretrain(nets, digits.training.x, rngs, FAST)
+    for l in range(3):
+        W0 = np.stack([s[l][0] for s in start])
+        b0 = np.stack([s[l][1] for s in start])
+        a = np.stack([n.forward(x)[1][l] for n in nets])  # the trained layers below (l = 0: the pixels)
+        want = PT.reconstruction_cost(W0, b0, np.zeros((2, a.shape[2])), a)
+        np.testing.assert_allclose(out["cost_before"][l], want, rtol=1e-10)
+
+
 def test_same_seed_same_numbers_other_seed_other_numbers(digits):
     runs = []
     for seed in (0, 0, 1):
