@@ -91,7 +91,7 @@ class Criteria:
     * ``bracketed``: every configuration that learns (validation median > ``chance``) picks a rate strictly inside
       the grid, so the grid brackets its best rate (a single-rate grid brackets nothing).
 
-    Greedy layer-wise pre-training (``proofs.claims_pretraining``) is held to the same bars, no new threshold:
+    Greedy layer-wise pre-training (``proofs.pretraining_facts``) is held to the same bars, no new threshold:
     every layer's reconstruction cost falls on every seed (the pre-training ran); at the deepest depth the
     pre-trained network's averaged last/first after pre-training is below ``vanishing``, and its median test
     accuracy at its chosen rate is at least ``learns``.

@@ -14,9 +14,9 @@ from numeric import remedies_run as RR
 from numeric.figures import remedies_figure
 
 from .claim import Claim, Evidence, Fact, display, margin_fact
-from .claims_pretraining import pretraining_facts
 from .data import load_data
 from .figures import save
+from .pretraining_facts import pretraining_facts
 
 
 def protocol(ctx) -> R.RemediesProtocol:
@@ -226,9 +226,11 @@ def check_remedies(ctx) -> Evidence:
 
 
 CLAIMS = [
-    Claim("remedies", "the write-ups' remedies; Glorot and Bengio 2010; He et al. 2015; Sutskever et al. 2013",
-          "The remedies compared fairly: eta chosen on validation, test accuracy, divergence counted; per-example "
-          "and averaged ratio at init, mean field beside", check_remedies, group="remedies",
+    Claim("remedies", "the write-ups' remedies; Glorot and Bengio 2010; He et al. 2015; Sutskever et al. 2013; "
+          "Hinton et al. 2006; Bengio et al. 2007",
+          "The remedies compared fairly (greedy layer-wise pre-training among them): eta chosen on validation, test "
+          "accuracy, divergence counted; per-example and averaged ratio at init, mean field beside",
+          check_remedies, group="remedies",
           figures=("remedies-accuracy", "remedies-ratio-at-init", "remedies-width-sweep"), cost=30.0,
           parts=remedies_parts),
 ]

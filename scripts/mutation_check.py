@@ -206,7 +206,7 @@ MUTANTS = [
       "a = encode(W, b, np.broadcast_to(a, (len(nets),) + a.shape[-2:]) if a.ndim == 2 else a)",
       "a = a if a.shape[-1] == W.shape[1] else encode(W, b, np.broadcast_to(a, (len(nets),) + a.shape[-2:]) "
       "if a.ndim == 2 else a)"),
-    M("pre-training: a skipped pre-training passes its check", "proofs/claims_pretraining.py",
+    M("pre-training: a skipped pre-training passes its check", "proofs/pretraining_facts.py",
       'ran, drops[f"H={h}"] = False, "no pre-training record"', 'drops[f"H={h}"] = "no pre-training record"'),
     M("remedies: the width sweep ignores the averaging gap", "proofs/claims_remedies.py",
       "np.log10(av[w] / pe[w] / gap)", "np.log10(av[w] / pe[w])"),

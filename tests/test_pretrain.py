@@ -10,7 +10,7 @@ from numeric import remedies as R
 from numeric import remedies_run as RR
 from numeric.deep import DeepNetwork
 from proofs.claim import Evidence, Fact
-from proofs.claims_pretraining import pretraining_facts
+from proofs.pretraining_facts import pretraining_facts
 
 TINY = R.PROTOCOL.replace(depths=(3,), width=12, train_images=200, validation_images=200, test_images=200,
                           norm_images=100, epochs=2, etas=(0.3, 1.0), seeds=2)
