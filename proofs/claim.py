@@ -296,6 +296,13 @@ class Context:
     precomputed: dict = field(default_factory=dict, repr=False)  # results of a claim's parts, by key
     _data: Any = field(default=None, repr=False)
 
+    def seeds_for(self, default: int, quick: int) -> int:
+        """Returns how many seeds (replicas) an experiment runs: ``--seeds K`` when given, else ``min(default,
+        quick)`` under ``--quick``, else the protocol's ``default``. The one place a run's seed count is resolved."""
+        if self.seeds:
+            return int(self.seeds)
+        return min(int(default), int(quick)) if self.quick else int(default)
+
     def compute(self, key, fn, *args):
         """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part)."""
         if key in self.precomputed:
