@@ -37,9 +37,12 @@ def fake_cells():
         for h in P.depths:
             pred = R.prediction(r, h, MS, P.width)
             ratio = pred if pred is not None else 1.0
-            learns = r.key in ("relu-he", "tanh-orthogonal", "residual", "batch-norm")
+            learns = r.key in ("relu-he", "tanh-orthogonal", "residual", "batch-norm", "pretrained")
             val = [[0.5] * 3, [0.85, 0.86, 0.84], [0.3] * 3, [0.1] * 3] if learns else chance
             out[r.key][h] = cell(val, init=[ratio * 0.95, ratio * 1.05], avg=[ratio * 3] * 2)
+            if r.pretrain:  # each layer's reconstruction cost before and after, per seed
+                out[r.key][h]["pretraining"] = {"cost_before": [[540.0, 545.0]] + [[21.0, 20.0]] * (h - 1),
+                                                "cost_after": [[120.0, 121.0]] + [[12.0, 13.0]] * (h - 1)}
     return out
 
 
