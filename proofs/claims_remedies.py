@@ -22,11 +22,10 @@ from .pretraining_facts import pretraining_facts
 def protocol(ctx) -> R.RemediesProtocol:
     """The run's protocol: the default, with --seeds applied, or a reduced one marked QUICK."""
     p = R.PROTOCOL
-    if ctx.seeds:
-        p = p.replace(seeds=ctx.seeds)
+    seeds = ctx.seeds_for(p.seeds, 2)
     if ctx.quick:
-        p = p.replace(name=p.name + "+quick", label=p.label + " [QUICK: 2 seeds]", seeds=min(p.seeds, 2))
-    return p
+        return p.replace(name=p.name + "+quick", label=p.label + f" [QUICK: {seeds} seeds]", seeds=seeds)
+    return p.replace(seeds=seeds)
 
 
 def _config_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
