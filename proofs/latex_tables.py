@@ -17,6 +17,8 @@ from .latex_text import escape, plain
 __all__ = ["table", "split_top", "common_parts", "COLUMN_LINES"]
 
 COLUMN_LINES = 34  # a table estimated taller than this many lines of a column is set across the page
+PAGE_LINES = 46  # a float estimated taller than this (with its caption) is cut into floats of at most a page
+WIDE_FACTOR = 2  # a wide float's line holds about twice a column's characters
 CHARS_PER_LINE = 62  # footnotesize characters across one column (3.3 in)
 
 
@@ -97,14 +99,35 @@ def table(record: dict) -> str:
         fractions = [0.32, 0.16, 0.26, 0.26]
     gaps = 2 * (len(heads) - 1)
     spec = "".join(rf"p{{\dimexpr(\linewidth-{gaps}\tabcolsep)*{round(f * 100)}/100\relax}}" for f in fractions)
-    wide = _height(cells, fractions, CHARS_PER_LINE) > COLUMN_LINES
+    caption = _caption(record, shared_q, shared_c)
+    caption_lines = 1 + len(re.sub(r"\\[A-Za-z]+|[{}$\\]", "", caption)) // CHARS_PER_LINE
+    wide = _height(cells, fractions, CHARS_PER_LINE) + caption_lines > COLUMN_LINES
     env = r"\ugwidefloat" if wide else "table"
-    out = head(record, "table" + (" (wide: \\ugwidefloat, table* by default)" if wide else ""))
-    out += [rf"\begin{{{env}}}[tbp]", r"\centering\footnotesize", rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
-            r"\toprule", " & ".join(heads) + r" \\", r"\midrule"]
-    # \hspace{0pt} lets TeX hyphenate a cell's first word (a narrow column) and keeps "\\ [" from reading as \\[dim]
-    out += [" & ".join(r"\hspace{0pt}" + x for x in c) + r" \\" for c in cells]
-    out += [r"\bottomrule", r"\end{tabular}",
-            rf"\caption{{{_caption(record, shared_q, shared_c)}}}\label{{ug:{record['id']}:table}}",
-            rf"\end{{{env}}}"]
+    parts = _pages(cells, fractions, CHARS_PER_LINE * (WIDE_FACTOR if wide else 1),
+                   caption_lines // (WIDE_FACTOR if wide else 1))
+    out = head(record, "table" + (" (wide: \\ugwidefloat, table* by default)" if wide else "")
+               + (f", in {len(parts)} floats of at most a page" if len(parts) > 1 else ""))
+    title = _caption(record, [], []).split(":")[0] if len(parts) > 1 else ""
+    for k, rows in enumerate(parts, 1):
+        out += [rf"\begin{{{env}}}[tbp]", r"\centering\footnotesize", rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
+                r"\toprule", " & ".join(heads) + r" \\", r"\midrule"]
+        # \hspace{0pt} lets TeX hyphenate a cell's first word (a narrow column) and keeps "\\ [" from reading as
+        # \\[dim]
+        out += [" & ".join(r"\hspace{0pt}" + x for x in c) + r" \\" for c in rows]
+        text, label = (caption, f"ug:{record['id']}:table") if k == 1 else \
+            (f"{title} (continued, part {k} of {len(parts)})", f"ug:{record['id']}:table:{k}")
+        out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{text}}}\label{{{label}}}", rf"\end{{{env}}}"]
     return "\n".join(out) + "%\n"
+
+
+def _pages(cells: list[list[str]], fractions: list[float], chars: int, caption_lines: int) -> list[list]:
+    """Returns the rows cut into floats of at most PAGE_LINES estimated lines each (the first holds the caption)."""
+    out, current, lines = [], [], 3 + caption_lines
+    for row in cells:
+        h = _height([row], fractions, chars) - 3
+        if current and lines + h > PAGE_LINES:
+            out.append(current)
+            current, lines = [], 5  # rules, heads and a one-line "continued" caption
+        current.append(row)
+        lines += h
+    return out + [current]

@@ -189,3 +189,21 @@ def test_a_protocols_streams_are_set_as_text_with_math():
     got = _protocols({"numbers": {"protocol": {"caption": "grid of sigma_w^2", "seeds_used": [0],
                                                "streams": "one child per sigma_w^2; 50% of q_1"}}})
     assert got == [r"grid of $\sigma_{w}^{2}$; streams one child per $\sigma_{w}^{2}$; 50\% of $q_{1}$"], got
+
+
+def test_a_table_taller_than_a_page_is_cut_into_floats():
+    """A book-vs-run table estimated taller than a page (with its caption) becomes several floats, the first with the
+    caption and the claim's label, the others "(continued, part k of m)"; a short one stays one float."""
+    from proofs.latex_tables import table
+
+    row = {"quantity": "a long quantity " * 12, "book": "the book's words " * 4, "run": "0.5 " * 30,
+           "caveat": "a caveat that is long " * 6}
+    rec = {"id": "tall-claim", "title": "A tall table", "numbers": {"book_vs_run": [dict(row, quantity=f"q{i} " +
+                                                                                         row["quantity"])
+                                                                                    for i in range(30)]}}
+    tex = table(rec)
+    k = tex.count(r"\begin{tabular}")
+    assert k >= 3 and tex.count(r"\label{ug:tall-claim:table}") == 1
+    assert f"(continued, part {k} of {k})" in tex and tex.count(r"\\") - tex.count(r"\\ ") >= 30
+    short = table(dict(rec, numbers={"book_vs_run": [row]}))
+    assert short.count(r"\begin{tabular}") == 1 and "continued" not in short
