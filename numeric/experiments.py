@@ -18,7 +18,7 @@ from .protocols import Protocol
 from .replicas import Replicas
 from .streams import replica_streams
 
-__all__ = ["norm_of", "speed_at_init", "speed_during_training", "accuracy_by_depth"]
+__all__ = ["norm_of", "speed_at_init", "speed_during_training", "training_run", "accuracy_by_depth"]
 
 NEURONS_SHOWN = 6  # the chapter's bar figure shows the first 6 neurons of each hidden layer
 
@@ -53,7 +53,13 @@ def speed_at_init(protocol: Protocol, split, base_seed: int) -> dict:
 
 
 def speed_during_training(protocol: Protocol, split, base_seed: int, progress=None, replicas=None) -> dict:
-    """Returns {sizes: norms (epochs, S, H)}: ||dC/db^l|| of each hidden layer before each epoch's step.
+    """Returns {sizes: norms (epochs, S, H)}: ``training_run``'s norms only."""
+    return {sizes: run["norms"] for sizes, run in training_run(protocol, split, base_seed, progress, replicas).items()}
+
+
+def training_run(protocol: Protocol, split, base_seed: int, progress=None, replicas=None) -> dict:
+    """Returns {sizes: {"norms": (epochs, S, H), "accuracy": (S,)}}: ||dC/db^l|| of each hidden layer before each
+    epoch's step, and each replica's accuracy on its training images after the last step (did it learn?).
 
     Full batch (the book's protocol): the recorded gradient is the one the step uses. With
     mini-batches, the gradient averaged over all the images is recorded at the start of each epoch.
@@ -71,7 +77,8 @@ def speed_during_training(protocol: Protocol, split, base_seed: int, progress=No
             grads = reps.full_batch_descent(data.x, data.y, protocol.epochs, protocol.eta, lmbda, progress=report)
         else:
             grads = _minibatch_record(reps, data, protocol, lmbda, report)
-        out[sizes] = np.stack([norm_of(g, protocol.norm) for g in grads[:-1]], axis=2)
+        out[sizes] = {"norms": np.stack([norm_of(g, protocol.norm) for g in grads[:-1]], axis=2),
+                      "accuracy": reps.accuracy(data.x, data.y) / len(data)}
     return out
 
 

@@ -74,8 +74,12 @@ SPEED_DURING_TRAINING = Protocol(
              "the images), per seed; per epoch and seed, slowest-other/first = min over l >= 2 of ||delta^l|| / "
              "||delta^1|| and last/first = ||delta^H|| / ||delta^1||",
     criteria=(
-        C("speeds-drop", "the network learns: every hidden layer's median ||delta^l|| at the last epoch is below "
-                         "{max_fraction:g} of its value at initialisation", max_fraction=0.1),
+        C("speeds-drop", "gradient descent took effect: every hidden layer's median ||delta^l|| at the last epoch is "
+                         "below {max_fraction:g} of its value at initialisation (this says the steps moved the "
+                         "weights, not that the network classifies; a median training accuracy at or below "
+                         "{at_chance:.0%} is marked AT CHANCE)", max_fraction=0.1, at_chance=0.20),
+        C("learns", "the shallowest network's median training accuracy after the last epoch is at least "
+                    "{min_accuracy:.0%} (chance 10%): the protocol trains a network that can learn", min_accuracy=0.5),
         C("first-slowest", "through all the epochs the first hidden layer learns the slowest: at every epoch the "
                            "seeds' median of slowest-other/first is at least {min_ratio:g} (fragile where the margin is "
                            "less than the median's {level:.0%} interval reaches)", "reproduction",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from numeric import protocols as P
-from numeric.experiments import speed_during_training
+from numeric.experiments import training_run
 from numeric.figures import gradient_norms_figure
 from numeric.stats import percentile, spread_toward
 
@@ -43,7 +43,7 @@ def _pieces(p: P.Protocol) -> list:
 
 
 def _training_part(one: P.Protocol, mnist, seed: int, replicas: tuple):
-    return speed_during_training(one, load_data(mnist).training, seed, None, replicas)
+    return training_run(one, load_data(mnist).training, seed, None, replicas)
 
 
 def training_parts(ctx) -> list:
@@ -86,13 +86,14 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
     split = ctx.data().training
     n = min(p.images or len(split), len(split))
     progress = getattr(ctx, "progress", None)
-    runs = {}
+    runs, learned = {}, {}
     for one, reps in _pieces(p):  # tasks of their own when an executor runs the claim's parts
-        got = ctx.compute(("training", one, ctx.seed, reps), speed_during_training, one, split, ctx.seed, progress,
-                          reps)
-        for sizes, norms in got.items():
+        got = ctx.compute(("training", one, ctx.seed, reps), training_run, one, split, ctx.seed, progress, reps)
+        for sizes, run in got.items():
+            norms, acc = run["norms"], run["accuracy"]
             runs[sizes] = norms if sizes not in runs else np.concatenate([runs[sizes], norms], axis=1)
-    drop_c = p.criterion("speeds-drop")
+            learned[sizes] = acc if sizes not in learned else np.concatenate([learned[sizes], acc])
+    drop_c, learn_c = p.criterion("speeds-drop"), p.criterion("learns")
     facts, figures, per_net, rows = [], [], {}, []
     for sizes, norms in runs.items():  # norms (epochs, S, H)
         label = name(sizes)
@@ -117,8 +118,18 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
         }
         facts.append(_first_slowest(p, label, other_first))
         drop = med[-1] / med[0]
+        acc = float(np.median(learned[sizes]))
+        at_chance = acc <= drop_c["at_chance"]
         facts.append(Fact(f"{label}: {drop_c.describe()}", bool((drop < drop_c["max_fraction"]).all()),
                           "median over seeds", drop.tolist(), role=drop_c.role))
+        if sizes == min(runs, key=len):
+            facts.append(margin_fact(f"{label} learns under this protocol: {learn_c.describe()}", acc,
+                                     learn_c["min_accuracy"], spread_toward(learned[sizes], learn_c["min_accuracy"],
+                                                                            P.LEVEL),
+                                     above=True, how=f"median over {len(learned[sizes])} seeds, the {n:,} training "
+                                     "images after the last epoch; spread: the median's interval", role=learn_c.role,
+                                     value={"median": round(acc, 4), "seeds": learned[sizes].round(3).tolist()}))
+        per_net[label]["training_accuracy"] = learned[sizes].tolist()
         if len(sizes) == 6:
             facts += _about_100(p, last_first)
         book_text = f"about {BOOK_LAST_OVER_FIRST}" if len(sizes) == 6 else "first layer much slower"
@@ -126,7 +137,9 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
                            for k, v in where.items())
         rows.append({"quantity": f"||delta^H|| / ||delta^1|| after {len(norms)} epochs, {label}, median [min, max] of "
                                  f"{p.seeds} seeds ({p.label})", "book": book_text, "run": spread(last_first[-1]),
-                     "caveat": data_caveat(ctx, n, p.images) + (f"; {placed}" if placed else "")})
+                     "caveat": data_caveat(ctx, n, p.images) + (f"; {placed}" if placed else "")
+                     + f"; training accuracy after the last epoch: median {acc:.1%}"
+                     + (" (AT CHANCE: the speeds are those of a network still on its plateau)" if at_chance else "")})
         stem = f"speed-of-learning-{len(sizes) - 2}-hidden"
         title = f"{label}: {p.label}, {n} images, {p.seeds} seeds"
         figures += save(ctx, gradient_norms_figure(np.arange(len(med)), med, lo, hi, title), stem)
