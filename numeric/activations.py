@@ -1,6 +1,10 @@
-"""The hidden activations, initialisations and output layers of the remedies network (``numeric.deep``).
+"""The activation table (each hidden activation once, one spelling), initialisations and output layers.
 
-* ``ACTIVATIONS``: name -> (phi, phi') in float64, finite for any z;
+* ``ACTIVATIONS``: name -> (phi, phi') in NumPy, finite for any z (``numeric.deep`` and the remedies);
+* ``FROM_OUTPUT``: name -> (phi, phi' written through a = phi(z)) for the stacked kernels (tanh, sigmoid);
+* ``MP``: name -> (phi, phi') in mpmath, for mean field's Gaussian integrals (``numeric.meanfield``);
+* ``SUP_DERIVATIVE``: name -> sup |phi'| (``theory.activations.sup_derivative`` proves each; the tests compare
+  the three forms with the SymPy ones);
 * ``INITS`` and ``weight_variance``: the initial weight distributions and their variances;
   ``draw_weights``: one weight matrix (n_out, n_in) drawn from a Generator;
 * ``OUTPUTS``: the output layer and its cost: network2's sigmoid with cross-entropy or quadratic cost,
@@ -15,11 +19,13 @@ as their papers use them. "glorot-2010" is Glorot and Bengio's "standard" U(+-1/
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 
 from .functions import COSTS
 
-__all__ = ["ACTIVATIONS", "INITS", "OUTPUTS", "sigmoid", "sigmoid_prime", "weight_variance", "draw_weights",
+__all__ = ["ACTIVATIONS", "FROM_OUTPUT", "MP", "SUP_DERIVATIVE", "sigmoid_via_tanh",
+           "INITS", "OUTPUTS", "sigmoid", "sigmoid_prime", "weight_variance", "draw_weights",
            "softmax", "LogLikelihoodCost", "output_layer", "BN_EPS", "BN_MOMENTUM"]
 
 BN_EPS = 1e-5
@@ -62,6 +68,32 @@ ACTIVATIONS = {
     "relu": (_relu, lambda z: (z > 0).astype(z.dtype)),
     "leaky-relu": (_leaky, lambda z: np.where(z > 0, 1.0, 0.01).astype(z.dtype)),
     "elu": (_elu, lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0))).astype(z.dtype)),
+}
+SUP_DERIVATIVE = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "leaky-relu": 1.0, "elu": 1.0}
+
+
+def sigmoid_via_tanh(z):
+    """Returns 1/2 + tanh(z/2)/2 = 1 / (1 + e^{-z}): no overflow for any z, one transcendental call."""
+    return 0.5 + 0.5 * np.tanh(0.5 * z)
+
+
+# name: (phi(z), phi' written in terms of the output a = phi(z)): tanh' = 1 - a^2, sigma' = a (1 - a). Computing
+# phi' from a spares a second transcendental per step; where |z| > ~19 it rounds phi' to 0 (true value < 1e-16)
+FROM_OUTPUT = {"tanh": (np.tanh, lambda a: 1 - a * a), "sigmoid": (sigmoid_via_tanh, lambda a: a * (1 - a))}
+
+
+def _mp_sigmoid_prime(x):
+    e = mpmath.exp(-abs(x))
+    return e / (1 + e) ** 2
+
+
+# name: (phi, phi') in mpmath; ReLU's phi' is the step (its value at 0 does not matter under a Gaussian)
+MP = {
+    "sigmoid": (lambda x: 1 / (1 + mpmath.exp(-x)), _mp_sigmoid_prime),
+    "tanh": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2),
+    "relu": (lambda x: max(x, 0), lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(0)),
+    "leaky-relu": (lambda x: x if x > 0 else x / 100, lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(1) / 100),
+    "elu": (lambda x: x if x > 0 else mpmath.expm1(x), lambda x: mpmath.mpf(1) if x > 0 else mpmath.exp(x)),
 }
 INITS = ("default", "large", "xavier-normal", "xavier-uniform", "he", "orthogonal", "glorot-2010")
 

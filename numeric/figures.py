@@ -7,16 +7,18 @@ PDF and PNG). No number is typed in: every marked point comes from the arguments
 from __future__ import annotations
 
 import contextlib
+import contextvars
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure  # figures drawn straight to files: no pyplot, no backend chosen for the process
 
 from .functions import sigmoid_prime
+from .meanfield import ALTERNATIVE_LABELS
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
            "accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure", "to_bytes",
-           "STYLE", "SIZES", "set_size"]
+           "STYLE", "SIZES", "figure_size"]
 
 # Figures that sit in a LaTeX article: Computer Modern (matplotlib's own cmr10 and mathtext "cm"),
 # TrueType fonts embedded in the PDF (pdf.fonttype 42: no Type 3 fonts, which publishers refuse).
@@ -48,18 +50,24 @@ def _computer_modern():
 # room for the legend, which sits below the axes, off the data.
 SIZES = {"column": {"figure.figsize": (3.3, 2.6), "font.size": 8},
          "page": {"figure.figsize": (6.9, 3.3), "font.size": 9}}
-_size = ["column"]
+_SIZE = contextvars.ContextVar("figure_size", default="column")  # this thread's and task's size, no global
 
 
-def set_size(name: str) -> None:
-    """Chooses the size of the figures made from now on: 'column' (3.3 in wide) or 'page' (6.9 in)."""
+@contextlib.contextmanager
+def figure_size(name: str):
+    """Within the block, figures are made at size ``name``: 'column' (3.3 in wide) or 'page' (6.9 in); the
+    previous size returns after it (a context variable: no process-wide setting changes)."""
     if name not in SIZES:
         raise ValueError(f"figure size must be one of {sorted(SIZES)}, got {name!r}")
-    _size[0] = name
+    token = _SIZE.set(name)
+    try:
+        yield
+    finally:
+        _SIZE.reset(token)
 
 
 def _style() -> dict:
-    return {**STYLE, **SIZES[_size[0]]}
+    return {**STYLE, **SIZES[_SIZE.get()]}
 
 
 def _styled(fn):
@@ -219,21 +227,24 @@ def neuron_bars_figure(values, title: str):
 
 @_styled
 def accuracy_figure(hidden_layers, series, chance: float, title: str):
-    """Returns validation accuracy against the number of hidden layers, one line per protocol.
+    """Returns validation error (1 - accuracy, log scale) against the number of hidden layers, one line per protocol.
 
     ``series`` maps a label to (median, lo, hi), one value per entry of ``hidden_layers``; book
     values, if given, are one of the series. A dotted line marks chance.
     """
     fig, ax = _fig()
     for i, (label, (med, lo, hi)) in enumerate(series.items()):
-        med, lo, hi = (np.asarray(v, dtype=float) for v in (med, lo, hi))
-        ax.errorbar(np.asarray(hidden_layers) + 0.06 * (i - 1), med, yerr=[med - lo, hi - med], color=f"C{i}",
-                    marker="o", capsize=3, label=label)
-    ax.axhline(chance, color="0.5", lw=0.8, ls=":", label="chance")
+        err, best, worst = (1 - np.asarray(v, dtype=float) for v in (med, hi, lo))
+        ax.errorbar(np.asarray(hidden_layers) + 0.06 * (i - 1), 100 * err,
+                    yerr=[100 * (err - best), 100 * (worst - err)], color=f"C{i}", marker="o", capsize=3, label=label)
+    ax.axhline(100 * (1 - chance), color="0.5", lw=0.8, ls=":", label="chance")
     ax.set_xticks(hidden_layers)
     ax.set_xlabel("hidden layers of 30 neurons")
-    ax.set_ylabel("validation accuracy")
-    ax.set_ylim(0, 1)
+    ax.set_yscale("log")  # error, not accuracy, on a log axis: the book's 1-2 point differences near 3.5% show
+    ticks = [t for t in (1, 2, 3, 5, 10, 20, 50, 90) if ax.get_ylim()[0] <= t <= ax.get_ylim()[1] * 1.05]
+    ax.set_yticks(ticks, [f"{t:g}%" for t in ticks])
+    ax.minorticks_off()
+    ax.set_ylabel("validation error (log scale)")
     _title(ax, title)
     w, h = fig.get_size_inches()
     fig.set_size_inches(w, h * 1.6)  # four legend entries below the axes
@@ -266,7 +277,8 @@ def meanfield_figure(widths, measured, predicted: float, book_norm=None, alterna
     lo, hi = ax.get_ylim()
     near = {k: v for k, v in (alternatives or {}).items() if lo <= v <= hi}
     for i, (name, value) in enumerate(near.items()):
-        ax.axhline(value, color="0.4", lw=0.7, ls=(0, (1, 1 + i)), label=f"wrong formula: {name}")
+        ax.axhline(value, color="0.4", lw=0.7, ls=(0, (1, 1 + i)),
+                   label=f"wrong: {ALTERNATIVE_LABELS.get(name, name)}")
     ax.set_xscale("log")
     ax.set_xticks(widths, [f"{w:g}" for w in widths])
     ax.set_xlabel("hidden width $n$")

@@ -42,15 +42,23 @@ def phase_figure(sigma_w2s, depths, median, curve_sw2, xi_c, critical: float, fa
     return fig
 
 
+def _measured_against_map(plot, layers, measured: dict, predicted: dict) -> dict:
+    """Draws, per label, the map's curve (line) and the measured widest layers (dots) in one colour with ``plot``
+    (ax.plot or ax.semilogy); returns {label: colour}."""
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    out = {}
+    for i, (label, pred) in enumerate(predicted.items()):
+        out[label] = col = colors[i % len(colors)]
+        plot(layers, pred, "-", color=col, lw=1, label=f"{label}: map")
+        plot(layers, measured[label], "o", color=col, ms=2.5, label=f"{label}: width 1000")
+    return out
+
+
 @_styled
 def correlation_figure(layers, measured: dict, predicted: dict, c_star: dict):
     """Measured mean correlation of digit pairs per layer ({label: values}) beside the map's c^l and c*."""
     fig, ax = _fig()
-    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (label, pred) in enumerate(predicted.items()):
-        col = colors[i % len(colors)]
-        ax.plot(layers, pred, "-", color=col, lw=1, label=f"{label}: map")
-        ax.plot(layers, measured[label], "o", color=col, ms=2.5, label=f"{label}: width 1000")
+    for label, col in _measured_against_map(ax.plot, layers, measured, predicted).items():
         ax.axhline(c_star[label], color=col, ls=":", lw=0.8)
     ax.set_xlabel("layer l")
     ax.set_ylabel(r"correlation $c^l$ of two digits")
@@ -63,11 +71,7 @@ def correlation_figure(layers, measured: dict, predicted: dict, c_star: dict):
 def gradient_figure(layers, measured: dict, predicted: dict):
     """Measured per-example RMS of delta^l / delta^L beside the map's exact product, log scale."""
     fig, ax = _fig()
-    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (label, pred) in enumerate(predicted.items()):
-        col = colors[i % len(colors)]
-        ax.semilogy(layers, pred, "-", color=col, lw=1, label=f"{label}: map")
-        ax.semilogy(layers, measured[label], "o", color=col, ms=2.5, label=f"{label}: width 1000")
+    _measured_against_map(ax.semilogy, layers, measured, predicted)
     ax.set_xlabel("hidden layer l")
     ax.set_ylabel(r"RMS $\|\delta^l\|$ / RMS $\|\delta^L\|$")
     _title(ax, "Gradients through depth: measured against mean field's product")

@@ -27,33 +27,12 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from .deep import ACTIVATIONS as ACTIVATIONS_NP
+from .activations import ACTIVATIONS as ACTIVATIONS_NP
+from .activations import MP as ACTIVATIONS
 
-__all__ = ["ACTIVATIONS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict", "alternatives",
+__all__ = ["ACTIVATIONS", "ALTERNATIVE_LABELS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict",
+           "alternatives",
            "per_example_rms_norms", "rms_norms", "critical_sigma_w", "chi_1_curve", "depth_prediction"]
-
-
-def _sigmoid(x):
-    return 1 / (1 + mpmath.exp(-x))
-
-
-def _sigmoid_prime(x):
-    e = mpmath.exp(-abs(x))
-    return e / (1 + e) ** 2
-
-
-def _elu(x):
-    return x if x > 0 else mpmath.expm1(x)
-
-
-# name: (phi, phi') in mpmath; ReLU's phi' is the step (its value at 0 does not matter under a Gaussian)
-ACTIVATIONS = {
-    "sigmoid": (_sigmoid, _sigmoid_prime),
-    "tanh": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2),
-    "relu": (lambda x: max(x, 0), lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(0)),
-    "leaky-relu": (lambda x: x if x > 0 else x / 100, lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(1) / 100),
-    "elu": (_elu, lambda x: mpmath.mpf(1) if x > 0 else mpmath.exp(x)),
-}
 
 
 def _check(name: str):
@@ -117,6 +96,13 @@ def predict(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int = 30)
         q = q_fixed_point(activation, sigma_w, sigma_b, dps=dps)
         c = chi_1(activation, q, sigma_w)
         return {"q_star": q, "chi_1": c, "ratio": mpmath.sqrt(c)}
+
+
+# how a figure names each wrong formula of ``alternatives`` (matplotlib mathtext)
+ALTERNATIVE_LABELS = {"E[phi'(sqrt(q*) z)]": r"$\sigma_w\,\mathbb{E}[\phi'(\sqrt{q^*}z)]$, the mean factor",
+                      "q* = 1": r"$\sqrt{\chi_1}$ at $q = 1$, not $q^*$",
+                      "sigma_b = 0": r"$\sqrt{\chi_1}$ without $\sigma_b^2$",
+                      "chi_1": r"$\chi_1$, no square root"}
 
 
 def alternatives(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int = 30) -> dict:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import FROM_OUTPUT
 from .streams import sequence
 from .validate import check_positive
 
@@ -30,12 +31,7 @@ __all__ = ["Stack", "ACTIVATIONS", "DTYPE"]
 DTYPE = np.float32  # the stack trains in single precision: tanh and the products run twice as fast
 
 
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for any z
-
-
-# name: (phi, phi' written through a = phi(z)) for the backward pass
-ACTIVATIONS = {"tanh": (np.tanh, lambda a: 1.0 - a * a), "sigmoid": (_sigmoid, lambda a: a * (1.0 - a))}
+ACTIVATIONS = FROM_OUTPUT  # name: (phi, phi' written through a = phi(z)), numeric.activations
 
 
 class Stack:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .activations import FROM_OUTPUT, SUP_DERIVATIVE
 from .validate import check_positive
 
 __all__ = [
@@ -37,14 +38,8 @@ __all__ = [
 ]
 
 
-def _sigmoid(z):
-    return 0.5 + 0.5 * np.tanh(0.5 * z)  # = 1 / (1 + e^{-z}) exactly; no overflow, one transcendental call
-
-
-# name: (phi(z), phi' written in terms of the output a = phi(z)): tanh' = 1 - a^2, sigma' = a (1 - a). Computing
-# phi' from a spares a second transcendental per step; where |z| > ~19 it rounds phi' to 0 (true value < 1e-16)
-ACTIVATIONS = {"tanh": (np.tanh, lambda a: 1 - a * a), "sigmoid": (_sigmoid, lambda a: a * (1 - a))}
-GAMMA = {"tanh": 1.0, "sigmoid": 0.25}  # sup |phi'|: theory.activations.sup_derivative proves both (tests compare)
+ACTIVATIONS = FROM_OUTPUT  # name: (phi(z), phi' through a = phi(z)), numeric.activations
+GAMMA = {k: SUP_DERIVATIVE[k] for k in ACTIVATIONS}  # sup |phi'|: theory.activations.sup_derivative proves each
 
 
 @dataclass

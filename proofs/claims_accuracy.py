@@ -142,10 +142,13 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
     hidden = sorted(len(s) - 2 for s in main.networks)
     book = [BOOK_ACCURACY.get(h, np.nan) for h in hidden]
     series["book (one run, full MNIST)"] = (book, book, book)
-    figures = save(ctx, accuracy_figure(hidden, series, 0.1, f"accuracy against depth, n = {n:,}"), "accuracy-vs-depth")
-    why = ("lmbda is scaled by n/50,000 so that the regularisation per update, eta lmbda/n, is the book's; with "
-           f"lmbda 5.0 on n = {n:,} images it is {5.0 * P.BOOK_TRAINING_IMAGES / n:g} times the book's"
-           ) if len(protocols) > 1 else ""
+    figures = save(ctx, accuracy_figure(hidden, series, 0.1, f"error against depth, n = {n:,} digits"),
+                   "accuracy-vs-depth")
+    literal = next((q for q in protocols if not q.lmbda_per), None)
+    why = (f"lmbda is scaled by n/{main.lmbda_per:,} so that the regularisation per update, eta lmbda/n, is the "
+           f"book's; with lmbda {literal.lmbda:g} on n = {n:,} images it is "
+           f"{literal.effective_lmbda(n) / main.effective_lmbda(n):g} times the book's"
+           ) if literal is not None and main.lmbda_per else ""
     updates = main.epochs_on(n) * -(-n // main.batch(n))
     cause = (f"{updates:,} SGD updates per network against the book's {P.BOOK_UPDATES:,} "
              f"({P.BOOK_UPDATES / updates:.3g} times fewer); the median gain over the last epochs per depth is "

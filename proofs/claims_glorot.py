@@ -22,11 +22,10 @@ from .figures import save
 
 def saturation_protocol(ctx) -> S.SaturationProtocol:
     p = S.SATURATION
-    if ctx.seeds:
-        p = p.replace(seeds=ctx.seeds)
+    seeds = ctx.seeds_for(p.seeds, 2)
     if ctx.quick:
-        p = p.replace(name=p.name + "+quick", label=p.label + " [QUICK: 2 seeds]", seeds=min(p.seeds, 2))
-    return p
+        return p.replace(name=p.name + "+quick", label=p.label + f" [QUICK: {seeds} seeds]", seeds=seeds)
+    return p.replace(seeds=seeds)
 
 
 def saturation_facts(run: dict, p: S.SaturationProtocol) -> list[Fact]:

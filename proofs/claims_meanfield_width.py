@@ -111,9 +111,8 @@ def agreement(predicted: float, measured: dict, protocol=P.MEANFIELD, alternativ
 
 def _protocol(ctx):
     p = P.MEANFIELD
-    if ctx.seeds:
-        return p.replace(seeds=int(ctx.seeds))
-    return p.quick(seeds=QUICK_SEEDS) if ctx.quick else p
+    seeds = ctx.seeds_for(p.seeds, QUICK_SEEDS)
+    return p.quick(seeds=seeds) if ctx.quick and not ctx.seeds else p.replace(seeds=seeds)
 
 
 def _chunks(p) -> list:

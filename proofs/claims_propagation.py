@@ -55,7 +55,7 @@ WITHIN = "its child number n draws the network of width n (numeric.propagation.d
 
 
 def _seeds(ctx) -> int:
-    return ctx.seeds or (1 if ctx.quick else SIGNAL.seeds)
+    return ctx.seeds_for(SIGNAL.seeds, 1)
 
 
 def measure_forward(width: int, seed: int, replica: int, mnist) -> dict:

@@ -40,7 +40,7 @@ def protocol_record(p, seed: int) -> dict:
 def protocol_for(ctx, name: str = PROTOCOL.name):
     """Returns the protocol with the run's seeds (--seeds K; --quick: 2, marked QUICK)."""
     p = PROTOCOLS[name]
-    seeds = ctx.seeds or (2 if ctx.quick else p.seeds)
+    seeds = ctx.seeds_for(p.seeds, 2)
     return dataclasses.replace(p, seeds=seeds) if seeds != p.seeds else p
 
 

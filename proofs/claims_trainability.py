@@ -103,7 +103,7 @@ def chapter_parts(ctx) -> list:
 
 def _chapter_seeds(ctx) -> range:
     """The replicas' indices (numeric.streams.replica(ctx.seed, k))."""
-    return range(ctx.seeds or (1 if ctx.quick else CHAPTER["seeds"]))
+    return range(ctx.seeds_for(CHAPTER["seeds"], 1))
 
 
 def check_chapter(ctx) -> Evidence:
@@ -134,9 +134,10 @@ def check_chapter(ctx) -> Evidence:
 
 def _phase_protocol(ctx) -> PH.PhaseProtocol:
     p = PH.PHASE
-    if ctx.seeds:
-        return p.replace(seeds=ctx.seeds)
-    return p.replace(name=p.name + "+quick", caption=p.caption + " [QUICK: one seed]", seeds=1) if ctx.quick else p
+    seeds = ctx.seeds_for(p.seeds, 1)
+    if ctx.quick and not ctx.seeds:
+        return p.replace(name=p.name + "+quick", caption=p.caption + " [QUICK: one seed]", seeds=seeds)
+    return p.replace(seeds=seeds)
 
 
 def train_part(depth: int, seed: int, replica: int, mnist, protocol: PH.PhaseProtocol) -> dict:

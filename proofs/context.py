@@ -35,6 +35,13 @@ class Context:
     inline_seconds: tuple = (0.0, 0.0)  # (wall, CPU) seconds of the parts computed here, inside the check
     _data: Any = field(default=None, repr=False)
 
+    def seeds_for(self, default: int, quick: int) -> int:
+        """Returns how many seeds (replicas) an experiment runs: ``--seeds K`` when given, else ``min(default,
+        quick)`` under ``--quick``, else the protocol's ``default``. The one place a run's seed count is resolved."""
+        if self.seeds:
+            return int(self.seeds)
+        return min(int(default), int(quick)) if self.quick else int(default)
+
     def compute(self, key, fn, *args):
         """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part); notes
         the part's seconds in ``parts_run`` (where it ran: here, or as a task of its own)."""

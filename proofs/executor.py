@@ -65,13 +65,13 @@ def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, pro
     from .registry import all_claims
 
     claim = next(c for c in all_claims() if c.id == claim_id)
-    from numeric.figures import set_size
+    from numeric.figures import figure_size
 
-    set_size(settings.get("figure_size", "column"))
     figures = _Collector(figure_formats(settings))
     ctx = context(settings, save_figure=figures.save_figure, progress=progress, precomputed=precomputed or {},
                   part_times=part_times or {})
-    return run_claim(claim, ctx), figures.files
+    with figure_size(settings.get("figure_size", "column")):
+        return run_claim(claim, ctx), figures.files
 
 
 def figure_formats(settings: dict) -> tuple:

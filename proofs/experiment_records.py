@@ -27,12 +27,10 @@ QUICK_SEEDS = {"speed-of-learning-during-training": 2, "accuracy-vs-depth": 1}
 
 def protocol_for(ctx, claim_id: str, default: P.Protocol) -> P.Protocol:
     """Returns the protocol a claim runs: the book's, with --seeds or --quick applied."""
-    p = default
-    if getattr(ctx, "seeds", None):
-        p = p.replace(seeds=int(ctx.seeds))
-    if getattr(ctx, "quick", False) and claim_id in QUICK_SEEDS:
-        p = p.quick(seeds=QUICK_SEEDS[claim_id])
-    return p
+    seeds = ctx.seeds_for(default.seeds, QUICK_SEEDS.get(claim_id, default.seeds))
+    if ctx.quick and not ctx.seeds and claim_id in QUICK_SEEDS:
+        return default.quick(seeds=seeds)
+    return default.replace(seeds=seeds)
 
 
 def protocol_record(p: P.Protocol, ctx, n: int) -> dict:

@@ -211,10 +211,12 @@ FIGURE_CAPTIONS = {
     "speed-of-learning-4-hidden": r"$\|\partial C/\partial b^l\|$ of each hidden layer of "
                                   r"$[784, 30, 30, 30, 30, 10]$ while training with the book's protocol, where the "
                                   r"book reports the first layer about 100 times slower than the last",
-    "accuracy-vs-depth": r"Validation accuracy against the number of hidden layers of 30 neurons: this run's "
-                         r"protocols (median and range over the seeds) beside the book's values",
-    "meanfield-ratio": r"The per-layer ratio $\|\delta^l\|/\|\delta^{l+1}\|$ at initialisation against the hidden "
-                       r"width, measured, beside mean field's prediction $\sqrt{\chi_1}$",
+    "accuracy-vs-depth": r"Validation error (one minus accuracy, log scale) against the number of hidden layers of "
+                         r"30 neurons: this run's protocols (median and range over the seeds) beside the book's "
+                         r"values; the dotted line is chance",
+    "meanfield-ratio": r"The per-layer ratio $(\|\delta^2\|/\|\delta^4\|)^{1/2}$ at initialisation against the "
+                       r"hidden width, measured, beside mean field's prediction $\sqrt{\chi_1}$ and three wrong "
+                       r"formulas (dotted)",
     "chi1-against-sigma-w": r"Mean field's $\chi_1$ at the fixed point $q^*$ against $\sigma_w$ for the sigmoid, "
                             r"$\tanh$ and ReLU, with the sigmoid's bound $\sigma_w^2/16$",
     "remedies-ratio-at-init": r"The ratio of the last hidden layer's gradient norm to the first's at "

@@ -50,7 +50,7 @@ def _protocols(record: dict) -> list[str]:
         seeds = p.get("seeds_used") or []
         span = f"; seeds {seeds[0]}--{seeds[-1]}" if len(seeds) > 1 else (f"; seed {seeds[0]}" if seeds else "")
         if p.get("streams"):  # spawned streams: say how, not a range of seeds
-            span = f"; streams {p['streams']}"
+            span = f"; streams {plain(p['streams'])}"
         out.append(plain(p["caption"]) + span)
     return out
 

@@ -44,6 +44,7 @@ _CALL = r"(?:\((?:[^()]|\([^()]*\))*\))"
 _GREEK = {"sigma": r"\sigma", "Sigma": r"\Sigma", "delta": r"\delta", "Delta": r"\Delta", "chi": r"\chi",
           "lmbda": r"\lambda", "lambda": r"\lambda", "eta": r"\eta", "phi": r"\varphi", "Pi": r"\Pi", "xi": r"\xi"}
 _TOKEN = re.compile("|".join([
+    r"(?P<raised>" + _CALL + r"\^(?:\{[^{}]*\}|\([^()]*\)|\w+))",  # (R^2 / R^4)^(1/2)
     r"(?P<norm>\|\|[^|]+?\|\|)",
     r"(?P<abs>\|[^|\s][^|]*?\|\*?)",
     r"(?P<partial>\bd[A-Z]/d[A-Za-z]" + _SCRIPTS + r"*)",
@@ -94,6 +95,9 @@ def _atom(kind: str, s: str) -> str:
         return head + (f"({_math(call[1:-1])})" if call else "")
     if kind == "power":
         return _scripts(s)
+    if kind == "raised":
+        base, power = re.match(r"(\(.*\))(\^.*)$", s).groups()
+        return f"({_math(base[1:-1])}){_scripts(power)}"
     if kind == "times":
         return s.replace(" x ", r" \times ")
     if kind == "op":
@@ -103,7 +107,7 @@ def _atom(kind: str, s: str) -> str:
     return {"%": r"\%", "&": r"\&", "#": r"\#"}.get(s, s)
 
 
-_ATOMS = {"norm", "abs", "partial", "func", "dist", "greek", "scripted", "power", "times"}
+_ATOMS = {"raised", "norm", "abs", "partial", "func", "dist", "greek", "scripted", "power", "times"}
 
 
 def plain(s) -> str:

@@ -285,5 +285,6 @@ def test_no_seed_arithmetic():
 
 def test_the_seed_check_catches_seed_arithmetic(tmp_path):
     (tmp_path / "numeric").mkdir()
-    (tmp_path / "numeric" / "x.py").write_text("def f(ctx, k):\n    a = k + 1\n    return range(ctx.seed, ctx.seed + k)\n")
+    source = "def f(ctx, k):\n    a = k + 1\n    return range(ctx.seed, ctx.seed + k)\n"
+    (tmp_path / "numeric" / "x.py").write_text(source)
     assert seed_arithmetic(tmp_path) == {"numeric/x.py": [3]}

@@ -170,3 +170,22 @@ def test_figures_set_every_glyph_in_computer_modern():
     fig = gradient_norms_figure(np.arange(3), np.ones((3, 2)), np.ones((3, 2)) / 2, np.ones((3, 2)) * 2, "t")
     fonts = set(re.findall(rb"/BaseFont\s*/(?:[A-Z]{6}\+)?([\w-]+)", to_bytes(fig, "pdf")))
     assert fonts and all(f.startswith(b"Cm") for f in fonts), fonts
+
+
+def test_a_raised_group_is_set_as_one_power():
+    """(||delta^2|| / ||delta^4||)^(1/2) in a record is one math atom, its exponent braced; plain parentheses stay
+    prose."""
+    assert plain("factor (||delta^2|| / ||delta^4||)^(1/2), width 30") == \
+        r"factor $(\|\delta^{2}\| / \|\delta^{4}\|)^{1/2}$, width 30"
+    assert plain("(R^2 / R^4)^(1/2)") == "$(R^{2} / R^{4})^{1/2}$"
+    assert plain("(a, b) then") == "(a, b) then"
+
+
+def test_a_protocols_streams_are_set_as_text_with_math():
+    """A protocol's "streams" line goes through plain() like its caption (CI's paper test once stopped at a raw
+    sigma_w^2 in the phase diagram's table caption)."""
+    from proofs.latex_tables import _protocols
+
+    got = _protocols({"numbers": {"protocol": {"caption": "grid of sigma_w^2", "seeds_used": [0],
+                                               "streams": "one child per sigma_w^2; 50% of q_1"}}})
+    assert got == [r"grid of $\sigma_{w}^{2}$; streams one child per $\sigma_{w}^{2}$; 50\% of $q_{1}$"], got

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import mpmath
 import numpy as np
+import pytest
 
 from proofs.claim import Claim, Context, Evidence, Fact, run_claim
 from proofs.registry import all_claims
@@ -170,3 +171,17 @@ def test_the_chain_atom_table_belongs_to_the_network():
     assert containers() == before
     assert chain.truncated(net, 5).atoms is net.atoms and chain.chain_network(20).atoms is not net.atoms
     assert chain.chain_network(3) == chain.chain_network(3)  # the table is not part of a network's value
+
+
+def test_the_figure_size_is_scoped_to_a_block():
+    """numeric.figures.figure_size sets the size inside its block only (a context variable, no module state)."""
+    from numeric.figures import figure_size, sigma_prime_figure
+
+    width = lambda: sigma_prime_figure(6.0, 0.25).get_size_inches()[0]  # noqa: E731
+    assert width() == pytest.approx(3.3)
+    with figure_size("page"):
+        assert width() == pytest.approx(6.9)
+    assert width() == pytest.approx(3.3)
+    with pytest.raises(ValueError, match="figure size"):
+        with figure_size("poster"):
+            pass

@@ -205,7 +205,20 @@ def test_theory_refuses_what_it_cannot_do():
         chain_network(10**100)
     with pytest.raises(ValueError, match="recursion"):
         gradient_direct(chain_network(50), 1)
+    with pytest.raises(ValueError, match="recursion"):
+        gradient_direct(chain_network(38), 1)  # a RecursionError in a fresh process before the guard moved to 30
     assert time.perf_counter() - start < 2
+
+
+def test_a_deep_stack_turns_sympys_recursion_into_one_clear_error():
+    """Allowed depth, but called from a stack already 850 frames deep: a ValueError naming the cause."""
+    from theory import chain_network, gradient_direct
+
+    def deep(n):
+        return deep(n - 1) if n else gradient_direct(chain_network(30), 1, wrt="w")
+
+    with pytest.raises(ValueError, match="nesting depth L - j \\+ 1 = 30 exceeds"):
+        deep(850)
 
 
 def test_numeric_refuses_non_finite_input():

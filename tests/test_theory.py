@@ -204,12 +204,12 @@ def test_tanh_bound_is_tight_at_small_u():
 # -- activations ------------------------------------------------------------------------------
 def test_sup_of_activation_derivatives():
     """sup |phi'|: sigmoid 1/4, tanh 1, sigma(kz) k/4, softplus 1 (not attained), ReLU 1; each against sampling."""
-    expected = {"sigmoid": sp.Rational(1, 4), "tanh": 1, "scaled sigmoid sigma(kz)": k / 4, "softplus": 1, "ReLU": 1}
+    expected = {"sigmoid": sp.Rational(1, 4), "tanh": 1, "scaled sigmoid sigma(kz)": k / 4, "softplus": 1, "relu": 1}
     acts = activations()
     for name, value in expected.items():
         sup = sup_derivative(acts[name])
         assert sp.simplify(sup["sup"] - value) == 0, name
-        if name != "ReLU":
+        if name != "relu":
             d = lambdify_exact([z], sup["derivative"].subs(k, 3), module="mpmath")
             sampled = max(d(mpmath.mpf(t) / 10) for t in range(-400, 401))
             assert sampled <= float(value.subs(k, 3) if hasattr(value, "subs") else value) + 1e-12

@@ -28,7 +28,7 @@ def activations() -> dict:
         "tanh": sp.tanh(z),
         "scaled sigmoid sigma(kz)": sigmoid(k * z),
         "softplus": sp.log(1 + sp.exp(z)),
-        "ReLU": sp.Max(0, z),
+        "relu": sp.Max(0, z),
     }
 
 

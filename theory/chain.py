@@ -80,7 +80,7 @@ class ChainNetwork:
 
 
 MAX_DEPTH = 4096  # chain networks deeper than this are refused, not left to hang
-MAX_DIRECT_DEPTH = 40  # SymPy's nested differentiation hits Python's recursion limit near depth 50
+MAX_DIRECT_DEPTH = 30  # SymPy's nested differentiation hits Python's recursion limit at 37-38 (fresh process)
 
 
 def chain_network(L: int) -> ChainNetwork:
@@ -184,9 +184,13 @@ def gradient_direct(net: ChainNetwork, j: int, *, wrt: str = "b", activation=sig
     """
     j = net.check_layer(j)
     check_positive_int("the nesting depth L - j + 1", net.L - j + 1, maximum=MAX_DIRECT_DEPTH,
-                       why="SymPy's nested differentiation exceeds Python's recursion limit near 50; "
+                       why="SymPy's nested differentiation exceeds Python's recursion limit at depth 37-38; "
                            "use gradients_implicit for deep chains")
-    return sp.diff(composed_cost(net, activation, cost, start=j), _wrt_symbol(net, j, wrt))
+    try:
+        return sp.diff(composed_cost(net, activation, cost, start=j), _wrt_symbol(net, j, wrt))
+    except RecursionError:  # the caller's own stack was deep already: say so rather than show SymPy's frames
+        raise ValueError(f"the nesting depth L - j + 1 = {net.L - j + 1} exceeds what SymPy's nested "
+                         "differentiation can reach from this call's stack; use gradients_implicit") from None
 
 
 def gradients_implicit(net: ChainNetwork, *, wrt: str = "b") -> dict:

@@ -14,21 +14,23 @@ import sympy as sp
 
 from .notation import C, C_prime, sigma, sigma_prime
 
-__all__ = ["R", "layer_symbols", "base_case", "bias_step", "weight_step"]
+__all__ = ["R", "abstract_function", "layer_symbols", "base_case", "bias_step", "weight_step"]
 
 
-class R(sp.Function):
-    """The cost as a function of z_{j+1}: everything above layer j+1, abstract."""
+def abstract_function(name: str, derivative_latex: str, module: str, doc: str) -> tuple[type, type]:
+    """Returns (F, F') : an undefined SymPy function F of one argument whose derivative is the undefined F',
+    printed as ``derivative_latex``: the induction hypothesis's object (everything between two layers or steps,
+    abstract). ``module`` is the defining module's ``__name__`` (so that the classes pickle by name)."""
+    prime = type(f"{name}_prime", (sp.Function,), {
+        "__module__": module, "__doc__": f"d{name}/d(argument), printed {derivative_latex}",
+        "_latex": lambda self, printer, exp=None: derivative_latex})
+    function = type(name, (sp.Function,), {
+        "__module__": module, "__doc__": doc, "fdiff": lambda self, argindex=1: prime(self.args[0])})
+    return function, prime
 
-    def fdiff(self, argindex=1):
-        return R_prime(self.args[0])
 
-
-class R_prime(sp.Function):
-    """dC/dz_{j+1} = delta_{j+1}, seen through R."""
-
-    def _latex(self, printer, exp=None):
-        return r"\delta_{j+1}"
+R, R_prime = abstract_function("R", r"\delta_{j+1}", __name__,
+                               "The cost as a function of z_{j+1}: everything above layer j+1, abstract.")
 
 
 def layer_symbols():

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .induction import abstract_function
 from .notation import sigma, sigma_prime
 from .widths import Index, reduce
 
@@ -88,16 +89,9 @@ def local_paths(cell=lstm_cell) -> dict:
     }
 
 
-class Ccell(sp.Function):
-    """c_T as a function of c_k along the cell path (the gates of every step held at their values), abstract."""
-
-    def fdiff(self, argindex=1):
-        return Ccell_prime(self.args[0])
-
-
-class Ccell_prime(sp.Function):
-    def _latex(self, printer, exp=None):
-        return r"\frac{\partial c_T}{\partial c_k}"
+Ccell, Ccell_prime = abstract_function(
+    "Ccell", r"\frac{\partial c_T}{\partial c_k}", __name__,
+    "c_T as a function of c_k along the cell path (the gates of every step held at their values), abstract.")
 
 
 def cell_base_case(cell=lstm_cell):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .induction import abstract_function
 from .notation import C, C_prime, check_activation, check_positive_int, sigma, sigma_prime, sigmoid
 
 __all__ = [
@@ -44,18 +45,9 @@ __all__ = [
 MAX_DIRECT_STEPS = 40  # SymPy's nested differentiation reaches Python's recursion limit near 50 (theory.chain)
 
 
-class H(sp.Function):
-    """h_T as a function of h_k: every step between them, abstract (the induction hypothesis's object)."""
-
-    def fdiff(self, argindex=1):
-        return H_prime(self.args[0])
-
-
-class H_prime(sp.Function):
-    """dh_T/dh_k, seen through H."""
-
-    def _latex(self, printer, exp=None):
-        return r"\frac{\partial h_T}{\partial h_k}"
+H, H_prime = abstract_function("H", r"\frac{\partial h_T}{\partial h_k}", __name__,
+                               "h_T as a function of h_k: every step between them, abstract (the induction "
+                               "hypothesis's object).")
 
 
 @dataclass(frozen=True)
