@@ -60,7 +60,13 @@ def one_run(extra: list[str]) -> dict:
             raise SystemExit(f"python -m proofs {' '.join(extra)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
         records = json.loads((Path(out) / "results.json").read_text())["claims"]
     claims = {r["id"]: total_seconds(r) for r in records}
-    parts = {(r["id"], p["key"]): (p["seconds"], p["cpu_seconds"]) for r in records for p in r.get("parts", [])}
+    parts = {}
+    for r in records:
+        for p in r.get("parts", []):  # two keys with one label (objects without a name) stay two rows
+            name, k = (r["id"], p["key"]), 1
+            while name in parts:
+                name, k = (r["id"], f"{p['key']} #{k + 1}"), k + 1
+            parts[name] = (p["seconds"], p["cpu_seconds"])
     own = {r["id"]: (r["seconds"], r["cpu_seconds"]) for r in records}
     return {"wall": wall, "cpu": cpu, "claims": claims, "parts": parts, "own": own,
             "failed": [r["id"] for r in records if r["verdict"] == "failed"]}

@@ -32,6 +32,7 @@ class Context:
     precomputed: dict = field(default_factory=dict, repr=False)  # results of a claim's parts, by key
     part_times: dict = field(default_factory=dict, repr=False)  # their (wall, CPU) seconds where they ran, by key
     parts_run: list = field(default_factory=list, repr=False)  # the parts asked for, in order, with their seconds
+    _noted: set = field(default_factory=set, repr=False)  # the keys already in parts_run
     inline_seconds: tuple = (0.0, 0.0)  # (wall, CPU) seconds of the parts computed here, inside the check
     _data: Any = field(default=None, repr=False)
 
@@ -44,13 +45,17 @@ class Context:
 
     def compute(self, key, fn, *args):
         """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part); notes
-        the part's seconds in ``parts_run`` (where it ran: here, or as a task of its own)."""
+        the part's seconds in ``parts_run`` once per key (where it ran: here, or as a task of its own). A key
+        asked for again returns the same value, computed once, here as under an executor."""
         if key in self.precomputed:
             value, (wall, cpu) = self.precomputed[key], self.part_times.get(key, (None, None))
         else:
             value, wall, cpu = timed(fn, args)
+            self.precomputed[key], self.part_times[key] = value, (wall, cpu)
             self.inline_seconds = (self.inline_seconds[0] + wall, self.inline_seconds[1] + cpu)
-        self.parts_run.append(part_entry(key, wall, cpu))
+        if key not in self._noted:
+            self._noted.add(key)
+            self.parts_run.append(part_entry(key, wall, cpu))
         return value
 
     def data(self):

@@ -52,7 +52,10 @@ def _label(x) -> str:
     if isinstance(x, (tuple, list)):
         return ",".join(_label(v) for v in x)
     name = getattr(x, "name", None)
-    return name if isinstance(name, str) else type(x).__name__
+    if isinstance(name, str):
+        return name
+    text = str(x)  # a small value object prints itself; an object printed by its address gives its type's name
+    return type(x).__name__ if " at 0x" in text or len(text) > 60 else text
 
 
 def part_entry(key, wall: float | None, cpu: float | None) -> dict:
