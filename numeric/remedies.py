@@ -23,6 +23,7 @@ import numpy as np
 
 from .activations import weight_variance
 from .meanfield import depth_prediction
+from .pretrain import PRETRAINING
 
 __all__ = ["Remedy", "REMEDIES", "Criteria", "RemediesProtocol", "PROTOCOL", "FIVE_DEPTHS", "prediction", "regime",
            "CHANCE"]
@@ -46,8 +47,9 @@ class Remedy:
         return not (self.net.get("batch_norm") or self.net.get("residual") or self.pretrain)
 
     def as_dict(self) -> dict:
+        pre = self.pretrain
         return {"key": self.key, "label": self.label, "network": dict(self.net), "training": dict(self.train),
-                "pretrain": getattr(self.pretrain, "__name__", None)}
+                "pretrain": pre.as_dict() if hasattr(pre, "as_dict") else getattr(pre, "__name__", None)}
 
 
 _LMBDA = 5.0 * 1000 / 50000  # the book's lmbda = 5.0 per 50,000 images, scaled to 1,000 (the same per update)
@@ -66,6 +68,8 @@ REMEDIES = (
     Remedy("momentum", "sigmoid + momentum 0.9", {"activation": "sigmoid"}, {"momentum": 0.9}),
     Remedy("l2", f"sigmoid + L2, lmbda {_LMBDA:g}", {"activation": "sigmoid"}, {"lmbda": _LMBDA}),
     Remedy("l1", f"sigmoid + L1, lmbda {_LMBDA:g}", {"activation": "sigmoid"}, {"lmbda": _LMBDA, "penalty": "l1"}),
+    Remedy("pretrained", "sigmoid, greedy layer-wise pre-trained (autoencoders)", {"activation": "sigmoid"},
+           pretrain=PRETRAINING),
 )
 
 
@@ -86,6 +90,11 @@ class Criteria:
       width, its per-example ratio within ``relu_factor`` of 1 (its backward pass removes the batch mean);
     * ``bracketed``: every configuration that learns (validation median > ``chance``) picks a rate strictly inside
       the grid, so the grid brackets its best rate (a single-rate grid brackets nothing).
+
+    Greedy layer-wise pre-training (``proofs.pretraining_facts``) is held to the same bars, no new threshold:
+    every layer's reconstruction cost falls on every seed (the pre-training ran); at the deepest depth the
+    pre-trained network's averaged last/first after pre-training is below ``vanishing``, and its median test
+    accuracy at its chosen rate is at least ``learns``.
     """
 
     vanishing: float = 1e3
@@ -137,9 +146,10 @@ class RemediesProtocol:
     DIVERGENCE = ("a replica diverges when any parameter is NaN or inf after an epoch, or its training cost is not "
                   "finite at the end; it is counted ('diverged k/5'), its accuracy counted as chance (0.1) in every "
                   "median, never dropped")
-    STREAMS = ("numpy.random.SeedSequence(seed).spawn(seeds): one child per seed, split into children for the initial "
-               "draws, the shuffling and pre-training; every eta of a seed starts from the same draws and sees the "
-               "same mini-batches (common random numbers across the grid)")
+    STREAMS = ("numpy.random.SeedSequence(seed).spawn(seeds) (numeric.streams.replica_streams): one child per seed, "
+               "spawning one child each for the initial draws, the shuffling and the pre-training (numeric.streams."
+               "purpose, in that order); every eta of a seed starts from the same draws and sees the same mini-batches "
+               "(common random numbers across the grid)")
 
     def __post_init__(self):
         if self.seeds < 1 or self.epochs < 0 or not self.etas or not self.depths:

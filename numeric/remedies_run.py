@@ -13,6 +13,7 @@ from .deep import DeepNetwork
 from .remedies import CHANCE, REMEDIES, RemediesProtocol
 from .stacked import Stack
 from .stacked_sgd import sgd
+from .streams import generator, replica_streams
 
 __all__ = ["splits", "streams", "run_config", "width_sweep", "choose", "summary", "ratios"]
 
@@ -49,10 +50,10 @@ def splits(data, protocol: RemediesProtocol) -> dict:
 
 
 def streams(seed: int, seeds: int) -> list[dict]:
-    """Returns, per seed, {"init", "shuffle", "pretrain": Generator}: SeedSequence(seed).spawn(seeds), each child
-    spawned once more per purpose (no stream is another's by seed arithmetic)."""
-    return [dict(zip(PURPOSES, map(np.random.default_rng, child.spawn(len(PURPOSES)))))
-            for child in np.random.SeedSequence(int(seed)).spawn(int(seeds))]
+    """Returns, per seed, {"init", "shuffle", "pretrain": Generator}: ``numeric.streams.replica_streams(seed,
+    seeds)``, one child per seed, each spawning one child per purpose of ``PURPOSES`` (no stream is another's by
+    seed arithmetic)."""
+    return [{name: generator(s, name, PURPOSES) for name in PURPOSES} for s in replica_streams(seed, seeds)]
 
 
 def ratios(nets, x, y) -> dict:
@@ -72,7 +73,8 @@ def run_config(key: str, hidden: int, protocol: RemediesProtocol, data, seed: in
     """Trains configuration ``key`` with ``hidden`` hidden layers for every (eta, seed) of the protocol at once.
 
     Returns {"etas", "validation" and "test": [eta][seed] accuracy (NaN where diverged), "diverged": [eta][seed],
-    "init": ratios at initialisation, "mean_square_input"}.
+    "init": ratios at initialisation (after pre-training, for a pre-trained configuration), "trained": ratios
+    after training at the chosen eta, "mean_square_input"}, and "pretraining" (what the hook returned) if any.
     """
     remedy, p = _remedy(key), protocol
     s = splits(data, p)
@@ -81,8 +83,9 @@ def run_config(key: str, hidden: int, protocol: RemediesProtocol, data, seed: in
     rngs = streams(seed, p.seeds)
     sizes = [784] + [p.width] * hidden + [10]
     nets = [DeepNetwork(sizes, rng=r["init"], **remedy.net) for r in rngs]
-    if remedy.pretrain is not None:
-        remedy.pretrain(nets, x, [r["pretrain"] for r in rngs])
+    pretraining = None
+    if remedy.pretrain is not None:  # "init" is then the network after pre-training
+        pretraining = remedy.pretrain(nets, x, [r["pretrain"] for r in rngs])
     init = ratios(nets, xn, yn)
     E = len(p.etas)
     stack = Stack([net for net in nets for _ in range(E)], dtype=p.dtype)  # replica g E + e: seed g, eta e
@@ -99,6 +102,8 @@ def run_config(key: str, hidden: int, protocol: RemediesProtocol, data, seed: in
     e = choose(out["validation"], p.etas)
     trained = [stack.network(g * E + e) for g in range(p.seeds) if not bad[g * E + e]]
     out["trained"] = ratios(trained, xn, yn) if trained else {"per_example": [], "averaged": []}
+    if pretraining is not None:
+        out["pretraining"] = pretraining
     return out
 
 

@@ -37,7 +37,7 @@ class SaturationProtocol:
     activation: str = "sigmoid"
     output: str = "softmax"
     init: str = "glorot-2010"
-    etas: tuple = (0.1, 0.3, 1.0, 3.0)
+    etas: tuple = (0.1, 0.3, 1.0, 3.0, 10.0)
     mini_batch_size: int = 10
     chunks: int = 100
     chunk_images: int = 500  # drawn afresh from the training digits for every chunk (their data were a stream)

@@ -59,20 +59,22 @@ def _copy(ss: np.random.SeedSequence) -> np.random.SeedSequence:
     return np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size)
 
 
-def purpose(stream, name: str) -> np.random.SeedSequence:
-    """Returns the child of a replica's ``stream`` for one purpose: "init", "shuffle" or "data".
+def purpose(stream, name: str, purposes: tuple = PURPOSES) -> np.random.SeedSequence:
+    """Returns the child of a replica's ``stream`` for one purpose: "init", "shuffle" or "data" (or one of an
+    experiment's own ``purposes``, such as the remedies' ("init", "shuffle", "pretrain")).
 
-    The children are ``stream.spawn(3)`` in the order of ``PURPOSES`` (spawned from a copy: the same
+    The children are ``stream.spawn(len(purposes))`` in the order of ``purposes`` (spawned from a copy: the same
     child every time). An int stream s stands for ``SeedSequence(s)``.
     """
-    if name not in PURPOSES:
-        raise ValueError(f"purpose must be one of {PURPOSES}, got {name!r}")
-    return _copy(_sequence(stream)).spawn(len(PURPOSES))[PURPOSES.index(name)]
+    purposes = tuple(purposes)
+    if name not in purposes:
+        raise ValueError(f"purpose must be one of {purposes}, got {name!r}")
+    return _copy(_sequence(stream)).spawn(len(purposes))[purposes.index(name)]
 
 
-def generator(stream, name: str) -> np.random.Generator:
-    """Returns ``numpy.random.default_rng(purpose(stream, name))``."""
-    return np.random.default_rng(purpose(stream, name))
+def generator(stream, name: str, purposes: tuple = PURPOSES) -> np.random.Generator:
+    """Returns ``numpy.random.default_rng(purpose(stream, name, purposes))``."""
+    return np.random.default_rng(purpose(stream, name, purposes))
 
 
 def describe(base_seed: int, count: int, within: str | None = None) -> str:

@@ -16,16 +16,16 @@ from numeric.figures import remedies_figure
 from .claim import Claim, Evidence, Fact, display, margin_fact
 from .data import load_data
 from .figures import save
+from .pretraining_facts import pretraining_facts
 
 
 def protocol(ctx) -> R.RemediesProtocol:
     """The run's protocol: the default, with --seeds applied, or a reduced one marked QUICK."""
     p = R.PROTOCOL
-    if ctx.seeds:
-        p = p.replace(seeds=ctx.seeds)
+    seeds = ctx.seeds_for(p.seeds, 2)
     if ctx.quick:
-        p = p.replace(name=p.name + "+quick", label=p.label + " [QUICK: 2 seeds]", seeds=min(p.seeds, 2))
-    return p
+        return p.replace(name=p.name + "+quick", label=p.label + f" [QUICK: {seeds} seeds]", seeds=seeds)
+    return p.replace(seeds=seeds)
 
 
 def _config_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
@@ -98,7 +98,7 @@ def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict |
                if k in cells for h in p.depths)
     facts.append(Fact("training options (clipping, momentum, L1, L2) leave the network at initialisation as it was: "
                       "the same seeds give the same ratios as the chapter's network", same, "exact equality"))
-    return facts
+    return facts + pretraining_facts(cells, rows, p)
 
 
 def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact]:
@@ -157,9 +157,13 @@ def _row_text(r: dict, cell: dict, pred) -> str:
     pe, av = _med(cell["init"]["per_example"]), _med(cell["init"]["averaged"])
     div = f"DIVERGED {r['diverged']}/{r['seeds']}" if r["diverged"] else f"diverged 0/{r['seeds']}"
     mf = "-" if pred is None else f"{pred:.3g}"
+    when = "after pre-training" if "pretraining" in cell else "at init"
+    after = cell.get("trained") or {}
+    trained = (f"; after training per example {_med(after['per_example']):.3g}, averaged {_med(after['averaged']):.3g}"
+               if after.get("per_example") else "")
     return (f"eta {r['eta']:g}{' (grid edge)' if r['edge'] else ''}; test {r['test']:.1%} [{r['test_min']:.1%}, "
-            f"{r['test_max']:.1%}]; {div}; last/first at init per example {pe:.3g} (mean field {mf}), "
-            f"averaged {av:.3g}")
+            f"{r['test_max']:.1%}]; {div}; last/first {when} per example {pe:.3g} (mean field {mf}), "
+            f"averaged {av:.3g}{trained}")
 
 
 def check_remedies(ctx) -> Evidence:
@@ -181,9 +185,11 @@ def check_remedies(ctx) -> Evidence:
             cell = cells[r.key][h]
             table[r.key]["depths"][str(h)] = {**rows[r.key][h], "prediction": pred, "init": cell["init"],
                                               "trained": cell["trained"], "validation_grid": cell["validation"],
-                                              "test_grid": cell["test"], "diverged_grid": cell["diverged"]}
+                                              "test_grid": cell["test"], "diverged_grid": cell["diverged"],
+                                              **({"pretraining": cell["pretraining"]} if "pretraining" in cell else {})}
             book_rows.append({"quantity": f"{r.label}, [784, {p.width} x {h}, 10]: chosen eta; test accuracy median "
-                                          "[min, max]; diverged; last/first at initialisation",
+                                          "[min, max]; diverged; last/first at initialisation"
+                                          + (" (after pre-training)" if r.pretrain else "") + " and after training",
                               "book": "vanishes; stays at chance when deep" if r.key == "network2" else "",
                               "run": _row_text(rows[r.key][h], cell, pred),
                               "caveat": f"this suite's protocol ({p.name}); {p.seeds} seeds, eta from {list(p.etas)}"})
@@ -219,9 +225,11 @@ def check_remedies(ctx) -> Evidence:
 
 
 CLAIMS = [
-    Claim("remedies", "the write-ups' remedies; Glorot and Bengio 2010; He et al. 2015; Sutskever et al. 2013",
-          "The remedies compared fairly: eta chosen on validation, test accuracy, divergence counted; per-example "
-          "and averaged ratio at init, mean field beside", check_remedies, group="remedies",
+    Claim("remedies", "the write-ups' remedies; Glorot and Bengio 2010; He et al. 2015; Sutskever et al. 2013; "
+          "Hinton et al. 2006; Bengio et al. 2007",
+          "The remedies compared fairly (greedy layer-wise pre-training among them): eta chosen on validation, test "
+          "accuracy, divergence counted; per-example and averaged ratio at init, mean field beside",
+          check_remedies, group="remedies",
           figures=("remedies-accuracy", "remedies-ratio-at-init", "remedies-width-sweep"), cost=30.0,
           parts=remedies_parts),
 ]

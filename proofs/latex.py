@@ -129,6 +129,21 @@ REFERENCES = r"""@book{nielsen2015,
   booktitle = {Proceedings of the 30th International Conference on Machine Learning (ICML)},
   year = {2013}
 }
+@article{hinton2006,
+  author = {Geoffrey E. Hinton and Simon Osindero and Yee-Whye Teh},
+  title = {A Fast Learning Algorithm for Deep Belief Nets},
+  journal = {Neural Computation},
+  volume = {18},
+  number = {7},
+  pages = {1527--1554},
+  year = {2006}
+}
+@inproceedings{bengio2007,
+  author = {Yoshua Bengio and Pascal Lamblin and Dan Popovici and Hugo Larochelle},
+  title = {Greedy Layer-Wise Training of Deep Networks},
+  booktitle = {Advances in Neural Information Processing Systems 19},
+  year = {2007}
+}
 """
 
 # A LaTeX title per claim (the registry's titles are plain text for terminals; a test checks every claim has one).
@@ -182,7 +197,8 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "meanfield-fixed-point": ["poole2016", "schoenholz2017"],
          "meanfield-ratio-vs-width": ["schoenholz2017", "nielsen2015"],
          "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"],
-         "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018"],
+         "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018",
+                      "hinton2006", "bengio2007"],
          "glorot-saturation": ["glorot2010", "lecun1998"],
          "remedies-theory": ["glorot2010", "he2015", "poole2016"],
          "recurrent-chain-jacobian": ["hochreiter2001", "pascanu2013", "nielsen2015"],

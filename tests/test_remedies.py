@@ -37,9 +37,12 @@ def fake_cells():
         for h in P.depths:
             pred = R.prediction(r, h, MS, P.width)
             ratio = pred if pred is not None else 1.0
-            learns = r.key in ("relu-he", "tanh-orthogonal", "residual", "batch-norm")
+            learns = r.key in ("relu-he", "tanh-orthogonal", "residual", "batch-norm", "pretrained")
             val = [[0.5] * 3, [0.85, 0.86, 0.84], [0.3] * 3, [0.1] * 3] if learns else chance
             out[r.key][h] = cell(val, init=[ratio * 0.95, ratio * 1.05], avg=[ratio * 3] * 2)
+            if r.pretrain:  # each layer's reconstruction cost before and after, per seed
+                out[r.key][h]["pretraining"] = {"cost_before": [[540.0, 545.0]] + [[21.0, 20.0]] * (h - 1),
+                                                "cost_after": [[120.0, 121.0]] + [[12.0, 13.0]] * (h - 1)}
     return out
 
 
@@ -204,3 +207,27 @@ def test_a_failing_part_fails_its_claim_not_the_run(tmp_path, monkeypatch):
     recs = {c["id"]: c for c in json.loads((tmp_path / "results.json").read_text())["claims"]}
     assert recs["remedies"]["verdict"] == "failed" and "planted failure" in recs["remedies"]["error"]
     assert recs["remedies-theory"]["verdict"] == "verified"  # the run went on
+
+
+def test_glorot_criterion_is_judged_at_some_probe_as_stated():
+    """The protocol states 'at some probe within N updates: top < 0.1 while every lower layer is in [0.4, 0.6]'.
+    The first probe with the top below 0.1 may have a lower layer out of the band and a later one in it (holds);
+    never both at once, or only after N updates, fails."""
+    from numeric import saturation as S
+    from proofs.claims_glorot import saturation_facts
+
+    p = S.SATURATION.replace(within_updates=300)
+    setup = {"theirs": True}
+
+    def run(rows, updates=(0, 100, 200, 300, 400)):
+        acts = np.repeat(np.asarray(rows, dtype=float)[:, None, :], 3, axis=1)  # 3 identical seeds
+        return {"activations": acts.tolist(), "updates": list(updates), "accuracy": [0.9] * 3, "eta": 1.0,
+                "setup": setup}
+
+    start = [0.5, 0.5, 0.5, 0.5]
+    later = [start, [0.5, 0.5, 0.72, 0.05], [0.45, 0.5, 0.58, 0.08], [0.5, 0.5, 0.7, 0.2], [0.5, 0.5, 0.5, 0.5]]
+    assert saturation_facts(run(later), p)[3].holds  # at 200 updates: 0.08 below 0.1, 0.58 in the band
+    never = [start, [0.5, 0.5, 0.72, 0.05], [0.45, 0.5, 0.65, 0.08], [0.5, 0.5, 0.7, 0.2], [0.5, 0.5, 0.5, 0.05]]
+    assert not saturation_facts(run(never), p)[3].holds
+    late = [start, [0.5, 0.5, 0.72, 0.05], [0.45, 0.5, 0.65, 0.08], [0.5, 0.5, 0.7, 0.2], [0.5, 0.5, 0.5, 0.05]]
+    assert not saturation_facts(run(late, updates=(0, 100, 200, 300, 301)), p)[3].holds  # 301 > 300 updates
