@@ -1,17 +1,30 @@
-"""Wall time of `python -m proofs` at --jobs 1 and --jobs 2, whole run and per group, side by side.
+"""What the default run costs, claim by claim and part by part: wall and CPU seconds, medians of N runs.
 
-    python benchmarks/suite.py [--repeat 3] [--groups all,chain,matrix,bounds,experiments]
+    python benchmarks/suite.py [--repeat 3] [--jobs 2] [--quick] [--only IDS] [--top 25] [--pytest]
 
-Each configuration runs as a fresh process (as a user runs it), rounds interleaved so that machine
-noise hits both alike; the table shows medians and the speed-up (median jobs-1 / median jobs-2).
-If Dask's distributed is installed, one sweep (the accuracy-against-depth claim: 4 networks x 2
-protocols) is also timed through a 2-worker LocalCluster against the 2-process pool.
+Runs `python -m proofs` (default settings, --jobs 2) ``--repeat`` times as fresh processes, as a user runs
+it, and reads each run's results.json, which records every claim's own wall and CPU seconds and every part's
+(the pieces a claim hands to the executor: a network of a sweep, say; proofs/timing.py). Prints, as medians
+over the runs:
+
+* the claims sorted by CPU seconds (their own plus their parts'), each with its share of the run's CPU;
+* the parts sorted by CPU seconds, with their share;
+* the totals: the run's wall and CPU seconds measured from outside (every process of the run, through
+  getrusage of the children), the sum the records account for, and the rest (start-up, imports, the
+  digits, the parent's scheduling and writing the results folder).
+
+CPU seconds are the measure that survives a loaded machine; wall seconds depend on what else runs.
+``--pytest`` also times the default `pytest` once (wall and CPU) and prints its 25 slowest tests.
+`python benchmarks/jobs.py` compares --jobs 1 with --jobs 2 and a Dask LocalCluster.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,56 +33,118 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from proofs.timing import total_seconds  # noqa: E402 - the repository's, not an installed copy
 
 
-def timed_run(args: list[str]) -> float:
+def children_cpu() -> float:
+    """Returns the CPU seconds (user + system) of every child process waited for so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Returns (the finished process, wall seconds, CPU seconds of it and its children)."""
+    cpu, start = children_cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)}, **kw)
+    return proc, time.perf_counter() - start, children_cpu() - cpu
+
+
+def one_run(extra: list[str]) -> dict:
+    """Returns one run's costs: {"wall", "cpu", "claims": {id: (wall, cpu)}, "parts": {(id, key): (wall, cpu)}}."""
     with tempfile.TemporaryDirectory() as out:
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "proofs", "--out", out, "-q", *args], cwd=ROOT,
-                              capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
-        seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"python -m proofs {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return seconds
+        proc, wall, cpu = timed([sys.executable, "-m", "proofs", "--out", out, "-q", *extra])
+        if proc.returncode not in (0, 1):  # 1: a claim failed; its cost is still worth seeing
+            raise SystemExit(f"python -m proofs {' '.join(extra)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+        records = json.loads((Path(out) / "results.json").read_text())["claims"]
+    claims = {r["id"]: total_seconds(r) for r in records}
+    parts = {}
+    for r in records:
+        for p in r.get("parts", []):  # two keys with one label (objects without a name) stay two rows
+            name, k = (r["id"], p["key"]), 1
+            while name in parts:
+                name, k = (r["id"], f"{p['key']} #{k + 1}"), k + 1
+            parts[name] = (p["seconds"], p["cpu_seconds"])
+    own = {r["id"]: (r["seconds"], r["cpu_seconds"]) for r in records}
+    return {"wall": wall, "cpu": cpu, "claims": claims, "parts": parts, "own": own,
+            "failed": [r["id"] for r in records if r["verdict"] == "failed"]}
+
+
+def medians(runs: list[dict], field: str) -> dict:
+    """Returns {name: (median wall, median CPU)} over the runs' ``field`` ("claims", "parts", "own")."""
+    names = runs[0][field]
+    return {n: tuple(statistics.median(r[field][n][i] for r in runs if n in r[field]) for i in (0, 1))
+            for n in names}
+
+
+def table(rows: dict, cpu_total: float, wall_total: float, label: str, top: int | None) -> list[str]:
+    """Returns a Markdown table of ``rows`` {name: (wall, cpu)}, sorted by CPU seconds, with shares."""
+    out = [f"| {label} | CPU (s) | CPU share | wall (s) | wall share |", "|---|---:|---:|---:|---:|"]
+    ranked = sorted(rows.items(), key=lambda kv: (-kv[1][1], str(kv[0])))
+    for name, (wall, cpu) in ranked[:top]:
+        shown = name if isinstance(name, str) else f"{name[0]}: {name[1]}"
+        out.append(f"| {shown} | {cpu:.2f} | {100 * cpu / cpu_total:.1f} % | {wall:.2f} | "
+                   f"{100 * wall / wall_total:.1f} % |")
+    if top is not None and len(ranked) > top:
+        rest = ranked[top:]
+        out.append(f"| ({len(rest)} more) | {sum(v[1] for _, v in rest):.2f} | | {sum(v[0] for _, v in rest):.2f} | |")
+    return out
+
+
+def pytest_costs() -> list[str]:
+    """Returns lines on the default `pytest`: its wall and CPU seconds and its 25 slowest tests."""
+    proc, wall, cpu = timed([sys.executable, "-m", "pytest", "-q", "--durations=25", "-p", "no:cacheprovider"])
+    lines = proc.stdout.splitlines()
+    start = next((i for i, s in enumerate(lines) if "slowest" in s), len(lines))
+    body = [s for s in lines[start:] if s.strip() and not s.startswith("=")][:26]
+    tail = lines[-1] if lines else ""
+    return [f"pytest (default): {wall:.1f} s wall, {cpu:.1f} s CPU; {tail.strip('= ')}", "", *body]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--groups", default="all,chain,matrix,bounds,experiments")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog="Run it on a quiet machine for numbers of record; the CPU seconds "
+                                            "are the ones to compare across machines and loads.")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of python -m proofs (default 3); medians")
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs of each run (default 2)")
+    parser.add_argument("--quick", action="store_true", help="time `python -m proofs --quick` instead")
+    parser.add_argument("--only", help="time only these claims or groups (python -m proofs --only)")
+    parser.add_argument("--top", type=int, default=None, help="rows of each table (default: every claim and part)")
+    parser.add_argument("--pytest", action="store_true", help="also time the default pytest once")
     args = parser.parse_args(argv)
-    rows = []
-    for group in args.groups.split(","):
-        only = [] if group == "all" else ["--only", group]
-        times = {1: [], 2: []}
-        for _ in range(args.repeat):
-            for jobs in (1, 2):
-                times[jobs].append(timed_run([*only, "--jobs", str(jobs)]))
-        m1, m2 = statistics.median(times[1]), statistics.median(times[2])
-        rows.append((group, m1, m2, m1 / m2))
-        print(f"  {group}: jobs 1 {m1:.1f} s, jobs 2 {m2:.1f} s", flush=True)
-    print(f"\n{os.cpu_count()} cores, {args.repeat} interleaved rounds, "
-          "medians of wall time (process start included)\n")
-    print("| claims | --jobs 1 (s) | --jobs 2 (s) | speed-up |")
-    print("|---|---:|---:|---:|")
-    for group, m1, m2, ratio in rows:
-        print(f"| {group} | {m1:.1f} | {m2:.1f} | {ratio:.2f}x |")
-    try:
-        from distributed import LocalCluster
-    except ImportError:
-        print("\n(distributed not installed: pip install 'unstable-gradients[distributed]' for the cluster row)")
-        return 0
-    sweep = ["--only", "accuracy-vs-depth"]
-    pool, dask = [], []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        for _ in range(args.repeat):
-            pool.append(timed_run([*sweep, "--jobs", "2"]))
-            dask.append(timed_run([*sweep, "--scheduler", cluster.scheduler_address]))
-    p, d = statistics.median(pool), statistics.median(dask)
-    print("\n| one sweep (accuracy-vs-depth, 4 networks x 2 protocols x 3 seeds) | wall (s) |")
-    print("|---|---:|")
-    print(f"| process pool, 2 workers | {p:.1f} |")
-    print(f"| Dask LocalCluster, 2 worker processes | {d:.1f} ({d / p:.2f}x the pool) |")
+    if args.repeat < 1 or args.jobs < 1:
+        parser.error("--repeat and --jobs must be at least 1")
+    extra = ["--jobs", str(args.jobs), *(["--quick"] if args.quick else [])]
+    extra += ["--only", args.only] if args.only else []
+    runs = []
+    for k in range(args.repeat):
+        runs.append(one_run(extra))
+        failed = f"; FAILED: {', '.join(runs[-1]['failed'])}" if runs[-1]["failed"] else ""
+        print(f"run {k + 1}/{args.repeat}: {runs[-1]['wall']:.1f} s wall, {runs[-1]['cpu']:.1f} s CPU{failed}",
+              file=sys.stderr, flush=True)
+    wall = statistics.median(r["wall"] for r in runs)
+    cpu = statistics.median(r["cpu"] for r in runs)
+    claims, parts, own = medians(runs, "claims"), medians(runs, "parts"), medians(runs, "own")
+    work_wall = sum(v[0] for v in claims.values())
+    accounted = sum(v[1] for v in claims.values())
+    print(f"`python -m proofs {' '.join(extra)}`: medians of {args.repeat} runs on {os.cpu_count()} cores "
+          f"({platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.1f} at the end)\n")
+    print(f"- the run: {wall:.1f} s wall, {cpu:.1f} s CPU (every process, measured from outside)")
+    print(f"- the claims and their parts account for {accounted:.1f} s CPU ({100 * accounted / cpu:.0f} %) and "
+          f"{work_wall:.1f} s of work wall (summed over the processes); the rest, {cpu - accounted:.1f} s CPU, is "
+          "start-up, imports, the digits, scheduling and writing the results\n")
+    print("Claims (each with its parts; shares of the run's CPU and of the summed work wall):\n")
+    print("\n".join(table(claims, cpu, work_wall, "claim", args.top)))
+    if parts:
+        part_cpu = sum(v[1] for v in parts.values())
+        own_cpu = sum(v[1] for v in own.values())
+        print(f"\nParts ({len(parts)}, {part_cpu:.1f} s CPU; the claims' own work beside them: {own_cpu:.1f} s):\n")
+        print("\n".join(table(parts, cpu, work_wall, "claim: part", args.top)))
+    if args.pytest:
+        print("\n" + "\n".join(pytest_costs()))
     return 0
 
 

@@ -21,7 +21,6 @@ than that spread is marked fragile, and the writers say so.
 
 from __future__ import annotations
 
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,9 @@ import sympy as sp
 
 from theory.notation import Step, to_latex
 
+from .context import Context  # re-exported; the settings a check reads are proofs/context.py
 from .statement import load_statement  # re-exported; the loader that cannot run code is proofs/statement.py
+from .timing import Stopwatch
 
 VERDICTS = ("proved", "certified", "verified", "not reproduced", "failed")
 ROLES = ("check", "reproduction")
@@ -244,7 +245,7 @@ def run_claim(claim: Claim, context) -> dict:
 
     A check that raises yields verdict "failed" with the error in ``error``.
     """
-    start = time.perf_counter()
+    watch = Stopwatch()
     try:
         ev = claim.check(context)
         error = None
@@ -252,7 +253,8 @@ def run_claim(claim: Claim, context) -> dict:
         raise
     except Exception as exc:  # a crashing check is a failed claim, reported, not a crash of the run
         ev, error = None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-    seconds = time.perf_counter() - start
+    wall, cpu = watch.read()
+    inline_wall, inline_cpu = getattr(context, "inline_seconds", (0.0, 0.0))  # the check's own: parts run here out
     record = {
         "id": claim.id,
         "source": claim.source,
@@ -260,7 +262,9 @@ def run_claim(claim: Claim, context) -> dict:
         "group": claim.group,
         "tag": claim.tag,
         "verdict": ev.verdict if ev else "failed",
-        "seconds": round(seconds, 3),
+        "seconds": round(max(0.0, wall - inline_wall), 3),
+        "cpu_seconds": round(max(0.0, cpu - inline_cpu), 3),
+        "parts": list(getattr(context, "parts_run", [])),
         "latex": statement_latex(ev) if ev else None,
         "sympy": sp.srepr(ev.statement, order="none") if ev is not None and ev.statement is not None else None,
         "evidence": [f.as_dict() for f in ev.facts] if ev else [],
@@ -276,43 +280,3 @@ def run_claim(claim: Claim, context) -> dict:
     if error:
         record["error"] = error
     return record
-
-
-@dataclass
-class Context:
-    """Settings a check may read: working precision, seed, data path, and where figures go.
-
-    ``save_figure(fig, stem)`` (set by the CLI) writes a matplotlib figure as PDF and PNG and
-    returns the stem; checks call it instead of writing files themselves.
-    """
-
-    dps: int = 50
-    seed: int = 0
-    mnist: str | None = None
-    seeds: int | None = None  # seeds of every experiment (None: each protocol's own)
-    quick: bool = False  # fewer seeds in the training experiments (tests); marked in the output
-    save_figure: Callable | None = None
-    progress: Callable[[str], None] | None = None  # reports on long work (the CLI prints it)
-    precomputed: dict = field(default_factory=dict, repr=False)  # results of a claim's parts, by key
-    _data: Any = field(default=None, repr=False)
-
-    def seeds_for(self, default: int, quick: int) -> int:
-        """Returns how many seeds (replicas) an experiment runs: ``--seeds K`` when given, else ``min(default,
-        quick)`` under ``--quick``, else the protocol's ``default``. The one place a run's seed count is resolved."""
-        if self.seeds:
-            return int(self.seeds)
-        return min(int(default), int(quick)) if self.quick else int(default)
-
-    def compute(self, key, fn, *args):
-        """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part)."""
-        if key in self.precomputed:
-            return self.precomputed[key]
-        return fn(*args)
-
-    def data(self):
-        """Returns the run's digits (embedded, or full MNIST from ``mnist``), loaded once."""
-        if self._data is None:
-            from numeric.data import load
-
-            self._data = load(self.mnist)
-        return self._data

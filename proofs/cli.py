@@ -22,6 +22,7 @@ from .manifest import MANIFEST, OutputError
 from .outdir import OutputDir
 from .registry import all_claims, select
 from .scheduler import SchedulerError
+from .timing import total_seconds
 from .writers import planned_paths, results_json, write_results
 
 DESCRIPTION = """\
@@ -191,8 +192,7 @@ def _run(args, claims, out, records: list) -> int:
         f"{args.jobs} processes" if args.jobs > 1 else "this process")
     if not args.quiet:
         print(f"{len(claims)} claims on {where}", file=log, flush=True)
-    total_cost, t0 = sum(c.cost for c in claims), time.perf_counter()
-    done_cost = {"cost": 0.0}
+    total_cost, t0, done_cost = sum(c.cost for c in claims), time.perf_counter(), {"cost": 0.0}
     costs = {c.id: c.cost for c in claims}
     index = {c.id: i for i, c in enumerate(claims, 1)}
 
@@ -201,7 +201,7 @@ def _run(args, claims, out, records: list) -> int:
         records.append(rec)
         done_cost["cost"] += costs[rec["id"]]
         if not args.quiet or rec["verdict"] == "failed":
-            print(f"[{index[rec['id']]:2d}/{total}] {rec['verdict']:9s} {rec['seconds']:7.2f}s  {rec['id']}  "
+            print(f"[{index[rec['id']]:2d}/{total}] {rec['verdict']:9s} {total_seconds(rec)[0]:7.2f}s  {rec['id']}  "
                   f"{rec['source']}", file=log, flush=True)
             if rec.get("headline"):
                 print(f"        {rec['headline']}", file=log)

@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 
 from .data import load_data  # re-exported for callers of proofs.executor.load_data; the claims import proofs.data
 from .scheduler import SchedulerError, connect, ping
+from .timing import timed
 
 __all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES", "eta_text",
            "figure_formats"]
@@ -53,11 +54,12 @@ def context(settings: dict, **extra):
     return ctx
 
 
-def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, progress=None) -> tuple[dict, dict]:
+def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, progress=None,
+             part_times: dict | None = None) -> tuple[dict, dict]:
     """Returns (record, {relative path: bytes}) for one claim run with ``settings``.
 
-    ``precomputed`` holds the results of the claim's parts, by key. Runs anywhere: a worker
-    process, a Dask worker, or this process.
+    ``precomputed`` holds the results of the claim's parts, by key, and ``part_times`` their (wall, CPU)
+    seconds where they ran. Runs anywhere: a worker process, a Dask worker, or this process.
     """
     from .claim import run_claim
     from .registry import all_claims
@@ -66,7 +68,8 @@ def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, pro
     from numeric.figures import figure_size
 
     figures = _Collector(figure_formats(settings))
-    ctx = context(settings, save_figure=figures.save_figure, progress=progress, precomputed=precomputed or {})
+    ctx = context(settings, save_figure=figures.save_figure, progress=progress, precomputed=precomputed or {},
+                  part_times=part_times or {})
     with figure_size(settings.get("figure_size", "column")):
         return run_claim(claim, ctx), figures.files
 
@@ -77,8 +80,9 @@ def figure_formats(settings: dict) -> tuple:
 
 
 def run_part(fn, args):
-    """Returns fn(*args): one independent piece of a claim (a network of a sweep, say)."""
-    return fn(*args)
+    """Returns (fn(*args), wall seconds, CPU seconds): one independent piece of a claim (a network of a sweep,
+    say), timed where it runs."""
+    return timed(fn, args)
 
 
 def _one_blas_thread():
@@ -201,7 +205,7 @@ class Executor:
         for _, cid, part in jobs:
             f = self._pool.submit(run_part, part[1], part[2]) if part else self._pool.submit(run_task, cid, settings)
             futures[f] = (cid, part[0] if part else None)
-        values = {cid: {} for cid in by_id}
+        values, times = {cid: {} for cid in by_id}, {cid: {} for cid in by_id}
         arrived = {cid: 0 for cid in by_id}
         records, pending = {}, set(futures)
         while pending:
@@ -213,13 +217,14 @@ class Executor:
                 if key is not None:  # a part: when the claim's last part is in, run the claim on them
                     arrived[cid] += 1
                     try:
-                        values[cid][key] = f.result()
+                        value, wall, cpu = f.result()
+                        values[cid][key], times[cid][key] = value, (wall, cpu)
                     except (KeyboardInterrupt, OSError):
                         raise
                     except Exception:  # noqa: BLE001 - the claim recomputes this part itself and reports
                         pass  # the failure in its record (verdict failed, the error named), as in-process
                     if arrived[cid] == len(parts[cid]):
-                        g = self._pool.submit(run_task, cid, settings, values[cid])
+                        g = self._pool.submit(run_task, cid, settings, values[cid], None, times[cid])
                         futures[g] = (cid, None)
                         pending.add(g)
                     continue

@@ -24,7 +24,7 @@ def planned_paths(claims, formats=("pdf", "png")) -> list[str]:
     return out + REPORTS
 
 
-SCHEMA_VERSION = 1  # bump when a field changes meaning; proofs/results.schema.json describes it
+SCHEMA_VERSION = 2  # bump when a field changes meaning (2: parts timed apart); proofs/results.schema.json describes it
 
 
 def library_versions() -> dict:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from proofs.cli import main
+from proofs.timing import part_label, total_seconds, without_timings
 
 CLAIMS = "sigmoid-prime-max,ratio-b1-b3,eq123-width-maximum,speed-of-learning-at-init"
 
@@ -24,8 +25,7 @@ def same_output(a: Path, b: Path) -> list:
             if name == "results.json":
                 ja, jb = (json.loads(f.read_text()) for f in (fa, fb))
                 for j in (ja, jb):
-                    for c in j["claims"]:
-                        c.pop("seconds")
+                    j["claims"] = [without_timings(c) for c in j["claims"]]
                 if ja != jb:
                     differ.append(name)
             elif not filecmp.cmp(fa, fb, shallow=False):
@@ -37,6 +37,38 @@ def test_a_process_pool_gives_the_same_output(tmp_path):
     assert main(["--out", str(tmp_path / "one"), "--only", CLAIMS, "--jobs", "1", "-q"]) == 0
     assert main(["--out", str(tmp_path / "two"), "--only", CLAIMS, "--jobs", "2", "-q"]) == 0
     assert same_output(tmp_path / "one", tmp_path / "two") == []
+
+
+def test_every_claim_and_part_is_timed_and_only_the_timings_differ_between_jobs(tmp_path):
+    """results.json records each claim's wall and CPU seconds and each part's, in the order the claim asked for
+    them; a part run as a task (--jobs 2) and inline (--jobs 1) leave the same record but for the seconds."""
+    claims = "sigmoid-prime-max,phase-chapter-network"  # the second has a part: a network trained
+    for jobs in ("1", "2"):
+        assert main(["--out", str(tmp_path / jobs), "--only", claims, "--jobs", jobs, "-q", "--quick"]) == 0
+    assert same_output(tmp_path / "1", tmp_path / "2") == []
+    for jobs in ("1", "2"):
+        recs = {c["id"]: c for c in json.loads((tmp_path / jobs / "results.json").read_text())["claims"]}
+        assert all(c["seconds"] >= 0 and c["cpu_seconds"] >= 0 for c in recs.values())
+        assert recs["sigmoid-prime-max"]["parts"] == []
+        (part,) = recs["phase-chapter-network"]["parts"]
+        assert part["key"] == "phase-chapter/0/0" and part["cpu_seconds"] > 0 and part["seconds"] > 0
+        wall, cpu = total_seconds(recs["phase-chapter-network"])
+        assert wall == recs["phase-chapter-network"]["seconds"] + part["seconds"]
+        assert cpu == recs["phase-chapter-network"]["cpu_seconds"] + part["cpu_seconds"]
+
+
+def test_timings_are_what_a_comparison_leaves_out():
+    rec = {"id": "x", "seconds": 1.5, "cpu_seconds": 1.0, "verdict": "proved",
+           "parts": [{"key": part_label(("cell", ("relu", "he"), Named("book"), None, 3)), "seconds": 2.0,
+                      "cpu_seconds": 1.5}]}
+    assert rec["parts"][0]["key"] == "cell/relu,he/book/None/3"
+    assert without_timings(rec) == {"id": "x", "verdict": "proved", "parts": [{"key": "cell/relu,he/book/None/3"}]}
+    assert total_seconds(rec) == (3.5, 2.5)
+
+
+class Named:
+    def __init__(self, name):
+        self.name = name
 
 
 def test_bad_jobs_is_a_usage_error(tmp_path, capsys):

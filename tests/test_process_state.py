@@ -20,6 +20,7 @@ import pytest
 
 from proofs.claim import Claim, Context, Evidence, Fact, run_claim
 from proofs.registry import all_claims
+from proofs.timing import without_timings
 
 ROOT = Path(__file__).resolve().parents[1]
 BLAS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -98,8 +99,7 @@ def _records(claims, changes: dict) -> dict:
     out = {}
     for c in claims:
         before = _state()
-        rec = run_claim(c, Context(dps=50, seed=0))
-        rec.pop("seconds")
+        rec = without_timings(run_claim(c, Context(dps=50, seed=0)))
         after = _state()
         changes[c.id] = sorted(set(changes.get(c.id, ())) | {k for k in before if before[k] != after[k]})
         out[c.id] = rec

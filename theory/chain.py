@@ -40,6 +40,7 @@ __all__ = [
     "gradient_factors_bidiagonal",
     "formula_factors",
     "same_product",
+    "factors_of",
     "gradient_statement",
 ]
 
@@ -196,25 +197,36 @@ def gradients_implicit(net: ChainNetwork, *, wrt: str = "b") -> dict:
     """Returns {(m, j): dC_m/db_j} for every depth m <= L and layer j <= m.
 
     C_m is the cost C(a_m) of the depth-m network. SymPy differentiates the layer equations
-    $F_k = z_k - w_k \\sigma(z_{k-1}) - b_k$ (with $\\sigma(z_0)$ read as a_0), solves
+    $F_k = z_k - w_k \\sigma(z_{k-1}) - b_k$ (with $\\sigma(z_0)$ read as a_0) in each of their symbols, solves
     $(\\partial F/\\partial z)\\, dz/db = -\\partial F/\\partial b$ by sparse forward substitution, and
     applies $dC_m/dz_m = C'(a_m)\\sigma'(z_m)$. Because $\\partial F/\\partial z$ is lower triangular,
     rows 1..m of the solution use only the depth-m network's own equations.
     """
     _wrt_symbol(net, 1, wrt)
     acts = [net.a[0]] + [sigma(zk) for zk in net.z[:-1]]
-    F = sp.Matrix([net.z[k] - (net.w[k] * acts[k] + net.b[k]) for k in range(net.L)])
+    F = [net.z[k] - (net.w[k] * acts[k] + net.b[k]) for k in range(net.L)]
     params = net.b if wrt == "b" else net.w
-    dF_dz = sp.SparseMatrix(F.jacobian(net.z))
-    dF_dp = sp.SparseMatrix(F.jacobian(params))
-    dz_dp = dF_dz.lower_triangular_solve(-dF_dp)
     named = {sigma(net.z[k]): net.a[k + 1] for k in range(net.L)}  # sigma(z_k) is a_k
+    dF_dz, dF_dp = _jacobian(F, net.z), _jacobian(F, params, named)
+    dz_dp = dF_dz.lower_triangular_solve(-dF_dp)
     out = {}
     for m in range(1, net.L + 1):
         dC_dz = sp.diff(C(sigma(net.z[m - 1])), net.z[m - 1]).xreplace({sigma(net.z[m - 1]): net.a[m]})
         for j in range(1, m + 1):
-            out[(m, j)] = (dC_dz * dz_dp[m - 1, j - 1]).xreplace(named)
+            out[(m, j)] = dC_dz * dz_dp[m - 1, j - 1]
     return out
+
+
+def _jacobian(F: list, xs, named: dict | None = None) -> sp.SparseMatrix:
+    """Returns the sparse Jacobian dF_k/dx_i (sympy.diff in every symbol F_k has; the others' derivatives are 0),
+    with ``named`` applied to each entry (sigma(z_k) written a_k before the solve, not after on every product)."""
+    entries = {}
+    for k, f in enumerate(F):
+        free = f.free_symbols
+        for i, x in enumerate(xs):
+            if x in free and (d := sp.diff(f, x)) != 0:
+                entries[(k, i)] = d.xreplace(named) if named else d
+    return sp.SparseMatrix(len(F), len(xs), entries)
 
 
 def truncated(net: ChainNetwork, m: int) -> ChainNetwork:
@@ -223,7 +235,7 @@ def truncated(net: ChainNetwork, m: int) -> ChainNetwork:
     return ChainNetwork(L=m, w=net.w[:m], b=net.b[:m], z=net.z[:m], a=net.a[: m + 1], atoms=net.atoms)
 
 
-def _factors(expr) -> tuple:
+def factors_of(expr) -> tuple:
     """Returns the factors of a product (a lone atom is a product of one factor; 1 has none)."""
     if expr == 1:
         return ()
@@ -263,9 +275,9 @@ def gradient_factors_bidiagonal(net: ChainNetwork, *, wrt: str = "b") -> dict:
         if dz.get(net.z[k]) != 1 or set(below) - {net.z[k - 1] if k else None} or set(dp) != {params[k]}:
             raise ValueError(f"layer {k + 1}: the layer equations are not unit lower bidiagonal in z with a "
                              "diagonal dependence on the parameters; forward substitution does not apply")
-        sub.append(_interned(net.atoms, _factors(sp.Mul(-1, below[net.z[k - 1]]).xreplace(named))) if k else ())
-        diag.append(_interned(net.atoms, _factors(sp.Mul(-1, dp[params[k]]).xreplace(named))))
-    out_layer = [_interned(net.atoms, _factors(sp.diff(C(sigma(z)), z).xreplace(named))) for z in net.z]  # dC_m/dz_m
+        sub.append(_interned(net.atoms, factors_of(sp.Mul(-1, below[net.z[k - 1]]).xreplace(named))) if k else ())
+        diag.append(_interned(net.atoms, factors_of(sp.Mul(-1, dp[params[k]]).xreplace(named))))
+    out_layer = [_interned(net.atoms, factors_of(sp.diff(C(sigma(z)), z).xreplace(named))) for z in net.z]  # dC_m/dz_m
     out = {}
     for j in range(1, net.L + 1):
         x = diag[j - 1]

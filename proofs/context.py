@@ -1,0 +1,67 @@
+"""The settings a claim's check reads (``Context``), and its parts: computed here or received from an executor.
+
+Re-exported by ``proofs.claim``; the parts' seconds go into the claim's record (``proofs.timing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .timing import part_entry, timed
+
+__all__ = ["Context"]
+
+
+@dataclass
+class Context:
+    """Settings a check may read: working precision, seed, data path, and where figures go.
+
+    ``save_figure(fig, stem)`` (set by the CLI) writes a matplotlib figure as PDF and PNG and
+    returns the stem; checks call it instead of writing files themselves.
+    """
+
+    dps: int = 50
+    seed: int = 0
+    mnist: str | None = None
+    seeds: int | None = None  # seeds of every experiment (None: each protocol's own)
+    quick: bool = False  # fewer seeds in the training experiments (tests); marked in the output
+    save_figure: Callable | None = None
+    progress: Callable[[str], None] | None = None  # reports on long work (the CLI prints it)
+    precomputed: dict = field(default_factory=dict, repr=False)  # results of a claim's parts, by key
+    part_times: dict = field(default_factory=dict, repr=False)  # their (wall, CPU) seconds where they ran, by key
+    parts_run: list = field(default_factory=list, repr=False)  # the parts asked for, in order, with their seconds
+    _noted: set = field(default_factory=set, repr=False)  # the keys already in parts_run
+    inline_seconds: tuple = (0.0, 0.0)  # (wall, CPU) seconds of the parts computed here, inside the check
+    _data: Any = field(default=None, repr=False)
+
+    def seeds_for(self, default: int, quick: int) -> int:
+        """Returns how many seeds (replicas) an experiment runs: ``--seeds K`` when given, else ``min(default,
+        quick)`` under ``--quick``, else the protocol's ``default``. The one place a run's seed count is resolved."""
+        if self.seeds:
+            return int(self.seeds)
+        return min(int(default), int(quick)) if self.quick else int(default)
+
+    def compute(self, key, fn, *args):
+        """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part); notes
+        the part's seconds in ``parts_run`` once per key (where it ran: here, or as a task of its own). A key
+        asked for again returns the same value, computed once, here as under an executor."""
+        if key in self.precomputed:
+            value, (wall, cpu) = self.precomputed[key], self.part_times.get(key, (None, None))
+        else:
+            value, wall, cpu = timed(fn, args)
+            self.precomputed[key], self.part_times[key] = value, (wall, cpu)
+            self.inline_seconds = (self.inline_seconds[0] + wall, self.inline_seconds[1] + cpu)
+        if key not in self._noted:
+            self._noted.add(key)
+            self.parts_run.append(part_entry(key, wall, cpu))
+        return value
+
+    def data(self):
+        """Returns the run's digits (embedded, or full MNIST from ``mnist``), loaded once."""
+        if self._data is None:
+            from numeric.data import load
+
+            self._data = load(self.mnist)
+        return self._data
