@@ -17,7 +17,7 @@ from .latex_text import escape, plain
 __all__ = ["table", "split_top", "common_parts", "COLUMN_LINES"]
 
 COLUMN_LINES = 34  # a table estimated taller than this many lines of a column is set across the page
-PAGE_LINES = 46  # a float estimated taller than this (with its caption) is cut into floats of at most a page
+PAGE_LINES = 40  # a float estimated taller than this (with its caption) is cut into floats of at most a page
 WIDE_FACTOR = 2  # a wide float's line holds about twice a column's characters
 CHARS_PER_LINE = 62  # footnotesize characters across one column (3.3 in)
 
@@ -92,11 +92,11 @@ def table(record: dict) -> str:
         shared_c, caveats = [], [""] * len(rows)
     cells = [[plain(q), plain(r["book"]), plain(r["run"])] for q, r in zip(quantities, rows)]
     heads = ["Quantity", "Book", "This run"]
-    fractions = [0.46, 0.2, 0.34]
+    fractions = [0.42, 0.24, 0.34]
     if any(c.strip() for c in caveats):
         cells = [c + [plain(cv)] for c, cv in zip(cells, caveats)]
         heads.append("Caveat")
-        fractions = [0.32, 0.16, 0.26, 0.26]
+        fractions = [0.30, 0.18, 0.26, 0.26]
     gaps = 2 * (len(heads) - 1)
     spec = "".join(rf"p{{\dimexpr(\linewidth-{gaps}\tabcolsep)*{round(f * 100)}/100\relax}}" for f in fractions)
     caption = _caption(record, shared_q, shared_c)
@@ -111,13 +111,19 @@ def table(record: dict) -> str:
     for k, rows in enumerate(parts, 1):
         out += [rf"\begin{{{env}}}[tbp]", r"\centering\footnotesize", rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
                 r"\toprule", " & ".join(heads) + r" \\", r"\midrule"]
-        # \hspace{0pt} lets TeX hyphenate a cell's first word (a narrow column) and keeps "\\ [" from reading as
-        # \\[dim]
-        out += [" & ".join(r"\hspace{0pt}" + x for x in c) + r" \\" for c in rows]
+        # \hspace{0pt} lets TeX hyphenate a cell's first word (a narrow column); \raggedright keeps a long word from
+        # overflowing a narrow column (rows end with \tabularnewline, which \raggedright leaves alone)
+        out += [" & ".join(r"\raggedright\hspace{0pt}" + _breakable(x) for x in c) + r" \tabularnewline" for c in rows]
         text, label = (caption, f"ug:{record['id']}:table") if k == 1 else \
             (f"{title} (continued, part {k} of {len(parts)})", f"ug:{record['id']}:table:{k}")
         out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{text}}}\label{{{label}}}", rf"\end{{{env}}}"]
     return "\n".join(out) + "%\n"
+
+
+def _breakable(cell: str) -> str:
+    """Returns the cell with a line break allowed after each "/" of its math (a quotient of two norms is wider than
+    a narrow column)."""
+    return re.sub(r"\$[^$]*\$", lambda m: re.sub(r" ?/ ?", r"/\\allowbreak ", m[0]), cell)
 
 
 def _pages(cells: list[list[str]], fractions: list[float], chars: int, caption_lines: int) -> list[list]:
