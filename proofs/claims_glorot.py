@@ -21,11 +21,7 @@ from .figures import save
 
 
 def saturation_protocol(ctx) -> S.SaturationProtocol:
-    p = S.SATURATION
-    seeds = ctx.seeds_for(p.seeds, 2)
-    if ctx.quick:
-        return p.replace(name=p.name + "+quick", label=p.label + f" [QUICK: {seeds} seeds]", seeds=seeds)
-    return p.replace(seeds=seeds)
+    return ctx.labelled(S.SATURATION, quick=2)
 
 
 def saturation_facts(run: dict, p: S.SaturationProtocol) -> list[Fact]:

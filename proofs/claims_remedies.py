@@ -21,11 +21,7 @@ from .pretraining_facts import pretraining_facts
 
 def protocol(ctx) -> R.RemediesProtocol:
     """The run's protocol: the default, with --seeds applied, or a reduced one marked QUICK."""
-    p = R.PROTOCOL
-    seeds = ctx.seeds_for(p.seeds, 2)
-    if ctx.quick:
-        return p.replace(name=p.name + "+quick", label=p.label + f" [QUICK: {seeds} seeds]", seeds=seeds)
-    return p.replace(seeds=seeds)
+    return ctx.labelled(R.PROTOCOL, quick=2)
 
 
 def _config_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:

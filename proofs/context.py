@@ -43,6 +43,15 @@ class Context:
             return int(self.seeds)
         return min(int(default), int(quick)) if self.quick else int(default)
 
+    def labelled(self, protocol, quick: int):
+        """Returns a protocol with ``name`` and ``label`` fields at this run's seed count (``seeds_for``); under
+        ``--quick`` renamed "+quick" and labelled "[QUICK: k seeds]"."""
+        seeds = self.seeds_for(protocol.seeds, quick)
+        if self.quick:
+            return protocol.replace(name=protocol.name + "+quick", label=protocol.label + f" [QUICK: {seeds} seeds]",
+                                    seeds=seeds)
+        return protocol.replace(seeds=seeds)
+
     def compute(self, key, fn, *args):
         """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part); notes
         the part's seconds in ``parts_run`` once per key (where it ran: here, or as a task of its own). A key
