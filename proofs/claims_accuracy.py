@@ -79,7 +79,9 @@ def depth_facts(p: P.Protocol, final: dict, n: int) -> tuple[list, dict]:
                 "significant": significant, "median_interval": [ci["lo"], ci["hi"]], "coverage": ci["coverage"]}
         facts.append(Fact(f"{c.describe()}: {best} -> {deepest} hidden layers drops {size:.2%} (per seed "
                           f"{ci['lo']:.2%} to {ci['hi']:.2%}), p = {p_value:.3g}: "
-                          + ("significant" if significant else "not significant"),
+                          + ("significant" if significant else "not significant")
+                          + (f" (the smallest p {len(d)} seeds allow: every seed dropped)"
+                             if p_value <= 2.0 ** -len(d) + 1e-12 else ""),
                           bool(size <= c["book_spread"] or not significant), "exact sign-flip test over the seeds' "
                           "paired drops (numeric.stats.sign_flip_p)", drop, role=c.role))
     if n == P.BOOK_TRAINING_IMAGES:  # the book's data: its numbers are a criterion too
@@ -158,7 +160,8 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
                                   r"\text{more hidden layers neither help nor (significantly) hurt}"),
                     headline="; ".join(f"{p.name}: " + ", ".join(f"{h}h {v:.3f}" for h, v in summary[p.name]
                                                                  ["median_final"].items()) for p in protocols)
-                             + (f"; drop {drop['drop']:.2%}, p = {drop['p_value']:.3g}" if drop else ""),
+                             + (f"; drop {drop['drop']:.2%}, p = {drop['p_value']:.3g}" if drop else "")
+                             + f"; cause shown: {updates:,} updates against the book's {P.BOOK_UPDATES:,}",
                     numbers={"protocols": [protocol_record(p, ctx, n) for p in protocols],
                              "verdict_protocol": main.name,
                              "why_two_protocols": why, "cause": cause, "data": data.source, "summary": summary,
