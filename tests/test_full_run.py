@@ -53,9 +53,6 @@ def test_full_run_passes(tmp_path):
     jsonschema.validate(data, _schema())
 
 
-@pytest.mark.xfail(reason="stop 25 merged seven branches and could not finish a full run on its loaded machine before "
-                          "it ended: README's book-vs-run table is not yet regenerated (scripts/update_readme.py); "
-                          "remove this mark once it is", strict=False)
 @pytest.mark.slow
 def test_the_readme_table_is_this_runs(tmp_path):
     assert main(["--out", str(tmp_path), "-q", "--only", "chain,bounds,matrix"]) == 0
