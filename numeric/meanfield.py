@@ -99,7 +99,7 @@ def predict(activation: str = "sigmoid", sigma_w=1, sigma_b=1, *, dps: int = 30)
 
 
 # how a figure names each wrong formula of ``alternatives`` (matplotlib mathtext)
-ALTERNATIVE_LABELS = {"E[phi'(sqrt(q*) z)]": r"$\sigma_w\,\mathbb{E}[\phi'(\sqrt{q^*}z)]$, the mean factor",
+ALTERNATIVE_LABELS = {"E[phi'(sqrt(q*) z)]": r"$\sigma_w\,\mathrm{E}[\phi'(\sqrt{q^*}z)]$, the mean factor",
                       "q* = 1": r"$\sqrt{\chi_1}$ at $q = 1$, not $q^*$",
                       "sigma_b = 0": r"$\sqrt{\chi_1}$ without $\sigma_b^2$",
                       "chi_1": r"$\chi_1$, no square root"}

@@ -243,6 +243,7 @@ FIGURE_CAPTIONS = {
                                        r"(dashed) and after training (solid), with the bound $(\gamma\|W\|)^{T-t}$",
     "recurrent-longest-length": r"Test accuracy on the first-symbol task against the sequence length $T$ (median and "
                                 r"range over the seeds), with the criterion for a length learned and chance",
-    "saturation": r"Mean activation of each hidden layer while training: sigmoid units and $\tanh$ units "
-                  r"(mean $|a|$)",
+    "saturation": r"Mean activation of each sigmoid hidden layer in Glorot and Bengio's set-up (softmax output, "
+                  r"$U(\pm 1/\sqrt{n_{\mathrm{in}}})$ weights) against SGD updates at the chosen $\eta$: the "
+                  r"median over the seeds (thick) and each seed (thin)",
 }

@@ -285,6 +285,12 @@ MUTANTS = [
       'bool(size <= c["book_spread"] or not significant)', 'bool(size <= c["book_spread"] or significant)'),
     M("training: first layer slowest at the last epoch only", "proofs/claims_training.py",
       "    worst = int(np.argmin(med))\n", "    worst = len(med) - 1\n"),
+    M("training: 'learns' judged on the deepest network", "proofs/claims_training.py",
+      "        if sizes == min(runs, key=len):", "        if sizes == max(runs, key=len):"),
+    M("glorot: the band judged at the lowest-top probe only", "proofs/claims_glorot.py",
+      "    at = int(np.argmax(np.where(window, score, -np.inf)))", "    at = k"),
+    M("replica k's stream is the base seed's own", "numeric/streams.py",
+      "    return child(base_seed, int(k))", "    return sequence(base_seed)"),
     # numeric/width.py: eq. 123 in mpmath
     M("width slope 1 - r artanh r", "numeric/width.py",
       "return 1 - r * (ctx.log(1 + r) - ctx.log(1 - r))", "return 1 - r * (ctx.log(1 + r) - ctx.log(1 - r)) / 2"),
