@@ -234,7 +234,23 @@ def _server(reply: bytes | None):
                 conn.sendall(reply)
 
     threading.Thread(target=serve, daemon=True).start()
-    return sock
+    return _Service(sock, held)
+
+
+class _Service:
+    """The listening socket and the connections it accepted; ``close`` closes them all (an unclosed connection
+    warns, ResourceWarning, in whichever later test the garbage collector finds it)."""
+
+    def __init__(self, sock, held):
+        self.sock, self.held = sock, held
+
+    def getsockname(self):
+        return self.sock.getsockname()
+
+    def close(self):
+        self.sock.close()
+        for conn in list(self.held):
+            conn.close()
 
 
 @pytest.mark.parametrize("reply,match", [
