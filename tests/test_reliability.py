@@ -380,3 +380,16 @@ def test_a_folder_in_place_of_a_network_is_refused(tmp_path):
     (tmp_path / "n.npz").mkdir()
     with pytest.raises(ValueError, match="not a regular file"):
         Network.load(tmp_path / "n.npz")
+
+
+def test_quick_with_seeds_runs_and_records_the_seeds_asked_for():
+    """Case 18: `--quick --seeds 10` used 2 seeds while results.json recorded 10. One place resolves the count now
+    (Context.seeds_for): --seeds wins, then --quick's reduced count, then the protocol's own."""
+    from numeric import remedies as R
+    from proofs.context import Context
+
+    assert Context(seeds=10, quick=True).seeds_for(5, 2) == 10
+    assert Context(quick=True).seeds_for(5, 2) == 2 and Context().seeds_for(5, 2) == 5
+    assert Context(quick=True).seeds_for(1, 2) == 1  # quick never asks for more than the protocol
+    p = Context(seeds=10, quick=True).labelled(R.PROTOCOL, quick=2)
+    assert p.seeds == 10 and p.label.endswith("[QUICK: 10 seeds]") and p.name.endswith("+quick")
