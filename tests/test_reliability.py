@@ -123,7 +123,12 @@ def test_ctrl_c_and_sigterm_exit_with_one_line_and_no_temporary_files(tmp_path, 
         os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group, workers included
     else:
         os.kill(proc.pid, signal.SIGTERM)  # to the parent only
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # leave nothing behind for the next test (open pipes warn there)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
     assert proc.returncode == 128 + sig, err
     assert f"interrupted ({signal.Signals(sig).name})" in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if not line.startswith("        ...")]) == 1, err
