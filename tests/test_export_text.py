@@ -214,3 +214,11 @@ def test_a_table_taller_than_a_page_is_cut_into_floats():
     assert f"(continued, part {k} of {k})" in tex and tex.count(r"\tabularnewline") == 30
     short = table(dict(rec, numbers={"book_vs_run": [row]}))
     assert short.count(r"\begin{tabular}") == 1 and "continued" not in short
+
+
+def test_the_readme_counts_the_bibliographys_works():
+    """README's layout names how many works latex/references.bib holds; the count follows proofs.latex.REFERENCES."""
+    from proofs.latex import REFERENCES
+
+    works = len(re.findall(r"^@\w+\{", REFERENCES, flags=re.M))
+    assert f"the {works} works main.tex cites" in README.read_text()
