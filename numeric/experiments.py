@@ -2,7 +2,7 @@
 
 * ``speed_at_init``: per network and seed, the averaged dC/db of every hidden layer at
   initialisation, its Euclidean and 1-norms, and the first neurons' dC/db (the bar figure);
-* ``speed_during_training``: per network, the norm of every hidden layer's averaged dC/db at
+* ``training_run``: per network, the norm of every hidden layer's averaged dC/db at
   each epoch, before that epoch's step, for every seed;
 * ``accuracy_by_depth``: per protocol and network, the validation accuracy of every seed after
   each epoch (several protocols train side by side, paired by seed).
@@ -18,7 +18,7 @@ from .protocols import Protocol
 from .replicas import Replicas
 from .streams import replica_streams
 
-__all__ = ["norm_of", "speed_at_init", "speed_during_training", "training_run", "accuracy_by_depth"]
+__all__ = ["norm_of", "speed_at_init", "training_run", "accuracy_by_depth"]
 
 NEURONS_SHOWN = 6  # the chapter's bar figure shows the first 6 neurons of each hidden layer
 
@@ -50,11 +50,6 @@ def speed_at_init(protocol: Protocol, split, base_seed: int) -> dict:
         out[sizes] = {norm: np.stack([norm_of(g, norm) for g in hidden], axis=1) for norm in ("euclidean", "l1")}
         out[sizes]["neurons"] = [g[:, :NEURONS_SHOWN] for g in hidden]
     return out
-
-
-def speed_during_training(protocol: Protocol, split, base_seed: int, progress=None, replicas=None) -> dict:
-    """Returns {sizes: norms (epochs, S, H)}: ``training_run``'s norms only."""
-    return {sizes: run["norms"] for sizes, run in training_run(protocol, split, base_seed, progress, replicas).items()}
 
 
 def training_run(protocol: Protocol, split, base_seed: int, progress=None, replicas=None) -> dict:

@@ -13,7 +13,7 @@ from .deep import DeepNetwork
 from .remedies import CHANCE, REMEDIES, RemediesProtocol
 from .stacked import Stack
 from .stacked_sgd import sgd
-from .streams import generator, replica_streams
+from .streams import replica_generators
 
 __all__ = ["splits", "streams", "run_config", "width_sweep", "choose", "summary", "ratios"]
 
@@ -50,10 +50,8 @@ def splits(data, protocol: RemediesProtocol) -> dict:
 
 
 def streams(seed: int, seeds: int) -> list[dict]:
-    """Returns, per seed, {"init", "shuffle", "pretrain": Generator}: ``numeric.streams.replica_streams(seed,
-    seeds)``, one child per seed, each spawning one child per purpose of ``PURPOSES`` (no stream is another's by
-    seed arithmetic)."""
-    return [{name: generator(s, name, PURPOSES) for name in PURPOSES} for s in replica_streams(seed, seeds)]
+    """Returns, per seed, {"init", "shuffle", "pretrain": Generator}: ``numeric.streams.replica_generators``."""
+    return replica_generators(seed, seeds, PURPOSES)
 
 
 def ratios(nets, x, y) -> dict:

@@ -18,8 +18,11 @@ import numpy as np
 from .deep import DeepNetwork
 from .stacked import Stack
 from .stacked_sgd import sgd
+from .streams import replica_generators
 
-__all__ = ["SaturationProtocol", "SATURATION", "run", "setup_is_theirs"]
+__all__ = ["SaturationProtocol", "SATURATION", "PURPOSES", "run", "setup_is_theirs"]
+
+PURPOSES = ("init", "data", "shuffle")  # a seed's children: initial draws, each chunk's digits, shuffling
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,11 @@ def run(protocol: SaturationProtocol, data, seed: int) -> dict:
     probe, "eta", "validation": [eta][seed] final accuracy (NaN: diverged), "accuracy": the chosen eta's final
     probe accuracy per seed, "setup": ``setup_is_theirs`` at initialisation, "diverged": [eta] counts}.
 
-    Streams: SeedSequence(seed).spawn(seeds), each child spawned into the initial draws, the chunks' digits and
-    the shuffling within a chunk.
+    Streams: ``numeric.streams.replica_generators(seed, seeds, PURPOSES)``: per seed, the initial draws, the
+    chunks' digits and the shuffling within a chunk.
     """
     p = protocol
-    rngs = [list(map(np.random.default_rng, c.spawn(3))) for c in np.random.SeedSequence(int(seed)).spawn(p.seeds)]
+    rngs = [[g[name] for name in PURPOSES] for g in replica_generators(seed, p.seeds, PURPOSES)]
     sizes = [784] + [p.width] * p.hidden + [10]
     nets = [DeepNetwork(sizes, activation=p.activation, init=p.init, output=p.output, rng=r[0]) for r in rngs]
     E = len(p.etas)

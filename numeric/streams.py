@@ -15,7 +15,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["PURPOSES", "replica_streams", "replica", "child", "purpose", "generator", "describe", "sequence"]
+__all__ = ["PURPOSES", "replica_streams", "replica", "child", "purpose", "generator", "replica_generators", "describe",
+           "sequence"]
 
 PURPOSES = ("init", "shuffle", "data")  # a replica's children, in this order
 
@@ -38,7 +39,7 @@ def replica_streams(base_seed, count: int) -> list:
     """Returns ``numpy.random.SeedSequence(base_seed).spawn(count)``: one independent stream per replica."""
     if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
         raise ValueError(f"count must be a positive number of replicas, got {count!r}")
-    return _copy(_sequence(base_seed)).spawn(int(count))
+    return sequence(base_seed).spawn(int(count))
 
 
 def replica(base_seed, k: int) -> np.random.SeedSequence:
@@ -69,7 +70,7 @@ def purpose(stream, name: str, purposes: tuple = PURPOSES) -> np.random.SeedSequ
     purposes = tuple(purposes)
     if name not in purposes:
         raise ValueError(f"purpose must be one of {purposes}, got {name!r}")
-    return _copy(_sequence(stream)).spawn(len(purposes))[purposes.index(name)]
+    return sequence(stream).spawn(len(purposes))[purposes.index(name)]
 
 
 def generator(stream, name: str, purposes: tuple = PURPOSES) -> np.random.Generator:
@@ -77,8 +78,13 @@ def generator(stream, name: str, purposes: tuple = PURPOSES) -> np.random.Genera
     return np.random.default_rng(purpose(stream, name, purposes))
 
 
-def describe(base_seed: int, count: int, within: str | None = None) -> str:
+def replica_generators(base_seed, count: int, purposes: tuple = PURPOSES) -> list[dict]:
+    """Returns, per replica of ``replica_streams(base_seed, count)``, {purpose: Generator} for each of ``purposes``."""
+    return [{name: generator(s, name, purposes) for name in purposes} for s in replica_streams(base_seed, count)]
+
+
+def describe(base_seed: int, count: int, within: str | None = None, purposes: tuple = PURPOSES) -> str:
     """Returns one line saying how a run's streams were spawned (for captions and results.json); ``within`` says
-    what a replica does with its stream (default: spawning one child per purpose, ``PURPOSES``)."""
-    within = within or f"each spawning {len(PURPOSES)} ({', '.join(PURPOSES)})"
+    what a replica does with its stream (default: spawning one child per purpose of ``purposes``)."""
+    within = within or f"each spawning {len(purposes)} ({', '.join(purposes)})"
     return f"numpy.random.SeedSequence({int(base_seed)}).spawn({int(count)}), one child per replica, {within}"

@@ -95,7 +95,7 @@ def check_saturation(ctx) -> Evidence:
                              "updates": run["updates"], "eta": run["eta"], "validation": run["validation"],
                              "accuracy": run["accuracy"], "diverged": run["diverged"], "setup": run["setup"],
                              "protocol": {**p.as_dict(), "seeds_used": [ctx.seed], "streams": streams.describe(
-                                 ctx.seed, p.seeds, "each spawning 3 (initial draws, the chunks' digits, shuffling)")},
+                                 ctx.seed, p.seeds, purposes=S.PURPOSES)},
                              "book_vs_run": rows})
 
 

@@ -252,10 +252,10 @@ def test_weights_below_one(ctx):
 
 def test_experiments_are_deterministic_for_a_seed(training):
     """Two runs from one seed give identical numbers (no hidden global state)."""
-    from numeric.experiments import accuracy_by_depth, speed_during_training
+    from numeric.experiments import accuracy_by_depth, training_run
 
     p = P.SPEED_DURING_TRAINING.replace(seeds=2, epochs=20, networks=((784, 30, 30, 10),))
-    a, b = (speed_during_training(p, training, 3)[(784, 30, 30, 10)] for _ in range(2))
+    a, b = (training_run(p, training, 3)[(784, 30, 30, 10)]["norms"] for _ in range(2))
     assert np.array_equal(a, b)
     q = P.ACCURACY.replace(seeds=1, epochs=1, networks=((784, 30, 10),), images=500)
     val = load_embedded().validation
