@@ -77,11 +77,14 @@ def check_saturation(ctx) -> Evidence:
     med = np.median(acts, axis=1)
     figures = save(ctx, saturation_figure(np.asarray(run["updates"]), med, acts), "saturation")
     k = int(np.argmin(med[:, -1]))
+    judged = facts[-1].value  # the probe the criterion is judged at (saturation_facts)
     rows = [{"quantity": f"mean activation of each sigmoid hidden layer, [784, {p.width} x {p.hidden}, 10], softmax "
                          "output, U(+-1/sqrt(n_in)) init", "book": "the top hidden layer saturates near 0 quickly, the "
                          "lower ones stay near 0.5 (Glorot and Bengio 2010)",
              "run": f"before: {', '.join(f'{v:.2f}' for v in med[0])}; lowest top ({run['updates'][k]} updates): "
-                    f"{', '.join(f'{v:.2f}' for v in med[k])}; end: {', '.join(f'{v:.2f}' for v in med[-1])}; eta "
+                    f"{', '.join(f'{v:.2f}' for v in med[k])}; judged ({judged['updates']} updates): "
+                    f"{', '.join(f'{v:.3f}' for v in judged['layers'])}; end: "
+                    f"{', '.join(f'{v:.2f}' for v in med[-1])}; eta "
                     f"{run['eta']:g}, probe accuracy {np.median(run['accuracy']):.1%}",
              "caveat": f"width {p.width} (theirs: 1000), MNIST digits (theirs: Shapeset); {p.seeds} seeds; this "
                        "suite's protocol" + ("; the chosen eta is at the edge of the grid"
