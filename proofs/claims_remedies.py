@@ -14,29 +14,14 @@ from numeric import remedies_run as RR
 from numeric.figures import remedies_figure
 
 from .claim import Claim, Evidence, Fact, display, margin_fact
-from .data import load_data
 from .figures import save
-from .pretraining_facts import pretraining_facts
-
-
-def protocol(ctx) -> R.RemediesProtocol:
-    """The run's protocol: the default, with --seeds applied, or a reduced one marked QUICK."""
-    return ctx.labelled(R.PROTOCOL, quick=2)
-
-
-def _config_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
-    return {h: RR.run_config(key, h, p, load_data(mnist), seed) for h in p.depths}
-
-
-def _sweep_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
-    return RR.width_sweep(key, p, load_data(mnist), seed)
+from .remedies_parts import config_parts, protocol, sweep_part
 
 
 def remedies_parts(ctx) -> list:
     p = protocol(ctx)
-    return ([(("remedy", k, p, ctx.seed, ctx.mnist), _config_part, (k, ctx.mnist, p, ctx.seed)) for k in p.remedies]
-            + [(("sweep", k, p, ctx.seed, ctx.mnist), _sweep_part, (k, ctx.mnist, p, ctx.seed))
-               for k in p.sweep_configs])
+    sweeps = [(("sweep", k, p, ctx.seed, ctx.mnist), sweep_part, (k, ctx.mnist, p, ctx.seed)) for k in p.sweep_configs]
+    return config_parts(ctx, p.remedies) + sweeps
 
 
 def _med(values) -> float:
@@ -94,7 +79,7 @@ def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict |
                if k in cells for h in p.depths)
     facts.append(Fact("training options (clipping, momentum, L1, L2) leave the network at initialisation as it was: "
                       "the same seeds give the same ratios as the chapter's network", same, "exact equality"))
-    return facts + pretraining_facts(cells, rows, p)
+    return facts
 
 
 def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact]:
@@ -165,9 +150,8 @@ def _row_text(r: dict, cell: dict, pred) -> str:
 def check_remedies(ctx) -> Evidence:
     p = protocol(ctx)
     data = ctx.data()
-    cells = {k: ctx.compute(("remedy", k, p, ctx.seed, ctx.mnist), _config_part, k, ctx.mnist, p, ctx.seed)
-             for k in p.remedies}
-    sweep = {k: ctx.compute(("sweep", k, p, ctx.seed, ctx.mnist), _sweep_part, k, ctx.mnist, p, ctx.seed)
+    cells = {k: ctx.compute(key, fn, *args) for (key, fn, args), k in zip(config_parts(ctx, p.remedies), p.remedies)}
+    sweep = {k: ctx.compute(("sweep", k, p, ctx.seed, ctx.mnist), sweep_part, k, ctx.mnist, p, ctx.seed)
              for k in p.sweep_configs}
     rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
     facts = remedies_facts(cells, sweep, p, rows)

@@ -33,6 +33,7 @@ class Context:
     part_times: dict = field(default_factory=dict, repr=False)  # their (wall, CPU) seconds where they ran, by key
     parts_run: list = field(default_factory=list, repr=False)  # the parts asked for, in order, with their seconds
     _noted: set = field(default_factory=set, repr=False)  # the keys already in parts_run
+    computed_by: dict = field(default_factory=dict, repr=False)  # {key: claim id} of parts another claim computed
     inline_seconds: tuple = (0.0, 0.0)  # (wall, CPU) seconds of the parts computed here, inside the check
     _data: Any = field(default=None, repr=False)
 
@@ -55,16 +56,22 @@ class Context:
     def compute(self, key, fn, *args):
         """Returns ``fn(*args)``, or the value an executor already computed for ``key`` (a claim's part); notes
         the part's seconds in ``parts_run`` once per key (where it ran: here, or as a task of its own). A key
-        asked for again returns the same value, computed once, here as under an executor."""
+        asked for again returns the same value, computed once, here as under an executor. A part another claim
+        of the run also asks for (``computed_by``) is computed once, by the first of them in registry order; the
+        others note it with 0 seconds and ``computed_by`` naming that claim."""
+        shared = key in self.precomputed and key in self.computed_by
         if key in self.precomputed:
             value, (wall, cpu) = self.precomputed[key], self.part_times.get(key, (None, None))
+            if shared:  # its seconds are in the record of the claim that computed it, not counted twice
+                wall = cpu = 0.0
         else:
             value, wall, cpu = timed(fn, args)
             self.precomputed[key], self.part_times[key] = value, (wall, cpu)
             self.inline_seconds = (self.inline_seconds[0] + wall, self.inline_seconds[1] + cpu)
         if key not in self._noted:
             self._noted.add(key)
-            self.parts_run.append(part_entry(key, wall, cpu))
+            entry = part_entry(key, wall, cpu)
+            self.parts_run.append(entry | {"computed_by": self.computed_by[key]} if shared else entry)
         return value
 
     def data(self):

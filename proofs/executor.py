@@ -20,10 +20,11 @@ import time
 from concurrent.futures import FIRST_COMPLETED, wait
 
 from .data import load_data  # re-exported for callers of proofs.executor.load_data; the claims import proofs.data
+from .plan import Plan
 from .scheduler import SchedulerError, connect, ping
 from .timing import timed
 
-__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES", "eta_text",
+__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES",
            "figure_formats"]
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -55,11 +56,12 @@ def context(settings: dict, **extra):
 
 
 def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, progress=None,
-             part_times: dict | None = None) -> tuple[dict, dict]:
+             part_times: dict | None = None, computed_by: dict | None = None) -> tuple[dict, dict]:
     """Returns (record, {relative path: bytes}) for one claim run with ``settings``.
 
     ``precomputed`` holds the results of the claim's parts, by key, and ``part_times`` their (wall, CPU)
-    seconds where they ran. Runs anywhere: a worker process, a Dask worker, or this process.
+    seconds where they ran; ``computed_by`` names, by key, the claim that computed a part this one received
+    (``proofs.plan``). Runs anywhere: a worker process, a Dask worker, or this process.
     """
     from .claim import run_claim
     from .registry import all_claims
@@ -68,8 +70,9 @@ def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, pro
     from numeric.figures import figure_size
 
     figures = _Collector(figure_formats(settings))
-    ctx = context(settings, save_figure=figures.save_figure, progress=progress, precomputed=precomputed or {},
-                  part_times=part_times or {})
+    ctx = context(settings, save_figure=figures.save_figure, progress=progress,
+                  precomputed={} if precomputed is None else precomputed, part_times=part_times or {},
+                  computed_by=computed_by or {})
     with figure_size(settings.get("figure_size", "column")):
         return run_claim(claim, ctx), figures.files
 
@@ -188,25 +191,18 @@ class Executor:
 
         Returns the records in the order of ``claims`` (registry order), whatever order they ran in.
         """
+        plan = Plan(claims, context(settings))
         if self._pool is None:
-            out = []
-            for c in claims:
-                rec, files = run_task(c.id, settings, progress=progress)
-                out.append(rec)
-                on_done(rec, files, len(out), len(claims))
-            return out
-        by_id = {c.id: c for c in claims}
-        parent = context(settings)
-        parts = {c.id: c.parts(parent) if c.parts else [] for c in claims}
-        jobs = [(c.cost / max(1, len(parts[c.id])), c.id, part) for c in claims for part in parts[c.id]]
-        jobs += [(c.cost, c.id, None) for c in claims if not parts[c.id]]
+            return self._in_process(claims, settings, plan, on_done, progress)
+        jobs = [(c.cost / max(1, len(plan.parts[c.id])), c.id, part) for c in claims for part in plan.tasks(c.id)]
+        jobs += [(c.cost, c.id, None) for c in claims if not plan.parts[c.id]]
         jobs.sort(key=lambda j: -j[0])  # longest first: the workers end together
         futures = {}
         for _, cid, part in jobs:
             f = self._pool.submit(run_part, part[1], part[2]) if part else self._pool.submit(run_task, cid, settings)
             futures[f] = (cid, part[0] if part else None)
-        values, times = {cid: {} for cid in by_id}, {cid: {} for cid in by_id}
-        arrived = {cid: 0 for cid in by_id}
+        values, times = {c.id: {} for c in claims}, {c.id: {} for c in claims}
+        arrived = {c.id: 0 for c in claims}
         records, pending = {}, set(futures)
         while pending:
             done, pending = wait(pending, timeout=self.timeout if self._client else None, return_when=FIRST_COMPLETED)
@@ -214,28 +210,39 @@ class Executor:
                 ping(self._client, self.timeout)
             for f in done:
                 cid, key = futures.pop(f)
-                if key is not None:  # a part: when the claim's last part is in, run the claim on them
-                    arrived[cid] += 1
+                if key is not None:  # a part: each claim that asked for it is one part nearer to running
                     try:
                         value, wall, cpu = f.result()
-                        values[cid][key], times[cid][key] = value, (wall, cpu)
+                        received = {"value": value, "times": (wall, cpu)}
                     except (KeyboardInterrupt, OSError):
                         raise
                     except Exception:  # noqa: BLE001 - the claim recomputes this part itself and reports
-                        pass  # the failure in its record (verdict failed, the error named), as in-process
-                    if arrived[cid] == len(parts[cid]):
-                        g = self._pool.submit(run_task, cid, settings, values[cid], None, times[cid])
-                        futures[g] = (cid, None)
-                        pending.add(g)
+                        received = {}  # the failure in its record (verdict failed, the error named), as in-process
+                    for user in plan.users[key]:
+                        if received:
+                            values[user][key], times[user][key] = received["value"], received["times"]
+                        arrived[user] += 1
+                        if arrived[user] == len(plan.parts[user]):
+                            g = self._pool.submit(run_task, user, settings, values[user], None, times[user],
+                                                  plan.borrowed(user, values[user]))
+                            futures[g] = (user, None)
+                            pending.add(g)
                     continue
                 rec, files = f.result()
                 records[cid] = rec
                 on_done(rec, files, len(records), len(claims))
         return [records[c.id] for c in claims]
 
+    @staticmethod
+    def _in_process(claims, settings, plan, on_done, progress) -> list[dict]:
+        """``--jobs 1``: one claim after another in this process; a part two claims ask for is kept for the second."""
+        kept, shared, out = {}, plan.shared(), []
+        for c in claims:
+            received = {k: kept[k] for k, _, _ in plan.parts[c.id] if k in kept}
+            borrowed = plan.borrowed(c.id, received)
+            rec, files = run_task(c.id, settings, received, progress, None, borrowed)
+            kept.update({k: received[k] for k in shared & received.keys()})  # what it computed, for the next
+            out.append(rec)
+            on_done(rec, files, len(out), len(claims))
+        return out
 
-def eta_text(costs_left: float, costs_done: float, started: float) -> str:
-    """Returns "about N s left" from the claims' cost hints and the wall time spent on those done."""
-    spent = time.perf_counter() - started
-    rate = spent / costs_done if costs_done else 1.0
-    return f"about {max(0.0, costs_left * rate):.0f} s left"

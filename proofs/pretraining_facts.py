@@ -1,11 +1,12 @@
-"""Greedy layer-wise pre-training, a row of the remedies protocol: its facts, part of the ``remedies`` claim.
+"""Greedy layer-wise pre-training, a row of the remedies protocol: the facts of the ``greedy-pretraining`` claim.
 
 The pre-trained configuration (``numeric.remedies.REMEDIES``, key "pretrained": the chapter's sigmoid network,
 each hidden layer first trained as an autoencoder, ``numeric.pretrain``) is fine-tuned like every other row:
 the same learning-rate grid, the same rule on the validation split, test accuracy on the split that chooses
 nothing. Its facts reuse the protocol's thresholds (``Criteria.vanishing`` and ``Criteria.learns``), fixed
-before any pre-training was run; they live in the ``remedies`` claim because they read its cells (the chapter's
-network beside the pre-trained one, from the same initial draws), which a second claim would compute again.
+before any pre-training was run. They read two of the remedies' cells (the chapter's network beside the
+pre-trained one, from the same initial draws); ``proofs.claims_pretraining`` asks for them with the remedies'
+own part keys, so a run of both claims trains them once (``proofs.plan``).
 
 * check: the pre-training ran, lowering every layer's reconstruction cost on every seed at every depth (a
   skipped pre-training leaves no record and fails);
