@@ -35,7 +35,7 @@ def _row(r: dict, cell: dict) -> str:
 
 def check_pretraining(ctx) -> Evidence:
     p = protocol(ctx)
-    cells = {k: ctx.compute(key, fn, *args) for (key, fn, args), k in zip(pretraining_parts(ctx), (BASE, KEY))}
+    cells = {k: ctx.compute(part) for k, part in zip((BASE, KEY), pretraining_parts(ctx))}
     rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
     facts = pretraining_facts(cells, rows, p)
     deep = max(p.depths)

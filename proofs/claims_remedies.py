@@ -11,17 +11,21 @@ import numpy as np
 
 from numeric import remedies as R
 from numeric import remedies_run as RR
-from numeric.figures import remedies_figure
+from numeric.figures_experiments import remedies_figure
 
-from .claim import Claim, Evidence, Fact, display, margin_fact
+from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .figures import save
 from .remedies_parts import config_parts, protocol, sweep_part
 
 
 def remedies_parts(ctx) -> list:
     p = protocol(ctx)
-    sweeps = [(("sweep", k, p, ctx.seed, ctx.mnist), sweep_part, (k, ctx.mnist, p, ctx.seed)) for k in p.sweep_configs]
-    return config_parts(ctx, p.remedies) + sweeps
+    return config_parts(ctx, p.remedies) + sweep_parts(ctx, p)
+
+
+def sweep_parts(ctx, p) -> list:
+    return [Part(("sweep", k, p, ctx.seed, ctx.mnist), sweep_part, (k, ctx.mnist, p, ctx.seed))
+            for k in p.sweep_configs]
 
 
 def _med(values) -> float:
@@ -150,9 +154,8 @@ def _row_text(r: dict, cell: dict, pred) -> str:
 def check_remedies(ctx) -> Evidence:
     p = protocol(ctx)
     data = ctx.data()
-    cells = {k: ctx.compute(key, fn, *args) for (key, fn, args), k in zip(config_parts(ctx, p.remedies), p.remedies)}
-    sweep = {k: ctx.compute(("sweep", k, p, ctx.seed, ctx.mnist), sweep_part, k, ctx.mnist, p, ctx.seed)
-             for k in p.sweep_configs}
+    cells = {k: ctx.compute(part) for k, part in zip(p.remedies, config_parts(ctx, p.remedies))}
+    sweep = {k: ctx.compute(part) for k, part in zip(p.sweep_configs, sweep_parts(ctx, p))}
     rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
     facts = remedies_facts(cells, sweep, p, rows)
     ms = cells["network2"][p.depths[0]]["mean_square_input"]

@@ -17,7 +17,7 @@ __all__ = ["Plan"]
 class Plan:
     """The parts of ``claims`` (in registry order) for the run's context ``parent``.
 
-    ``parts[cid]``: the claim's parts [(key, fn, args)]; ``owner[key]``: the claim that computes the key;
+    ``parts[cid]``: the claim's parts [``Part``]; ``owner[key]``: the claim that computes the key;
     ``users[key]``: every claim that asks for it, in order.
     """
 
@@ -25,14 +25,14 @@ class Plan:
         self.parts = {c.id: list(c.parts(parent)) if c.parts else [] for c in claims}
         self.owner, self.users = {}, {}
         for c in claims:
-            for key, _, _ in self.parts[c.id]:
+            for key in (p.key for p in self.parts[c.id]):
                 self.owner.setdefault(key, c.id)
                 if c.id not in self.users.setdefault(key, []):
                     self.users[key].append(c.id)
 
     def tasks(self, cid: str) -> list:
         """Returns the parts claim ``cid`` computes itself: those it owns."""
-        return [p for p in self.parts[cid] if self.owner[p[0]] == cid]
+        return [p for p in self.parts[cid] if self.owner[p.key] == cid]
 
     def borrowed(self, cid: str, keys) -> dict:
         """Returns {key: owner} for those of ``keys`` that claim ``cid`` receives from another claim."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from numeric import remedies as R
 from numeric import remedies_run as RR
 
+from .context import Part
 from .data import load_data
 
 __all__ = ["protocol", "config_part", "sweep_part", "config_parts"]
@@ -35,4 +36,4 @@ def sweep_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
 def config_parts(ctx, keys) -> list:
     """Returns the parts [(key, fn, args)] that train the configurations ``keys`` under the run's protocol."""
     p = protocol(ctx)
-    return [(("remedy", k, p, ctx.seed, ctx.mnist), config_part, (k, ctx.mnist, p, ctx.seed)) for k in keys]
+    return [Part(("remedy", k, p, ctx.seed, ctx.mnist), config_part, (k, ctx.mnist, p, ctx.seed)) for k in keys]

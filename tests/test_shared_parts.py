@@ -1,9 +1,10 @@
-"""A part two claims ask for (the same key) is computed once per run, for any --jobs, and its seconds counted once."""
+"""Typed parts: a part two claims ask for (the same key) is computed once per run, for any --jobs, its seconds counted
+once; a part that raises fails its claim with the error named, never recomputed; --jobs 1 takes the same path."""
 
 import pytest
 
 import proofs.registry
-from proofs.claim import Claim, Evidence, Fact
+from proofs.claim import Claim, Context, Evidence, Fact, Part
 from proofs.executor import Executor
 from proofs.plan import Plan
 from proofs.timing import without_timings
@@ -18,15 +19,20 @@ def count_call(path: str, x: int) -> int:
     return x * x
 
 
-def _claims(path):
+def fail_call(path: str, x: int) -> int:
+    count_call(path, x)
+    raise ValueError(f"planted failure at {x}")
+
+
+def _claims(path, fn=count_call):
     def parts(ctx):
-        return [(("square", 7), count_call, (path, 7))]
+        return [Part(("square", 7), fn, (path, 7))]
 
     def parts_b(ctx):
-        return [(("square", 7), count_call, (path, 7)), (("square", 3), count_call, (path, 3))]
+        return [Part(("square", 7), fn, (path, 7)), Part(("square", 3), count_call, (path, 3))]
 
     def check(ctx, both=False):
-        got = [ctx.compute(k, fn, *args) for k, fn, args in (parts_b if both else parts)(ctx)]
+        got = [ctx.compute(part) for part in (parts_b if both else parts)(ctx)]
         return Evidence("verified", [Fact("the part's value arrived", got[0] == 49, "exact")])
 
     return [Claim("share-a", "test", "first asker", check, group="test", parts=parts),
@@ -60,6 +66,28 @@ def test_the_records_do_not_depend_on_jobs(tmp_path, monkeypatch):
     assert out[1] == out[2]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_part_that_raises_fails_every_claim_that_asks_for_it_with_its_error_and_is_not_recomputed(
+        tmp_path, monkeypatch, jobs):
+    calls = tmp_path / "calls"
+    calls.write_text("")
+    claims = _claims(str(calls), fail_call)
+    monkeypatch.setattr(proofs.registry, "all_claims", lambda: claims)
+    with Executor(jobs) as ex:
+        recs = {r["id"]: r for r in ex.run(claims, SETTINGS, lambda *a: None)}
+    assert calls.read_text().count("call") == 2  # the failing part ran once, the other part once
+    for r in recs.values():
+        assert r["verdict"] == "failed"
+        assert "part square/7 failed: ValueError: planted failure at 7" in r["error"]
+
+
+def test_compute_takes_a_part_only():
+    with pytest.raises(TypeError, match="takes a Part"):
+        Context().compute(("square", 7))
+    part = Part(("square", 7), pow, (7, 2))
+    assert Context().compute(part) == 49 and part == Part(("square", 7), abs, ())  # equal keys: the same work
+
+
 def test_the_plan_names_one_owner_per_key():
     class Ctx:
         pass
@@ -68,5 +96,5 @@ def test_the_plan_names_one_owner_per_key():
     plan = Plan(claims, Ctx())
     assert plan.owner == {("square", 7): "share-a", ("square", 3): "share-b"}
     assert plan.users[("square", 7)] == ["share-a", "share-b"] and plan.shared() == {("square", 7)}
-    assert [p[0] for p in plan.tasks("share-b")] == [("square", 3)]
+    assert [p.key for p in plan.tasks("share-b")] == [("square", 3)]
     assert plan.borrowed("share-b", [("square", 7), ("square", 3)]) == {("square", 7): "share-a"}
