@@ -16,7 +16,7 @@ import numpy as np
 from numeric import remedies_run as RR
 
 from .claim import Claim, Evidence, display
-from .pretraining_facts import KEY, pretraining_facts
+from .pretraining_facts import KEY, chapter_network_facts, pretraining_facts
 from .remedies_parts import config_parts, protocol
 
 BASE = "network2"  # the chapter's network, from the same seeds' initial draws
@@ -37,7 +37,7 @@ def check_pretraining(ctx) -> Evidence:
     p = protocol(ctx)
     cells = {k: ctx.compute(part) for k, part in zip((BASE, KEY), pretraining_parts(ctx))}
     rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
-    facts = pretraining_facts(cells, rows, p)
+    facts = pretraining_facts(cells, rows, p) + chapter_network_facts(cells, rows, p, BASE)
     deep = max(p.depths)
     book_rows = [{"quantity": f"{label}, [784, {p.width} x {h}, 10]: chosen eta; test accuracy median [min, max]; "
                               "diverged; averaged last/first at the start of fine-tuning",

@@ -15,6 +15,7 @@ from numeric.figures_experiments import remedies_figure
 
 from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .figures import save
+from .pretraining_facts import chapter_network_facts
 from .remedies_parts import config_parts, protocol, sweep_part
 
 
@@ -58,14 +59,7 @@ def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict |
     facts.append(Fact(f"every median runs over all {p.seeds} seeds, a diverged seed counted as chance ({R.CHANCE})",
                       all(a == b and n == p.seeds for a, b, n in honest.values()), "the table against the rule",
                       {k: v[:2] for k, v in honest.items() if v[0] != v[1]} or "all equal"))
-    base, brow = cells["network2"][deep], rows["network2"][deep]
-    facts.append(margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
-                             f">= {c.vanishing:g} (the vanishing gradient)", np.log10(_med(base["init"]["averaged"])),
-                             np.log10(c.vanishing), _log_spread(base["init"]["averaged"]),
-                             how="log10, median over seeds", role="reproduction"))
-    facts.append(margin_fact(f"the chapter's network at depth {deep} stays at chance at its best rate: median test "
-                             f"accuracy <= {c.chance:.0%}", brow["test"], c.chance, brow["test_max"] - brow["test_min"],
-                             above=False, how=f"eta {brow['eta']:g} chosen on validation", role="reproduction"))
+    facts += chapter_network_facts(cells, rows, p)
     best = sorted(((r[deep]["test"], k) for k, r in rows.items()), reverse=True)
     second = best[min(c.learners, len(best)) - 1]
     srow = rows[second[1]][deep]

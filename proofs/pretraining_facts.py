@@ -30,6 +30,21 @@ def _log_spread(values) -> float:
     return float(np.log10(v.max() / v.min())) if v.size else float("nan")
 
 
+def chapter_network_facts(cells: dict, rows: dict, p, key: str = "network2") -> list[Fact]:
+    """The chapter's network at the deepest depth, the contrast both the remedies and pre-training are judged
+    against: its averaged last/first at initialisation >= ``vanishing``, and it stays at chance at its best rate
+    (median test accuracy <= ``chance``)."""
+    c, deep = p.criteria, max(p.depths)
+    base, brow = cells[key][deep], rows[key][deep]
+    avg = np.asarray(base["init"]["averaged"], float)
+    return [margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
+                        f">= {c.vanishing:g} (the vanishing gradient)", np.log10(float(np.median(avg))),
+                        np.log10(c.vanishing), _log_spread(avg), how="log10, median over seeds", role="reproduction"),
+            margin_fact(f"the chapter's network at depth {deep} stays at chance at its best rate: median test "
+                        f"accuracy <= {c.chance:.0%}", brow["test"], c.chance, brow["test_max"] - brow["test_min"],
+                        above=False, how=f"eta {brow['eta']:g} chosen on validation", role="reproduction")]
+
+
 def pretraining_facts(cells: dict, rows: dict, p) -> list[Fact]:
     """The pre-training facts on the remedies' cells {key: {depth: cell}} and table rows {key: {depth: summary}}
     (``numeric.remedies_run``), under protocol ``p``; [] when the protocol has no pre-trained configuration."""
