@@ -200,10 +200,12 @@ class Executor:
             values, times = {k: kept[k] for k in (p.key for p in plan.parts[c.id]) if k in kept}, {}
             borrowed = plan.borrowed(c.id, values)
             for part in plan.tasks(c.id):
+                if progress is not None:
+                    progress(f"{c.id}: part {part_label(part.key)} ...")
                 values[part.key], *seconds = run_part(part)
                 times[part.key] = tuple(seconds)
                 if progress is not None:
-                    progress(f"{c.id}: part {part_label(part.key)} in {seconds[0]:.1f} s")
+                    progress(f"{c.id}: part {part_label(part.key)} done in {seconds[0]:.1f} s")
             rec, files = run_task(c.id, settings, values, progress, times, borrowed)
             kept.update({k: values[k] for k in shared & values.keys()})  # for the next claim that asks
             out.append(rec)
