@@ -158,7 +158,9 @@ class Claim:
     group: str = "chain"
     figures: tuple = ()
     cost: float = 1.0  # expected seconds (a scheduling hint: longest first)
-    parts: Callable | None = None  # parts(ctx) -> [(key, fn, args)]: independent pieces, run as tasks first
+    parts: Callable | None = None  # parts(ctx) -> [Part]: independent pieces, run as tasks first
+    latex_title: str | None = None  # the title as LaTeX (None: ``title``, escaped); in the record, for the writers
+    cites: tuple = ("nielsen2015",)  # BibTeX keys (proofs/latex.REFERENCES) the LaTeX fragment cites
 
 
 def display(*lines) -> str:
@@ -209,6 +211,8 @@ def run_claim(claim: Claim, context) -> dict:
         "id": claim.id,
         "source": claim.source,
         "title": claim.title,
+        "latex_title": claim.latex_title,
+        "cites": list(claim.cites),
         "group": claim.group,
         "tag": claim.tag,
         "verdict": ev.verdict if ev else "failed",

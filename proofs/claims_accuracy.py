@@ -174,5 +174,7 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
 CLAIMS = [
     Claim("accuracy-vs-depth", "ch. 5, opening", "More hidden layers do not help, and do not significantly hurt",
           check_accuracy_by_depth, group="experiments", figures=("accuracy-vs-depth",), cost=21.0,
-          parts=accuracy_parts),
+          parts=accuracy_parts,
+          latex_title="More hidden layers barely help",
+          cites=("nielsen2015", "glorot2010")),
 ]

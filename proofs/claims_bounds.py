@@ -172,14 +172,19 @@ def check_activations(ctx) -> Evidence:
 
 
 CLAIMS = [
-    Claim("w-at-least-4", "ch. 5, Problem", "|w sigma'(wa+b)| >= 1 needs |w| >= 4", check_threshold, group="bounds"),
+    Claim("w-at-least-4", "ch. 5, Problem", "|w sigma'(wa+b)| >= 1 needs |w| >= 4", check_threshold, group="bounds",
+          latex_title=r"$|w\,\ugsigmaprime(wa+b)| \ge 1$ needs $|w| \ge 4$"),
     Claim("eq123-interval-width", "(123)", "The width of the interval where |w sigma'(wa+b)| >= 1", check_width,
-          tag="123", group="bounds", figures=("interval-width",)),
+          tag="123", group="bounds", figures=("interval-width",),
+          latex_title=r"The width of the interval where $|w\,\ugsigmaprime(wa+b)| \ge 1$"),
     Claim("eq123-width-maximum", "ch. 5, Problem",
           f"The largest width, about {book.WIDTH_MAX} near |w| = {book.WIDTH_ARGMAX_ABS_W} (certified)",
-          check_width_maximum, group="bounds", figures=("width-maximum",)),
+          check_width_maximum, group="bounds", figures=("width-maximum",),
+          latex_title="The largest width, about $0.45$ near $|w| = 6.9$ (certified)"),
     Claim("identity-neuron", "ch. 5, Problem", "A sigmoid neuron that approximates the identity", check_identity_neuron,
-          group="bounds"),
+          group="bounds",
+          latex_title="A sigmoid neuron that approximates the identity"),
     Claim("larger-derivative-activations", "ch. 5, Exercise", "Activations with a larger derivative: sup |phi'|",
-          check_activations, group="bounds", cost=1.5),
+          check_activations, group="bounds", cost=1.5,
+          latex_title=r"Activations with a larger derivative: $\sup |\varphi'|$"),
 ]

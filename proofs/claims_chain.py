@@ -1,4 +1,4 @@
-"""Claims of the chain network (one neuron per layer): sigmoid facts and eq. 114-122.
+"""Claims of the chain network (one neuron per layer): eq. 114-122 (the sigmoid's own facts: ``claims_sigmoid``).
 
 Each ``check_*`` returns ``Evidence`` built from SymPy results computed in the call.
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from numeric.figures import sigma_prime_figure
 from theory import chain_network, gradient_direct, gradient_formula, gradient_statement, gradients_implicit
 from theory.cascade import cascade
 from theory.chain import formula_factors, to_composed
@@ -18,53 +17,16 @@ from theory.notation import (
     C_prime,
     PartialC,
     is_identity,
-    sigma,
     sigma_prime,
-    sigmoid_prime,
-    specialise_sigmoid,
     to_latex,
 )
-from theory.sigmoid_facts import derivative_identity, max_derivative, z
 
 from . import book
 from .claim import Claim, Evidence, Fact, display, exact_number
-from .figures import save
 
 DIRECT_MAX_DEPTH = 12  # SymPy's nested differentiation grows faster than L^3 beyond this
 IMPLICIT_DEPTH = 64  # one triangular solve covers every depth 1..64
 FAMILY_DEPTH = 256  # forward substitution on the bidiagonal layer equations covers every depth 1..256
-
-
-def check_sigmoid_derivative(ctx) -> Evidence:
-    diff, cancelled = derivative_identity()
-    shown = sp.Eq(sigma_prime(z), sp.Mul(sigma(z), 1 - sigma(z), evaluate=False), evaluate=False)
-    t = sp.Symbol("t", positive=True)
-    shown_gap = sp.cancel(specialise_sigmoid(shown.lhs - shown.rhs).subs(sp.exp(-z), t))
-    return Evidence("proved", [
-        Fact("d sigma/dz - sigma(1 - sigma) cancels to 0 as a rational function of t = e^{-z}", cancelled == 0,
-             "sympy.diff, then cancel with e^{-z} named t", cancelled),
-        Fact("the displayed statement, with the logistic function put in for sigma and sigma', holds", shown_gap == 0,
-             "specialise_sigmoid; cancel in t = e^{-z}", shown_gap)], statement=shown)
-
-
-def check_sigmoid_prime_max(ctx) -> Evidence:
-    m = max_derivative()
-    facts = [
-        Fact("1/4 - s(1-s) - (s - 1/2)^2 expands to 0, so sigma' = s(1-s) <= 1/4 for every z",
-             m["gap_minus_square"] == 0, "sympy.expand", m["gap_factored"]),
-        Fact("sigma(z) = 1/2 has the single real solution z = 0", m["solutions_of_sigma_eq_half"] == [0],
-             "sympy.solve", m["solutions_of_sigma_eq_half"]),
-        Fact("sigma'(0) = 1/4 exactly", m["sigma_prime_at_0"] == sp.Rational(1, 4), "exact evaluation",
-             m["sigma_prime_at_0"]),
-    ]
-    argmax, peak = m["solutions_of_sigma_eq_half"][0], m["sigma_prime_at_0"]
-    figures = save(ctx, sigma_prime_figure(float(argmax), float(peak)), "sigma-prime")
-    return Evidence("proved", facts, statement=sp.Le(sigmoid_prime(z), peak, evaluate=False),
-                    latex=rf"\max_{{z}} \sigma'(z) = \sigma'({to_latex(argmax)}) = {to_latex(peak)}",
-                    numbers={"max_sigma_prime": exact_number(peak), "argmax": exact_number(sp.sympify(argmax)),
-                             "book_vs_run": [{"quantity": "max sigma'",
-                                              "book": f"{book.SIGMA_PRIME_MAX}, at z = {book.SIGMA_PRIME_ARGMAX}",
-                                              "run": f"{peak}, at z = {argmax}"}]}, figures=figures)
 
 
 def _family_facts(wrt: str) -> list[Fact]:
@@ -228,21 +190,24 @@ def check_exploding(ctx) -> Evidence:
 
 
 CLAIMS = [
-    Claim("sigmoid-derivative", "ch. 3, sigma' = sigma(1 - sigma)", "The sigmoid's derivative",
-          check_sigmoid_derivative),
-    Claim("sigmoid-prime-max", "ch. 5, Fig. of sigma'",
-          f"sigma' peaks at sigma'({book.SIGMA_PRIME_ARGMAX}) = {book.SIGMA_PRIME_MAX}", check_sigmoid_prime_max,
-          figures=("sigma-prime",)),
+    # the id predates the book's numbering and stays: papers cite ug:eq115-121-cascade
     Claim("eq115-121-cascade", "(114)-(121)", "The cascade of changes from Delta b_1 to Delta C", check_cascade,
-          tag="121"),  # the id predates the book's numbering and stays: papers cite ug:eq115-121-cascade
+          tag="121", latex_title=r"The cascade of changes from $\Delta b_1$ to $\Delta C$, eq.~114--121"),
     Claim("eq122-chain-gradient", "(122)", "The chain-network gradient, every depth (induction)",
-          check_chain_gradient, tag="122", cost=7.0),
+          check_chain_gradient, tag="122", cost=7.0,
+          latex_title="The chain-network gradient, every depth (induction)"),
     Claim("chain-weight-gradient", "(122), BP4", "dC/dw_j = a_{j-1} dC/db_j, every depth",
-          check_chain_weight_gradient, cost=8.0),
+          check_chain_weight_gradient, cost=8.0,
+          latex_title=r"$\partial C/\partial w_j = a_{j-1}\,\partial C/\partial b_j$, every depth"),
     Claim("cross-entropy-output-layer", "ch. 3, (66); ch. 5", "sigma' cancels in the output layer only",
-          check_cross_entropy_output),
+          check_cross_entropy_output,
+          latex_title=r"$\ugsigmaprime$ cancels in the output layer only"),
     Claim("ratio-b1-b3", "ch. 5, dC/db_1 vs dC/db_3",
-          f"dC/db_1 against dC/db_3: at most {book.RATIO_B1_B3_BOUND} when |w| <= 1", check_ratio_b1_b3),
+          f"dC/db_1 against dC/db_3: at most {book.RATIO_B1_B3_BOUND} when |w| <= 1", check_ratio_b1_b3,
+          latex_title=r"$\partial C/\partial b_1$ against $\partial C/\partial b_3$: at most $1/16$ when $|w_j| \le "
+                      r"1$"),
     Claim("exploding-construction", "ch. 5, the exploding gradient problem",
-          f"w = {book.EXPLODING_WEIGHT}, z = 0: growth by {book.EXPLODING_FACTOR} per layer", check_exploding),
+          f"w = {book.EXPLODING_WEIGHT}, z = 0: growth by {book.EXPLODING_FACTOR} per layer", check_exploding,
+          latex_title="$w = 100$, $z = 0$: growth by 25 per layer",
+          cites=("nielsen2015", "pascanu2013")),
 ]

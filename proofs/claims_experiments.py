@@ -154,8 +154,10 @@ def check_weights_below_one(ctx) -> Evidence:
 CLAIMS = [
     Claim("speed-of-learning-at-init", "ch. 5, 'The vanishing gradient problem'",
           "At initialisation each hidden layer learns about 5 times slower than the next", check_speed_at_init,
-          group="experiments", figures=("neuron-gradients-at-init",), cost=1.0),
+          group="experiments", figures=("neuron-gradients-at-init",), cost=1.0,
+          latex_title="At initialisation each hidden layer learns about 5 times slower than the next"),
     Claim("weights-below-one", "ch. 5, 'What's causing the vanishing gradient problem?'",
           "With N(0, 1) weights, |w| < 1 with probability erf(1/sqrt 2)", check_weights_below_one,
-          group="experiments"),
+          group="experiments",
+          latex_title=r"With $\mathcal{N}(0, 1)$ weights, $|w| < 1$ with probability $\operatorname{erf}(1/\sqrt{2})$"),
 ]

@@ -149,8 +149,12 @@ def check_theory(ctx) -> Evidence:
 CLAIMS = [
     Claim("remedies-theory", "Glorot and Bengio 2010; He et al. 2015",
           "Glorot's and He's variance conditions, and mean field's regime for each initialisation", check_theory,
-          group="remedies", cost=1.0),
+          group="remedies", cost=1.0,
+          latex_title="Glorot's and He's variance conditions, and mean field's regime for each initialisation",
+          cites=("glorot2010", "he2015", "poole2016")),
     Claim("glorot-saturation", "Glorot and Bengio 2010", "Glorot and Bengio's set-up: the top sigmoid hidden layer "
           "saturates near 0 while the lower ones stay near 0.5", check_saturation, group="remedies",
-          figures=("saturation",), cost=20.0, parts=saturation_parts),
+          figures=("saturation",), cost=20.0, parts=saturation_parts,
+          latex_title="The sigmoid's top hidden layer heads to 0 (Glorot and Bengio); tanh beside",
+          cites=("glorot2010", "lecun1998")),
 ]

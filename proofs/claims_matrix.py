@@ -230,13 +230,19 @@ def check_norm_bound(ctx) -> Evidence:
 
 CLAIMS = [
     Claim("bp1-bp4-matrix-form", "ch. 2, BP1-BP4", "The four equations of backpropagation, for all widths", check_bp,
-          group="matrix", cost=4.0),
+          group="matrix", cost=4.0,
+          latex_title="The four equations of backpropagation, for all widths $n_{l-1}, n_l, n_{l+1}$"),
     Claim("eq124-matrix-delta", "(124)",
           "delta^l as a product of Sigma' and transposed weights, for all widths and depths",
-          check_eq124, tag="124", group="matrix", cost=3.0),
+          check_eq124, tag="124", group="matrix", cost=3.0,
+          latex_title=r"$\delta^l$ as a product of $\ugSigmaprime$ and transposed weights, for all widths $n_0, "
+                      r"\ldots, n_L$ and all depths $L$"),
     Claim("eq124-reduces-to-eq122", "(124), (122)", "With one neuron per layer, (124) is the chain formula (122)",
-          check_reduces_to_chain, group="matrix"),
+          check_reduces_to_chain, group="matrix",
+          latex_title="With one neuron per layer, (124) is the chain formula (122)"),
     Claim("delta-norm-bound", "(124); Pascanu, Mikolov and Bengio 2013",
           "||delta^l|| <= (1/4)^(L-l+1) prod ||w|| ||grad C||",
-          check_norm_bound, group="matrix"),
+          check_norm_bound, group="matrix",
+          latex_title=r"$\|\delta^l\| \le (1/4)^{L-l+1} \prod_k \|w^k\|\,\|\nabla_a C\|$",
+          cites=("nielsen2015", "pascanu2013")),
 ]

@@ -203,5 +203,7 @@ def check_prediction(ctx, planted: str | None = None) -> Evidence:
 CLAIMS = [
     Claim("meanfield-ratio-vs-width", "Schoenholz et al. 2017; ch. 5 norms",
           "The predicted per-layer ratio sqrt(chi_1) against measurements at widths 30-1000", check_prediction,
-          group="meanfield", figures=("meanfield-ratio",), cost=9.0, parts=meanfield_parts),
+          group="meanfield", figures=("meanfield-ratio",), cost=9.0, parts=meanfield_parts,
+          latex_title=r"The predicted ratio $\sqrt{\chi_1}$ against measurements at widths 30--1000",
+          cites=("schoenholz2017", "nielsen2015")),
 ]

@@ -118,5 +118,7 @@ def check_depth_scales(ctx) -> Evidence:
 CLAIMS = [
     Claim("phase-depth-scales", "Poole et al. 2016; Schoenholz et al. 2017",
           "The correlation map, chi_c, xi_c and xi_grad; the edge of chaos of tanh at sigma_b^2 = 0.05 to the suite's "
-          "precision", check_depth_scales, group="phase", cost=6.0),
+          "precision", check_depth_scales, group="phase", cost=6.0,
+          latex_title=r"The correlation map, $\chi_c$, $\xi_c$, $\xi_\nabla$ and the edge of chaos of $\tanh$",
+          cites=("poole2016", "schoenholz2017")),
 ]

@@ -63,5 +63,7 @@ CLAIMS = [
     Claim("greedy-pretraining", "Hinton et al. 2006; Bengio et al. 2007",
           "Greedy layer-wise pre-training lets the chapter's deep sigmoid network learn: every layer's reconstruction "
           "falls, the gradient no longer vanishes at the start of fine-tuning, test accuracy far above chance",
-          check_pretraining, group="pretraining", cost=1.0, parts=pretraining_parts),
+          check_pretraining, group="pretraining", cost=1.0, parts=pretraining_parts,
+          latex_title="Greedy layer-wise pre-training lets the chapter's deep sigmoid network learn",
+          cites=("hinton2006", "bengio2007")),
 ]

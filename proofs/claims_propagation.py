@@ -234,9 +234,14 @@ CLAIMS = [
     Claim("phase-forward-correlation", "Poole et al. 2016; Schoenholz et al. 2017",
           "Correlation of two digits through depth against the correlation map, widths 100-1000", check_forward,
           group="phase", figures=("phase-correlation",), cost=3.0,
-          parts=_parts(measure_forward, "phase-fw", SIGNAL.forward_widths)),
+          parts=_parts(measure_forward, "phase-fw", SIGNAL.forward_widths),
+          latex_title="The correlation of two digits through depth against the correlation map",
+          cites=("poole2016", "schoenholz2017")),
     Claim("phase-backward-gradients", "Schoenholz et al. 2017",
           "Per-example RMS of delta^l through depth against mean field's product and exp(-(L-l)/(2 xi_grad))",
           check_backward, group="phase", figures=("phase-gradients",), cost=3.0,
-          parts=_parts(measure_backward, "phase-bw", SIGNAL.backward_widths)),
+          parts=_parts(measure_backward, "phase-bw", SIGNAL.backward_widths),
+          latex_title=r"Per-example gradients through depth against $\prod \sqrt{\chi^l}$ and "
+                      r"$e^{-(L-l)/(2\xi_\nabla)}$",
+          cites=("schoenholz2017",)),
 ]

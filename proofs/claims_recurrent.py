@@ -219,13 +219,24 @@ def check_lstm(ctx) -> Evidence:
 CLAIMS = [
     Claim("recurrent-chain-jacobian", "Hochreiter et al. 2001; cf. (122)",
           "The recurrent chain: dh_T/dh_k = prod w sigma'(z_t), every T (induction)", check_chain,
-          group="recurrent", cost=4.0),
+          group="recurrent", cost=4.0,
+          latex_title=r"The recurrent chain: $\partial h_T/\partial h_k = \prod_{t=k+1}^{T} w\,\ugsigmaprime(z_t)$, "
+                      r"every $T$ (induction)",
+          cites=("hochreiter2001", "pascanu2013", "nielsen2015")),
     Claim("recurrent-matrix-jacobian", "Pascanu et al. 2013; cf. (124)",
           "dh_T/dh_k = Sigma'(z_T) W ... Sigma'(z_{k+1}) W for all widths and T", check_matrix, group="recurrent",
-          cost=6.0),
+          cost=6.0,
+          latex_title=r"$\partial h_T/\partial h_k = \ugSigmaprime(z_T) W \cdots \ugSigmaprime(z_{k+1}) W$ for all "
+                      r"widths and all $T$",
+          cites=("pascanu2013",)),
     Claim("recurrent-norm-bound", "Pascanu, Mikolov and Bengio 2013",
           "||dh_T/dh_k|| <= (gamma ||W||)^(T-k): vanishing when ||W|| < 1/gamma", check_bound, group="recurrent",
-          cost=3.0),
+          cost=3.0,
+          latex_title=r"$\|\partial h_T/\partial h_k\| \le (\gamma \|W\|)^{T-k}$: vanishing when $\|W\| < 1/\gamma$",
+          cites=("pascanu2013",)),
     Claim("lstm-cell-path", "Hochreiter and Schmidhuber 1997; Gers et al. 2000",
-          "The LSTM's cell path dc_t/dc_{t-1} = diag(f_t); the gates' paths", check_lstm, group="recurrent", cost=1.5),
+          "The LSTM's cell path dc_t/dc_{t-1} = diag(f_t); the gates' paths", check_lstm, group="recurrent", cost=1.5,
+          latex_title=r"The LSTM's cell path $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$ and the "
+                      r"gates' paths",
+          cites=("hochreiter1997", "gers2000")),
 ]

@@ -39,9 +39,7 @@ def protocol_record(p, seed: int) -> dict:
 
 def protocol_for(ctx, name: str = PROTOCOL.name):
     """Returns the protocol with the run's seeds (--seeds K; --quick: 2, marked QUICK)."""
-    p = PROTOCOLS[name]
-    seeds = ctx.seeds_for(p.seeds, 2)
-    return dataclasses.replace(p, seeds=seeds) if seeds != p.seeds else p
+    return dataclasses.replace(PROTOCOLS[name], seeds=ctx.seeds_for(PROTOCOLS[name].seeds, 2))
 
 
 def gradient_part(model: str, protocol, seed: int) -> dict:
@@ -76,13 +74,11 @@ def _r4(values) -> list:
 
 
 def _D(stage: dict) -> float:
-    s = stage["state"]
-    return float(np.median(s[..., 1]) / np.median(s[..., -1]))
+    return float(np.median(stage["state"][..., 1]) / np.median(stage["state"][..., -1]))
 
 
 def _D_per_seed(stage: dict) -> np.ndarray:
-    s = stage["state"]
-    return np.median(s[..., 1], axis=1) / np.median(s[..., -1], axis=1)
+    return np.median(stage["state"][..., 1], axis=1) / np.median(stage["state"][..., -1], axis=1)
 
 
 def gradient_facts(res: dict) -> list[Fact]:
@@ -240,9 +236,13 @@ def check_lengths(ctx) -> Evidence:
 CLAIMS = [
     Claim("recurrent-gradient-through-time", "Pascanu et al. 2013; Hochreiter and Schmidhuber 1997",
           "||dC/dh_t|| against T - t: the RNN's within (gamma ||W||)^(T-t), the LSTM's does not vanish",
-          check_gradients,
-          group="recurrent", figures=("recurrent-gradient-through-time",), cost=6.0, parts=gradient_parts),
+          check_gradients, group="recurrent", figures=("recurrent-gradient-through-time",), cost=6.0,
+          parts=gradient_parts, cites=("pascanu2013", "hochreiter1997", "tallec2018"),
+          latex_title=r"$\|\partial C/\partial h_t\|$ against $T - t$: the RNN's within the bound, the LSTM's not "
+                      r"vanishing"),
     Claim("recurrent-longest-length", "Hochreiter et al. 2001; Gers et al. 2000",
           "The longest sequence each network learns: the LSTM's against the RNNs'", check_lengths,
-          group="recurrent", figures=("recurrent-longest-length",), cost=20.0, parts=length_parts),
+          group="recurrent", figures=("recurrent-longest-length",), cost=20.0, parts=length_parts,
+          latex_title="The longest sequence each network learns: LSTM against RNN", cites=("hochreiter2001", "gers2000",
+                                                                                          "tallec2018")),
 ]

@@ -208,5 +208,9 @@ CLAIMS = [
           "accuracy, divergence counted; per-example and averaged ratio at init, mean field beside",
           check_remedies, group="remedies",
           figures=("remedies-accuracy", "remedies-ratio-at-init", "remedies-width-sweep"), cost=30.0,
-          parts=remedies_parts),
+          parts=remedies_parts,
+          latex_title="The remedies side by side: the ratio at initialisation and after training, accuracy, mean "
+                      "field",
+          cites=("glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018",
+                 "hinton2006", "bengio2007")),
 ]

@@ -197,8 +197,12 @@ def check_diagram(ctx) -> Evidence:
 CLAIMS = [
     Claim("phase-chapter-network", "Schoenholz et al. 2017; ch. 5", "The chapter's network at depth 10 in its phase: "
           "forward collapse and vanishing gradients at one rate, sqrt(chi_1), both measured", check_chapter,
-          group="phase", cost=2.0, parts=chapter_parts),
+          group="phase", cost=2.0, parts=chapter_parts,
+          latex_title="The chapter's network in the ordered phase: collapse and vanishing at one rate",
+          cites=("schoenholz2017", "nielsen2015")),
     Claim("phase-diagram", "Schoenholz et al. 2017, Fig. 5", "The trainability phase diagram: tanh networks across "
           "the edge of chaos, with 6 xi_c over it", check_diagram, group="phase", figures=("phase-diagram",),
-          cost=24.0, parts=phase_parts),
+          cost=24.0, parts=phase_parts,
+          latex_title=r"Which networks train: the phase diagram against $6\,\xi_c$",
+          cites=("schoenholz2017",)),
 ]

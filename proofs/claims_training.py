@@ -159,5 +159,6 @@ CLAIMS = [
           "While training, the first hidden layer stays about 100 times slower than the last",
           check_speed_during_training,
           group="experiments", figures=tuple(f"speed-of-learning-{len(n) - 2}-hidden" for n in P.CHAPTER_NETWORKS),
-          cost=34.0, parts=training_parts),
+          cost=34.0, parts=training_parts,
+          latex_title="While training, the first hidden layer stays about 100 times slower than the last"),
 ]

@@ -22,7 +22,7 @@ GROUPS = {"chain": "The chain network (eq.~114--122)",
           "remedies": "Beyond the chapter: the remedies measured",
           "pretraining": "Beyond the chapter: greedy layer-wise pre-training", "phase": "Beyond the chapter: which networks can train"}
 
-__all__ = ["REFERENCES", "TITLES", "CITES", "FIGURE_CAPTIONS", "GROUPS"]
+__all__ = ["REFERENCES", "FIGURE_CAPTIONS", "GROUPS"]
 
 REFERENCES = r"""@book{nielsen2015,
   author = {Michael A. Nielsen},
@@ -147,70 +147,6 @@ REFERENCES = r"""@book{nielsen2015,
 """
 
 # A LaTeX title per claim (the registry's titles are plain text for terminals; a test checks every claim has one).
-TITLES = {
-    "sigmoid-derivative": r"The sigmoid's derivative: $\sigma' = \sigma(1 - \sigma)$",
-    "sigmoid-prime-max": r"$\ugsigmaprime$ peaks at $\ugsigmaprime(0) = 1/4$",
-    "eq115-121-cascade": r"The cascade of changes from $\Delta b_1$ to $\Delta C$, eq.~114--121",
-    "eq122-chain-gradient": r"The chain-network gradient, every depth (induction)",
-    "chain-weight-gradient": r"$\partial C/\partial w_j = a_{j-1}\,\partial C/\partial b_j$, every depth",
-    "cross-entropy-output-layer": r"$\ugsigmaprime$ cancels in the output layer only",
-    "ratio-b1-b3": r"$\partial C/\partial b_1$ against $\partial C/\partial b_3$: at most $1/16$ when $|w_j| \le 1$",
-    "exploding-construction": r"$w = 100$, $z = 0$: growth by 25 per layer",
-    "bp1-bp4-matrix-form": r"The four equations of backpropagation, for all widths $n_{l-1}, n_l, n_{l+1}$",
-    "eq124-matrix-delta": r"$\delta^l$ as a product of $\ugSigmaprime$ and transposed weights, for all widths "
-                          r"$n_0, \ldots, n_L$ and all depths $L$",
-    "eq124-reduces-to-eq122": r"With one neuron per layer, (124) is the chain formula (122)",
-    "delta-norm-bound": r"$\|\delta^l\| \le (1/4)^{L-l+1} \prod_k \|w^k\|\,\|\nabla_a C\|$",
-    "w-at-least-4": r"$|w\,\ugsigmaprime(wa+b)| \ge 1$ needs $|w| \ge 4$",
-    "eq123-interval-width": r"The width of the interval where $|w\,\ugsigmaprime(wa+b)| \ge 1$",
-    "eq123-width-maximum": r"The largest width, about $0.45$ near $|w| = 6.9$ (certified)",
-    "identity-neuron": r"A sigmoid neuron that approximates the identity",
-    "larger-derivative-activations": r"Activations with a larger derivative: $\sup |\varphi'|$",
-    "meanfield-fixed-point": r"Mean field: $q^*$, $\chi_1$ and $\sqrt{\chi_1}$ for network2's initialisation",
-    "meanfield-ratio-vs-width": r"The predicted ratio $\sqrt{\chi_1}$ against measurements at widths 30--1000",
-    "meanfield-chi1-curves": r"$\chi_1$ against $\sigma_w$: the sigmoid needs $\sigma_w \ge 4$",
-    "remedies-theory": r"Glorot's and He's variance conditions, and mean field's regime for each initialisation",
-    "remedies": r"The remedies side by side: the ratio at initialisation and after training, accuracy, mean field",
-    "greedy-pretraining": r"Greedy layer-wise pre-training lets the chapter's deep sigmoid network learn",
-    "glorot-saturation": r"The sigmoid's top hidden layer heads to 0 (Glorot and Bengio); tanh beside",
-    "speed-of-learning-at-init": r"At initialisation each hidden layer learns about 5 times slower than the next",
-    "speed-of-learning-during-training": r"While training, the first hidden layer stays about 100 times slower than the last",
-    "accuracy-vs-depth": r"More hidden layers barely help",
-    "recurrent-chain-jacobian": r"The recurrent chain: $\partial h_T/\partial h_k = \prod_{t=k+1}^{T} w\,\ugsigmaprime(z_t)$, "
-                                r"every $T$ (induction)",
-    "recurrent-matrix-jacobian": r"$\partial h_T/\partial h_k = \ugSigmaprime(z_T) W \cdots \ugSigmaprime(z_{k+1}) W$ "
-                                 r"for all widths and all $T$",
-    "recurrent-norm-bound": r"$\|\partial h_T/\partial h_k\| \le (\gamma \|W\|)^{T-k}$: vanishing when "
-                            r"$\|W\| < 1/\gamma$",
-    "lstm-cell-path": r"The LSTM's cell path $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$ and the gates' paths",
-    "recurrent-gradient-through-time": r"$\|\partial C/\partial h_t\|$ against $T - t$: the RNN's within the bound, "
-                                       r"the LSTM's not vanishing",
-    "recurrent-longest-length": r"The longest sequence each network learns: LSTM against RNN",
-    "weights-below-one": r"With $\mathcal{N}(0, 1)$ weights, $|w| < 1$ with probability $\operatorname{erf}(1/\sqrt{2})$",
-    "phase-depth-scales": r"The correlation map, $\chi_c$, $\xi_c$, $\xi_\nabla$ and the edge of chaos of $\tanh$",
-    "phase-forward-correlation": r"The correlation of two digits through depth against the correlation map",
-    "phase-backward-gradients": r"Per-example gradients through depth against $\prod \sqrt{\chi^l}$ and $e^{-(L-l)/(2\xi_\nabla)}$",
-    "phase-chapter-network": r"The chapter's network in the ordered phase: collapse and vanishing at one rate",
-    "phase-diagram": r"Which networks train: the phase diagram against $6\,\xi_c$",
-}
-CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construction": ["nielsen2015", "pascanu2013"],
-         "accuracy-vs-depth": ["nielsen2015", "glorot2010"],
-         "meanfield-fixed-point": ["poole2016", "schoenholz2017"],
-         "meanfield-ratio-vs-width": ["schoenholz2017", "nielsen2015"],
-         "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"],
-         "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018",
-                      "hinton2006", "bengio2007"],
-         "glorot-saturation": ["glorot2010", "lecun1998"], "greedy-pretraining": ["hinton2006", "bengio2007"],
-         "remedies-theory": ["glorot2010", "he2015", "poole2016"],
-         "recurrent-chain-jacobian": ["hochreiter2001", "pascanu2013", "nielsen2015"],
-         "recurrent-matrix-jacobian": ["pascanu2013"], "recurrent-norm-bound": ["pascanu2013"],
-         "lstm-cell-path": ["hochreiter1997", "gers2000"],
-         "recurrent-gradient-through-time": ["pascanu2013", "hochreiter1997", "tallec2018"],
-         "recurrent-longest-length": ["hochreiter2001", "gers2000", "tallec2018"],
-         "phase-depth-scales": ["poole2016", "schoenholz2017"], "phase-forward-correlation": ["poole2016", "schoenholz2017"],
-         "phase-backward-gradients": ["schoenholz2017"], "phase-chapter-network": ["schoenholz2017", "nielsen2015"],
-         "phase-diagram": ["schoenholz2017"]}
-
 # A caption per figure: what it shows, in the paper's words (no run's number: the figure carries those).
 FIGURE_CAPTIONS = {
     "sigma-prime": r"The sigmoid's derivative $\ugsigmaprime(z)$ and its maximum $\ugsigmaprime(0) = 1/4$",

@@ -228,14 +228,12 @@ def figures(record: dict, captions: dict, size: str = "column") -> str:
     ``captions`` maps a figure's stem to its LaTeX caption (what it shows); a figure without one is
     captioned by the claim's title.
     """
-    from .latex import TITLES
-
     stems = record.get("figures") or []
     if not stems:
         return ""
     out = head(record, "figures")
     for stem in stems:
-        caption = captions.get(stem) or TITLES.get(record["id"]) or escape(record["title"])
+        caption = captions.get(stem) or record.get("latex_title") or escape(record["title"])
         out += [r"\begin{figure}[tbp]", r"\centering",
                 rf"\ugincludefigure{{{FIGURE_WIDTHS[size]}}}{{\ugfigurepath {stem}.pdf}}",
                 rf"\caption{{{caption}.}}\label{{ug:{record['id']}:{stem}}}", r"\end{figure}"]

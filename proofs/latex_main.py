@@ -47,7 +47,7 @@ def _bookmark(tex: str) -> str:
 
 def main(records: list[dict], settings: dict) -> str:
     """Returns latex/main.tex: an article that inputs every claim's fragments, cites its sources."""
-    from .latex import CITES, GROUPS, TITLES
+    from .latex import GROUPS
 
     out = [
         r"\documentclass{article}",
@@ -82,8 +82,8 @@ def main(records: list[dict], settings: dict) -> str:
             group = r["group"]
             heading = GROUPS.get(group, escape(group))
             out.append(rf"\section{{\texorpdfstring{{{heading}}}{{{_bookmark(heading)}}}}}")
-        cites = ",".join(CITES.get(r["id"], ["nielsen2015"]))
-        title = TITLES.get(r["id"], escape(r["title"]))
+        cites = ",".join(r.get("cites") or ["nielsen2015"])
+        title = r.get("latex_title") or escape(r["title"])
         out += [rf"\subsection{{\texorpdfstring{{{title}}}{{{escape(r['title'])}}}}}",
                 rf"\noindent\ugclaim{{{escape(r['id'])}}}, source {plain(r['source'])}~\cite{{{cites}}}: "
                 rf"\ugverdict{{{r['verdict']}}}" + (r" (fragile: a criterion holds by less than the seed spread)"

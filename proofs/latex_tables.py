@@ -58,9 +58,7 @@ def _protocols(record: dict) -> list[str]:
 
 
 def _caption(record: dict, shared_quantity: list[str], shared_caveat: list[str]) -> str:
-    from .latex import TITLES
-
-    title = TITLES.get(record["id"]) or escape(record["title"])
+    title = record.get("latex_title") or escape(record["title"])
     what = f"{title}: the book's values beside this run's"
     if shared_quantity:
         what += " (" + plain(", ".join(shared_quantity)) + ")"

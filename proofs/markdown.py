@@ -56,9 +56,7 @@ def book_vs_run(records: list[dict]) -> str:
 
 def _title(record: dict) -> str:
     """The claim's LaTeX title with inline math, for Markdown (falls back to the plain title)."""
-    from .latex import TITLES
-
-    title = TITLES.get(record["id"])
+    title = record.get("latex_title")
     return md_math_text(title, latex_text=True) if title else md(record["title"])
 
 

@@ -17,6 +17,7 @@ from . import (
     claims_recurrent,
     claims_recurrent_runs,
     claims_remedies,
+    claims_sigmoid,
     claims_trainability,
     claims_training,
 )
@@ -27,12 +28,12 @@ __all__ = ["all_claims", "select"]
 
 def all_claims() -> list[Claim]:
     """Returns every claim, in the book's order, ids unique."""
-    claims = [*claims_chain.CLAIMS, *claims_recurrent.CLAIMS, *claims_recurrent_runs.CLAIMS, *claims_matrix.CLAIMS,
-              *claims_bounds.CLAIMS, *claims_experiments.CLAIMS[:1], *claims_training.CLAIMS, *claims_accuracy.CLAIMS,
-              *claims_experiments.CLAIMS[1:], *claims_meanfield.CLAIMS[:1], *claims_meanfield_width.CLAIMS,
-              *claims_meanfield.CLAIMS[1:], *claims_glorot.CLAIMS[:1], *claims_remedies.CLAIMS,
-              *claims_pretraining.CLAIMS, *claims_glorot.CLAIMS[1:], *claims_phase.CLAIMS, *claims_propagation.CLAIMS,
-              *claims_trainability.CLAIMS]
+    claims = [*claims_sigmoid.CLAIMS, *claims_chain.CLAIMS, *claims_recurrent.CLAIMS, *claims_recurrent_runs.CLAIMS,
+              *claims_matrix.CLAIMS, *claims_bounds.CLAIMS, *claims_experiments.CLAIMS[:1], *claims_training.CLAIMS,
+              *claims_accuracy.CLAIMS, *claims_experiments.CLAIMS[1:], *claims_meanfield.CLAIMS[:1],
+              *claims_meanfield_width.CLAIMS, *claims_meanfield.CLAIMS[1:], *claims_glorot.CLAIMS[:1],
+              *claims_remedies.CLAIMS, *claims_pretraining.CLAIMS, *claims_glorot.CLAIMS[1:], *claims_phase.CLAIMS,
+              *claims_propagation.CLAIMS, *claims_trainability.CLAIMS]
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
