@@ -97,3 +97,52 @@ def test_findings_in_words_are_numbered_paragraphs_not_equations(tmp_path):
     for i in range(len(FINDINGS)):
         assert rf"\newlabel{{ug:f{i}}}{{{{{i + 1}}}{{1}}{{}}{{ugfinding.{i + 1}}}" in aux
     assert r"\newlabel{ug:eq}{{1}{1}{}{equation.0.1}" in aux
+
+
+WIDE = "lstm-cell-path,phase-chapter-network,identity-neuron,delta-norm-bound"  # three wider than a column, one near
+
+
+def display_lines(fragment: str) -> list[str]:
+    """The lines of a statement fragment's display, without its environments, \\tag and \\label."""
+    body = re.search(r"\\begin\{equation\*?\}(.*)\\end\{equation\*?\}", fragment, re.S)[1]
+    body = re.sub(r"\\(?:tag|label)\{[^{}]*\}|\\(?:begin|end)\{gathered\}", "", body)
+    return [x.strip() for x in body.split(r"\\") if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    import json
+
+    out = tmp_path_factory.mktemp("wide")
+    assert main(["--out", str(out), "--only", WIDE, "-q"]) == 0
+    return out, json.loads((out / "results.json").read_text())["claims"]
+
+
+def test_statements_wider_than_a_column_are_broken_into_lines_that_fit_it(wide):
+    """Without TeX: each line of a statement's display is estimated at most LINE_WIDTH (a 229 pt column less room for
+    its number), so that in a two-column paper the number stays beside the display (the slow paper test reads that
+    back from the PDF); the displays that were wider than that were broken, keeping one number and one label."""
+    from proofs.latex_fragments import LINE_WIDTH, _printed
+
+    out, records = wide
+    broken = []
+    for r in records:
+        frag = (out / "latex" / f"{r['id']}.tex").read_text()
+        lines = display_lines(frag)
+        assert max(_printed(x) for x in lines) <= LINE_WIDTH, (r["id"], [round(_printed(x)) for x in lines])
+        assert frag.count(r"\label{") == 1 and frag.count(r"\tag{") == (1 if r.get("tag") else 0), r["id"]
+        if _printed(r["latex"].replace(r"\\", " ")) > LINE_WIDTH:
+            broken.append(r["id"])
+    assert len(broken) >= 3, broken  # the test sees displays that needed breaking
+
+
+def test_a_long_tagged_display_is_broken_with_one_tag_and_one_label():
+    from proofs.latex_fragments import LINE_WIDTH, _printed, fragment
+
+    terms = " + ".join(rf"w_{{{k}}} a_{{{k}}}" for k in range(1, 31))
+    frag = fragment({"id": "long", "latex": rf"z = {terms} + b", "sympy": "Eq(z, b)", "tag": "999"})
+    lines = display_lines(frag)
+    assert _printed(rf"z = {terms} + b") > 3 * LINE_WIDTH and len(lines) >= 4
+    assert all(_printed(x) <= LINE_WIDTH for x in lines), [round(_printed(x)) for x in lines]
+    assert re.sub(r"\s|\\quad", "", "".join(lines)) == re.sub(r"\s", "", rf"z = {terms} + b")  # nothing lost
+    assert frag.count(r"\tag{999}") == 1 and frag.count(r"\label{ug:long}") == 1 and r"\begin{equation*}" in frag
