@@ -125,6 +125,12 @@ def filled(pdf, margin_in: float, dpi: int = 72) -> list[float]:
     return out
 
 
+def main_filled(folder) -> list[float]:
+    """Each page's filled fraction (``filled``) of the main.pdf in ``folder``, at main.tex's margins."""
+    margin = re.search(r"\\usepackage\[margin=([\d.]+)cm\]\{geometry\}", (folder / "main.tex").read_text())
+    return filled(folder / "main.pdf", float(margin[1]) / 2.54)
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("paper") / "results"
@@ -141,8 +147,7 @@ def test_main_tex_has_one_destination_per_equation_and_no_bad_box(results):
     log = _tex(folder, "main.tex")
     assert not PROBLEMS.findall(log), PROBLEMS.findall(log)[:5]
     _check_citations(folder, "main.tex", records)
-    margin = re.search(r"\\usepackage\[margin=([\d.]+)cm\]\{geometry\}", (folder / "main.tex").read_text())
-    pages = filled(folder / "main.pdf", float(margin[1]) / 2.54)
+    pages = main_filled(folder)
     blank = {k: round(float(f), 2) for k, f in enumerate(pages[:-1], 1) if f < MOSTLY_BLANK}  # but the last page
     assert not blank, f"mostly blank pages (page: filled fraction): {blank}"
 
