@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sympy.core.cache import clear_cache  # noqa: E402
 
 from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity  # noqa: E402
-from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product, to_composed, truncated  # noqa: E402
+from theory.chain import formula_factors, to_composed  # noqa: E402
+from theory.chain_implicit import gradient_factors_bidiagonal, same_product, truncated  # noqa: E402
 from theory.layered import delta_direct, delta_eq124, deltas_implicit, layered_network  # noqa: E402
 
 

@@ -11,7 +11,7 @@ import os
 
 def main():
     """Runs the command line (``proofs.cli.run``) in a process with one BLAS thread."""
-    from .executor import BLAS_VARIABLES  # imports no NumPy
+    from .workers import BLAS_VARIABLES  # imports no NumPy
 
     for name in BLAS_VARIABLES:
         os.environ.setdefault(name, "1")

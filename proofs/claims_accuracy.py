@@ -19,10 +19,10 @@ import numpy as np
 
 from numeric import protocols as P
 from numeric.experiments import accuracy_by_depth
-from numeric.figures import accuracy_figure
+from numeric.figures_experiments import accuracy_figure
 from numeric.stats import median_interval, sign_flip_p, spread_toward
 
-from .claim import Claim, Evidence, Fact, display, margin_fact
+from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .data import load_data
 from .experiment_records import BOOK_ACCURACY, data_caveat, protocol_for, protocol_record
 from .figures import save
@@ -48,7 +48,11 @@ def accuracy_parts(ctx) -> list:
     """The accuracy claim's independent pieces: one (key, fn, args) per network, every protocol in it."""
     protocols = _accuracy_protocols(ctx, len(ctx.data().training))
     parts = [tuple(q.replace(networks=(sizes,)) for q in protocols) for sizes in protocols[0].networks]
-    return [(("accuracy", part, ctx.seed), _accuracy_part, (part, ctx.mnist, ctx.seed)) for part in parts]
+    return [_part(ctx, part) for part in parts]
+
+
+def _part(ctx, protocols: tuple) -> Part:
+    return Part(("accuracy", protocols, ctx.seed), _accuracy_part, (protocols, ctx.mnist, ctx.seed))
 
 
 def depth_facts(p: P.Protocol, final: dict, n: int) -> tuple[list, dict]:
@@ -101,8 +105,7 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
     runs = {q.name: {} for q in protocols}
     for sizes in main.networks:
         part = tuple(q.replace(networks=(sizes,)) for q in protocols)
-        got = ctx.compute(("accuracy", part, ctx.seed), accuracy_by_depth, part, data.training, data.validation,
-                          ctx.seed, getattr(ctx, "progress", None))
+        got = ctx.compute(_part(ctx, part))
         for key, curves in got.items():
             runs[key] |= curves
     summary, rows, series = {}, [], {}

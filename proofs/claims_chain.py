@@ -10,7 +10,8 @@ import sympy as sp
 from numeric.figures import sigma_prime_figure
 from theory import chain_network, gradient_direct, gradient_formula, gradient_statement, gradients_implicit
 from theory.cascade import cascade
-from theory.chain import factors_of, formula_factors, gradient_factors_bidiagonal, same_product, to_composed
+from theory.chain import formula_factors, to_composed
+from theory.chain_implicit import factors_of, gradient_factors_bidiagonal, same_product
 from theory.consequences import cross_entropy_output, exploding, ratio_b1_b3
 from theory.induction import base_case, bias_step, weight_step
 from theory.notation import (
@@ -39,14 +40,11 @@ def check_sigmoid_derivative(ctx) -> Evidence:
     shown = sp.Eq(sigma_prime(z), sp.Mul(sigma(z), 1 - sigma(z), evaluate=False), evaluate=False)
     t = sp.Symbol("t", positive=True)
     shown_gap = sp.cancel(specialise_sigmoid(shown.lhs - shown.rhs).subs(sp.exp(-z), t))
-    return Evidence(
-        "proved",
-        [Fact("d sigma/dz - sigma(1 - sigma) cancels to 0 as a rational function of t = e^{-z}",
-              cancelled == 0, "sympy.diff, then cancel with e^{-z} named t", cancelled),
-         Fact("the displayed statement, with the logistic function put in for sigma and sigma', holds",
-              shown_gap == 0, "specialise_sigmoid; cancel in t = e^{-z}", shown_gap)],
-        statement=shown,
-    )
+    return Evidence("proved", [
+        Fact("d sigma/dz - sigma(1 - sigma) cancels to 0 as a rational function of t = e^{-z}", cancelled == 0,
+             "sympy.diff, then cancel with e^{-z} named t", cancelled),
+        Fact("the displayed statement, with the logistic function put in for sigma and sigma', holds", shown_gap == 0,
+             "specialise_sigmoid; cancel in t = e^{-z}", shown_gap)], statement=shown)
 
 
 def check_sigmoid_prime_max(ctx) -> Evidence:

@@ -12,10 +12,10 @@ import sympy as sp
 from numeric import remedies as R
 from numeric import saturation as S
 from numeric import streams
-from numeric.figures import saturation_figure
+from numeric.figures_experiments import saturation_figure
 from theory import to_latex
 
-from .claim import Claim, Evidence, Fact, display, margin_fact
+from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .data import load_data
 from .figures import save
 
@@ -66,12 +66,13 @@ def _saturation_part(mnist, p, seed):
 
 def saturation_parts(ctx) -> list:
     p = saturation_protocol(ctx)
-    return [(("saturation", p, ctx.seed, ctx.mnist), _saturation_part, (ctx.mnist, p, ctx.seed))]
+    return [Part(("saturation", p, ctx.seed, ctx.mnist), _saturation_part, (ctx.mnist, p, ctx.seed))]
 
 
 def check_saturation(ctx) -> Evidence:
     p = saturation_protocol(ctx)
-    run = ctx.compute(("saturation", p, ctx.seed, ctx.mnist), _saturation_part, ctx.mnist, p, ctx.seed)
+    (part,) = saturation_parts(ctx)
+    run = ctx.compute(part)
     facts = saturation_facts(run, p)
     acts = np.asarray(run["activations"], dtype=float)
     med = np.median(acts, axis=1)

@@ -10,6 +10,7 @@ from numeric.functions import sigmoid_prime
 from numeric.network import Network
 from numeric.validate import as_targets
 from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime, to_latex
+from theory import eq124_widths as E124
 from theory import widths as symbolic
 from theory.layered import (
     GradC,
@@ -71,7 +72,7 @@ def _bridge_facts() -> list[Fact]:
     """Facts that the matrix forms of BP1 and BP2, entry by entry, are the component forms proved."""
     facts = []
     for which in ("BP1", "BP2"):
-        entry, indexed, _ = symbolic.matrix_entry(which)
+        entry, indexed, _ = E124.matrix_entry(which)
         form = "Sigma'(z^L) grad_a C" if which == "BP1" else "Sigma'(z^l) (w^{l+1})^T delta^{l+1}"
         facts.append(Fact(f"entry p of the matrix form {form} (matrix symbols with symbolic shapes, a real transpose) "
                           f"equals the component form of {which}", symbolic.same(entry, indexed),
@@ -114,7 +115,7 @@ def check_bp(ctx) -> Evidence:
 
 def check_eq124(ctx) -> Evidence:
     base, step = symbolic.bp1(), symbolic.bp2()
-    induction = symbolic.eq124_induction()
+    induction = E124.eq124_induction()
     (b,), (s,) = _proof_facts([base]), _proof_facts([step])
     facts = [Fact("induction base (l = L): " + b.what, b.holds, b.how, b.value),
              Fact("induction step: " + s.what, s.holds, s.how, s.value), *_bridge_facts()]
@@ -141,7 +142,7 @@ def check_eq124(ctx) -> Evidence:
             r"$\delta^{l+1} = \Pi^{l+1} \nabla_a C$",
             r"associativity; $\Pi^l := \Sigma'(z^l)(w^{l+1})^T \Pi^{l+1}$, so (124) holds at $l$, for every depth $L$"]
     steps = _symbolic_steps(step) + [Step(lhs, rhs, why=why) for (lhs, rhs), why in zip(induction["lines"], whys)]
-    return Evidence("proved", facts, statement=symbolic.eq124_display(), steps=steps,
+    return Evidence("proved", facts, statement=E124.eq124_display(), steps=steps,
                     numbers={"proved_for":
                              "all widths n_0, ..., n_L and all depths L (widths symbolic; induction on l)",
                              "supporting_shapes": [list(w) for w in SHAPES], "supporting_triples_up_to": PAIR_MAX})

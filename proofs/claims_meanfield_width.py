@@ -17,12 +17,12 @@ import numpy as np
 
 from numeric import meanfield as mf
 from numeric import protocols as P
-from numeric.figures import meanfield_figure
+from numeric.figures_experiments import meanfield_figure
 from numeric.network import Network
 from numeric.stats import median_interval
 from numeric.streams import purpose, replica_streams
 
-from .claim import Claim, Evidence, Fact, display, margin_fact
+from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .data import load_data
 from .experiment_records import BOOK_RATIOS
 from .figures import save
@@ -127,16 +127,18 @@ def _chunks(p) -> list:
 
 def meanfield_parts(ctx) -> list:
     p = _protocol(ctx)
-    return [(("meanfield", n, p.seeds, ctx.seed, lo, hi), measure_width,
-             (n, p.seeds, ctx.mnist, ctx.seed, p.images, lo, hi))
-            for n, lo, hi in _chunks(p)]
+    return [_part(ctx, p, n, lo, hi) for n, lo, hi in _chunks(p)]
+
+
+def _part(ctx, p, n: int, lo: int, hi: int) -> Part:
+    return Part(("meanfield", n, p.seeds, ctx.seed, lo, hi), measure_width, (n, p.seeds, ctx.mnist, ctx.seed, p.images,
+                                                                              lo, hi))
 
 
 def _measure(ctx, p) -> dict:
     runs = {}
     for n, lo, hi in _chunks(p):
-        got = ctx.compute(("meanfield", n, p.seeds, ctx.seed, lo, hi), measure_width, n, p.seeds, ctx.mnist, ctx.seed,
-                          p.images, lo, hi)
+        got = ctx.compute(_part(ctx, p, n, lo, hi))
         runs.setdefault(n, []).append(got)
     return {n: {k: np.concatenate([g[k] for g in parts]) for k in parts[0]} for n, parts in runs.items()}
 

@@ -20,7 +20,7 @@ from numeric.figures_phase import correlation_figure, gradient_figure
 
 from .book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2 as EDGE
 from .book import SCHOENHOLZ_TANH_SIGMA_B2
-from .claim import Claim, Evidence, Fact, display
+from .claim import Claim, Evidence, Fact, Part, display
 from .data import load_data
 from .figures import save
 
@@ -78,13 +78,13 @@ def measure_backward(width: int, seed: int, replica: int, mnist) -> dict:
 
 def _parts(fn, tag, widths):
     def parts(ctx):
-        return [((tag, n, k, ctx.seed), fn, (n, ctx.seed, k, ctx.mnist)) for n in widths
+        return [Part((tag, n, k, ctx.seed), fn, (n, ctx.seed, k, ctx.mnist)) for n in widths
                 for k in range(_seeds(ctx))]
     return parts
 
 
 def _gather(ctx, fn, tag, widths) -> dict:
-    return {n: [ctx.compute((tag, n, k, ctx.seed), fn, n, ctx.seed, k, ctx.mnist) for k in range(_seeds(ctx))]
+    return {n: [ctx.compute(Part((tag, n, k, ctx.seed), fn, (n, ctx.seed, k, ctx.mnist))) for k in range(_seeds(ctx))]
             for n in widths}
 
 

@@ -22,7 +22,7 @@ from numeric.recurrent_task import LONG, PROTOCOL, first_symbol, make, train
 from numeric.rnn import ACTIVATIONS
 
 from .bridge_recurrent import bptt_against_paths, bptt_against_product
-from .claim import Claim, Evidence, Fact, display, margin_fact
+from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .figures import save
 
 PROTOCOLS = {p.name: p for p in (PROTOCOL, LONG)}
@@ -138,13 +138,12 @@ def gradient_facts(res: dict) -> list[Fact]:
 
 def gradient_parts(ctx) -> list:
     p = protocol_for(ctx)
-    return [(("recurrent-gradient", m, p.seeds, ctx.seed), gradient_part, (m, p, ctx.seed)) for m in p.models]
+    return [Part(("recurrent-gradient", m, p.seeds, ctx.seed), gradient_part, (m, p, ctx.seed)) for m in p.models]
 
 
 def check_gradients(ctx) -> Evidence:
     p = protocol_for(ctx)
-    res = {m: ctx.compute(("recurrent-gradient", m, p.seeds, ctx.seed), gradient_part, m, p, ctx.seed)
-           for m in p.models}
+    res = {m: ctx.compute(part) for m, part in zip(p.models, gradient_parts(ctx))}
     facts = gradient_facts(res)
     T = p.gradient_length
     lag = T - np.arange(T + 1)
@@ -213,12 +212,12 @@ def length_facts(sweeps: dict, lengths) -> list[Fact]:
 
 def length_parts(ctx) -> list:
     p = protocol_for(ctx)
-    return [(("recurrent-sweep", m, p.seeds, ctx.seed), sweep_part, (m, p, ctx.seed)) for m in p.models]
+    return [Part(("recurrent-sweep", m, p.seeds, ctx.seed), sweep_part, (m, p, ctx.seed)) for m in p.models]
 
 
 def check_lengths(ctx) -> Evidence:
     p = protocol_for(ctx)
-    sweeps = {m: ctx.compute(("recurrent-sweep", m, p.seeds, ctx.seed), sweep_part, m, p, ctx.seed) for m in p.models}
+    sweeps = {m: ctx.compute(part) for m, part in zip(p.models, length_parts(ctx))}
     facts = length_facts(sweeps, p.lengths)
     best = {m: RR.longest(s) for m, s in sweeps.items()}
     series = {m: tuple([f(r) for r in s] for f in (lambda r: r["T"], lambda r: r["median"], lambda r: min(r["test"]),

@@ -11,32 +11,22 @@ import numpy as np
 
 from numeric import remedies as R
 from numeric import remedies_run as RR
-from numeric.figures import remedies_figure
+from numeric.figures_experiments import remedies_figure
 
-from .claim import Claim, Evidence, Fact, display, margin_fact
-from .data import load_data
+from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .figures import save
-from .pretraining_facts import pretraining_facts
-
-
-def protocol(ctx) -> R.RemediesProtocol:
-    """The run's protocol: the default, with --seeds applied, or a reduced one marked QUICK."""
-    return ctx.labelled(R.PROTOCOL, quick=2)
-
-
-def _config_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
-    return {h: RR.run_config(key, h, p, load_data(mnist), seed) for h in p.depths}
-
-
-def _sweep_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
-    return RR.width_sweep(key, p, load_data(mnist), seed)
+from .pretraining_facts import chapter_network_facts
+from .remedies_parts import config_parts, protocol, sweep_part
 
 
 def remedies_parts(ctx) -> list:
     p = protocol(ctx)
-    return ([(("remedy", k, p, ctx.seed, ctx.mnist), _config_part, (k, ctx.mnist, p, ctx.seed)) for k in p.remedies]
-            + [(("sweep", k, p, ctx.seed, ctx.mnist), _sweep_part, (k, ctx.mnist, p, ctx.seed))
-               for k in p.sweep_configs])
+    return config_parts(ctx, p.remedies) + sweep_parts(ctx, p)
+
+
+def sweep_parts(ctx, p) -> list:
+    return [Part(("sweep", k, p, ctx.seed, ctx.mnist), sweep_part, (k, ctx.mnist, p, ctx.seed))
+            for k in p.sweep_configs]
 
 
 def _med(values) -> float:
@@ -69,14 +59,7 @@ def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict |
     facts.append(Fact(f"every median runs over all {p.seeds} seeds, a diverged seed counted as chance ({R.CHANCE})",
                       all(a == b and n == p.seeds for a, b, n in honest.values()), "the table against the rule",
                       {k: v[:2] for k, v in honest.items() if v[0] != v[1]} or "all equal"))
-    base, brow = cells["network2"][deep], rows["network2"][deep]
-    facts.append(margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
-                             f">= {c.vanishing:g} (the vanishing gradient)", np.log10(_med(base["init"]["averaged"])),
-                             np.log10(c.vanishing), _log_spread(base["init"]["averaged"]),
-                             how="log10, median over seeds", role="reproduction"))
-    facts.append(margin_fact(f"the chapter's network at depth {deep} stays at chance at its best rate: median test "
-                             f"accuracy <= {c.chance:.0%}", brow["test"], c.chance, brow["test_max"] - brow["test_min"],
-                             above=False, how=f"eta {brow['eta']:g} chosen on validation", role="reproduction"))
+    facts += chapter_network_facts(cells, rows, p)
     best = sorted(((r[deep]["test"], k) for k, r in rows.items()), reverse=True)
     second = best[min(c.learners, len(best)) - 1]
     srow = rows[second[1]][deep]
@@ -94,7 +77,7 @@ def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict |
                if k in cells for h in p.depths)
     facts.append(Fact("training options (clipping, momentum, L1, L2) leave the network at initialisation as it was: "
                       "the same seeds give the same ratios as the chapter's network", same, "exact equality"))
-    return facts + pretraining_facts(cells, rows, p)
+    return facts
 
 
 def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact]:
@@ -165,10 +148,8 @@ def _row_text(r: dict, cell: dict, pred) -> str:
 def check_remedies(ctx) -> Evidence:
     p = protocol(ctx)
     data = ctx.data()
-    cells = {k: ctx.compute(("remedy", k, p, ctx.seed, ctx.mnist), _config_part, k, ctx.mnist, p, ctx.seed)
-             for k in p.remedies}
-    sweep = {k: ctx.compute(("sweep", k, p, ctx.seed, ctx.mnist), _sweep_part, k, ctx.mnist, p, ctx.seed)
-             for k in p.sweep_configs}
+    cells = {k: ctx.compute(part) for k, part in zip(p.remedies, config_parts(ctx, p.remedies))}
+    sweep = {k: ctx.compute(part) for k, part in zip(p.sweep_configs, sweep_parts(ctx, p))}
     rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
     facts = remedies_facts(cells, sweep, p, rows)
     ms = cells["network2"][p.depths[0]]["mean_square_input"]

@@ -13,7 +13,7 @@ from numeric import streams
 from numeric.figures_phase import phase_figure
 from numeric.network import Network
 
-from .claim import Claim, Evidence, Fact, display
+from .claim import Claim, Evidence, Fact, Part, display
 from .data import load_data
 from .figures import save
 
@@ -98,7 +98,8 @@ def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
 
 
 def chapter_parts(ctx) -> list:
-    return [(("phase-chapter", k, ctx.seed), measure_chapter, (ctx.seed, k, ctx.mnist)) for k in _chapter_seeds(ctx)]
+    return [Part(("phase-chapter", k, ctx.seed), measure_chapter, (ctx.seed, k, ctx.mnist))
+            for k in _chapter_seeds(ctx)]
 
 
 def _chapter_seeds(ctx) -> range:
@@ -108,8 +109,7 @@ def _chapter_seeds(ctx) -> range:
 
 def check_chapter(ctx) -> Evidence:
     chi_1 = float(C.depth_scales("sigmoid", 1, 1, dps=15)["chi_1"])  # ordered: one-dimensional integrals only
-    runs = [ctx.compute(("phase-chapter", k, ctx.seed), measure_chapter, ctx.seed, k, ctx.mnist)
-            for k in _chapter_seeds(ctx)]
+    runs = [ctx.compute(part) for part in chapter_parts(ctx)]
     facts = chapter_facts(runs, chi_1)
     spread = float(np.median([r["spread"][-1] for r in runs]))
     ratio = float(np.exp(np.mean([np.log(r["rms"][0] / r["rms"][-1]) for r in runs])))
@@ -147,14 +147,13 @@ def train_part(depth: int, seed: int, replica: int, mnist, protocol: PH.PhasePro
 
 def phase_parts(ctx) -> list:
     p = _phase_protocol(ctx)
-    return [(("phase-cell", p.name, d, k, ctx.seed), train_part, (d, ctx.seed, k, ctx.mnist, p)) for d in p.depths
+    return [Part(("phase-cell", p.name, d, k, ctx.seed), train_part, (d, ctx.seed, k, ctx.mnist, p)) for d in p.depths
             for k in range(p.seeds)]
 
 
 def check_diagram(ctx) -> Evidence:
     p = _phase_protocol(ctx)
-    groups = {(d, k): ctx.compute(("phase-cell", p.name, d, k, ctx.seed), train_part, d, ctx.seed, k, ctx.mnist, p)
-              for d in p.depths for k in range(p.seeds)}
+    groups = {part.key[2:4]: ctx.compute(part) for part in phase_parts(ctx)}  # by (depth, replica)
     grid = PH.cells(p, groups)
     xi_c = C.depth_scales_curve(p.activation, p.sigma_w2s, p.sigma_b2)["xi_c"]
     verdict = PH.criterion(p, grid["median"], xi_c)

@@ -16,7 +16,7 @@ from numeric.experiments import training_run
 from numeric.figures import gradient_norms_figure
 from numeric.stats import percentile, spread_toward
 
-from .claim import Claim, Evidence, Fact, display, margin_fact
+from .claim import Claim, Evidence, Fact, Part, display, margin_fact
 from .data import load_data
 from .experiment_records import (
     BOOK_LAST_OVER_FIRST,
@@ -49,8 +49,11 @@ def _training_part(one: P.Protocol, mnist, seed: int, replicas: tuple):
 def training_parts(ctx) -> list:
     """The training claim's independent pieces: (key, fn, args) per network and group of replicas."""
     p = protocol_for(ctx, "speed-of-learning-during-training", P.SPEED_DURING_TRAINING)
-    return [(("training", one, ctx.seed, reps), _training_part, (one, ctx.mnist, ctx.seed, reps))
-            for one, reps in _pieces(p)]
+    return [_part(ctx, one, reps) for one, reps in _pieces(p)]
+
+
+def _part(ctx, one: P.Protocol, reps: tuple) -> Part:
+    return Part(("training", one, ctx.seed, reps), _training_part, (one, ctx.mnist, ctx.seed, reps))
 
 
 def _first_slowest(p, label: str, other_first: np.ndarray) -> Fact:
@@ -85,10 +88,9 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
     p = protocol or protocol_for(ctx, "speed-of-learning-during-training", P.SPEED_DURING_TRAINING)
     split = ctx.data().training
     n = min(p.images or len(split), len(split))
-    progress = getattr(ctx, "progress", None)
     runs, learned = {}, {}
     for one, reps in _pieces(p):  # tasks of their own when an executor runs the claim's parts
-        got = ctx.compute(("training", one, ctx.seed, reps), training_run, one, split, ctx.seed, progress, reps)
+        got = ctx.compute(_part(ctx, one, reps))
         for sizes, run in got.items():
             norms, acc = run["norms"], run["accuracy"]
             runs[sizes] = norms if sizes not in runs else np.concatenate([runs[sizes], norms], axis=1)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from . import __version__
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
-from .executor import Executor, eta_text, figure_formats, load_data
+from .executor import Executor, figure_formats, load_data
 from .manifest import MANIFEST, OutputError
 from .outdir import OutputDir
 from .registry import all_claims, select
 from .scheduler import SchedulerError
-from .timing import total_seconds
+from .timing import eta_text, total_seconds
 from .writers import planned_paths, results_json, write_results
 
 DESCRIPTION = """\

@@ -1,11 +1,13 @@
 """Running claims as tasks: in-process, on a pool of processes, or on a Dask cluster.
 
-A task is a claim id and the run's settings (plain data, picklable); ``run_task`` builds the
-claim's context *where it runs*, with a figure collector instead of the output folder, and returns
-the result record and the figures as bytes. The CLI writes every file itself, in registry order,
-so the output is the same whatever ran where and in what order (only the timings differ).
+A task is a claim's part (``proofs.context.Part``, run by ``run_part``) or a claim id and the run's settings
+(plain data, picklable); ``run_task`` builds the claim's context *where it runs*, with its parts' values and a
+figure collector instead of the output folder, and returns the result record and the figures as bytes. Every
+mode takes the same path: each distinct part once (``proofs.plan``), then each claim on its parts' values. The
+CLI writes every file itself, in registry order, so the output is the same whatever ran where and in what order
+(only the timings differ).
 
-* ``jobs == 1``: in this process, one claim after another;
+* ``jobs == 1``: in this process, one claim after another, each after its parts;
 * ``jobs > 1``: a ``ProcessPoolExecutor`` of ``jobs`` workers (forked on Linux, spawned elsewhere), each
   with one BLAS thread (set before NumPy loads), longest claims and parts submitted first;
 * ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``): the same tasks through
@@ -19,14 +21,16 @@ import os
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 
+from .context import FailedPart
 from .data import load_data  # re-exported for callers of proofs.executor.load_data; the claims import proofs.data
+from .plan import Plan
 from .scheduler import SchedulerError, connect, ping
-from .timing import timed
+from .timing import part_label
+from .workers import BLAS_VARIABLES, one_blas_thread, worker_start
 
-__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES", "eta_text",
+__all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES",
            "figure_formats"]
 
-BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class _Collector:
@@ -55,11 +59,12 @@ def context(settings: dict, **extra):
 
 
 def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, progress=None,
-             part_times: dict | None = None) -> tuple[dict, dict]:
+             part_times: dict | None = None, computed_by: dict | None = None) -> tuple[dict, dict]:
     """Returns (record, {relative path: bytes}) for one claim run with ``settings``.
 
     ``precomputed`` holds the results of the claim's parts, by key, and ``part_times`` their (wall, CPU)
-    seconds where they ran. Runs anywhere: a worker process, a Dask worker, or this process.
+    seconds where they ran; ``computed_by`` names, by key, the claim that computed a part this one received
+    (``proofs.plan``). Runs anywhere: a worker process, a Dask worker, or this process.
     """
     from .claim import run_claim
     from .registry import all_claims
@@ -68,8 +73,9 @@ def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, pro
     from numeric.figures import figure_size
 
     figures = _Collector(figure_formats(settings))
-    ctx = context(settings, save_figure=figures.save_figure, progress=progress, precomputed=precomputed or {},
-                  part_times=part_times or {})
+    ctx = context(settings, save_figure=figures.save_figure, progress=progress,
+                  precomputed={} if precomputed is None else precomputed, part_times=part_times or {},
+                  computed_by=computed_by or {})
     with figure_size(settings.get("figure_size", "column")):
         return run_claim(claim, ctx), figures.files
 
@@ -79,53 +85,15 @@ def figure_formats(settings: dict) -> tuple:
     return ("pdf", "png", "pgf") if settings.get("pgf") else ("pdf", "png")
 
 
-def run_part(fn, args):
-    """Returns (fn(*args), wall seconds, CPU seconds): one independent piece of a claim (a network of a sweep,
-    say), timed where it runs."""
-    return timed(fn, args)
-
-
-def _one_blas_thread():
-    for name in BLAS_VARIABLES:
-        os.environ[name] = "1"
-
-
-def _worker_start(parent: int):
-    """A pool worker: one BLAS thread; Ctrl-C is the parent's to handle (it stops the workers); SIGTERM
-    ends it; and it dies with its parent (``parent``, a pid), even when the parent is killed with SIGKILL."""
-    import signal
-
-    _one_blas_thread()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, inherited through fork
-    _die_with_parent(parent)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a daemon
-    thread checks once a second whether the parent is still there. Either way no worker outlives the run."""
-    import signal
-    import sys
-    import threading
-
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG = 1
-                if os.getppid() != parent:  # the parent died before the call: nobody will signal
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+def run_part(part) -> tuple:
+    """Returns (value, wall seconds, CPU seconds) of one independent piece of a claim (a network of a sweep, say,
+    a ``proofs.context.Part``), timed where it runs; the value is a ``FailedPart`` naming the error if it raised."""
+    try:
+        return part.run()
+    except (KeyboardInterrupt, MemoryError, OSError):
+        raise
+    except Exception as e:  # noqa: BLE001 - the claim that asks for it fails with this error named
+        return FailedPart(f"{type(e).__name__}: {e}"), 0.0, 0.0
 
 
 class Executor:
@@ -149,7 +117,7 @@ class Executor:
             from concurrent.futures import ProcessPoolExecutor
 
             saved = {k: os.environ.get(k) for k in BLAS_VARIABLES}
-            _one_blas_thread()  # spawned workers read these when they import NumPy
+            one_blas_thread()  # spawned workers read these when they import NumPy
             # Workers start with Ctrl-C ignored (inherited through exec), so a Ctrl-C while they are still
             # importing prints nothing there: the parent handles it and stops them.
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -159,7 +127,7 @@ class Executor:
                 # exists (one thread per process). Elsewhere spawn.
                 method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
                 self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                                 initializer=_worker_start, initargs=(os.getpid(),))
+                                                 initializer=worker_start, initargs=(os.getpid(),))
                 for _ in self._pool.map(time.sleep, [0.05] * self.jobs):  # one busy task each: all workers start now
                     pass
             finally:
@@ -188,25 +156,18 @@ class Executor:
 
         Returns the records in the order of ``claims`` (registry order), whatever order they ran in.
         """
+        plan = Plan(claims, context(settings))
         if self._pool is None:
-            out = []
-            for c in claims:
-                rec, files = run_task(c.id, settings, progress=progress)
-                out.append(rec)
-                on_done(rec, files, len(out), len(claims))
-            return out
-        by_id = {c.id: c for c in claims}
-        parent = context(settings)
-        parts = {c.id: c.parts(parent) if c.parts else [] for c in claims}
-        jobs = [(c.cost / max(1, len(parts[c.id])), c.id, part) for c in claims for part in parts[c.id]]
-        jobs += [(c.cost, c.id, None) for c in claims if not parts[c.id]]
+            return self._in_process(claims, settings, plan, on_done, progress)
+        jobs = [(c.cost / max(1, len(plan.parts[c.id])), c.id, p) for c in claims for p in plan.tasks(c.id)]
+        jobs += [(c.cost, c.id, None) for c in claims if not plan.parts[c.id]]
         jobs.sort(key=lambda j: -j[0])  # longest first: the workers end together
         futures = {}
         for _, cid, part in jobs:
-            f = self._pool.submit(run_part, part[1], part[2]) if part else self._pool.submit(run_task, cid, settings)
-            futures[f] = (cid, part[0] if part else None)
-        values, times = {cid: {} for cid in by_id}, {cid: {} for cid in by_id}
-        arrived = {cid: 0 for cid in by_id}
+            f = self._pool.submit(run_part, part) if part else self._pool.submit(run_task, cid, settings)
+            futures[f] = (cid, part.key if part else None)
+        values, times = {c.id: {} for c in claims}, {c.id: {} for c in claims}
+        arrived = {c.id: 0 for c in claims}
         records, pending = {}, set(futures)
         while pending:
             done, pending = wait(pending, timeout=self.timeout if self._client else None, return_when=FIRST_COMPLETED)
@@ -214,28 +175,40 @@ class Executor:
                 ping(self._client, self.timeout)
             for f in done:
                 cid, key = futures.pop(f)
-                if key is not None:  # a part: when the claim's last part is in, run the claim on them
-                    arrived[cid] += 1
-                    try:
-                        value, wall, cpu = f.result()
-                        values[cid][key], times[cid][key] = value, (wall, cpu)
-                    except (KeyboardInterrupt, OSError):
-                        raise
-                    except Exception:  # noqa: BLE001 - the claim recomputes this part itself and reports
-                        pass  # the failure in its record (verdict failed, the error named), as in-process
-                    if arrived[cid] == len(parts[cid]):
-                        g = self._pool.submit(run_task, cid, settings, values[cid], None, times[cid])
-                        futures[g] = (cid, None)
-                        pending.add(g)
+                if key is not None:  # a part: each claim that asked for it is one part nearer to running
+                    value, wall, cpu = f.result()  # a part that raised arrives as a FailedPart: its claims fail
+                    for user in plan.users[key]:
+                        values[user][key], times[user][key] = value, (wall, cpu)
+                        arrived[user] += 1
+                        if arrived[user] == len(plan.parts[user]):
+                            g = self._pool.submit(run_task, user, settings, values[user], None, times[user],
+                                                  plan.borrowed(user, values[user]))
+                            futures[g] = (user, None)
+                            pending.add(g)
                     continue
                 rec, files = f.result()
                 records[cid] = rec
                 on_done(rec, files, len(records), len(claims))
         return [records[c.id] for c in claims]
 
+    @staticmethod
+    def _in_process(claims, settings, plan, on_done, progress) -> list[dict]:
+        """``--jobs 1``: the same path in this process: each claim's parts (those it owns, as tasks), then the claim
+        on their values; a part two claims ask for is kept for the second."""
+        kept, shared, out = {}, plan.shared(), []
+        for c in claims:
+            values, times = {k: kept[k] for k in (p.key for p in plan.parts[c.id]) if k in kept}, {}
+            borrowed = plan.borrowed(c.id, values)
+            for part in plan.tasks(c.id):
+                if progress is not None:
+                    progress(f"{c.id}: part {part_label(part.key)} ...")
+                values[part.key], *seconds = run_part(part)
+                times[part.key] = tuple(seconds)
+                if progress is not None:
+                    progress(f"{c.id}: part {part_label(part.key)} done in {seconds[0]:.1f} s")
+            rec, files = run_task(c.id, settings, values, progress, times, borrowed)
+            kept.update({k: values[k] for k in shared & values.keys()})  # for the next claim that asks
+            out.append(rec)
+            on_done(rec, files, len(out), len(claims))
+        return out
 
-def eta_text(costs_left: float, costs_done: float, started: float) -> str:
-    """Returns "about N s left" from the claims' cost hints and the wall time spent on those done."""
-    spent = time.perf_counter() - started
-    rate = spent / costs_done if costs_done else 1.0
-    return f"about {max(0.0, costs_left * rate):.0f} s left"

@@ -20,7 +20,7 @@ GROUPS = {"chain": "The chain network (eq.~114--122)",
           "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
           "meanfield": "Beyond the chapter: mean-field theory",
           "remedies": "Beyond the chapter: the remedies measured",
-          "phase": "Beyond the chapter: which networks can train"}
+          "pretraining": "Beyond the chapter: greedy layer-wise pre-training", "phase": "Beyond the chapter: which networks can train"}
 
 __all__ = ["REFERENCES", "TITLES", "CITES", "FIGURE_CAPTIONS", "GROUPS"]
 
@@ -171,6 +171,7 @@ TITLES = {
     "meanfield-chi1-curves": r"$\chi_1$ against $\sigma_w$: the sigmoid needs $\sigma_w \ge 4$",
     "remedies-theory": r"Glorot's and He's variance conditions, and mean field's regime for each initialisation",
     "remedies": r"The remedies side by side: the ratio at initialisation and after training, accuracy, mean field",
+    "greedy-pretraining": r"Greedy layer-wise pre-training lets the chapter's deep sigmoid network learn",
     "glorot-saturation": r"The sigmoid's top hidden layer heads to 0 (Glorot and Bengio); tanh beside",
     "speed-of-learning-at-init": r"At initialisation each hidden layer learns about 5 times slower than the next",
     "speed-of-learning-during-training": r"While training, the first hidden layer stays about 100 times slower than the last",
@@ -199,7 +200,7 @@ CITES = {"delta-norm-bound": ["nielsen2015", "pascanu2013"], "exploding-construc
          "meanfield-chi1-curves": ["poole2016", "he2015", "nielsen2015"],
          "remedies": ["glorot2010", "he2015", "sutskever2013", "pascanu2013", "ioffe2015", "he2016", "hanin2018",
                       "hinton2006", "bengio2007"],
-         "glorot-saturation": ["glorot2010", "lecun1998"],
+         "glorot-saturation": ["glorot2010", "lecun1998"], "greedy-pretraining": ["hinton2006", "bengio2007"],
          "remedies-theory": ["glorot2010", "he2015", "poole2016"],
          "recurrent-chain-jacobian": ["hochreiter2001", "pascanu2013", "nielsen2015"],
          "recurrent-matrix-jacobian": ["pascanu2013"], "recurrent-norm-bound": ["pascanu2013"],

@@ -1,11 +1,12 @@
-"""Greedy layer-wise pre-training, a row of the remedies protocol: its facts, part of the ``remedies`` claim.
+"""Greedy layer-wise pre-training, a row of the remedies protocol: the facts of the ``greedy-pretraining`` claim.
 
 The pre-trained configuration (``numeric.remedies.REMEDIES``, key "pretrained": the chapter's sigmoid network,
 each hidden layer first trained as an autoencoder, ``numeric.pretrain``) is fine-tuned like every other row:
 the same learning-rate grid, the same rule on the validation split, test accuracy on the split that chooses
 nothing. Its facts reuse the protocol's thresholds (``Criteria.vanishing`` and ``Criteria.learns``), fixed
-before any pre-training was run; they live in the ``remedies`` claim because they read its cells (the chapter's
-network beside the pre-trained one, from the same initial draws), which a second claim would compute again.
+before any pre-training was run. They read two of the remedies' cells (the chapter's network beside the
+pre-trained one, from the same initial draws); ``proofs.claims_pretraining`` asks for them with the remedies'
+own part keys, so a run of both claims trains them once (``proofs.plan``).
 
 * check: the pre-training ran, lowering every layer's reconstruction cost on every seed at every depth (a
   skipped pre-training leaves no record and fails);
@@ -27,6 +28,21 @@ def _log_spread(values) -> float:
     v = np.abs(np.asarray(values, dtype=float))
     v = v[np.isfinite(v) & (v > 0)]
     return float(np.log10(v.max() / v.min())) if v.size else float("nan")
+
+
+def chapter_network_facts(cells: dict, rows: dict, p, key: str = "network2") -> list[Fact]:
+    """The chapter's network at the deepest depth, the contrast both the remedies and pre-training are judged
+    against: its averaged last/first at initialisation >= ``vanishing``, and it stays at chance at its best rate
+    (median test accuracy <= ``chance``)."""
+    c, deep = p.criteria, max(p.depths)
+    base, brow = cells[key][deep], rows[key][deep]
+    avg = np.asarray(base["init"]["averaged"], float)
+    return [margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
+                        f">= {c.vanishing:g} (the vanishing gradient)", np.log10(float(np.median(avg))),
+                        np.log10(c.vanishing), _log_spread(avg), how="log10, median over seeds", role="reproduction"),
+            margin_fact(f"the chapter's network at depth {deep} stays at chance at its best rate: median test "
+                        f"accuracy <= {c.chance:.0%}", brow["test"], c.chance, brow["test_max"] - brow["test_min"],
+                        above=False, how=f"eta {brow['eta']:g} chosen on validation", role="reproduction")]
 
 
 def pretraining_facts(cells: dict, rows: dict, p) -> list[Fact]:

@@ -12,6 +12,7 @@ from . import (
     claims_meanfield,
     claims_meanfield_width,
     claims_phase,
+    claims_pretraining,
     claims_propagation,
     claims_recurrent,
     claims_recurrent_runs,
@@ -30,7 +31,8 @@ def all_claims() -> list[Claim]:
               *claims_bounds.CLAIMS, *claims_experiments.CLAIMS[:1], *claims_training.CLAIMS, *claims_accuracy.CLAIMS,
               *claims_experiments.CLAIMS[1:], *claims_meanfield.CLAIMS[:1], *claims_meanfield_width.CLAIMS,
               *claims_meanfield.CLAIMS[1:], *claims_glorot.CLAIMS[:1], *claims_remedies.CLAIMS,
-              *claims_glorot.CLAIMS[1:], *claims_phase.CLAIMS, *claims_propagation.CLAIMS, *claims_trainability.CLAIMS]
+              *claims_pretraining.CLAIMS, *claims_glorot.CLAIMS[1:], *claims_phase.CLAIMS, *claims_propagation.CLAIMS,
+              *claims_trainability.CLAIMS]
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["TIMING_FIELDS", "Stopwatch", "timed", "part_label", "part_entry", "total_seconds", "without_timings"]
+__all__ = ["TIMING_FIELDS", "Stopwatch", "timed", "part_label", "part_entry", "total_seconds", "without_timings",
+           "eta_text"]
 
 TIMING_FIELDS = ("seconds", "cpu_seconds")  # in a claim record and in each of its "parts"
 
@@ -76,3 +77,10 @@ def without_timings(record: dict) -> dict:
     if "parts" in out:
         out["parts"] = [{k: v for k, v in p.items() if k not in TIMING_FIELDS} for p in out["parts"]]
     return out
+
+
+def eta_text(costs_left: float, costs_done: float, started: float) -> str:
+    """Returns "about N s left" from the claims' cost hints and the wall time spent on those done."""
+    spent = time.perf_counter() - started
+    rate = spent / costs_done if costs_done else 1.0
+    return f"about {max(0.0, costs_left * rate):.0f} s left"

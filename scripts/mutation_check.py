@@ -84,18 +84,18 @@ MUTANTS = [
       "return sp.diag(*[sigma_prime(zj) for zj in z])", "return sp.diag(*[sigma(zj) for zj in z])"),
     M("BP2 step drops Sigma'", "theory/layered_steps.py",
       "return d_b, Sigma_prime(z) * w_next.T * d_b_next", "return d_b, w_next.T * d_b_next"),
-    # theory/widths.py: BP1-BP4 and (124) with symbolic widths; theory/chain.py: the L <= 256 family
+    # theory/widths.py, indexed.py, eq124_widths.py: BP1-BP4, (124), symbolic widths; chain_implicit.py: L <= 256
     M("symbolic widths: w^{l+1} index transposed", "theory/widths.py",
       "sp.Sum(S.w_next[row, S.k] * sigma(z_layer(S, S.k))", "sp.Sum(S.w_next[S.k, row] * sigma(z_layer(S, S.k))"),
     M("symbolic widths: sigma missing above layer l", "theory/widths.py",
       "S.w_next[row, S.k] * sigma(z_layer(S, S.k))", "S.w_next[row, S.k] * z_layer(S, S.k)"),
-    M("symbolic widths: every range condition taken as implied", "theory/widths.py",
+    M("symbolic widths: every range condition taken as implied", "theory/indexed.py",
       "return _nonneg_given_ranges(gap(condition), indices)", "return True"),
-    M("symbolic widths: shapes not really compared", "theory/widths.py",
+    M("symbolic widths: shapes not really compared", "theory/eq124_widths.py",
       "return all(a.shape[1] == b.shape[0] for a, b in zip(factors, factors[1:]))", "return True"),
-    M("deep family: forward substitution skips a layer's factor", "theory/chain.py",
+    M("deep family: forward substitution skips a layer's factor", "theory/chain_implicit.py",
       "x = x + sub[m - 1]", "x = x + sub[m - 1][1:]"),
-    M("deep family: products compared as sets", "theory/chain.py",
+    M("deep family: products compared as sets", "theory/chain_implicit.py",
       "or dict.__eq__(Counter(lhs), Counter(rhs))", "or set(lhs) == set(rhs)"),
     # theory/recurrent.py, theory/recurrent_matrix.py, theory/lstm.py: the recurrent group
     M("recurrent product drops w", "theory/recurrent.py",

@@ -165,7 +165,8 @@ def test_unknown_wrt_is_refused():
 
 def test_deep_family_by_forward_substitution_matches_the_general_solve():
     """The bidiagonal route agrees with SymPy's general triangular solve, depth by depth, for w and b."""
-    from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product, truncated
+    from theory.chain import formula_factors
+    from theory.chain_implicit import gradient_factors_bidiagonal, same_product, truncated
 
     net = chain_network(7)
     for wrt in "bw":
@@ -179,7 +180,8 @@ def test_deep_family_by_forward_substitution_matches_the_general_solve():
 
 def test_deep_family_rejects_a_wrong_product():
     """A product with one factor dropped, repeated or swapped for its neighbour's is not the same product."""
-    from theory.chain import formula_factors, gradient_factors_bidiagonal, same_product
+    from theory.chain import formula_factors
+    from theory.chain_implicit import gradient_factors_bidiagonal, same_product
 
     net = chain_network(40)
     got = gradient_factors_bidiagonal(net)[(40, 3)]
@@ -193,7 +195,7 @@ def test_deep_family_rejects_a_wrong_product():
 
 def test_deep_family_refuses_a_layer_equation_that_is_not_a_chain(monkeypatch):
     """If layer k depended on z_{k-2} too, forward substitution would be wrong: it is refused."""
-    import theory.chain as chain
+    import theory.chain_implicit as chain
 
     net = chain_network(5)
     real_sigma = chain.sigma
@@ -214,7 +216,7 @@ def test_deep_family_refuses_a_layer_equation_that_is_not_a_chain(monkeypatch):
 def test_same_product_counts_multiplicities():
     """Products are multisets: w^2 sigma' is not w sigma'^2, and a fresh equal atom still matches."""
     from theory import sigma_prime
-    from theory.chain import same_product
+    from theory.chain_implicit import same_product
 
     w, z = sp.symbols("w z", real=True)
     s = sigma_prime(z)

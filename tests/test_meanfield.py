@@ -113,8 +113,8 @@ def test_alternatives_are_the_slips_they_name():
 def measured_ctx():
     """The default mean-field protocol measured once (12 seeds at widths 30-1000); claims then reuse it."""
     ctx = Context(dps=30, seed=0)
-    for key, fn, args in meanfield_parts(ctx):
-        ctx.precomputed[key] = fn(*args)
+    for part in meanfield_parts(ctx):
+        ctx.precomputed[part.key] = part.fn(*part.args)
     return ctx
 
 

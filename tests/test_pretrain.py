@@ -145,3 +145,37 @@ def test_planted_skipped_pretraining_fails_and_a_network_that_learned_nothing_is
     vanishing = {"pretrained": {3: dict(cells["pretrained"][3], init={"per_example": [1e6, 2e6],
                                                                        "averaged": [1e6, 2e6]})}}
     assert not pretraining_facts(vanishing, _row(vanishing), TINY)[1].holds
+
+
+def test_pretraining_sees_the_training_digits_only(digits, monkeypatch):
+    """The pre-training hook is handed the protocol's training split, never a validation or test image (the test
+    split chooses nothing and nothing is fitted on it; a referee's planted leak passed every other test)."""
+    seen = []
+
+    def spy(nets, x, rngs):
+        seen.append(np.array(x))
+
+    hooked = tuple(R.Remedy(r.key, r.label, r.net, r.train, spy) if r.key == "pretrained" else r for r in R.REMEDIES)
+    monkeypatch.setattr(RR, "REMEDIES", hooked)
+    RR.run_config("pretrained", 3, TINY, digits, 0)
+    train = RR.splits(digits, TINY)["train"].x
+    (x,) = seen
+    assert np.array_equal(x, train)
+    for name in ("validation", "test"):
+        other = RR.splits(digits, TINY)[name].x
+        assert not (x[:, None, :] == other[None, :, :]).all(axis=2).any(), f"a {name} image reached the pre-training"
+
+
+def test_the_claim_fails_when_the_chapter_network_learns_or_does_not_vanish(digits):
+    """The contrast is checked, not only printed: greedy-pretraining's facts on the chapter's network."""
+    from proofs.pretraining_facts import chapter_network_facts
+
+    cells = {"network2": {3: RR.run_config("network2", 3, TINY, digits, 0)}}
+    cells["network2"][3]["init"] = {"per_example": [2e6, 3e6], "averaged": [2e6, 3e6]}  # vanishing, as at depth 10
+    cells["network2"][3]["test"] = [[0.1, 0.1], [0.1, 0.1]]
+    cells["network2"][3]["validation"] = [[0.1, 0.1], [0.1, 0.1]]
+    assert [f.holds for f in chapter_network_facts(cells, _row(cells), TINY)] == [True, True]
+    learned = {"network2": {3: dict(cells["network2"][3], test=[[0.9, 0.9], [0.9, 0.9]])}}
+    assert [f.holds for f in chapter_network_facts(learned, _row(learned), TINY)] == [True, False]
+    healthy = {"network2": {3: dict(cells["network2"][3], init={"per_example": [3.0, 4.0], "averaged": [3.0, 4.0]})}}
+    assert [f.holds for f in chapter_network_facts(healthy, _row(healthy), TINY)] == [False, True]

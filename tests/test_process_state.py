@@ -160,16 +160,17 @@ def test_a_planted_precision_leak_is_caught_both_ways():
 def test_the_chain_atom_table_belongs_to_the_network():
     """No module-level cache grows with the chains built (the old _ATOMS did); a truncation shares its table."""
     import theory.chain as chain
+    import theory.chain_implicit as implicit
 
     def containers():
-        return {k: len(v) for k, v in vars(chain).items() if isinstance(v, (dict, list, set))}
+        return {k: len(v) for m in (chain, implicit) for k, v in vars(m).items() if isinstance(v, (dict, list, set))}
 
     before = containers()
     net = chain.chain_network(20)
-    family = chain.gradient_factors_bidiagonal(net)
-    assert all(chain.same_product(v, chain.formula_factors(net, j, depth=m)) for (m, j), v in family.items())
+    family = implicit.gradient_factors_bidiagonal(net)
+    assert all(implicit.same_product(v, chain.formula_factors(net, j, depth=m)) for (m, j), v in family.items())
     assert containers() == before
-    assert chain.truncated(net, 5).atoms is net.atoms and chain.chain_network(20).atoms is not net.atoms
+    assert implicit.truncated(net, 5).atoms is net.atoms and chain.chain_network(20).atoms is not net.atoms
     assert chain.chain_network(3) == chain.chain_network(3)  # the table is not part of a network's value
 
 

@@ -200,8 +200,9 @@ def test_a_failing_part_fails_its_claim_not_the_run(tmp_path, monkeypatch):
         raise RuntimeError("planted failure in a part")
 
     import proofs.claims_glorot as CG
+    import proofs.remedies_parts as RP
 
-    for module, name in ((CR, "_config_part"), (CR, "_sweep_part"), (CG, "_saturation_part")):
+    for module, name in ((RP, "config_part"), (CR, "sweep_part"), (CG, "_saturation_part")):
         monkeypatch.setattr(module, name, broken)
     assert main(["--only", "remedies", "--out", str(tmp_path), "-q", "--jobs", "1", "--quick"]) == 1
     recs = {c["id"]: c for c in json.loads((tmp_path / "results.json").read_text())["claims"]}

@@ -4,7 +4,9 @@ import pytest
 
 from numeric import remedies as R
 from proofs.claim import Evidence
-from proofs.claims_remedies import _config_part, _sweep_part, remedies_facts
+from proofs.claims_remedies import remedies_facts
+from proofs.remedies_parts import config_part as _config_part
+from proofs.remedies_parts import sweep_part as _sweep_part
 
 
 @pytest.mark.slow

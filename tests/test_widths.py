@@ -4,6 +4,8 @@ concrete-shape results SymPy gets by direct differentiation, and fail on planted
 import pytest
 import sympy as sp
 
+from theory import eq124_widths as E124
+from theory import indexed as I
 from theory import is_identity, sigma, sigma_prime
 from theory import widths as W
 from theory.layered_steps import DR, bp1_base, bp2_step, bp3_bias, bp4_weight
@@ -16,9 +18,9 @@ def test_every_equation_is_proved_for_symbolic_widths():
         first = proof.steps[0].rhs
         assert isinstance(first, sp.Sum) and first.limits[0][2].is_Symbol, "the chain rule sums to a symbolic width"
     for which in ("BP1", "BP2"):
-        entry, indexed, _ = W.matrix_entry(which)
+        entry, indexed, _ = E124.matrix_entry(which)
         assert W.same(entry, indexed)
-    induction = W.eq124_induction()
+    induction = E124.eq124_induction()
     assert induction["base"] and induction["step"] and induction["display_shapes_chain"]
     assert induction["shape"] == induction["delta_shape"]
 
@@ -64,12 +66,12 @@ def test_bp1_fails_without_the_output_sigma():
 
 def test_a_range_condition_is_dropped_only_when_the_range_implies_it():
     S = W.layers("l")
-    assert W._implied(sp.Ge(S.n, S.p), (S.p,))
-    assert W._implied(sp.And(sp.Ge(S.p, 1), sp.Le(S.p, S.n)), (S.p,))
-    assert W._implied(sp.Gt(S.n + 1, S.p), (S.p,))
-    assert not W._implied(sp.Ge(S.n_prev, S.p), (S.p,))  # p runs to n_l, not to n_{l-1}
-    assert not W._implied(sp.Ge(S.n, S.p + 1), (S.p,))  # fails at p = n_l
-    assert not W._implied(sp.Ge(S.p, 2), (S.p,))  # fails at p = 1
+    assert I._implied(sp.Ge(S.n, S.p), (S.p,))
+    assert I._implied(sp.And(sp.Ge(S.p, 1), sp.Le(S.p, S.n)), (S.p,))
+    assert I._implied(sp.Gt(S.n + 1, S.p), (S.p,))
+    assert not I._implied(sp.Ge(S.n_prev, S.p), (S.p,))  # p runs to n_l, not to n_{l-1}
+    assert not I._implied(sp.Ge(S.n, S.p + 1), (S.p,))  # fails at p = n_l
+    assert not I._implied(sp.Ge(S.p, 2), (S.p,))  # fails at p = 1
     pw = sp.Piecewise((S.w[S.p, 1], sp.Ge(S.n_prev, S.p)), (0, True))
     kept, rewrites = W.reduce(pw, (S.p,))
     assert kept == pw and rewrites == []
@@ -78,13 +80,13 @@ def test_a_range_condition_is_dropped_only_when_the_range_implies_it():
 def test_the_matrix_form_needs_the_transpose_for_symbolic_shapes():
     n, m = sp.symbols("n m", integer=True, positive=True)
     Sig, Wn, d = sp.MatrixSymbol("S", n, n), sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("d", m, 1)
-    assert W.shapes_chain([Sig, Wn.T, d])
-    assert not W.shapes_chain([Sig, Wn, d])  # SymPy itself accepts this product: it cannot tell n from m
-    display = W.eq124_display()
-    assert W.shapes_chain(display.rhs.args)
+    assert E124.shapes_chain([Sig, Wn.T, d])
+    assert not E124.shapes_chain([Sig, Wn, d])  # SymPy itself accepts this product: it cannot tell n from m
+    display = E124.eq124_display()
+    assert E124.shapes_chain(display.rhs.args)
     factors = list(display.rhs.args)
     factors[1] = factors[1].T  # w^{l+1} without its transpose
-    assert not W.shapes_chain(factors)
+    assert not E124.shapes_chain(factors)
 
 
 # --- specialised to concrete widths, the symbolic results equal direct differentiation --------

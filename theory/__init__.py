@@ -13,9 +13,9 @@ from .chain import (
     gradient_direct,
     gradient_formula,
     gradient_statement,
-    gradients_implicit,
     pre_activations,
 )
+from .chain_implicit import gradients_implicit
 from .notation import (
     C,
     C_prime,

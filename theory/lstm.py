@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .indexed import Index, reduce
 from .induction import abstract_function
 from .notation import sigma, sigma_prime
-from .widths import Index, reduce
 
 __all__ = [
     "cell_symbols",

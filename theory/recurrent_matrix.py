@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .eq124_widths import _to_indexed
+from .indexed import Index, reduce
 from .layered import Sigma_prime
 from .notation import check_positive_int, sigma, sigma_prime
-from .widths import Index, _to_indexed, reduce
 
 __all__ = [
     "symbols",

@@ -15,8 +15,9 @@ the delta and leaves a ``Piecewise`` whose condition is a range condition on the
 the index's declared range implies it; each replacement is returned as a derivation step.
 
 Eq. 124 then follows for every depth by induction with BP2 as the step, on matrix symbols whose
-shapes are the width symbols (``eq124_induction``); the bridge from the indexed component form
-to the matrix form is itself computed, entry by entry, by SymPy (``matrix_entry``).
+shapes are the width symbols (``theory.eq124_widths.eq124_induction``); the bridge from the indexed
+component form to the matrix form is itself computed, entry by entry, by SymPy (``matrix_entry`` there).
+The reduction engine (indexed sums, range conditions, ``same``, ``Proof``) is ``theory.indexed``.
 
 Every ``bp*`` function takes the layer equation as an argument, so a planted error (a transposed
 index, a missing sigma) can be fed in and must make the proof fail.
@@ -27,21 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
-from sympy.simplify.simplify import factor_sum
 
+from .indexed import Index, Proof, Rewrite, chain_rule, reduce, same
 from .notation import Step, sigma, sigma_prime, to_latex
 
 __all__ = ["Layers", "layers", "z_layer", "z_above", "chain_rule", "reduce", "same", "Rewrite",
-           "bp1", "bp2", "bp3", "bp4", "matrix_entry", "eq124_induction", "eq124_statement", "eq124_display",
-           "shapes_chain", "Proof",
-           "Index"]
-
-
-class Index(sp.Idx):
-    """An index with a symbolic range that prints as its bare name (j, not j_{1..n})."""
-
-    def _latex(self, printer):
-        return printer._print(self.label)
+           "bp1", "bp2", "bp3", "bp4", "bp1_rhs", "bp2_rhs", "Proof", "Index"]
 
 
 @dataclass(frozen=True)
@@ -96,112 +88,6 @@ def z_layer(S: Layers, row):
 def z_above(S: Layers, row):
     """Returns z^{l+1}_row = sum_k w^{l+1}_{row,k} sigma(z^l_k) + b^{l+1}_row (the book's layer equation)."""
     return sp.Sum(S.w_next[row, S.k] * sigma(z_layer(S, S.k)), (S.k, 1, S.n)) + S.b_next[row]
-
-
-def chain_rule(partials: sp.IndexedBase, inner, index: sp.Idx, x):
-    """Returns sum_index partials[index] * d inner(index)/dx: the chain rule for a function of a vector.
-
-    ``inner(index)`` is the component of the vector the outer function reads; ``partials[index]``
-    names the outer function's partial in that component (delta, or dC/da for the output layer).
-    The derivative of each component is SymPy's.
-    """
-    return sp.Sum(partials[index] * sp.diff(inner(index), x), (index, index.lower, index.upper))
-
-
-@dataclass(frozen=True)
-class Rewrite:
-    """A range condition replaced by True: ``condition`` holds because ``index`` runs over lower..upper."""
-
-    condition: sp.Basic
-    index: sp.Idx
-
-    def step(self) -> Step:
-        lo, hi = to_latex(self.index.lower), to_latex(self.index.upper)
-        return Step(rf"\mathbf{{1}}[{to_latex(self.condition)}]", "1", relation="=",
-                    why=f"${to_latex(self.index)}$ ranges over ${lo}, \\ldots, {hi}$ "
-                        "(checked: the range implies the condition)")
-
-
-def _nonneg_given_ranges(g, indices) -> bool:
-    """True when the integer expression g >= 0 follows from each index lying in its declared range."""
-    g = sp.expand(g)
-    if g.is_nonnegative:
-        return True
-    for idx in indices:
-        if idx not in g.free_symbols:
-            continue
-        u = sp.Dummy("u", integer=True, nonnegative=True)
-        for end in (idx.lower + u, idx.upper - u):  # idx = lower + u, or idx = upper - u, u >= 0
-            if sp.expand(g.xreplace({idx: end})).is_nonnegative:
-                return True
-    return False
-
-
-def _implied(condition, indices) -> bool:
-    if condition is sp.true:
-        return True
-    if isinstance(condition, sp.And):
-        return all(_implied(c, indices) for c in condition.args)
-    ge = {sp.GreaterThan: lambda c: c.lhs - c.rhs, sp.LessThan: lambda c: c.rhs - c.lhs,
-          sp.StrictGreaterThan: lambda c: c.lhs - c.rhs - 1, sp.StrictLessThan: lambda c: c.rhs - c.lhs - 1}
-    for kind, gap in ge.items():  # integers: a > b is a - b - 1 >= 0
-        if isinstance(condition, kind):
-            return _nonneg_given_ranges(gap(condition), indices)
-    return False
-
-
-def reduce(expr, free: tuple) -> tuple:
-    """Returns (expr reduced, [Rewrite, ...]): Sum.doit() and implied range conditions, to a fixed point.
-
-    ``free`` are the free indices (Idx with their ranges). A Piecewise whose first condition is
-    implied by those ranges becomes its first expression; any other Piecewise is left as it is
-    (so an unprovable condition stays visible and the comparison that follows fails).
-    """
-    rewrites = []
-
-    def drop(pw):
-        (e0, c0) = pw.args[0]
-        if _implied(c0, free):
-            rewrites.append(Rewrite(c0, next(iter(sorted(c0.free_symbols & set(free), key=str)), free[0])))
-            return e0
-        return pw
-
-    for _ in range(10):
-        new = expr.doit().replace(lambda e: isinstance(e, sp.Piecewise), drop)
-        if new == expr:
-            break
-        expr = new
-    return expr, rewrites
-
-
-def _canonical(expr):
-    """Pulls factors independent of the summation variable out of every Sum, then expands."""
-    expr = expr.replace(lambda e: isinstance(e, sp.Sum), lambda s: factor_sum(s))
-    return sp.expand(expr)
-
-
-def same(lhs, rhs) -> bool:
-    """Returns True when lhs - rhs is 0 after pulling constant factors out of the sums and expanding."""
-    return lhs == rhs or _canonical(lhs - rhs) == 0 or _canonical(lhs) == _canonical(rhs)
-
-
-@dataclass
-class Proof:
-    """One symbolic-width derivation: the claimed right-hand side, what SymPy derived, the steps."""
-
-    name: str
-    lhs: sp.Basic
-    derived: sp.Basic
-    claimed: sp.Basic
-    steps: list
-    rewrites: list
-
-    @property
-    def holds(self) -> bool:
-        return same(self.derived, self.claimed)
-
-    def statement(self):
-        return sp.Eq(self.lhs, self.claimed, evaluate=False)
 
 
 def _dC(x) -> sp.Symbol:
@@ -294,115 +180,3 @@ def bp1(output=None) -> Proof:
                       r"$a^{L}_{k} = \sigma(z^{L}_{k})$"),
              *[rw.step() for rw in rewrites]]
     return Proof("BP1", S.delta[S.p], _named(S, derived), bp1_rhs(S), steps, rewrites)
-
-
-def _to_indexed(expr, names: dict, shift_free: dict):
-    """Maps 0-based matrix entries to 1-based indexed ones and shifts every 0-based Sum to start at 1.
-
-    ``names[M](r, c)`` is the indexed object for entry (r + 1, c + 1) of M.
-    """
-    MatrixElement = sp.matrices.expressions.matexpr.MatrixElement
-    expr = expr.replace(lambda e: isinstance(e, MatrixElement), lambda e: names[e.parent](e.i + 1, e.j + 1))
-    expr = expr.xreplace(shift_free)
-
-    def shift(s):
-        (v, lo, hi), = s.limits
-        return sp.Sum(s.function.xreplace({v: v - 1}), (v, lo + 1, hi + 1))
-
-    return sp.expand(expr.replace(lambda e: isinstance(e, sp.Sum) and e.limits[0][1] == 0, shift))
-
-
-def matrix_entry(which: str):
-    """Returns (entry p of the matrix form, the indexed form, rewrites) for BP1 or BP2 with symbolic shapes.
-
-    BP2: (Sigma'(z^l) (w^{l+1})^T delta^{l+1})_p with Sigma'(z^l) = diag(sigma'(z^l_1), ...), w^{l+1}
-    an n_{l+1} x n_l matrix symbol and a real transpose; BP1: (Sigma'(z^L) grad_a C)_p. SymPy
-    writes the entry as a Sum over 0-based indices; it is shifted to 1-based and compared with
-    the component form the indexed proof derived (``same``).
-    """
-    S = layers("l" if which == "BP2" else "L")
-    s = sp.MatrixSymbol("s", S.n, 1)  # the diagonal of Sigma'(z): s_p = sigma'(z_p)
-    names = {s: lambda r, c: sigma_prime(S.z[r])}
-    if which == "BP2":
-        W = sp.MatrixSymbol("w^{l+1}", S.n_next, S.n)
-        d = sp.MatrixSymbol(r"\delta^{l+1}", S.n_next, 1)
-        product = sp.DiagMatrix(s) * W.T * d
-        names |= {W: lambda r, c: S.w_next[r, c], d: lambda r, c: S.delta_next[r]}
-        indexed = bp2_rhs(S)
-    elif which == "BP1":
-        g = sp.MatrixSymbol(r"\nabla_{a} C", S.n, 1)
-        product = sp.DiagMatrix(s) * g
-        names |= {g: lambda r, c: S.grad[r]}
-        indexed = bp1_rhs(S)
-    else:
-        raise ValueError(f"which must be 'BP1' or 'BP2', got {which!r}")
-    p0 = Index("p_0", (0, S.n - 1))  # SymPy's matrix entries are 0-based
-    entry, rewrites = reduce(product[p0, 0], (p0,))
-    as_indexed = _to_indexed(entry, names, {p0: S.p - 1})
-    as_indexed = as_indexed.replace(  # the summation dummy is named j on both sides
-        lambda e: isinstance(e, sp.Sum),
-        lambda e: sp.Sum(e.function.xreplace({e.limits[0][0]: S.j}), (S.j, e.limits[0][1], e.limits[0][2])))
-    return as_indexed, indexed, rewrites
-
-
-def eq124_statement(l: str = "l"):
-    """Returns Eq(delta^l, Sigma'(z^l)(w^{l+1})^T Pi^{l+1} grad_a C) on matrix symbols of symbolic shapes.
-
-    Pi^{l+1} = Sigma'(z^{l+1})(w^{l+2})^T ... (w^L)^T Sigma'(z^L) is n_{l+1} x n_L; Pi^L = Sigma'(z^L).
-    """
-    n, n_next, nL = sp.symbols("n_{l} n_{l+1} n_{L}", integer=True, positive=True)
-    Sig = sp.MatrixSymbol(r"\Sigma'(z^{l})", n, n)
-    W = sp.MatrixSymbol(r"w^{l+1}", n_next, n)
-    Pi = sp.MatrixSymbol(r"\Pi^{l+1}", n_next, nL)
-    g = sp.MatrixSymbol(r"\nabla_{a} C", nL, 1)
-    delta = sp.MatrixSymbol(r"\delta^{l}", n, 1)
-    return delta, sp.MatMul(Sig, W.T, Pi, g, evaluate=False), (Sig, W, Pi, g)
-
-
-def shapes_chain(factors) -> bool:
-    """True when each factor's column count is, as a symbol, the next factor's row count.
-
-    SymPy's own check only refuses shapes it can prove unequal; with symbolic widths it accepts
-    n_l x n_{l+1} times n_l x 1, so the chain is checked here structurally.
-    """
-    factors = list(factors)
-    return all(a.shape[1] == b.shape[0] for a, b in zip(factors, factors[1:]))
-
-
-def eq124_display():
-    """Returns Eq(delta^l, Sigma'(z^l)(w^{l+1})^T Sigma'(z^{l+1}) ... (w^L)^T Sigma'(z^L) grad_a C), the book's
-    order, on matrix symbols whose shapes are the width symbols; the elided middle is one matrix
-    symbol printed as a centred ellipsis, n_{l+1} x n_{L-1}, so every shape chains (checked by
-    ``eq124_induction``)."""
-    n, n1, nL1, nL = sp.symbols("n_{l} n_{l+1} n_{L-1} n_{L}", integer=True, positive=True)
-    factors = [sp.MatrixSymbol(r"\Sigma'(z^{l})", n, n), sp.MatrixSymbol("w^{l+1}", n1, n).T,
-               sp.MatrixSymbol(r"\Sigma'(z^{l+1})", n1, n1), sp.MatrixSymbol(r"\cdots", n1, nL1),
-               sp.MatrixSymbol("w^{L}", nL, nL1).T, sp.MatrixSymbol(r"\Sigma'(z^{L})", nL, nL),
-               sp.MatrixSymbol(r"\nabla_{a} C", nL, 1)]
-    return sp.Eq(sp.MatrixSymbol(r"\delta^{l}", n, 1), sp.MatMul(*factors, evaluate=False), evaluate=False)
-
-
-def eq124_induction() -> dict:
-    """Eq. 124 for every depth L and layer l, by induction on l = L, L-1, ..., 1, with symbolic shapes.
-
-    Base (l = L): delta^L = Sigma'(z^L) grad_a C = Pi^L grad_a C (BP1, matrix form).
-    Step: if delta^{l+1} = Pi^{l+1} grad_a C then delta^l = Sigma'(z^l)(w^{l+1})^T delta^{l+1} (BP2,
-    matrix form) = (Sigma'(z^l)(w^{l+1})^T Pi^{l+1}) grad_a C = Pi^l grad_a C. The shapes are checked
-    to chain symbol by symbol (``shapes_chain``) and SymPy checks that the two bracketings are one
-    product. Returns {'base': bool, 'step': bool, 'shape': (rows, cols)}.
-    """
-    delta, product, (Sig, W, Pi, g) = eq124_statement()
-    n_next = W.shape[0]
-    delta_next = sp.MatMul(Pi, g)  # the hypothesis delta^{l+1} = Pi^{l+1} grad_a C
-    bp2_form = sp.MatMul(Sig, W.T, delta_next)
-    Pi_l = sp.MatMul(Sig, W.T, Pi)  # the definition of Pi^l
-    step = (shapes_chain([Sig, W.T, Pi, g]) and sp.MatMul(Pi_l, g).doit() == bp2_form.doit() == product.doit()
-            and product.shape == delta.shape)
-    SigL = sp.MatrixSymbol(r"\Sigma'(z^{L})", g.shape[0], g.shape[0])
-    base = shapes_chain([SigL, g]) and Pi.shape == (n_next, g.shape[0])
-    display = eq124_display()
-    chained = shapes_chain(display.rhs.args) and display.rhs.shape == display.lhs.shape
-    return {"base": bool(base), "step": bool(step), "shape": product.shape, "delta_shape": delta.shape,
-            "display_shapes_chain": bool(chained),
-            "lines": [(sp.MatrixSymbol(r"\delta^{L}", *g.shape), sp.MatMul(SigL, g, evaluate=False)),
-                      (delta, bp2_form), (delta, sp.MatMul(Pi_l, g, evaluate=False))]}
