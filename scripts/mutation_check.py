@@ -340,7 +340,8 @@ MUTANTS = [
       'return [line[:cut].rstrip()] + _break(r"\\quad " + line[cut:].strip())',
       'return [line[:cut].rstrip(), r"\\quad " + line[cut:].strip()]'),
     M("main.tex clears the page after each claim's figures", "proofs/latex_main.py",
-      """out.append(rf"\\input{{{r['id']}-figures}}%")""", """out.append(rf"\\input{{{r['id']}-figures}}\\clearpage")"""),
+      """out.append(rf"\\input{{{r['id']}-figures}}%")""",
+      """out.append(rf"\\input{{{r['id']}-figures}}\\clearpage")"""),
 ]
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
