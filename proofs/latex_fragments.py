@@ -13,6 +13,7 @@ Every fragment ends with ``%``, so ``\\input`` leaves no stray space.
 
 from __future__ import annotations
 
+import math
 import re
 
 from .latex_text import escape, notation, text
@@ -128,7 +129,8 @@ def _width(tex: str, scale: float = 1.0) -> float:
 
 def _break(line: str) -> list[str]:
     """Breaks a display line wider than LINE_WIDTH: at a top-level ",\\;" or ",\\quad" nearest its middle, else
-    at a top-level space before a term (+, -, =, a factor) after its first relation, the rest indented."""
+    at a top-level space before a term (+, -, =, a factor) after its first relation, into as many lines as its
+    width needs (each cut nearest an equal share), the continuation lines indented."""
     if _printed(line) <= LINE_WIDTH:
         return [line]
     half = _printed(line) / 2
@@ -137,14 +139,17 @@ def _break(line: str) -> list[str]:
     if seps:
         i, sep = min(seps, key=lambda x: abs(_printed(line[:x[0]]) - half))
         return _break(line[:i + 1].strip()) + _break(line[i + len(sep):].strip())
-    rel = re.search(r"(?<![\\{])(=|\\approx|\\le|\\ge|\\to)", line)
-    start = rel.end() if rel else 0
+    indent = re.match(r"\\quad\s+", line)  # a continuation line: its indent is no place to cut
+    start = indent.end() if indent else 0
+    rel = re.compile(r"(?<![\\{])(=|\\approx|\\le|\\ge|\\to)").search(line, start)
+    start = rel.end() if rel else start
     spaces = [i for i, d in _top_level(line) if d == 0 and i > start and line[i] == " "
               and re.match(r"\s*(?:[+\-=]|\\approx|\\cdot|\\left|\\ugSigmaprime|\(|\\nabla|\\cdots)", line[i:])]
     if not spaces:
         return [line]
-    cut = min(spaces, key=lambda i: abs(_printed(line[:i]) - half))
-    return [line[:cut].rstrip(), r"\quad " + line[cut:].strip()]
+    share = _printed(line) / math.ceil(_printed(line) / LINE_WIDTH)  # two lines: the middle, as before
+    cut = min(spaces, key=lambda i: abs(_printed(line[:i]) - share))
+    return [line[:cut].rstrip()] + _break(r"\quad " + line[cut:].strip())
 
 
 def is_finding(record: dict) -> bool:

@@ -333,6 +333,15 @@ MUTANTS = [
     M("cascade numbered one off from the book", "theory/cascade.py", 'tag="114"', 'tag="115"'),
     M("REPORT.md text left unescaped", "proofs/markdown.py",
       'return re.sub(r"([\\\\`*_|<\\[\\]])", r"\\\\\\1", str(s))', "return str(s)"),
+    # proofs/: the LaTeX layout (a number beside its display in a column; no page left mostly blank)
+    M("statements never broken for a column", "proofs/latex_fragments.py",
+      "LINE_WIDTH = 190  # pt", "LINE_WIDTH = 1000  # pt"),
+    M("a wide display broken only once", "proofs/latex_fragments.py",
+      'return [line[:cut].rstrip()] + _break(r"\\quad " + line[cut:].strip())',
+      'return [line[:cut].rstrip(), r"\\quad " + line[cut:].strip()]'),
+    M("main.tex clears the page after each claim's figures", "proofs/latex_main.py",
+      """out.append(rf"\\input{{{r['id']}-figures}}%")""",
+      """out.append(rf"\\input{{{r['id']}-figures}}\\clearpage")"""),
 ]
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)

@@ -54,6 +54,12 @@ def test_main_tex_compiles_without_errors_undefined_references_or_overfull_boxes
     aux = (bundle / "main.aux").read_text()
     assert re.search(r"\\newlabel\{ug:eq122-chain-gradient\}\{\{\{?122\}", aux)  # the book's number, as \tag
     assert len(re.findall(r"\{\{\{?122\}", aux)) == 1  # only there: the cascade's steps do not tag (122) again
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm is not installed (Debian: poppler-utils): pages not checked for blank space")
+    from test_latex_paper import MOSTLY_BLANK, main_filled
+
+    pages = main_filled(bundle)
+    assert all(f >= MOSTLY_BLANK for f in pages[:-1]), [round(float(f), 2) for f in pages]  # no page mostly blank
 
 
 @needs_tex
@@ -102,3 +108,61 @@ def test_findings_in_words_are_numbered_paragraphs_not_equations(tmp_path):
     for i in range(len(FINDINGS)):
         assert rf"\newlabel{{ug:f{i}}}{{{{{i + 1}}}{{1}}{{}}{{ugfinding.{i + 1}}}" in aux
     assert r"\newlabel{ug:eq}{{1}{1}{}{equation.0.1}" in aux
+
+
+WIDE = "lstm-cell-path,phase-chapter-network,identity-neuron,delta-norm-bound"  # three wider than a column, one near
+COLUMN = 229.5  # pt: \columnwidth of a two-column article at 10 pt
+GAP = 10  # pt: at least this between a display and its number (amsmath's minimum is smaller)
+
+
+def fits(line: str, tag: str | None) -> bool:
+    """True when the line and its number, estimated (proofs.latex_fragments._printed), fit a column together."""
+    from proofs.latex_fragments import _printed, _width
+
+    return _printed(line) + GAP + _width(f"({tag or 99})") <= COLUMN
+
+
+def display_lines(fragment: str) -> list[str]:
+    """The lines of a statement fragment's display, without its environments, \\tag and \\label."""
+    body = re.search(r"\\begin\{equation\*?\}(.*)\\end\{equation\*?\}", fragment, re.S)[1]
+    body = re.sub(r"\\(?:tag|label)\{[^{}]*\}|\\(?:begin|end)\{gathered\}", "", body)
+    return [x.strip() for x in body.split(r"\\") if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    import json
+
+    out = tmp_path_factory.mktemp("wide")
+    assert main(["--out", str(out), "--only", WIDE, "-q"]) == 0
+    return out, json.loads((out / "results.json").read_text())["claims"]
+
+
+def test_statements_wider_than_a_column_are_broken_into_lines_that_fit_it(wide):
+    """Without TeX: each line of a statement's display and its number are estimated to fit a column together, so
+    that in a two-column paper the number stays beside the display (the slow paper test reads that back from the
+    PDF); the displays that were too wide were broken, keeping one number and one label."""
+    from proofs.latex_fragments import _printed
+
+    out, records = wide
+    broken = []
+    for r in records:
+        frag = (out / "latex" / f"{r['id']}.tex").read_text()
+        lines = display_lines(frag)
+        assert all(fits(x, r.get("tag")) for x in lines), (r["id"], [round(_printed(x)) for x in lines])
+        assert frag.count(r"\label{") == 1 and frag.count(r"\tag{") == (1 if r.get("tag") else 0), r["id"]
+        if not fits(r["latex"].replace(r"\\", " "), r.get("tag")):
+            broken.append(r["id"])
+    assert len(broken) >= 3, broken  # the test sees displays that needed breaking
+
+
+def test_a_long_tagged_display_is_broken_with_one_tag_and_one_label():
+    from proofs.latex_fragments import _printed, fragment
+
+    terms = " + ".join(rf"w_{{{k}}} a_{{{k}}}" for k in range(1, 31))
+    frag = fragment({"id": "long", "latex": rf"z = {terms} + b", "sympy": "Eq(z, b)", "tag": "999"})
+    lines = display_lines(frag)
+    assert _printed(rf"z = {terms} + b") > 4 * COLUMN and len(lines) >= 5
+    assert all(fits(x, "999") for x in lines), [round(_printed(x)) for x in lines]
+    assert re.sub(r"\s|\\quad", "", "".join(lines)) == re.sub(r"\s", "", rf"z = {terms} + b")  # nothing lost
+    assert frag.count(r"\tag{999}") == 1 and frag.count(r"\label{ug:long}") == 1 and r"\begin{equation*}" in frag

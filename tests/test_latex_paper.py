@@ -2,23 +2,28 @@
 hyperref (and amsthm, siunitx, cleveref where installed) before macros.tex and inputs every fragment and
 figure of every claim. Both compile with no duplicate hyperref destination, no overfull box and no float
 too large; every \\eqref{ug:<id>} of an equation prints an equation number, every \\ref{ug:<id>} of a
-finding prints its number, and each link's destination (``pdfinfo -dests``) is on the page the label is."""
+finding prints its number, and each link's destination (``pdfinfo -dests``) is on the page the label is.
+In a column no equation's number drops to a line of its own (read back with ``pdftotext -bbox``), and no page of
+main.tex but the last is mostly blank (read back from the pages' pixels, ``pdftoppm``)."""
 
 import json
 import re
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from proofs.cli import main
 from proofs.latex_fragments import is_finding
 
 pytestmark = pytest.mark.slow
-TOOLS = all(shutil.which(t) for t in ("pdflatex", "bibtex", "pdfinfo"))
-needs_tex = pytest.mark.skipif(not TOOLS, reason="pdflatex, bibtex and pdfinfo are needed (Debian: texlive-latex-base, "
-                                                  "texlive-latex-recommended, texlive-fonts-recommended, lmodern, "
-                                                  "poppler-utils)")
+TOOLS = all(shutil.which(t) for t in ("pdflatex", "bibtex", "pdfinfo", "pdftotext", "pdftoppm"))
+needs_tex = pytest.mark.skipif(not TOOLS, reason="pdflatex, bibtex and poppler-utils' pdfinfo, pdftotext and pdftoppm "
+                                                  "are needed (Debian: texlive-latex-base, texlive-latex-recommended, "
+                                                  "texlive-fonts-recommended, lmodern, poppler-utils)")
 PROBLEMS = re.compile(r"destination with the same identifier|Overfull \\hbox|Overfull \\vbox|Float too large|"
                       r"undefined|Citation .* undefined|multiply defined")
 
@@ -82,6 +87,50 @@ def _check_citations(folder, name, records):
         assert dests.get(anchor) == page, (r["id"], anchor, dests.get(anchor), page)
 
 
+def _words(pdf) -> list[list[tuple]]:
+    """Each page's words as (x_min, y_min, x_max, y_max, text), in points from the top left (``pdftotext -bbox``)."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    word = re.compile(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+    return [[(*map(float, m.groups()[:4]), m[5]) for m in word.finditer(page)]
+            for page in re.findall(r"<page.*?</page>", html, re.S)]
+
+
+def tag_on_its_own_line(words: list[tuple]) -> tuple | None:
+    """The display's number (the rightmost "(n)") when it sits below every other word of the display, as amsmath
+    sets it when the display and its number do not fit the line together; None when it sits beside the display."""
+    numbers = [w for w in words if re.fullmatch(r"\(\d+\)", w[4])]
+    assert numbers, words
+    number = max(numbers, key=lambda w: w[2])
+    rest = [w for w in words if w is not number]
+    return number if number[1] >= max(w[3] for w in rest) - 0.5 else None
+
+
+BLANK_RUN = 0.5  # in: a vertical stretch of the text area without ink taller than this is blank space ...
+MOSTLY_BLANK = 0.5  # ... and a page whose blank stretches take more than this fraction of its text area is mostly blank
+
+
+def filled(pdf, margin_in: float, dpi: int = 72) -> list[float]:
+    """Each page's filled fraction: 1 minus the share of its text area's height (the page less ``margin_in`` on each
+    side) in rows without ink that run taller than BLANK_RUN (lines, displays and floats are closer than that)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), f"{tmp}/p"], check=True, timeout=300)
+        out, m = [], round(margin_in * dpi)
+        for f in sorted(Path(tmp).glob("p-*.pgm")):  # binary PGM: "P5\n<w> <h>\n255\n" then the pixels
+            magic, size, _, pixels = f.read_bytes().split(b"\n", 3)
+            w, h = map(int, size.split())
+            ink = (np.frombuffer(pixels, np.uint8).reshape(h, w)[m:h - m, m:w - m] < 160).any(axis=1)
+            edges = np.flatnonzero(np.diff(np.r_[True, ink, True].astype(int)))  # starts and ends of the blank runs
+            runs = edges[1::2] - edges[::2]
+            out.append(1 - runs[runs > BLANK_RUN * dpi].sum() / len(ink))
+    return out
+
+
+def main_filled(folder) -> list[float]:
+    """Each page's filled fraction (``filled``) of the main.pdf in ``folder``, at main.tex's margins."""
+    margin = re.search(r"\\usepackage\[margin=([\d.]+)cm\]\{geometry\}", (folder / "main.tex").read_text())
+    return filled(folder / "main.pdf", float(margin[1]) / 2.54)
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("paper") / "results"
@@ -98,6 +147,33 @@ def test_main_tex_has_one_destination_per_equation_and_no_bad_box(results):
     log = _tex(folder, "main.tex")
     assert not PROBLEMS.findall(log), PROBLEMS.findall(log)[:5]
     _check_citations(folder, "main.tex", records)
+    pages = main_filled(folder)
+    blank = {k: round(float(f), 2) for k, f in enumerate(pages[:-1], 1) if f < MOSTLY_BLANK}  # but the last page
+    assert not blank, f"mostly blank pages (page: filled fraction): {blank}"
+
+
+@needs_tex
+def test_no_equation_number_drops_to_a_line_of_its_own_in_a_column(results, tmp_path):
+    """Each numbered statement alone on a page of a two-column article: its number sits beside the display, not
+    below it (amsmath's way out when a display and its number are wider than the column together)."""
+    out, records = results
+    ids = [r["id"] for r in records if "begin{equation" in (out / "latex" / f"{r['id']}.tex").read_text()]
+    body = [line for i in ids for line in (r"\clearpage START", rf"\input{{{out}/latex/{i}}}", "END")]
+    (tmp_path / "column.tex").write_text("\n".join([
+        r"\documentclass[twocolumn]{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{lmodern}",
+        r"\usepackage{amsmath,amssymb}", r"\usepackage{hyperref}", rf"\input{{{out}/latex/macros}}",
+        r"\begin{document}", *body, r"\end{document}", ""]))
+    log = _tex(tmp_path, "column.tex", passes=1)
+    pages = _words(tmp_path / "column.pdf")
+    assert len(ids) >= 20 and len(pages) == len(ids), (len(ids), len(pages))
+    dropped = {}
+    for cid, words in zip(ids, pages):
+        texts = [w[4] for w in words]
+        display = words[texts.index("START") + 1:texts.index("END")]
+        if (number := tag_on_its_own_line(display)) is not None:
+            dropped[cid] = number[4]
+    assert not dropped, f"in a column these numbers sit on a line of their own: {dropped}"
+    assert not PROBLEMS.findall(log), PROBLEMS.findall(log)[:5]
 
 
 @needs_tex
