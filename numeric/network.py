@@ -17,7 +17,9 @@ Where it departs from network2, on purpose:
   ``init, shuffle = numpy.random.SeedSequence(s).spawn(2)``; ``Network(sizes, rng=init)``, then
   ``net.SGD(..., rng=shuffle)``. The experiments give replica k of a run from seed s the children
   ``numeric.streams.purpose(SeedSequence(s).spawn(S)[k], "init")`` and ``"shuffle"``;
-* ``sigmoid_prime`` is evaluated without cancellation (see ``numeric.functions``).
+* ``sigmoid_prime`` is evaluated without cancellation (see ``numeric.functions``) in ``backprop``; training uses
+  network2's a(1 - a).
+Forward, backprop and SGD run on ``numeric.kernel``, the stacked kernel of ``Replicas``, as one replica.
 Layer indices are 0-based: ``weights[0]`` is the book's w^2.
 """
 
@@ -28,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .functions import COSTS, sigmoid, sigmoid_prime
-from .sgd import train
+from . import kernel
+from .functions import COSTS
 from .validate import as_inputs, as_targets, check_positive, check_sizes, make_rng
 
 __all__ = ["Network", "Gradients"]
@@ -98,15 +100,16 @@ class Network:
 
     # -- forward and backward -------------------------------------------------------------
     def forward(self, x):
-        """Returns (zs, activations) for inputs x (n, sizes[0]); activations[0] is x."""
-        a = as_inputs(x, self.sizes[0])
-        zs, activations = [], [a]
-        for w, b in zip(self.weights, self.biases):
-            z = a @ w.T + b
-            a = sigmoid(z)
-            zs.append(z)
-            activations.append(a)
-        return zs, activations
+        """Returns (zs, activations) for inputs x (n, sizes[0]); activations[0] is x (``numeric.kernel``, exact)."""
+        zs, acts = self._forward(as_inputs(x, self.sizes[0]))
+        return [z[0] for z in zs], [acts[0]] + [a[0] for a in acts[1:]]
+
+    def _stacked(self):
+        """Returns the weights and biases as a stack of one replica, (1, n_{l+1}, n_l) and (1, n_{l+1}) views."""
+        return [w[None] for w in self.weights], [b[None] for b in self.biases]
+
+    def _forward(self, x):
+        return kernel.forward(*self._stacked(), x, exact=True)
 
     def feedforward(self, x):
         """Returns the output activations (n, sizes[-1]) for inputs x."""
@@ -118,22 +121,21 @@ class Network:
         BP3 dC/db^l = delta^l; BP4 dC/dw^l = (delta^l)^T a^{l-1}, summed over the rows (``deltas``: BP1, BP2).
         """
         acts, deltas = self._backward(x, y)
-        return Gradients([d.sum(axis=0) for d in deltas], [d.T @ a for d, a in zip(deltas, acts[:-1])], deltas)
+        nabla_b, nabla_w = kernel.gradients(deltas, acts)
+        return Gradients([v[0] for v in nabla_b], [v[0] for v in nabla_w], [d[0] for d in deltas])
 
     def deltas(self, x, y) -> list:
         """Returns the per-example errors [delta^2, ..., delta^L] (book's numbering), (n, n_l) each, without
         the weight gradients: BP1 delta^L = cost.delta(z^L, a^L, y);
         BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l)."""
-        return self._backward(x, y)[1]
+        return [d[0] for d in self._backward(x, y)[1]]
 
     def _backward(self, x, y):
-        zs, acts = self.forward(x)
-        y = as_targets(y, len(acts[0]), self.sizes[-1])
-        delta = self.cost.delta(zs[-1], acts[-1], y)
-        deltas = [delta]
-        for l in range(len(self.weights) - 1, 0, -1):
-            delta = (delta @ self.weights[l]) * sigmoid_prime(zs[l - 1])
-            deltas.insert(0, delta)
+        """Returns (activations, deltas) of the one-replica kernel, (1, n, n_l) each (activations[0] is x)."""
+        x = as_inputs(x, self.sizes[0])
+        zs, acts = self._forward(x)
+        deltas = kernel.backward(self._stacked()[0], zs, acts, as_targets(y, len(x), self.sizes[-1]),
+                                 cost=self.cost.name)
         return acts, deltas
 
     def mean_gradient(self, x, y, *, batch: int = 1000):
@@ -182,7 +184,8 @@ class Network:
             raise ValueError("evaluation_data (x, labels) is needed to monitor the evaluation cost or accuracy")
         history = ([], [], [], [])
         for epoch in range(epochs):
-            train(self.weights, self.biases, x, y, rng.permutation(len(x)), m, eta, lmbda, self.cost.name)
+            kernel.sgd_epoch(*self._stacked(), x, y, rng.permutation(len(x))[None], m, eta, [lmbda],
+                             quadratic=self.cost.name == "quadratic")
             if not all(np.isfinite(w).all() for w in self.weights + self.biases):
                 raise FloatingPointError(f"training diverged: weights became NaN or inf in epoch {epoch} with "
                                          f"eta = {eta:g}; lower eta")

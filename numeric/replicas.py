@@ -7,8 +7,9 @@ random stream (a ``numpy.random.SeedSequence``, normally ``SeedSequence(base_see
 and within it one child per purpose (``numeric.streams``): replica k is exactly
 ``Network(sizes, rng=purpose(streams[k], "init"))`` trained by ``Network.SGD`` with
 ``rng=purpose(streams[k], "shuffle")`` (the same initial draws, the same per-epoch permutations, the
-same network2 arithmetic; the tests check it to rounding), and ``network(k)`` hands it back as a
-``Network``. No two replicas or purposes share a stream (no seed arithmetic such as s + 1).
+same network2 arithmetic: both run on ``numeric.kernel``; the tests check it bit for bit), and
+``network(k)`` hands it back as a ``Network``. No two replicas or purposes share a stream (no seed
+arithmetic such as s + 1).
 
 Two ways to train:
 * ``full_batch_descent``: the book's protocol for watching the gradients: each epoch is one
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernel
 from .network import Network
 from .streams import generator
 from .validate import as_inputs, as_targets, check_positive
@@ -30,30 +32,20 @@ from .validate import as_inputs, as_targets, check_positive
 __all__ = ["Replicas"]
 
 
-def _sigmoid_(z):
-    """Overwrites z with sigma(z) = 1 / (1 + e^{-z}) and returns it (e^{1000} -> inf -> 0, silently)."""
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    z += 1.0
-    return np.reciprocal(z, out=z)
-
-
 class Replicas:
     """The networks ``Network(sizes, rng=purpose(s, "init"), init=init)`` for each stream s, stacked.
 
     ``streams``: one ``numpy.random.SeedSequence`` per replica (an int s stands for ``SeedSequence(s)``);
     the same stream twice gives two identical replicas (two protocols paired by seed).
-    Only the cross-entropy cost (the chapter's) is supported here; ``Network`` has both.
+    ``cost``: "cross-entropy" (the chapter's) or "quadratic", as ``Network``'s.
     """
 
     def __init__(self, sizes, streams, *, init: str = "default", cost: str = "cross-entropy"):
-        if cost != "cross-entropy":
-            raise ValueError(f"Replicas trains the chapter's cross-entropy cost only, got {cost!r}")
         streams = list(streams)
         if not streams:
             raise ValueError("Replicas needs at least one stream")
         nets = [Network(sizes, rng=generator(s, "init"), init=init, cost=cost) for s in streams]
-        self.sizes, self.streams, self.init = nets[0].sizes, streams, init
+        self.sizes, self.streams, self.init, self.cost = nets[0].sizes, streams, init, cost
         self.weights = [np.stack([n.weights[l] for n in nets]) for l in range(len(self.sizes) - 1)]
         self.biases = [np.stack([n.biases[l] for n in nets]) for l in range(len(self.sizes) - 1)]
 
@@ -62,24 +54,14 @@ class Replicas:
 
     def network(self, k: int) -> Network:
         """Returns replica k as a ``Network`` (copies of its weights and biases)."""
-        return Network.from_parameters([w[k] for w in self.weights], [b[k] for b in self.biases])
+        return Network.from_parameters([w[k] for w in self.weights], [b[k] for b in self.biases], cost=self.cost)
 
     # -- forward ---------------------------------------------------------------------------
     def _forward(self, x, w0=None):
-        """Returns the activations [a^1 (S, n, n_1), ...] of every replica for the shared inputs x (n, n_0).
-
-        ``w0`` replaces the first layer's weights (the columns of the inputs x holds).
-        """
-        n, S = len(x), len(self)
-        w0 = self.weights[0] if w0 is None else w0
-        z = x @ w0.reshape(-1, w0.shape[2]).T  # (n, S n_1): one product for all seeds
-        z += self.biases[0].reshape(-1)
-        acts = [_sigmoid_(z).reshape(n, S, w0.shape[1]).transpose(1, 0, 2)]  # a view (S, n, n_1), no copy
-        for w, b in zip(self.weights[1:], self.biases[1:]):
-            z = np.matmul(acts[-1], w.transpose(0, 2, 1))
-            z += b[:, None, :]
-            acts.append(_sigmoid_(z))
-        return acts
+        """Returns the activations [a^2 (S, n, n_2), ...] of every replica for the shared inputs x (n, n_0)
+        (``numeric.kernel.forward``, network2's arithmetic); ``w0`` replaces the first layer's weights (the columns of
+        the inputs x holds)."""
+        return kernel.forward(self.weights, self.biases, x, w0=w0)[1][1:]
 
     def accuracy(self, x, labels) -> np.ndarray:
         """Returns, per replica, how many inputs x (n, n_0) it classifies as ``labels`` (n,)."""
@@ -95,26 +77,12 @@ class Replicas:
     def _mean_gradients(self, x, y, cols):
         """Returns (nabla_b, nabla_w) per layer, averaged over the n rows of (x, y), for every replica.
 
-        ``x`` holds only the input columns ``cols``; nabla_w[0] is for those columns.
-        BP1 (cross-entropy) delta^L = a^L - y; BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l)
-        with sigma' = a(1 - a) as network2; BP3 and BP4 averaged over the rows.
+        ``x`` holds only the input columns ``cols``; nabla_w[0] is for those columns. BP1-BP4 as
+        ``numeric.kernel`` (sigma' = a(1 - a) as network2), summed over the rows, then divided by n.
         """
-        n, S = len(x), len(self)
-        acts = self._forward(x, self.weights[0][:, :, cols])
-        delta = acts[-1] - y
-        nbs, nws = [], []
-        for l in range(len(self.weights) - 1, -1, -1):
-            nbs.insert(0, delta.sum(axis=1) / n)
-            if l > 0:
-                nws.insert(0, np.matmul(delta.transpose(0, 2, 1), acts[l - 1]) / n)
-                a = acts[l - 1]
-                sp = 1.0 - a
-                sp *= a  # sigma'(z) = a(1 - a), network2's sigmoid_prime
-                delta = np.matmul(delta, self.weights[l])
-                delta *= sp
-            else:  # (n, S n_1) against x: one product for all seeds
-                nws.insert(0, (delta.transpose(1, 0, 2).reshape(n, -1).T @ x).reshape(S, -1, x.shape[1]) / n)
-        return nbs, nws
+        _, acts = kernel.forward(self.weights, self.biases, x, w0=self.weights[0][:, :, cols])
+        nbs, nws = kernel.gradients(kernel.backward(self.weights, [], acts, y, cost=self.cost), acts)
+        return [v / len(x) for v in nbs], [v / len(x) for v in nws]
 
     def _shared_inputs(self, x, y):
         """Returns (x restricted to its non-zero columns, y one-hot, those columns).
@@ -175,37 +143,19 @@ class Replicas:
         a second call repeats the first's permutations) and uses ``lmbdas[k]`` (a number: all the
         same). ``on_epoch(epoch)`` runs after each epoch.
         """
-        x = as_inputs(x, self.sizes[0])
-        y = as_targets(y, len(x), self.sizes[-1])
-        n, S, L = len(x), len(self), len(self.weights)
+        x = as_inputs(x, self.sizes[0]).astype(self.weights[0].dtype, copy=False)
+        y = as_targets(y, len(x), self.sizes[-1]).astype(self.weights[0].dtype, copy=False)
+        n, S = len(x), len(self)
         m = min(int(check_positive("mini_batch_size", mini_batch_size, integer=True)), n)
         eta = check_positive("eta", eta)
         lmbdas = np.broadcast_to(np.asarray(lmbdas, dtype=np.float64), (S,))
         for v in lmbdas:
             check_positive("lmbda", float(v), allow_zero=True)
-        decay = (1.0 - eta * lmbdas / n)[:, None, None]
         rngs = [generator(s, "shuffle") for s in self.streams]
-        W, B = self.weights, self.biases
-        with np.errstate(over="ignore"):
-            for epoch in range(int(check_positive("epochs", epochs, allow_zero=True, integer=True))):
-                orders = np.stack([r.permutation(n) for r in rngs])
-                for k in range(0, n, m):
-                    idx = orders[:, k:k + m]
-                    acts = [x[idx]]
-                    for w, b in zip(W, B):
-                        z = np.matmul(acts[-1], w.transpose(0, 2, 1))
-                        z += b[:, None, :]
-                        acts.append(_sigmoid_(z))
-                    delta = (acts[-1] - y[idx]) * (eta / idx.shape[1])  # BP1, eta/m folded in
-                    for l in range(L - 1, -1, -1):
-                        nw = np.matmul(delta.transpose(0, 2, 1), acts[l])
-                        nb = delta.sum(axis=1)
-                        if l > 0:
-                            a = acts[l]
-                            delta = np.matmul(delta, W[l]) * (a * (1.0 - a))
-                        W[l] *= decay
-                        W[l] -= nw
-                        B[l] -= nb
-                self._check_finite(epoch, eta)
-                if on_epoch is not None:
-                    on_epoch(epoch)
+        for epoch in range(int(check_positive("epochs", epochs, allow_zero=True, integer=True))):
+            orders = np.stack([r.permutation(n) for r in rngs])
+            kernel.sgd_epoch(self.weights, self.biases, x, y, orders, m, eta, lmbdas,
+                             quadratic=self.cost == "quadratic")
+            self._check_finite(epoch, eta)
+            if on_epoch is not None:
+                on_epoch(epoch)

@@ -37,7 +37,7 @@ CHECKPOINTS = {
     "784-30-30-10-large": ((784, 30, 30, 10), "cross-entropy", "large"),
 }
 TRAINING = {"images": 4000, "epochs": 5, "mini_batch_size": 10, "eta": 0.5, "lmbda": 0.5, "seed": 0}
-MADE_BY = ["numeric/network.py", "numeric/sgd.py", "numeric/functions.py", "numeric/validate.py",
+MADE_BY = ["numeric/network.py", "numeric/kernel.py", "numeric/functions.py", "numeric/validate.py",
            "numeric/persist.py", "numeric/data.py", "numeric/data/mnist5k.npz", "tests/conftest.py"]
 
 

@@ -1,4 +1,7 @@
-"""The training hot loop: one epoch of mini-batch SGD over preallocated buffers.
+"""Frozen for the bit-for-bit tests (tests/test_kernel.py): main's numeric/sgd.py at 968612f, the training loop
+``Network.SGD`` ran before numeric.kernel, and main's ``Network._backward`` (``backward`` at the end).
+
+The training hot loop: one epoch of mini-batch SGD over preallocated buffers.
 
 Same arithmetic as network2's ``update_mini_batch`` + ``backprop``, done for the whole
 mini-batch at once with in-place NumPy calls (no temporaries in the loop): each layer is
@@ -11,7 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["train"]
+from numeric.functions import COSTS, sigmoid, sigmoid_prime
+
+__all__ = ["train", "backward"]
 
 
 class _Buffers:
@@ -82,3 +87,19 @@ def train(W, B, x, y, order, m, eta, lmbda, cost_name):
             x.take(idx, axis=0, out=buf.a[0])  # the method skips np.take's Python wrapper
             y.take(idx, axis=0, out=buf.y)
             _step(W, B, buf, eta / len(idx), decay, quadratic)
+
+
+def backward(weights, biases, cost, x, y):
+    """Returns (nabla_b, nabla_w, deltas) as main's ``Network.forward`` + ``_backward`` + ``backprop`` computed them."""
+    a, zs, acts = x, [], [x]
+    for w, b in zip(weights, biases):
+        z = a @ w.T + b
+        a = sigmoid(z)
+        zs.append(z)
+        acts.append(a)
+    delta = COSTS[cost].delta(zs[-1], acts[-1], y)
+    deltas = [delta]
+    for l in range(len(weights) - 1, 0, -1):
+        delta = (delta @ weights[l]) * sigmoid_prime(zs[l - 1])
+        deltas.insert(0, delta)
+    return [d.sum(axis=0) for d in deltas], [d.T @ a for d, a in zip(deltas, acts[:-1])], deltas
