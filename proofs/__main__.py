@@ -1,4 +1,4 @@
-"""``python -m proofs`` and the ``unstable-gradients`` command: one BLAS thread, then ``proofs.cli``.
+"""``python -m proofs`` and the ``unstable-gradients`` command: one BLAS thread, then ``proofs.run.cli``.
 
 One BLAS thread per process, set here before NumPy loads (the CLI's modules import it): the claims then
 compute the same floats in this process and in every worker (--jobs N; the pool's initialiser does the
@@ -10,12 +10,12 @@ import os
 
 
 def main():
-    """Runs the command line (``proofs.cli.run``) in a process with one BLAS thread."""
-    from .workers import BLAS_VARIABLES  # imports no NumPy
+    """Runs the command line (``proofs.run.cli.run``) in a process with one BLAS thread."""
+    from .run.workers import BLAS_VARIABLES  # imports no NumPy
 
     for name in BLAS_VARIABLES:
         os.environ.setdefault(name, "1")
-    from .cli import run
+    from .run.cli import run
 
     run()
 

@@ -21,7 +21,7 @@ class Part:
     ``Claim.parts(ctx)`` lists a claim's parts and its check asks for each by the same object
     (``Context.compute(part)``), built by one function of the claims module, so the two cannot spell a key
     differently. Equal keys are the same work (two parts compare by key only): a run computes a key once,
-    for every claim that asks for it (``proofs.plan``). ``fn`` is a module-level function and ``key`` and
+    for every claim that asks for it (``proofs.run.plan``). ``fn`` is a module-level function and ``key`` and
     ``args`` are plain, picklable values, so a part runs in any process.
     """
 

@@ -5,8 +5,8 @@ each hidden layer first trained as an autoencoder, ``numeric.pretrain``) is fine
 the same learning-rate grid, the same rule on the validation split, test accuracy on the split that chooses
 nothing. Its facts reuse the protocol's thresholds (``Criteria.vanishing`` and ``Criteria.learns``), fixed
 before any pre-training was run. They read two of the remedies' cells (the chapter's network beside the
-pre-trained one, from the same initial draws); ``proofs.claims_pretraining`` asks for them with the remedies'
-own part keys, so a run of both claims trains them once (``proofs.plan``).
+pre-trained one, from the same initial draws); ``proofs.claims.pretraining`` asks for them with the remedies'
+own part keys, so a run of both claims trains them once (``proofs.run.plan``).
 
 * check: the pre-training ran, lowering every layer's reconstruction cost on every seed at every depth (a
   skipped pre-training leaves no record and fails);

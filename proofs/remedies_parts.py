@@ -4,7 +4,7 @@ A part is one configuration of ``numeric.remedies`` trained at every depth of th
 (eta, seed) replica at once (``numeric.remedies_run.run_config``), or one configuration's width sweep. Its key,
 ("remedy", configuration, protocol, seed, digits), names the work exactly: the ``remedies`` claim asks for
 every configuration, ``greedy-pretraining`` for two of them, and a run of both trains those once
-(``proofs.plan``).
+(``proofs.run.plan``).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from numeric import protocols as P  # noqa: E402
 from proofs.claim import Context, jsonable  # noqa: E402
-from proofs.claims_accuracy import _accuracy_part, check_accuracy_by_depth  # noqa: E402
+from proofs.claims.accuracy import _accuracy_part, check_accuracy_by_depth  # noqa: E402
 
 
 def run(seed: int = 0, seeds: int | None = None, jobs: int = 1, mnist=None):

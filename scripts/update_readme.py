@@ -1,7 +1,7 @@
 """Copy the book-vs-run table of a results folder into README.md (between its markers).
 
 Run after `python -m proofs` (default settings):  python scripts/update_readme.py [results]
-The table is generated from results.json by proofs.writers.book_vs_run; nothing is typed in.
+The table is generated from results.json by proofs.export.writers.book_vs_run; nothing is typed in.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from proofs.writers import book_vs_run  # noqa: E402
+from proofs.export.writers import book_vs_run  # noqa: E402
 
 START, END = "<!-- book-vs-run:start -->", "<!-- book-vs-run:end -->"
 

@@ -158,24 +158,40 @@ def test_no_upward_import():
     assert not upward(edges, external)
 
 
-# Inside proofs the run sits above the claims: a claims module imports none of these, nor another claims module.
-RUN_MODULES = {"proofs", "proofs.cli", "proofs.__main__", "proofs.executor", "proofs.plan", "proofs.workers",
-               "proofs.registry", "proofs.writers",
-               "proofs.latex"}
-KNOWN_CLAIM_IMPORTS: dict = {}
+# Inside proofs, four layers (docs/ARCHITECTURE.md): the run (proofs.run, and __main__) may import everything;
+# the export (proofs.export) the core and itself; a claims module (proofs.claims) the core only, never another
+# claims module; the core (proofs' top-level modules) only the core.
+LAYER_IMPORTS = {"run": {"run", "export", "claims", "core"}, "export": {"export", "core"}, "claims": {"core"},
+                 "core": {"core"}}
+KNOWN_LAYER_IMPORTS: dict = {}
 
 
-def claims_reaching_up(edges: dict[str, set[str]]) -> set[tuple[str, str]]:
-    """Returns the (claims module, target) edges from a claims module to the run or to another claims module."""
-    return {(m, t) for m in edges if m.rpartition(".")[2].startswith("claims")
-            for t in edges[m] if t in RUN_MODULES or t.rpartition(".")[2].startswith("claims")}
+def layer(module: str) -> str | None:
+    """Returns a proofs module's layer ("run", "export", "claims", "core"), None outside proofs."""
+    parts = module.split(".")
+    if parts[0] != "proofs":
+        return None
+    if module == "proofs.__main__":
+        return "run"
+    return parts[1] if len(parts) > 1 and parts[1] in ("run", "export", "claims") else "core"
 
 
-def test_claims_modules_sit_below_the_run():
+def layering_violations(edges: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Returns the (module, target) edges inside proofs that point to a layer above, or between two claims modules."""
+    out = set()
+    for m, targets in edges.items():
+        for t in targets:
+            lm, lt = layer(m), layer(t)
+            if lm and lt and (lt not in LAYER_IMPORTS[lm] or (lm == lt == "claims" and m != t)):
+                out.add((m, t))
+    return out
+
+
+def test_the_layers_of_proofs_point_down():
     edges, _ = graph(modules())
-    found = claims_reaching_up(edges)
-    assert not found - set(KNOWN_CLAIM_IMPORTS), "a claims module imports the run or another claims module"
-    assert not set(KNOWN_CLAIM_IMPORTS) - found, "fixed: remove from KNOWN_CLAIM_IMPORTS"
+    found = layering_violations(edges)
+    assert not found - set(KNOWN_LAYER_IMPORTS), "an import points up a layer, or one claims module imports another"
+    assert not set(KNOWN_LAYER_IMPORTS) - found, "fixed: remove from KNOWN_LAYER_IMPORTS"
 
 
 def test_the_checks_catch_a_planted_cycle_and_upward_imports(tmp_path):
@@ -186,19 +202,25 @@ def test_the_checks_catch_a_planted_cycle_and_upward_imports(tmp_path):
         "numeric/__init__.py": "",
         "numeric/x.py": "from .y import Y\n",
         "numeric/y.py": "def g():\n    from numeric import x\n    from theory.a import f\n",
-        "proofs/__init__.py": "from .claims import C\n",
-        "proofs/claims.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import runner\n",
-        "proofs/runner.py": "from .claims import C\nimport numeric.x, theory.a\n",
-        "proofs/registry.py": "",
-        "proofs/claims_b.py": "def f():\n    from .registry import REGISTRY\n",
+        "proofs/__init__.py": "from .model import C\n",
+        "proofs/model.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import runner\n",
+        "proofs/runner.py": "from .model import C\nimport numeric.x, theory.a\n",
+        "proofs/run/__init__.py": "",
+        "proofs/run/registry.py": "",
+        "proofs/export/__init__.py": "from ..run import registry\n",
+        "proofs/claims/__init__.py": "",
+        "proofs/claims/b.py": "def f():\n    from ..run.registry import REGISTRY\n    from . import c\n",
+        "proofs/claims/c.py": "from ..runner import x\n",
     }
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     edges, external = graph(modules(tmp_path))
-    assert cycles(edges) == [["numeric.x", "numeric.y"]]  # proofs.claims -> runner is TYPE_CHECKING only
+    assert cycles(edges) == [["numeric.x", "numeric.y"]]  # proofs.model -> runner is TYPE_CHECKING only
     assert upward(edges, external) == ["numeric.y -> theory.a", "theory.a -> numpy (line 4)"]
-    assert claims_reaching_up(edges) == {("proofs.claims_b", "proofs.registry")}
+    assert layering_violations(edges) == {("proofs.claims.b", "proofs.run.registry"),
+                                          ("proofs.claims.b", "proofs.claims.c"),
+                                          ("proofs.export", "proofs.run.registry")}
 
 
 def test_modules_stay_within_the_house_limit():

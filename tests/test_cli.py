@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from proofs.cli import main
+from proofs.run.cli import main
 
 FAST = "eq115-121-cascade,ratio-b1-b3,exploding-construction,sigmoid-prime-max"
 
@@ -110,7 +110,7 @@ def test_unwritable_output_folder_is_refused(tmp_path, capsys):
 
 
 def test_failed_claim_gives_exit_status_one(tmp_path, monkeypatch):
-    from proofs import claims_chain
+    from proofs.claims import chain as claims_chain
 
     monkeypatch.setattr(claims_chain, "is_identity", lambda a, b: False)
     assert run(["--only", "ratio-b1-b3"], tmp_path) == 1
@@ -177,7 +177,7 @@ def test_version_and_console_script(capsys):
 def _schema():
     from importlib.resources import files
 
-    return json.loads(files("proofs").joinpath("results.schema.json").read_text())
+    return json.loads(files("proofs.export").joinpath("results.schema.json").read_text())
 
 
 def test_results_json_validates_against_its_schema(tmp_path):

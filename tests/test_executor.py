@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from proofs.cli import main
+from proofs.run.cli import main
 from proofs.timing import part_label, total_seconds, without_timings
 
 CLAIMS = "sigmoid-prime-max,ratio-b1-b3,eq123-width-maximum,speed-of-learning-at-init"

@@ -12,9 +12,9 @@ from numeric.network import Network
 from numeric.replicas import Replicas
 from numeric.streams import purpose, replica_streams
 from proofs.claim import Context
-from proofs.claims_accuracy import depth_facts
-from proofs.claims_experiments import check_speed_at_init, check_weights_below_one
-from proofs.claims_training import _about_100, _first_slowest, check_speed_during_training
+from proofs.claims.accuracy import depth_facts
+from proofs.claims.experiments import check_speed_at_init, check_weights_below_one
+from proofs.claims.training import _about_100, _first_slowest, check_speed_during_training
 
 DEEP = (784, 30, 30, 30, 30, 10)
 

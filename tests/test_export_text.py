@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from proofs.cli import main
+from proofs.export.markdown import report
 from proofs.latex_text import plain, text, truncate
-from proofs.markdown import report
+from proofs.run.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 CLAIMS = "eq115-121-cascade,ratio-b1-b3,w-at-least-4,eq123-width-maximum,bp1-bp4-matrix-form,meanfield-fixed-point"
@@ -191,7 +191,7 @@ def test_a_raised_group_is_set_as_one_power():
 def test_a_protocols_streams_are_set_as_text_with_math():
     """A protocol's "streams" line goes through plain() like its caption (CI's paper test once stopped at a raw
     sigma_w^2 in the phase diagram's table caption)."""
-    from proofs.latex_tables import _protocols
+    from proofs.export.latex_tables import _protocols
 
     got = _protocols({"numbers": {"protocol": {"caption": "grid of sigma_w^2", "seeds_used": [0],
                                                "streams": "one child per sigma_w^2; 50% of q_1"}}})
@@ -201,7 +201,7 @@ def test_a_protocols_streams_are_set_as_text_with_math():
 def test_a_table_taller_than_a_page_is_cut_into_floats():
     """A book-vs-run table estimated taller than a page (with its caption) becomes several floats, the first with the
     caption and the claim's label, the others "(continued, part k of m)"; a short one stays one float."""
-    from proofs.latex_tables import table
+    from proofs.export.latex_tables import table
 
     row = {"quantity": "a long quantity " * 12, "book": "the book's words " * 4, "run": "0.5 " * 30,
            "caveat": "a caveat that is long " * 6}
@@ -217,8 +217,8 @@ def test_a_table_taller_than_a_page_is_cut_into_floats():
 
 
 def test_the_readme_counts_the_bibliographys_works():
-    """README's layout names how many works latex/references.bib holds; the count follows proofs.latex.REFERENCES."""
-    from proofs.latex import REFERENCES
+    """README's layout names how many works latex/references.bib holds; the count follows export.latex.REFERENCES."""
+    from proofs.export.latex import REFERENCES
 
     works = len(re.findall(r"^@\w+\{", REFERENCES, flags=re.M))
     assert f"the {works} works main.tex cites" in README.read_text()

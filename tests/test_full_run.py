@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from proofs.cli import main
-from proofs.writers import book_vs_run
+from proofs.export.writers import book_vs_run
+from proofs.run.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")

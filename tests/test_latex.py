@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from proofs.cli import main
-from proofs.latex import REFERENCES
-from proofs.registry import all_claims
+from proofs.export.latex import REFERENCES
+from proofs.run.cli import main
+from proofs.run.registry import all_claims
 
 TEX = shutil.which("pdflatex") and shutil.which("bibtex")
 needs_tex = pytest.mark.skipif(not TEX, reason="pdflatex and bibtex are not installed (Debian: texlive-latex-base, "
@@ -87,8 +87,8 @@ FINDINGS = [  # the experiments' statements said in words (as their claims displ
 def test_findings_in_words_are_numbered_paragraphs_not_equations(tmp_path):
     """A statement said in words is a Finding (its own counter, \\ref), never an equation number; an equation
     beside it keeps (1) and its tag-free numbering."""
-    from proofs.latex_fragments import fragment, is_finding
-    from proofs.latex_main import MACROS
+    from proofs.export.latex_fragments import fragment, is_finding
+    from proofs.export.latex_main import MACROS
 
     records = [{"id": f"f{i}", "latex": tex} for i, tex in enumerate(FINDINGS)]
     records.append({"id": "eq", "latex": r"a = b", "sympy": "Eq(a, b)"})
@@ -116,8 +116,8 @@ GAP = 10  # pt: at least this between a display and its number (amsmath's minimu
 
 
 def fits(line: str, tag: str | None) -> bool:
-    """True when the line and its number, estimated (proofs.latex_fragments._printed), fit a column together."""
-    from proofs.latex_fragments import _printed, _width
+    """True when the line and its number, estimated (proofs.export.latex_fragments._printed), fit a column together."""
+    from proofs.export.latex_fragments import _printed, _width
 
     return _printed(line) + GAP + _width(f"({tag or 99})") <= COLUMN
 
@@ -142,7 +142,7 @@ def test_statements_wider_than_a_column_are_broken_into_lines_that_fit_it(wide):
     """Without TeX: each line of a statement's display and its number are estimated to fit a column together, so
     that in a two-column paper the number stays beside the display (the slow paper test reads that back from the
     PDF); the displays that were too wide were broken, keeping one number and one label."""
-    from proofs.latex_fragments import _printed
+    from proofs.export.latex_fragments import _printed
 
     out, records = wide
     broken = []
@@ -157,7 +157,7 @@ def test_statements_wider_than_a_column_are_broken_into_lines_that_fit_it(wide):
 
 
 def test_a_long_tagged_display_is_broken_with_one_tag_and_one_label():
-    from proofs.latex_fragments import _printed, fragment
+    from proofs.export.latex_fragments import _printed, fragment
 
     terms = " + ".join(rf"w_{{{k}}} a_{{{k}}}" for k in range(1, 31))
     frag = fragment({"id": "long", "latex": rf"z = {terms} + b", "sympy": "Eq(z, b)", "tag": "999"})

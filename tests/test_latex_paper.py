@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proofs.cli import main
-from proofs.latex_fragments import is_finding
+from proofs.export.latex_fragments import is_finding
+from proofs.run.cli import main
 
 pytestmark = pytest.mark.slow
 TOOLS = all(shutil.which(t) for t in ("pdflatex", "bibtex", "pdfinfo", "pdftotext", "pdftoppm"))

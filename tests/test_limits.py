@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proofs.cli import main
+from proofs.run.cli import main
 from test_data import make_idx_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,7 +304,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_die_when_their_parent_is_killed(tmp_path):
-    script = ("import time\nfrom proofs.executor import Executor\nwith Executor(2) as ex:\n"
+    script = ("import time\nfrom proofs.run.executor import Executor\nwith Executor(2) as ex:\n"
               "    print(*[p.pid for p in ex._pool._processes.values()], flush=True)\n    time.sleep(300)\n")
     with subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                           env=os.environ | {"PYTHONPATH": str(ROOT)}) as proc:

@@ -10,7 +10,7 @@ from numeric import protocols as P
 from numeric.network import Network
 from numeric.streams import purpose, replica_streams
 from proofs.claim import Context
-from proofs.claims_meanfield_width import agreement, check_prediction, meanfield_parts, measure_width
+from proofs.claims.meanfield_width import agreement, check_prediction, meanfield_parts, measure_width
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 
@@ -138,7 +138,7 @@ def test_beyond_the_chapter_records_fit_the_schema(tmp_path):
     import json
 
     jsonschema = pytest.importorskip("jsonschema")
-    from proofs.cli import main
+    from proofs.run.cli import main
     from test_cli import _schema
 
     assert main(["--only", "meanfield-fixed-point,meanfield-ratio-vs-width,remedies-theory", "--out", str(tmp_path),

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from proofs.cli import main
-from proofs.manifest import LOCK, MANIFEST, OutputError
-from proofs.outdir import OutputDir
+from proofs.export.manifest import LOCK, MANIFEST, OutputError
+from proofs.export.outdir import OutputDir
+from proofs.run.cli import main
 
 FAST = "ratio-b1-b3"  # 0.6 s; writes latex/, results.json, REPORT.md, BOOK_VS_RUN.md
 

@@ -9,8 +9,8 @@ from numeric import phase as PH
 from numeric import phase_stack as stacked
 from numeric import propagation as P
 from numeric.data import load
-from proofs import claims_propagation as PR
-from proofs import claims_trainability as TR
+from proofs.claims import propagation as PR
+from proofs.claims import trainability as TR
 
 
 def _cost(st, x, labels):

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from proofs.claim import Claim, Context, Evidence, Fact, run_claim
-from proofs.registry import all_claims
+from proofs.run.registry import all_claims
 from proofs.timing import without_timings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,8 @@ def test_importing_the_packages_sets_nothing():
         "before = dict(os.environ)\n"
         "import proofs\n"
         "light = 'numpy' not in sys.modules and 'sympy' not in sys.modules\n"
-        "import proofs.registry, proofs.cli, proofs.executor, proofs.writers, numeric.figures, theory\n"
+        "import proofs.run.registry, proofs.run.cli, proofs.run.executor, proofs.export.writers\n"
+        "import numeric.figures, theory\n"
         "import matplotlib\n"
         "fig = numeric.figures.sigma_prime_figure(0.0, 0.25)\n"
         "numeric.figures.to_bytes(fig, 'png')\n"

@@ -13,9 +13,9 @@ import numeric.lstm as lstm_mod
 import numeric.recurrent_task as task
 import numeric.rnn as rnn_mod
 from numeric import recurrent_runs as RR
-from proofs import claims_recurrent_runs as CRR
-from proofs.cli import main
-from proofs.registry import select
+from proofs.claims import recurrent_runs as CRR
+from proofs.run.cli import main
+from proofs.run.registry import select
 
 SHORT = dataclasses.replace(task.PROTOCOL, seeds=2, steps=300, validation=128, test=128, gradient_examples=64)
 
@@ -174,9 +174,9 @@ def test_the_recurrent_protocol_record_fits_the_schema():
     from importlib.resources import files
 
     jsonschema = pytest.importorskip("jsonschema")
-    from proofs.claims_recurrent_runs import PROTOCOLS, protocol_record
+    from proofs.claims.recurrent_runs import PROTOCOLS, protocol_record
 
-    schema = json.loads(files("proofs").joinpath("results.schema.json").read_text())
+    schema = json.loads(files("proofs.export").joinpath("results.schema.json").read_text())
     one = {"$defs": schema["$defs"], "anyOf": [{"$ref": "#/$defs/protocol"}, {"$ref": "#/$defs/suite_protocol"}]}
     for p in PROTOCOLS.values():
         record = json.loads(json.dumps(protocol_record(p, 3)))

@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from numeric.rnn import GAMMA
-from proofs import claims_recurrent as CR
+from proofs.claims import recurrent as CR
 from theory import is_identity, sigma, sigma_prime
 from theory import lstm as L
 from theory import recurrent as R

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from numeric import files, mnist_files
 from numeric.data import DataError, load_mnist
 from numeric.network import Network
-from proofs.cli import main
+from proofs.run.cli import main
 from test_data import make_idx_folder, write_idx
 
 ROOT = Path(__file__).resolve().parents[1]

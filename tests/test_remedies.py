@@ -12,7 +12,7 @@ from numeric import remedies_run as RR
 from numeric.data import load
 from numeric.meanfield import depth_prediction
 from proofs.claim import Evidence
-from proofs.claims_remedies import remedies_facts
+from proofs.claims.remedies import remedies_facts
 
 P = R.PROTOCOL.replace(depths=(4, 10), etas=(0.01, 0.1, 1.0, 3.0), seeds=3, sweep_widths=(30, 100, 300))
 MS = 100.0  # the digits' mean squared norm, roughly
@@ -181,7 +181,7 @@ def test_protocol_is_data_and_refuses_bad_grids():
 
 def test_planted_sigmoid_outputs_do_not_reproduce_glorot_and_bengio(digits):
     from numeric import saturation as S
-    from proofs.claims_glorot import saturation_facts
+    from proofs.claims.glorot import saturation_facts
 
     tiny = S.SATURATION.replace(chunks=2, chunk_images=40, probe_images=60, validation_images=60, seeds=2,
                                 etas=(1.0,), within_updates=10)
@@ -193,13 +193,13 @@ def test_planted_sigmoid_outputs_do_not_reproduce_glorot_and_bengio(digits):
 
 
 def test_a_failing_part_fails_its_claim_not_the_run(tmp_path, monkeypatch):
-    import proofs.claims_remedies as CR
-    from proofs.cli import main
+    import proofs.claims.remedies as CR
+    from proofs.run.cli import main
 
     def broken(*args, **kwargs):
         raise RuntimeError("planted failure in a part")
 
-    import proofs.claims_glorot as CG
+    import proofs.claims.glorot as CG
     import proofs.remedies_parts as RP
 
     for module, name in ((RP, "config_part"), (CR, "sweep_part"), (CG, "_saturation_part")):
@@ -215,7 +215,7 @@ def test_glorot_criterion_is_judged_at_some_probe_as_stated():
     The first probe with the top below 0.1 may have a lower layer out of the band and a later one in it (holds);
     never both at once, or only after N updates, fails."""
     from numeric import saturation as S
-    from proofs.claims_glorot import saturation_facts
+    from proofs.claims.glorot import saturation_facts
 
     p = S.SATURATION.replace(within_updates=300)
     setup = {"theirs": True}

@@ -4,7 +4,7 @@ import pytest
 
 from numeric import remedies as R
 from proofs.claim import Evidence
-from proofs.claims_remedies import remedies_facts
+from proofs.claims.remedies import remedies_facts
 from proofs.remedies_parts import config_part as _config_part
 from proofs.remedies_parts import sweep_part as _sweep_part
 

@@ -3,10 +3,10 @@ once; a part that raises fails its claim with the error named, never recomputed;
 
 import pytest
 
-import proofs.registry
+import proofs.run.registry
 from proofs.claim import Claim, Context, Evidence, Fact, Part
-from proofs.executor import Executor
-from proofs.plan import Plan
+from proofs.run.executor import Executor
+from proofs.run.plan import Plan
 from proofs.timing import without_timings
 
 SETTINGS = {"dps": 50, "seed": 0, "mnist": None, "seeds": None, "quick": False}
@@ -44,7 +44,7 @@ def test_a_shared_part_runs_once_and_its_seconds_count_once(tmp_path, monkeypatc
     calls = tmp_path / "calls"
     calls.write_text("")
     claims = _claims(str(calls))
-    monkeypatch.setattr(proofs.registry, "all_claims", lambda: claims)  # forked workers inherit it
+    monkeypatch.setattr(proofs.run.registry, "all_claims", lambda: claims)  # forked workers inherit it
     with Executor(jobs) as ex:
         recs = {r["id"]: r for r in ex.run(claims, SETTINGS, lambda *a: None)}
     assert calls.read_text().count("call") == 2  # keys ("square", 7) and ("square", 3), each once
@@ -60,7 +60,7 @@ def test_the_records_do_not_depend_on_jobs(tmp_path, monkeypatch):
     out = {}
     for jobs in (1, 2):
         claims = _claims(str(tmp_path / f"calls{jobs}"))
-        monkeypatch.setattr(proofs.registry, "all_claims", lambda claims=claims: claims)
+        monkeypatch.setattr(proofs.run.registry, "all_claims", lambda claims=claims: claims)
         with Executor(jobs) as ex:
             out[jobs] = [without_timings(r) for r in ex.run(claims, SETTINGS, lambda *a: None)]
     assert out[1] == out[2]
@@ -72,7 +72,7 @@ def test_a_part_that_raises_fails_every_claim_that_asks_for_it_with_its_error_an
     calls = tmp_path / "calls"
     calls.write_text("")
     claims = _claims(str(calls), fail_call)
-    monkeypatch.setattr(proofs.registry, "all_claims", lambda: claims)
+    monkeypatch.setattr(proofs.run.registry, "all_claims", lambda: claims)
     with Executor(jobs) as ex:
         recs = {r["id"]: r for r in ex.run(claims, SETTINGS, lambda *a: None)}
     assert calls.read_text().count("call") == 2  # the failing part ran once, the other part once

@@ -3,7 +3,7 @@
 import pytest
 
 from proofs.claim import Evidence, Fact, margin_fact
-from proofs.writers import report
+from proofs.export.writers import report
 
 
 def test_a_failed_check_fails_the_claim_whatever_the_reproduction_facts():

@@ -7,9 +7,9 @@ before it: the figures' folder, the float of the wide tables).
 
 from __future__ import annotations
 
+from ..latex_text import escape, plain
 from .latex_fragments import derivation, figures, fragment
 from .latex_tables import table
-from .latex_text import escape, plain
 
 __all__ = ["MACROS", "main", "bundle", "planned", "FRAGMENTS"]
 

@@ -13,9 +13,9 @@ from numeric import streams
 from numeric.figures_phase import phase_figure
 from numeric.network import Network
 
-from .claim import Claim, Evidence, Fact, Part, display
-from .data import load_data
-from .figures import save
+from ..claim import Claim, Evidence, Fact, Part, display
+from ..data import load_data
+from ..figures import save
 
 CHAPTER = {"depth": 10, "width": 30, "pairs": 20, "examples": 200, "seeds": 2, "max_spread": 1e-5,
            "max_ratio": 1e-4, "rate_factor": 2.0, "epochs": 1, "mini_batch_size": 10, "eta": 0.1,

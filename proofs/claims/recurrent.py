@@ -18,8 +18,8 @@ from theory.layered import GradC, delta_eq124, layered_network
 from theory.notation import sigmoid_prime
 from theory.widths import same
 
-from .bridge_recurrent import rnn_product
-from .claim import Claim, Evidence, Fact, display, exact_number
+from ..bridge_recurrent import rnn_product
+from ..claim import Claim, Evidence, Fact, display, exact_number
 
 DIRECT_STEPS = 12  # every T = 1..12 and every k < T by differentiating the unrolled state
 WEIGHT_STEPS = 6  # backpropagation through time for the shared w, every T = 1..6

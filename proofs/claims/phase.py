@@ -1,8 +1,8 @@
 """Beyond the chapter: which networks can train. Depth scales, the chapter's network in its phase, and the
 trainability phase diagram (Poole et al. 2016; Schoenholz et al. 2017).
 
-``python -m proofs --only phase`` runs this claim, the two of proofs.claims_propagation (signals and gradients
-through depth) and the two of proofs.claims_trainability (the chapter's network, the phase diagram).
+``python -m proofs --only phase`` runs this claim, the two of proofs.claims.propagation (signals and gradients
+through depth) and the two of proofs.claims.trainability (the chapter's network, the phase diagram).
 Protocols are this suite's (labelled), their thresholds fixed in numeric.phase and below before the run.
 """
 
@@ -17,8 +17,8 @@ from numeric import meanfield as mf
 from numeric import phase as PH
 from theory import correlation as T
 
-from .book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2
-from .claim import Claim, Evidence, Fact, display, exact_number
+from ..book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2
+from ..claim import Claim, Evidence, Fact, display, exact_number
 
 SCHOENHOLZ_EDGE = f"{SCHOENHOLZ_TANH_EDGE_SIGMA_W2:.3g}"  # their critical sigma_w^2, tanh, sigma_b^2 = 0.05, as printed
 XI_AT = (1.0, 2.0, 3.0)  # sigma_w^2 where xi_c is computed by both routes (ordered, chaotic near the edge, chaotic)

@@ -13,10 +13,10 @@ from numeric import remedies as R
 from numeric import remedies_run as RR
 from numeric.figures_experiments import remedies_figure
 
-from .claim import Claim, Evidence, Fact, Part, display, margin_fact
-from .figures import save
-from .pretraining_facts import chapter_network_facts
-from .remedies_parts import config_parts, protocol, sweep_part
+from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
+from ..figures import save
+from ..pretraining_facts import chapter_network_facts
+from ..remedies_parts import config_parts, protocol, sweep_part
 
 
 def remedies_parts(ctx) -> list:

@@ -1,7 +1,7 @@
 """Writers for the output folder: LaTeX fragments and master, results.json, REPORT.md, figures.
 
 The folder itself (what is ours, the lock, backups of the user's files, the order of writes) is
-``proofs.outdir.OutputDir`` with its manifest in ``proofs.manifest``; the folder calls these writers
+``proofs.export.outdir.OutputDir`` with its manifest in ``proofs.export.manifest``; the folder calls these writers
 (never the other way round, so the two modules form no import cycle).
 """
 
@@ -24,7 +24,7 @@ def planned_paths(claims, formats=("pdf", "png")) -> list[str]:
     return out + REPORTS
 
 
-SCHEMA_VERSION = 2  # bump when a field changes meaning (2: parts timed apart); proofs/results.schema.json describes it
+SCHEMA_VERSION = 2  # bump when a field changes meaning (2: parts timed apart); export/results.schema.json describes it
 
 
 def library_versions() -> dict:
@@ -43,7 +43,7 @@ def library_versions() -> dict:
 
 def results_json(records: list[dict], settings: dict) -> dict:
     """Returns the results.json object: schema and versions, settings, a verdict summary and the ``claims``."""
-    from . import __version__
+    from .. import __version__
 
     summary = {}
     for r in records:

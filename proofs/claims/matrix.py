@@ -23,7 +23,7 @@ from theory.layered import (
 )
 from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
 
-from .claim import Claim, Evidence, Fact, display
+from ..claim import Claim, Evidence, Fact, display
 
 SHAPES = ([1, 1, 1, 1, 1], [2, 3, 2], [3, 2, 4, 2], [2, 3, 3, 3, 2], [4, 4, 4, 4, 4, 4])
 PAIR_MAX = 4  # the induction steps are checked for every pair (triple) of widths up to this

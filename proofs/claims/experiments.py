@@ -23,14 +23,14 @@ from numeric.streams import purpose
 from theory import to_latex
 from theory.consequences import weight_below_one
 
-from . import book
-from .claim import Claim, Evidence, Fact, display, exact_number
-from .experiment_records import BOOK_NORMS_AT_INIT, protocol_for
-from .experiment_records import data_caveat as _data_caveat
-from .experiment_records import name as _name
-from .experiment_records import protocol_record as _protocol_record
-from .experiment_records import spread as _spread
-from .figures import save
+from .. import book
+from ..claim import Claim, Evidence, Fact, display, exact_number
+from ..experiment_records import BOOK_NORMS_AT_INIT, protocol_for
+from ..experiment_records import data_caveat as _data_caveat
+from ..experiment_records import name as _name
+from ..experiment_records import protocol_record as _protocol_record
+from ..experiment_records import spread as _spread
+from ..figures import save
 
 __all__ = ["CLAIMS", "check_speed_at_init", "check_weights_below_one"]
 

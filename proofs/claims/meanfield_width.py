@@ -22,10 +22,10 @@ from numeric.network import Network
 from numeric.stats import median_interval
 from numeric.streams import purpose, replica_streams
 
-from .claim import Claim, Evidence, Fact, Part, display, margin_fact
-from .data import load_data
-from .experiment_records import BOOK_RATIOS
-from .figures import save
+from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
+from ..data import load_data
+from ..experiment_records import BOOK_RATIOS
+from ..figures import save
 
 __all__ = ["CLAIMS", "measure_width", "agreement", "meanfield_parts", "check_prediction"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 
-from .latex_text import escape, notation, text
+from ..latex_text import escape, notation, text
 
 __all__ = ["fragment", "derivation", "figures", "is_finding", "RELATIONS", "FIGURE_WIDTHS", "head"]
 

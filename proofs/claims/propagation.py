@@ -18,11 +18,11 @@ from numeric import propagation as P
 from numeric import streams
 from numeric.figures_phase import correlation_figure, gradient_figure
 
-from .book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2 as EDGE
-from .book import SCHOENHOLZ_TANH_SIGMA_B2
-from .claim import Claim, Evidence, Fact, Part, display
-from .data import load_data
-from .figures import save
+from ..book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2 as EDGE
+from ..book import SCHOENHOLZ_TANH_SIGMA_B2
+from ..claim import Claim, Evidence, Fact, Part, display
+from ..data import load_data
+from ..figures import save
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from numeric.figures_recurrent import gradient_through_time_figure, longest_leng
 from numeric.recurrent_task import LONG, PROTOCOL, first_symbol, make, train
 from numeric.rnn import ACTIVATIONS
 
-from .bridge_recurrent import bptt_against_paths, bptt_against_product
-from .claim import Claim, Evidence, Fact, Part, display, margin_fact
-from .figures import save
+from ..bridge_recurrent import bptt_against_paths, bptt_against_product
+from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
+from ..figures import save
 
 PROTOCOLS = {p.name: p for p in (PROTOCOL, LONG)}
 GRADIENT_CRITERIA = {"factor_slack": 1e-9, "lstm_over_rnn": 100.0, "lstm_rate": 0.9, "bridge": 1e-10}

@@ -18,10 +18,10 @@ from numeric.figures_experiments import chi1_figure
 from theory import to_latex
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
-from .claim import Claim, Evidence, Fact, display, exact_number
-from .experiment_records import BOOK_RATIOS
-from .figures import save
-from .latex_text import truncate
+from ..claim import Claim, Evidence, Fact, display, exact_number
+from ..experiment_records import BOOK_RATIOS
+from ..figures import save
+from ..latex_text import truncate
 
 
 def check_fixed_point(ctx) -> Evidence:

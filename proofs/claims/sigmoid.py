@@ -1,7 +1,7 @@
 """Claims of the sigmoid itself: sigma' = sigma(1 - sigma) (ch. 3) and its maximum 1/4 at z = 0 (ch. 5).
 
 Each ``check_*`` returns ``Evidence`` built from SymPy results computed in the call; the chain network's
-claims that rest on these facts are ``proofs.claims_chain``.
+claims that rest on these facts are ``proofs.claims.chain``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from numeric.figures import sigma_prime_figure
 from theory.notation import sigma, sigma_prime, sigmoid_prime, specialise_sigmoid, to_latex
 from theory.sigmoid_facts import derivative_identity, max_derivative, z
 
-from . import book
-from .claim import Claim, Evidence, Fact, exact_number
-from .figures import save
+from .. import book
+from ..claim import Claim, Evidence, Fact, exact_number
+from ..figures import save
 
 
 def check_sigmoid_derivative(ctx) -> Evidence:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-from .timing import total_seconds
+from ..timing import total_seconds
 
 __all__ = ["report", "book_vs_run", "md", "md_math_text"]
 

@@ -3,7 +3,7 @@
 A task is a claim's part (``proofs.context.Part``, run by ``run_part``) or a claim id and the run's settings
 (plain data, picklable); ``run_task`` builds the claim's context *where it runs*, with its parts' values and a
 figure collector instead of the output folder, and returns the result record and the figures as bytes. Every
-mode takes the same path: each distinct part once (``proofs.plan``), then each claim on its parts' values. The
+mode takes the same path: each distinct part once (``proofs.run.plan``), then each claim on its parts' values. The
 CLI writes every file itself, in registry order, so the output is the same whatever ran where and in what order
 (only the timings differ).
 
@@ -21,11 +21,11 @@ import os
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 
-from .context import FailedPart
-from .data import load_data  # re-exported for callers of proofs.executor.load_data; the claims import proofs.data
+from ..context import FailedPart
+from ..data import load_data  # re-exported for callers of proofs.run.executor.load_data; the claims import proofs.data
+from ..timing import part_label
 from .plan import Plan
 from .scheduler import SchedulerError, connect, ping
-from .timing import part_label
 from .workers import BLAS_VARIABLES, one_blas_thread, worker_start
 
 __all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES",
@@ -50,7 +50,7 @@ class _Collector:
 
 def context(settings: dict, **extra):
     """Returns the claims' Context for the run's ``settings`` (dps, seed, mnist, seeds, quick)."""
-    from .claim import Context
+    from ..claim import Context
 
     ctx = Context(dps=settings["dps"], seed=settings["seed"], mnist=settings.get("mnist"),
                   seeds=settings.get("seeds"), quick=settings.get("quick", False), **extra)
@@ -64,9 +64,9 @@ def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, pro
 
     ``precomputed`` holds the results of the claim's parts, by key, and ``part_times`` their (wall, CPU)
     seconds where they ran; ``computed_by`` names, by key, the claim that computed a part this one received
-    (``proofs.plan``). Runs anywhere: a worker process, a Dask worker, or this process.
+    (``proofs.run.plan``). Runs anywhere: a worker process, a Dask worker, or this process.
     """
-    from .claim import run_claim
+    from ..claim import run_claim
     from .registry import all_claims
 
     claim = next(c for c in all_claims() if c.id == claim_id)

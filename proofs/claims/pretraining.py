@@ -4,7 +4,7 @@
 the chapter's network beside it (``numeric.remedies``, keys "pretrained" and "network2"), at every depth of
 the protocol, every (eta, seed) replica, the rate chosen on validation and test accuracy read on the split that
 chooses nothing. The two are the ``remedies`` claim's own parts, with the same keys: in a run with both claims
-they are trained once (``proofs.plan``), and the remedies table shows the same rows. The criteria are the
+they are trained once (``proofs.run.plan``), and the remedies table shows the same rows. The criteria are the
 protocol's (``Criteria.vanishing`` and ``Criteria.learns``), fixed before any pre-training ran
 (``proofs.pretraining_facts``).
 """
@@ -15,9 +15,9 @@ import numpy as np
 
 from numeric import remedies_run as RR
 
-from .claim import Claim, Evidence, display
-from .pretraining_facts import KEY, chapter_network_facts, pretraining_facts
-from .remedies_parts import config_parts, protocol
+from ..claim import Claim, Evidence, display
+from ..pretraining_facts import KEY, chapter_network_facts, pretraining_facts
+from ..remedies_parts import config_parts, protocol
 
 BASE = "network2"  # the chapter's network, from the same seeds' initial draws
 

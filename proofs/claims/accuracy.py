@@ -22,10 +22,10 @@ from numeric.experiments import accuracy_by_depth
 from numeric.figures_experiments import accuracy_figure
 from numeric.stats import median_interval, sign_flip_p, spread_toward
 
-from .claim import Claim, Evidence, Fact, Part, display, margin_fact
-from .data import load_data
-from .experiment_records import BOOK_ACCURACY, data_caveat, protocol_for, protocol_record
-from .figures import save
+from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
+from ..data import load_data
+from ..experiment_records import BOOK_ACCURACY, data_caveat, protocol_for, protocol_record
+from ..figures import save
 
 __all__ = ["CLAIMS", "check_accuracy_by_depth", "accuracy_parts", "depth_facts"]
 

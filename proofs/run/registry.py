@@ -2,26 +2,58 @@
 
 from __future__ import annotations
 
-from . import (
-    claims_accuracy,
-    claims_bounds,
-    claims_chain,
-    claims_experiments,
-    claims_glorot,
-    claims_matrix,
-    claims_meanfield,
-    claims_meanfield_width,
-    claims_phase,
-    claims_pretraining,
-    claims_propagation,
-    claims_recurrent,
-    claims_recurrent_runs,
-    claims_remedies,
-    claims_sigmoid,
-    claims_trainability,
-    claims_training,
+from ..claim import Claim
+from ..claims import (
+    accuracy as claims_accuracy,
 )
-from .claim import Claim
+from ..claims import (
+    bounds as claims_bounds,
+)
+from ..claims import (
+    chain as claims_chain,
+)
+from ..claims import (
+    experiments as claims_experiments,
+)
+from ..claims import (
+    glorot as claims_glorot,
+)
+from ..claims import (
+    matrix as claims_matrix,
+)
+from ..claims import (
+    meanfield as claims_meanfield,
+)
+from ..claims import (
+    meanfield_width as claims_meanfield_width,
+)
+from ..claims import (
+    phase as claims_phase,
+)
+from ..claims import (
+    pretraining as claims_pretraining,
+)
+from ..claims import (
+    propagation as claims_propagation,
+)
+from ..claims import (
+    recurrent as claims_recurrent,
+)
+from ..claims import (
+    recurrent_runs as claims_recurrent_runs,
+)
+from ..claims import (
+    remedies as claims_remedies,
+)
+from ..claims import (
+    sigmoid as claims_sigmoid,
+)
+from ..claims import (
+    trainability as claims_trainability,
+)
+from ..claims import (
+    training as claims_training,
+)
 
 __all__ = ["all_claims", "select"]
 

@@ -15,9 +15,9 @@ from numeric import streams
 from numeric.figures_experiments import saturation_figure
 from theory import to_latex
 
-from .claim import Claim, Evidence, Fact, Part, display, margin_fact
-from .data import load_data
-from .figures import save
+from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
+from ..data import load_data
+from ..figures import save
 
 
 def saturation_protocol(ctx) -> S.SaturationProtocol:

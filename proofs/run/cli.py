@@ -15,15 +15,15 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
+from ..export.manifest import MANIFEST, OutputError
+from ..export.outdir import OutputDir
+from ..export.writers import planned_paths, results_json, write_results
+from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
 from .executor import Executor, figure_formats, load_data
-from .manifest import MANIFEST, OutputError
-from .outdir import OutputDir
 from .registry import all_claims, select
 from .scheduler import SchedulerError
-from .timing import eta_text, total_seconds
-from .writers import planned_paths, results_json, write_results
 
 DESCRIPTION = """\
 Regenerate and re-check every claim of Nielsen's "Why are deep neural networks hard to train?"

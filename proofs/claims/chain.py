@@ -21,8 +21,8 @@ from theory.notation import (
     to_latex,
 )
 
-from . import book
-from .claim import Claim, Evidence, Fact, display, exact_number
+from .. import book
+from ..claim import Claim, Evidence, Fact, display, exact_number
 
 DIRECT_MAX_DEPTH = 12  # SymPy's nested differentiation grows faster than L^3 beyond this
 IMPLICIT_DEPTH = 64  # one triangular solve covers every depth 1..64

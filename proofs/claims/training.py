@@ -16,9 +16,9 @@ from numeric.experiments import training_run
 from numeric.figures import gradient_norms_figure
 from numeric.stats import percentile, spread_toward
 
-from .claim import Claim, Evidence, Fact, Part, display, margin_fact
-from .data import load_data
-from .experiment_records import (
+from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
+from ..data import load_data
+from ..experiment_records import (
     BOOK_LAST_OVER_FIRST,
     BOOK_NORMS_AT_INIT,
     data_caveat,
@@ -27,7 +27,7 @@ from .experiment_records import (
     protocol_record,
     spread,
 )
-from .figures import save
+from ..figures import save
 
 __all__ = ["CLAIMS", "check_speed_during_training", "training_parts"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ..latex_text import escape, plain
 from .latex_fragments import head
-from .latex_text import escape, plain
 
 __all__ = ["table", "split_top", "common_parts", "COLUMN_LINES"]
 

@@ -13,11 +13,11 @@ from theory import bounds, to_latex
 from theory.activations import activations, k, sup_derivative, z
 from theory.identity_neuron import identity_choice, tanh_bound_facts, u, w1
 
-from . import book
-from .bridge import sampled_max
-from .claim import Claim, Evidence, Fact, broken, display, enclosure, exact_number
-from .figures import save
-from .latex_text import truncate
+from .. import book
+from ..bridge import sampled_max
+from ..claim import Claim, Evidence, Fact, broken, display, enclosure, exact_number
+from ..figures import save
+from ..latex_text import truncate
 
 DIGITS = 30  # significant digits printed for the maximum
 SHOWN_DIGITS = 15  # of which the display equation shows these
