@@ -2,12 +2,12 @@
 
 Rows (one core, BLAS pinned to one thread before NumPy loads; medians of interleaved rounds):
   GEMM float32 / float64   a 1000 x 1000 x 1000 product: the core's rate in GFLOP/s
-  phase cell group, L      numeric.phase.train_group: the default grid's 8 sigma_w^2 of one seed trained as one
+  phase cell group, L      experiments.phase.train_group: the default grid's 8 sigma_w^2 of one seed trained as one
                            stack for the protocol's steps; examples/s counts one example once per replica, and the
                            share is its multiply-add rate (2 x 3 x weights per example and replica: forward,
                            backward to delta, weight gradient) over the float32 GEMM rate
 
---large runs numeric.phase.PHASE_LARGE on every core it is given (--jobs, a process per (depth, seed) group),
+--large runs experiments.phase.PHASE_LARGE on every core it is given (--jobs, a process per (depth, seed) group),
 prints the criterion and each cell, and writes the heat map to --figure (PNG).
 
 Run:  python benchmarks/phase.py [--repeat 3] [--large --jobs 2 --figure docs/phase-large.png]
@@ -37,8 +37,8 @@ def gemm_rate(dtype, n: int = 1000) -> float:
 def throughput(args) -> int:
     import numpy as np
 
-    from numeric import phase as PH
     from numeric.data import load
+    from numeric.experiments import phase as PH
 
     d = load().training
     p = PH.PHASE
@@ -65,8 +65,8 @@ def throughput(args) -> int:
 
 
 def _group(args):
-    from numeric import phase as PH
     from numeric.data import load
+    from numeric.experiments import phase as PH
 
     depth, seed = args
     d = load().training
@@ -78,9 +78,8 @@ def large(args) -> int:
 
     import numpy as np
 
-    from numeric import correlation as C
-    from numeric import phase as PH
-
+    from numeric.experiments import correlation as C
+    from numeric.experiments import phase as PH
     p = PH.PHASE_LARGE
     t = time.perf_counter()
     tasks = sorted([(d, s) for d in p.depths for s in range(p.seeds)], key=lambda k: -k[0])
@@ -99,7 +98,7 @@ def large(args) -> int:
     print({k: verdict[k] for k in ("beyond", "beyond_trained", "inside", "inside_failed", "holds")})
     if args.figure:
         from numeric.figures import to_bytes
-        from numeric.figures_phase import phase_figure
+        from numeric.figures.phase import phase_figure
 
         edge = float(C.critical_sigma_w2(p.activation, p.sigma_b2, dps=15)["sigma_w2"])
         fine = np.linspace(min(p.sigma_w2s) - 0.1, max(p.sigma_w2s) + 0.2, 41)
@@ -114,7 +113,8 @@ def large(args) -> int:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--large", action="store_true", help="run numeric.phase.PHASE_LARGE instead of the timing rows")
+    p.add_argument("--large", action="store_true",
+                   help="run numeric.experiments.phase.PHASE_LARGE instead of the timing rows")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--figure", metavar="PNG", help="with --large: write the heat map here")
     args = p.parse_args(argv)

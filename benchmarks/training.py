@@ -4,7 +4,7 @@ Rows (float64, [784, 30, 10], cross-entropy, eta 0.5, lmbda 5.0, the embedded di
   network2 port    the book's per-example loop (tests/reference_network2.py), mini-batch 10
   plain NumPy      vectorized over the mini-batch, allocating: Network.backprop + update
   this suite       Network.SGD (preallocated, in-place), mini-batch 10 and 100
-  DeepNetwork      numeric.deep.DeepNetwork.SGD (the general loop with the remedies) at network2's
+  DeepNetwork      numeric.networks.deep.DeepNetwork.SGD (the general loop with the remedies) at network2's
                    defaults, and with tanh + Xavier + momentum 0.9 + clipping at 1, mini-batch 10
   PyTorch CPU      the same model and update in torch (float64), if torch is installed
 and the time to load the embedded digits. BLAS and torch are pinned to one thread before
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from numeric.data import load_embedded
-    from numeric.network import Network
+    from numeric.networks.network import Network
     from reference_network2 import ReferenceNetwork
 
     loads = []
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     for m in (10, 100):
         net = Network(sizes, rng=0)
         rows.append(("this suite: Network.SGD", m, lambda net=net, m=m: net.SGD(x, y, 1, m, eta, lmbda, rng=1), len(x)))
-    from numeric.deep import DeepNetwork
+    from numeric.networks.deep import DeepNetwork
 
     deep = DeepNetwork(sizes, rng=0)
     rows.append(("DeepNetwork.SGD, defaults", 10, lambda: deep.SGD(x, y, 1, 10, eta, lmbda, rng=1), len(x)))

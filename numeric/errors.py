@@ -1,4 +1,4 @@
-"""The error type of the data readers, below both ``numeric.data`` and ``numeric.mnist_files`` so that
+"""The error type of the data readers, below both ``numeric.data`` and ``numeric.data.mnist_files`` so that
 neither imports the other to name it."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ test whether its measurement reproduces them (a fact of role "reproduction"); no
 
 Why here and not in ``numeric``: only claims compare a run with the book, and a number the book *reports* must not
 become an input of an experiment (the book's *protocols*, which an experiment needs, are data in
-``numeric.protocols``). ``theory`` derives its own values (sigma' <= 1/4, |w| >= 4) and never reads these.
+``numeric.experiments.protocols``). ``theory`` derives its own values (sigma' <= 1/4, |w| >= 4) and never reads these.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """What the chapter's experiment claims share: the book's numbers, the protocol a run uses, and its records.
 
 The book's numbers are quoted in ``proofs.book`` and never used as evidence; every threshold a claim applies
-lives in its protocol (``numeric.protocols``), not here.
+lives in its protocol (``numeric.experiments.protocols``), not here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numeric import protocols as P
+from numeric.experiments import protocols as P
 
 from . import book
 

@@ -1,7 +1,7 @@
 """Greedy layer-wise pre-training, a row of the remedies protocol: the facts of the ``greedy-pretraining`` claim.
 
-The pre-trained configuration (``numeric.remedies.REMEDIES``, key "pretrained": the chapter's sigmoid network,
-each hidden layer first trained as an autoencoder, ``numeric.pretrain``) is fine-tuned like every other row:
+The pre-trained configuration (``experiments.remedies.REMEDIES``, key "pretrained": the chapter's sigmoid network,
+each hidden layer first trained as an autoencoder, ``numeric.networks.pretrain``) is fine-tuned like every other row:
 the same learning-rate grid, the same rule on the validation split, test accuracy on the split that chooses
 nothing. Its facts reuse the protocol's thresholds (``Criteria.vanishing`` and ``Criteria.learns``), fixed
 before any pre-training was run. They read two of the remedies' cells (the chapter's network beside the
@@ -47,7 +47,7 @@ def chapter_network_facts(cells: dict, rows: dict, p, key: str = "network2") -> 
 
 def pretraining_facts(cells: dict, rows: dict, p) -> list[Fact]:
     """The pre-training facts on the remedies' cells {key: {depth: cell}} and table rows {key: {depth: summary}}
-    (``numeric.remedies_run``), under protocol ``p``; [] when the protocol has no pre-trained configuration."""
+    (``experiments.remedies_run``), under protocol ``p``; [] when the protocol has no pre-trained configuration."""
     if KEY not in cells:
         return []
     c, deep = p.criteria, max(p.depths)

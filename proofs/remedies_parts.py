@@ -1,7 +1,7 @@
 """The remedies protocol's parts, keyed so that every claim asking for a configuration shares its training.
 
-A part is one configuration of ``numeric.remedies`` trained at every depth of the run's protocol, every
-(eta, seed) replica at once (``numeric.remedies_run.run_config``), or one configuration's width sweep. Its key,
+A part is one configuration of ``numeric.experiments.remedies`` trained at every depth of the run's protocol, every
+(eta, seed) replica at once (``experiments.remedies_run.run_config``), or one configuration's width sweep. Its key,
 ("remedy", configuration, protocol, seed, digits), names the work exactly: the ``remedies`` claim asks for
 every configuration, ``greedy-pretraining`` for two of them, and a run of both trains those once
 (``proofs.run.plan``).
@@ -9,8 +9,8 @@ every configuration, ``greedy-pretraining`` for two of them, and a run of both t
 
 from __future__ import annotations
 
-from numeric import remedies as R
-from numeric import remedies_run as RR
+from numeric.experiments import remedies as R
+from numeric.experiments import remedies_run as RR
 
 from .context import Part
 from .data import load_data

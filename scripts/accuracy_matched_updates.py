@@ -4,7 +4,7 @@
 
 The default run (``accuracy-vs-depth``) trains 30 epochs on the embedded 4,000 digits: 12,000 updates of
 mini-batch 10 against the book's 30 x 50,000 / 10 = 150,000. This runs the labelled protocol
-``numeric.protocols.ACCURACY_MATCHED_UPDATES`` (150,000 updates: 375 epochs on 4,000 images; lmbda per
+``numeric.experiments.protocols.ACCURACY_MATCHED_UPDATES`` (150,000 updates: 375 epochs on 4,000 images; lmbda per
 update as the book's) through the same claim and criteria, one process per network with ``--jobs``, and
 prints the verdict, each criterion and the medians; ``--json`` writes the claim's numbers. It takes minutes
 (about 40 times the default accuracy claim's work), hence a script and a slow test, not the default run.
@@ -25,7 +25,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from numeric import protocols as P  # noqa: E402
+from numeric.experiments import protocols as P  # noqa: E402
 from proofs.claim import Context, jsonable  # noqa: E402
 from proofs.claims.accuracy import _accuracy_part, check_accuracy_by_depth  # noqa: E402
 

@@ -37,8 +37,8 @@ CHECKPOINTS = {
     "784-30-30-10-large": ((784, 30, 30, 10), "cross-entropy", "large"),
 }
 TRAINING = {"images": 4000, "epochs": 5, "mini_batch_size": 10, "eta": 0.5, "lmbda": 0.5, "seed": 0}
-MADE_BY = ["numeric/network.py", "numeric/kernel.py", "numeric/functions.py", "numeric/validate.py",
-           "numeric/persist.py", "numeric/data.py", "numeric/data/mnist5k.npz", "tests/conftest.py"]
+MADE_BY = ["numeric/networks/network.py", "numeric/networks/kernel.py", "numeric/functions.py", "numeric/validate.py",
+           "numeric/data/persist.py", "numeric/data/__init__.py", "numeric/data/mnist5k.npz", "tests/conftest.py"]
 
 
 def _code_key() -> str:
@@ -71,7 +71,7 @@ def digits():
 @pytest.fixture(scope="session")
 def checkpoints(request, tmp_path_factory, digits) -> dict:
     """Returns {name: Network} trained a few epochs on the embedded digits (see CHECKPOINTS, TRAINING)."""
-    from numeric.network import Network
+    from numeric.networks.network import Network
 
     cache = getattr(request.config, "cache", None)
     folder = Path(cache.mkdir("checkpoints")) if cache is not None else tmp_path_factory.mktemp("checkpoints")

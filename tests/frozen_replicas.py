@@ -1,5 +1,5 @@
 """Frozen for the bit-for-bit tests (tests/test_kernel.py): main's numeric/replicas.py at 968612f, before it ran on
-numeric.kernel (imports made absolute; nothing else changed).
+numeric.networks.kernel (imports made absolute; nothing else changed).
 
 S networks of one shape trained side by side: the experiments' seeds as one stacked array.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.network import Network
+from numeric.networks.network import Network
 from numeric.streams import generator
 from numeric.validate import as_inputs, as_targets, check_positive
 

@@ -1,5 +1,5 @@
 """Frozen for the bit-for-bit tests (tests/test_kernel.py): main's numeric/sgd.py at 968612f, the training loop
-``Network.SGD`` ran before numeric.kernel, and main's ``Network._backward`` (``backward`` at the end).
+``Network.SGD`` ran before numeric.networks.kernel, and main's ``Network._backward`` (``backward`` at the end).
 
 The training hot loop: one epoch of mini-batch SGD over preallocated buffers.
 

@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 
 from numeric import activations as A
-from numeric import meanfield, phase_stack, rnn
+from numeric.experiments import meanfield
+from numeric.networks import phase_stack, rnn
 from theory.activations import activations, sup_derivative, z
 
 POINTS = np.array([-30.0, -4.0, -1.3, -0.2, 0.3, 0.9, 2.5, 7.0, 30.0])

@@ -194,6 +194,36 @@ def test_the_layers_of_proofs_point_down():
     assert not set(KNOWN_LAYER_IMPORTS) - found, "fixed: remove from KNOWN_LAYER_IMPORTS"
 
 
+# numeric's sub-packages, in the same way: data (the digits' files) and the networks over the core (activations,
+# functions, validate, errors, streams, stats); the experiments over the networks; the figures over the experiments.
+NUMERIC_IMPORTS = {"core": {"core"}, "data": {"data", "core"}, "networks": {"networks", "data", "core"},
+                   "experiments": {"experiments", "networks", "data", "core"},
+                   "figures": {"figures", "experiments", "core"}}
+
+
+def numeric_layer(module: str) -> str | None:
+    """Returns a numeric module's layer, None outside numeric."""
+    parts = module.split(".")
+    if parts[0] != "numeric":
+        return None
+    return parts[1] if len(parts) > 1 and parts[1] in NUMERIC_IMPORTS else "core"
+
+
+def numeric_violations(edges: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Returns the (module, target) edges of numeric that point up a layer."""
+    return {(m, t) for m, ts in edges.items() for t in ts
+            if numeric_layer(m) and numeric_layer(t) and numeric_layer(t) not in NUMERIC_IMPORTS[numeric_layer(m)]}
+
+
+def test_the_layers_of_numeric_point_down():
+    edges, _ = graph(modules())
+    assert not numeric_violations(edges), f"an import points up a layer of numeric: {numeric_violations(edges)}"
+    planted = {"numeric.networks.kernel": {"numeric.experiments.remedies", "numeric.functions"},
+               "numeric.streams": {"numeric.data"}, "numeric.figures": {"numeric.experiments.meanfield"}}
+    assert numeric_violations(planted) == {("numeric.networks.kernel", "numeric.experiments.remedies"),
+                                           ("numeric.streams", "numeric.data")}
+
+
 def test_the_checks_catch_a_planted_cycle_and_upward_imports(tmp_path):
     """A package tree with a function-level cycle and two upward imports is reported (the checks can fail)."""
     files = {

@@ -7,7 +7,7 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from numeric import width as W
+from numeric.experiments import width as W
 from numeric.functions import sigmoid_prime
 from theory import bounds
 from theory.identity_neuron import identity_choice
@@ -63,8 +63,7 @@ def test_an_enclosure_on_the_wrong_side_is_not_certified():
     """Shifting the bracket off the root makes the interval check fail (the certificate can fail)."""
     c = W.certify(dps=30, radius_digits=3)
     assert c["certified"]
-    from numeric import width as module
-
+    from numeric.experiments import width as module
     real = module.maximum
     try:
         module.maximum = lambda dps: {**real(dps=dps), "r": real(dps=dps)["r"] + mpmath.mpf("0.01")}

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numeric import mnist_files
-from numeric.data import DataError, load_embedded, load_mnist
+from numeric.data import DataError, load_embedded, load_mnist, mnist_files
 
 
 def test_embedded_digits_split_and_stratified_order():

@@ -1,4 +1,4 @@
-"""The network with remedies (numeric.deep): network2 fidelity at its defaults, every backward pass
+"""The network with remedies (numeric.networks.deep): network2 fidelity at its defaults, every backward pass
 against finite differences, the training options, and clear errors for bad combinations."""
 
 import itertools
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.deep import ACTIVATIONS, INITS, DeepNetwork
-from numeric.network import Network
+from numeric.networks.deep import ACTIVATIONS, INITS, DeepNetwork
+from numeric.networks.network import Network
 
 
 def data(rng, n, n_in, n_out):
@@ -19,7 +19,7 @@ def data(rng, n, n_in, n_out):
 
 @pytest.mark.parametrize("init", ["default", "large"])
 def test_defaults_are_network2(init):
-    """Same draws, same forward pass, same gradients and the same SGD epoch as numeric.network.Network."""
+    """Same draws, same forward pass, same gradients and the same SGD epoch as numeric.networks.network.Network."""
     rng = np.random.default_rng(0)
     x, y = data(rng, 23, 12, 4)
     a, b = Network([12, 7, 5, 4], init=init, rng=5), DeepNetwork([12, 7, 5, 4], init=init, rng=5)

@@ -5,11 +5,11 @@ a network that learned nothing; criteria with two sides fail on either side, and
 import numpy as np
 import pytest
 
-from numeric import protocols as P
 from numeric.data import load_embedded
-from numeric.experiments import norm_of, speed_at_init
-from numeric.network import Network
-from numeric.replicas import Replicas
+from numeric.experiments import protocols as P
+from numeric.experiments.experiments import norm_of, speed_at_init
+from numeric.networks.network import Network
+from numeric.networks.replicas import Replicas
 from numeric.streams import purpose, replica_streams
 from proofs.claim import Context
 from proofs.claims.accuracy import depth_facts
@@ -252,7 +252,7 @@ def test_weights_below_one(ctx):
 
 def test_experiments_are_deterministic_for_a_seed(training):
     """Two runs from one seed give identical numbers (no hidden global state)."""
-    from numeric.experiments import accuracy_by_depth, training_run
+    from numeric.experiments.experiments import accuracy_by_depth, training_run
 
     p = P.SPEED_DURING_TRAINING.replace(seeds=2, epochs=20, networks=((784, 30, 30, 10),))
     a, b = (training_run(p, training, 3)[(784, 30, 30, 10)]["norms"] for _ in range(2))

@@ -170,8 +170,8 @@ def test_figures_set_every_glyph_in_computer_modern():
     fig = gradient_norms_figure(np.arange(3), np.ones((3, 2)), np.ones((3, 2)) / 2, np.ones((3, 2)) * 2, "t")
     fonts = set(re.findall(rb"/BaseFont\s*/(?:[A-Z]{6}\+)?([\w-]+)", to_bytes(fig, "pdf")))
     assert fonts and all(f.startswith(b"Cm") for f in fonts), fonts
-    from numeric.figures_experiments import meanfield_figure  # the wrong formulas' legend (mathtext) too
-    from numeric.meanfield import ALTERNATIVE_LABELS
+    from numeric.experiments.meanfield import ALTERNATIVE_LABELS
+    from numeric.figures.experiments import meanfield_figure  # the wrong formulas' legend (mathtext) too
 
     fig = meanfield_figure([30, 100], [[0.2, 0.21], [0.2, 0.205]], 0.2048, None,
                            {name: 0.2 + 0.001 * i for i, name in enumerate(ALTERNATIVE_LABELS)})

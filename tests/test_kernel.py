@@ -1,4 +1,4 @@
-"""One training kernel (numeric.kernel) under Network and Replicas: bit for bit what main computed before it
+"""One training kernel (numeric.networks.kernel) under Network and Replicas: bit for bit what main computed before it
 (frozen copies of main's loops in tests/frozen_sgd.py and tests/frozen_replicas.py), Network equal to Replicas
 with S = 1, and the quadratic cost, new in Replicas, against network2's per-example port to rounding."""
 
@@ -8,8 +8,8 @@ import pytest
 import frozen_replicas
 import frozen_sgd
 from numeric.data import load_embedded
-from numeric.network import Network
-from numeric.replicas import Replicas
+from numeric.networks.network import Network
+from numeric.networks.replicas import Replicas
 from numeric.streams import purpose, replica_streams
 from reference_network2 import ReferenceNetwork
 

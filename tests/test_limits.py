@@ -40,7 +40,7 @@ def read_capped(call: str, setup: str = "") -> tuple[str, int]:
     script = textwrap.dedent(f"""
         import resource, sys
         from numeric.data import load_mnist
-        from numeric.network import Network
+        from numeric.networks.network import Network
         {setup}
         try:
             {call}
@@ -118,7 +118,7 @@ def test_a_pickle_repeating_latin1_on_one_string_stops_at_its_byte_budget(tmp_pa
     path = tmp_path / "mnist.pkl.gz"
     path.write_bytes(gzip.compress(pickle.dumps([_Encode(s, "latin1") for _ in range(100)], protocol=2)))
     message, peak = read_capped(f"load_mnist({str(path)!r})",
-                                setup="import numeric.mnist_files as m; m.MAX_BYTES = 20_000_000")
+                                setup="import numeric.data.mnist_files as m; m.MAX_BYTES = 20_000_000")
     assert "would exceed the 20,000,000-byte budget" in message and peak < peak_mb, (message, peak)
 
 
@@ -146,8 +146,7 @@ def test_a_huge_sparse_gz_is_refused_from_its_size_in_bounded_memory(tmp_path, p
 def test_gz_files_are_hashed_while_they_stream(tmp_path):
     import hashlib
 
-    from numeric import reading
-
+    from numeric.data import reading
     path = tmp_path / "x.gz"
     payload = np.random.default_rng(0).integers(0, 256, 3 * reading.CHUNK + 5, dtype=np.uint8).tobytes()
     path.write_bytes(gzip.compress(payload))
@@ -345,8 +344,7 @@ def test_a_mnist_path_that_is_not_utf8_is_refused_before_any_claim(tmp_path, cap
 
 
 def test_an_unreadable_mnist_file_is_reported_as_unreadable(tmp_path, monkeypatch, capsys):
-    from numeric import reading
-
+    from numeric.data import reading
     make_idx_folder(tmp_path / "idx", gz=False)
     target = tmp_path / "idx" / "train-labels-idx1-ubyte"
     if os.geteuid() != 0:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from numeric.functions import sigmoid_prime
-from numeric.network import Network
+from numeric.networks.network import Network
 from proofs.bridge import eq124_function
 from test_network import mp_cost_at
 from theory.layered import layered_network

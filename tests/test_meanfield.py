@@ -1,13 +1,13 @@
-"""Mean-field theory (numeric.meanfield, theory.meanfield) and its comparison with the network."""
+"""Mean-field theory (numeric.experiments.meanfield, theory.meanfield) and its comparison with the network."""
 
 import mpmath
 import numpy as np
 import pytest
 import sympy as sp
 
-from numeric import meanfield as mf
-from numeric import protocols as P
-from numeric.network import Network
+from numeric.experiments import meanfield as mf
+from numeric.experiments import protocols as P
+from numeric.networks.network import Network
 from numeric.streams import purpose, replica_streams
 from proofs.claim import Context
 from proofs.claims.meanfield_width import agreement, check_prediction, meanfield_parts, measure_width

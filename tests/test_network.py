@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from numeric.data import load_embedded
 from numeric.functions import CrossEntropyCost, QuadraticCost, sigmoid, sigmoid_prime
-from numeric.network import Network
+from numeric.networks.network import Network
 from reference_network2 import ReferenceNetwork
 
 sizes_st = st.lists(st.integers(1, 5), min_size=2, max_size=5)

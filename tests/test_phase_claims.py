@@ -4,11 +4,11 @@ error (chi_c without sigma_w^2, a wrong map, a network that learned nothing)."""
 import numpy as np
 import pytest
 
-from numeric import correlation as C
-from numeric import phase as PH
-from numeric import phase_stack as stacked
-from numeric import propagation as P
 from numeric.data import load
+from numeric.experiments import correlation as C
+from numeric.experiments import phase as PH
+from numeric.experiments import propagation as P
+from numeric.networks import phase_stack as stacked
 from proofs.claims import propagation as PR
 from proofs.claims import trainability as TR
 

@@ -1,4 +1,4 @@
-"""The correlation map and the depth scales: SymPy (theory.correlation), mpmath and float64 (numeric.correlation),
+"""The correlation map and the depth scales: SymPy (theory.correlation), mpmath and float64 (experiments.correlation),
 and both against direct simulation of wide random networks."""
 
 import mpmath
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numeric import correlation as C
-from numeric import meanfield as mf
+from numeric.experiments import correlation as C
+from numeric.experiments import meanfield as mf
 from theory import correlation as T
 
 SB2 = 0.05

@@ -1,14 +1,14 @@
-"""Greedy layer-wise pre-training (numeric.pretrain): the tied autoencoder's gradient against finite differences,
+"""Greedy layer-wise pre-training (networks.pretrain): the tied autoencoder's gradient against finite differences,
 pre-training lowers each layer's reconstruction cost, the same seed gives the same numbers, and the remedies'
 pre-training facts fail when the pre-training is skipped or the network learns nothing."""
 
 import numpy as np
 import pytest
 
-from numeric import pretrain as PT
-from numeric import remedies as R
-from numeric import remedies_run as RR
-from numeric.deep import DeepNetwork
+from numeric.experiments import remedies as R
+from numeric.experiments import remedies_run as RR
+from numeric.networks import pretrain as PT
+from numeric.networks.deep import DeepNetwork
 from proofs.claim import Evidence, Fact
 from proofs.pretraining_facts import pretraining_facts
 

@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-import numeric.lstm as lstm_mod
-import numeric.recurrent_task as task
-import numeric.rnn as rnn_mod
-from numeric import recurrent_runs as RR
+import numeric.experiments.recurrent_task as task
+import numeric.networks.lstm as lstm_mod
+import numeric.networks.rnn as rnn_mod
+from numeric.experiments import recurrent_runs as RR
 from proofs.claims import recurrent_runs as CRR
 from proofs.run.cli import main
 from proofs.run.registry import select

@@ -1,4 +1,4 @@
-"""The batched RNN and LSTM (numeric.rnn, numeric.lstm): backpropagation through time against five-point finite
+"""The batched RNN and LSTM (networks.rnn, networks.lstm): backpropagation through time against five-point finite
 differences and against theory's products and paths; replicas independent; the task and the training
 deterministic; bad input refused."""
 
@@ -8,9 +8,9 @@ import zlib
 import numpy as np
 import pytest
 
-import numeric.lstm as lstm_mod
-import numeric.rnn as rnn_mod
-from numeric.recurrent_task import PROTOCOL, first_symbol, make, streams, train
+import numeric.networks.lstm as lstm_mod
+import numeric.networks.rnn as rnn_mod
+from numeric.experiments.recurrent_task import PROTOCOL, first_symbol, make, streams, train
 from proofs.bridge_recurrent import bptt_against_paths, bptt_against_product
 
 MODELS = ("rnn-tanh", "rnn-sigmoid", "lstm")

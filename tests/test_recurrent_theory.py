@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from numeric.rnn import GAMMA
+from numeric.networks.rnn import GAMMA
 from proofs.claims import recurrent as CR
 from theory import is_identity, sigma, sigma_prime
 from theory import lstm as L
@@ -116,7 +116,7 @@ def test_explicit_product_is_the_jacobian_and_reduces_to_the_chain():
 
 
 def test_gamma_is_the_sup_of_phi_prime_everywhere_it_is_stated():
-    """gamma = 1/4 (sigmoid), 1 (tanh): the fast square argument, activations' calculus and numeric.rnn agree."""
+    """gamma = 1/4 (sigmoid), 1 (tanh): the fast square argument, activations' calculus and networks.rnn agree."""
     g = R.gamma()
     acts = activations()
     for name in ("sigmoid", "tanh"):

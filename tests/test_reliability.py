@@ -17,9 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numeric import files, mnist_files
-from numeric.data import DataError, load_mnist
-from numeric.network import Network
+from numeric.data import DataError, files, load_mnist, mnist_files
+from numeric.networks.network import Network
 from proofs.run.cli import main
 from test_data import make_idx_folder, write_idx
 
@@ -103,6 +102,13 @@ def alive(pid: int) -> bool:
         return False
 
 
+def _as_from_a_terminal():
+    """In the child: SIGINT and SIGTERM at their defaults, as a shell started from a terminal leaves them (pytest run
+    in the background by a shell without job control inherits SIGINT ignored, and Python then keeps it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("jobs,sig", [("1", signal.SIGINT), ("2", signal.SIGINT), ("2", signal.SIGTERM)])
 def test_ctrl_c_and_sigterm_exit_with_one_line_and_no_temporary_files(tmp_path, jobs, sig):
     """SIGINT in the middle of the training loop (in this process, or with two workers running), as Ctrl-C sends
@@ -111,7 +117,7 @@ def test_ctrl_c_and_sigterm_exit_with_one_line_and_no_temporary_files(tmp_path, 
     proc = subprocess.Popen([sys.executable, "-m", "proofs", "--out", str(tmp_path), "--jobs", jobs, "--only",
                              "speed-of-learning-during-training,accuracy-vs-depth"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_from_a_terminal)
     stream = proc.stderr if jobs == "1" else proc.stdout
     ready, _, _ = select.select([stream], [], [], 60)
     first = stream.readline() if ready else ""  # a part starting, or "2 claims on 2 processes"
@@ -227,8 +233,7 @@ def test_a_deep_stack_turns_sympys_recursion_into_one_clear_error():
 
 
 def test_numeric_refuses_non_finite_input():
-    from numeric import width
-
+    from numeric.experiments import width
     for bad in (float("inf"), float("nan")):
         with pytest.raises(ValueError, match="finite"):
             width.interval(bad, 0)
@@ -390,7 +395,7 @@ def test_a_folder_in_place_of_a_network_is_refused(tmp_path):
 def test_quick_with_seeds_runs_and_records_the_seeds_asked_for():
     """Case 18: `--quick --seeds 10` used 2 seeds while results.json recorded 10. One place resolves the count now
     (Context.seeds_for): --seeds wins, then --quick's reduced count, then the protocol's own."""
-    from numeric import remedies as R
+    from numeric.experiments import remedies as R
     from proofs.context import Context
 
     assert Context(seeds=10, quick=True).seeds_for(5, 2) == 10

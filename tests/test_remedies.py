@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from numeric import remedies as R
-from numeric import remedies_run as RR
 from numeric.data import load
-from numeric.meanfield import depth_prediction
+from numeric.experiments import remedies as R
+from numeric.experiments import remedies_run as RR
+from numeric.experiments.meanfield import depth_prediction
 from proofs.claim import Evidence
 from proofs.claims.remedies import remedies_facts
 
@@ -180,7 +180,7 @@ def test_protocol_is_data_and_refuses_bad_grids():
 
 
 def test_planted_sigmoid_outputs_do_not_reproduce_glorot_and_bengio(digits):
-    from numeric import saturation as S
+    from numeric.experiments import saturation as S
     from proofs.claims.glorot import saturation_facts
 
     tiny = S.SATURATION.replace(chunks=2, chunk_images=40, probe_images=60, validation_images=60, seeds=2,
@@ -214,7 +214,7 @@ def test_glorot_criterion_is_judged_at_some_probe_as_stated():
     """The protocol states 'at some probe within N updates: top < 0.1 while every lower layer is in [0.4, 0.6]'.
     The first probe with the top below 0.1 may have a lower layer out of the band and a later one in it (holds);
     never both at once, or only after N updates, fails."""
-    from numeric import saturation as S
+    from numeric.experiments import saturation as S
     from proofs.claims.glorot import saturation_facts
 
     p = S.SATURATION.replace(within_updates=300)

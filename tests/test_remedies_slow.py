@@ -2,7 +2,7 @@
 
 import pytest
 
-from numeric import remedies as R
+from numeric.experiments import remedies as R
 from proofs.claim import Evidence
 from proofs.claims.remedies import remedies_facts
 from proofs.remedies_parts import config_part as _config_part

@@ -1,13 +1,13 @@
-"""numeric.stacked: S DeepNetworks side by side compute what each computes alone (every option, to rounding),
+"""numeric.networks.stacked: S DeepNetworks side by side compute what each computes alone (every option, to rounding),
 their gradients agree with finite differences, and divergence is marked per replica, not raised."""
 
 import numpy as np
 import pytest
 
 from numeric.activations import ACTIVATIONS, LogLikelihoodCost, softmax
-from numeric.deep import DeepNetwork
-from numeric.stacked import Stack
-from numeric.stacked_sgd import sgd
+from numeric.networks.deep import DeepNetwork
+from numeric.networks.stacked import Stack
+from numeric.networks.stacked_sgd import sgd
 
 SIZES = [6, 5, 5, 5, 3]
 

@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from numeric import width as numeric_width
+from numeric.experiments import width as numeric_width
 from numeric.functions import CrossEntropyCost, QuadraticCost, sigmoid_prime
 from proofs.bridge import lambdify_exact
 from theory import bounds, chain_network, cross_entropy_cost, gradient_formula, quadratic_cost
@@ -132,7 +132,7 @@ def test_threshold_is_four():
 @given(st.floats(4.001, 500))
 @example(6.894151032272928)
 def test_eq123_in_w_and_in_r_and_numeric_agree(abs_w):
-    """(2/|w|) ln(|w|(1 + sqrt(1 - 4/|w|))/2 - 1) = (1 - r^2) artanh r, r = sqrt(1 - 4/|w|), = numeric.width."""
+    """(2/|w|) ln(|w|(1 + sqrt(1 - 4/|w|))/2 - 1) = (1 - r^2) artanh r, r = sqrt(1 - 4/|w|), = experiments.width."""
     book = lambdify_exact([bounds.W], bounds.book_width(), module="mpmath")
     in_r = lambdify_exact([bounds.r], bounds.width_in_r(), module="mpmath")
     mpmath.mp.dps = 40
@@ -143,7 +143,7 @@ def test_eq123_in_w_and_in_r_and_numeric_agree(abs_w):
 
 
 def test_certified_maximum_is_a_root_of_the_derived_slope():
-    """numeric.width's maximiser is where theory's d width/dr vanishes, and d^2 width/dr^2 < 0 there;
+    """numeric.experiments.width's maximiser is where theory's d width/dr vanishes, and d^2 width/dr^2 < 0 there;
     the maximum equals theory's eq. 123 at |w|* (ties the certificate to the derived formula)."""
     d1, d2 = bounds.width_derivatives()
     m = numeric_width.maximum(dps=50)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from numeric.functions import sigmoid_prime
-from numeric.network import Network
+from numeric.networks.network import Network
 from proofs.bridge import chain_gradient, cost_prime, eq124_function
 from theory.layered import delta_eq124, eq124_matrix_symbols, explicit_matrices, layered_network
 

@@ -16,7 +16,7 @@ What SymPy derives here, for any phi (an undefined function) or for every cubic 
 * the depth scales xi_c = -1/ln chi_c, xi_grad = -1/ln chi_1 (chi^l = exp(-l/xi)), both infinite as chi -> 1
   (the edge of chaos), and the per-example RMS of delta^l falls as chi_1^((L-l)/2) = exp(-(L-l)/(2 xi_grad));
 * the edge: sigma_w^2 E[phi'^2] = 1 and q = sigma_w^2 E[phi^2] + sigma_b^2 give sigma_w^2 = 1/E[phi'^2] and the
-  one equation q = E[phi^2]/E[phi'^2] + sigma_b^2 for the critical q (numeric.correlation solves it).
+  one equation q = E[phi^2]/E[phi'^2] + sigma_b^2 for the critical q (numeric.experiments.correlation solves it).
 """
 
 from __future__ import annotations

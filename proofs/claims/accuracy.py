@@ -1,7 +1,7 @@
 """Accuracy against depth (Nielsen ch. 5, opening), tested on both sides of the book's statement.
 
 The book: one more hidden layer helps a little (96.48 -> 96.90 %), more do not help and may hurt (96.57, 96.53 %),
-a drop it calls "probably not statistically significant". The criteria (``numeric.protocols.ACCURACY``):
+a drop it calls "probably not statistically significant". The criteria (``numeric.experiments.protocols.ACCURACY``):
 every depth learned (a check); more hidden layers do not help (a reproduction, its margin beside the seeds'
 paired spread); and deeper networks do not hurt beyond the book's own spread: the drop from the best depth
 to the deepest is either within the range of the book's four values or not significant by an exact paired
@@ -9,7 +9,7 @@ sign-flip test over the seeds (a reproduction). A miss with every check holding 
 
 The cause this data can show: the embedded 4,000 images give 12.5 times fewer SGD updates per epoch than the
 book's 50,000, and the deeper networks are still climbing at epoch 30 (the gain over the last 5 epochs is
-recorded); ``numeric.protocols.ACCURACY_MATCHED_UPDATES`` (the book's 150,000 updates) tests whether the drop
+recorded); ``experiments.protocols.ACCURACY_MATCHED_UPDATES`` (the book's 150,000 updates) tests whether the drop
 closes (``scripts/accuracy_matched_updates.py``; a slow test).
 """
 
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric import protocols as P
-from numeric.experiments import accuracy_by_depth
-from numeric.figures_experiments import accuracy_figure
+from numeric.experiments import protocols as P
+from numeric.experiments.experiments import accuracy_by_depth
+from numeric.figures.experiments import accuracy_figure
 from numeric.stats import median_interval, sign_flip_p, spread_toward
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact

@@ -7,7 +7,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from numeric import width as numeric_width
+from numeric.experiments import width as numeric_width
 from numeric.figures import interval_figure, width_figure
 from theory import bounds, to_latex
 from theory.activations import activations, k, sup_derivative, z

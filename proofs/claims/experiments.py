@@ -1,8 +1,8 @@
-"""Claims measured on the NumPy network and real digits, by the book's protocols (``numeric.protocols``):
+"""Claims measured on the NumPy network and real digits, by the book's protocols (``numeric.experiments.protocols``):
 the speed of learning of each hidden layer at initialisation, the per-neuron picture, and how often |w| < 1.
 
 Verdicts are *verified* (or *not reproduced*: see ``proofs.claim``): each rests on runs made here, from
-the run's seed, and on the criteria of its protocol (``numeric.protocols``: thresholds and roles written
+the run's seed, and on the criteria of its protocol (``numeric.experiments.protocols``: thresholds and roles written
 before the run, recorded with it), stated against the book's numbers (``BOOK_*``, quoted from the chapter,
 never used as evidence), which a wrong protocol, a wrong norm or a network that learned nothing fails
 (tests plant them). The training and accuracy claims are ``claims_training`` and ``claims_accuracy``.
@@ -14,11 +14,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from numeric import protocols as P
-from numeric.experiments import speed_at_init
+from numeric.experiments import protocols as P
+from numeric.experiments.experiments import speed_at_init
 from numeric.figures import neuron_bars_figure
 from numeric.functions import sigmoid_prime
-from numeric.network import Network
+from numeric.networks.network import Network
 from numeric.streams import purpose
 from theory import to_latex
 from theory.consequences import weight_below_one

@@ -1,7 +1,7 @@
 """Glorot and Bengio (2010) and He et al. (2015): the variance conditions (SymPy) with mean field's regime per
 initialisation, and Glorot and Bengio's saturation experiment as they ran it (softmax output, log-likelihood
 cost, U(+-1/sqrt(n_in)) weights, eta chosen on validation), its criterion fixed in
-``numeric.saturation.SaturationProtocol`` before the run.
+``numeric.experiments.saturation.SaturationProtocol`` before the run.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric import remedies as R
-from numeric import saturation as S
 from numeric import streams
-from numeric.figures_experiments import saturation_figure
+from numeric.experiments import remedies as R
+from numeric.experiments import saturation as S
+from numeric.figures.experiments import saturation_figure
 from theory import to_latex
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
@@ -107,7 +107,7 @@ def check_theory(ctx) -> Evidence:
     from theory.initialisation import glorot, he, n_in, n_out, v
 
     g, h = glorot(), he()
-    from numeric.deep import DeepNetwork
+    from numeric.networks.deep import DeepNetwork
 
     q = DeepNetwork([30, 30, 2], init="orthogonal", rng=ctx.seed).weights[0]  # the network's own draw
     a = np.random.default_rng(ctx.seed).standard_normal((100, 30))

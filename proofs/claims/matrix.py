@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 
 from numeric.functions import sigmoid_prime
-from numeric.network import Network
+from numeric.networks.network import Network
 from numeric.validate import as_targets
 from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime, to_latex
 from theory import eq124_widths as E124

@@ -13,8 +13,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from numeric import meanfield as mf
-from numeric.figures_experiments import chi1_figure
+from numeric.experiments import meanfield as mf
+from numeric.figures.experiments import chi1_figure
 from theory import to_latex
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 

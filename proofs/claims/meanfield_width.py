@@ -1,11 +1,11 @@
 """Beyond the chapter: mean field's per-layer factor sqrt(chi_1) against measurements at widths 30 to 1000.
 
-The measurement protocol is this suite's choice (BOOK.md has none for it), ``numeric.protocols.MEANFIELD``,
+The measurement protocol is this suite's choice (BOOK.md has none for it), ``numeric.experiments.protocols.MEANFIELD``,
 labelled as such: [784, n, n, n, n, 10] with network2's initialisation, the first 1,000 training digits,
 the per-example root-mean-square norm of delta^l (what the theory predicts) of hidden layers 2-4 (their
 pre-activations are at q*; the first hidden layer's are at q^1 = 1 + mean ||x||^2 / 784, shown beside with
 its own prediction), and the book's norm of the averaged gradient beside it for comparison. Its criteria
-include telling sqrt(chi_1) from plausible slips (``numeric.meanfield.alternatives``): at the widest layers
+include telling sqrt(chi_1) from plausible slips (``numeric.experiments.meanfield.alternatives``): at the widest layers
 the median's interval must be narrower than the distance to each and lie on sqrt(chi_1)'s side of it.
 """
 
@@ -15,10 +15,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from numeric import meanfield as mf
-from numeric import protocols as P
-from numeric.figures_experiments import meanfield_figure
-from numeric.network import Network
+from numeric.experiments import meanfield as mf
+from numeric.experiments import protocols as P
+from numeric.figures.experiments import meanfield_figure
+from numeric.networks.network import Network
 from numeric.stats import median_interval
 from numeric.streams import purpose, replica_streams
 

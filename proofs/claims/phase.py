@@ -3,7 +3,7 @@ trainability phase diagram (Poole et al. 2016; Schoenholz et al. 2017).
 
 ``python -m proofs --only phase`` runs this claim, the two of proofs.claims.propagation (signals and gradients
 through depth) and the two of proofs.claims.trainability (the chapter's network, the phase diagram).
-Protocols are this suite's (labelled), their thresholds fixed in numeric.phase and below before the run.
+Protocols are this suite's (labelled), their thresholds fixed in numeric.experiments.phase and below before the run.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from numeric import correlation as C
-from numeric import meanfield as mf
-from numeric import phase as PH
+from numeric.experiments import correlation as C
+from numeric.experiments import meanfield as mf
+from numeric.experiments import phase as PH
 from theory import correlation as T
 
 from ..book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2

@@ -1,7 +1,7 @@
 """Beyond the chapter: greedy layer-wise pre-training (Hinton et al. 2006; Bengio et al. 2007), its own claim.
 
 ``python -m proofs --only pretraining`` runs it alone: the remedies protocol's pre-trained configuration and
-the chapter's network beside it (``numeric.remedies``, keys "pretrained" and "network2"), at every depth of
+the chapter's network beside it (``numeric.experiments.remedies``, keys "pretrained" and "network2"), at every depth of
 the protocol, every (eta, seed) replica, the rate chosen on validation and test accuracy read on the split that
 chooses nothing. The two are the ``remedies`` claim's own parts, with the same keys: in a run with both claims
 they are trained once (``proofs.run.plan``), and the remedies table shows the same rows. The criteria are the
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric import remedies_run as RR
+from numeric.experiments import remedies_run as RR
 
 from ..claim import Claim, Evidence, display
 from ..pretraining_facts import KEY, chapter_network_facts, pretraining_facts

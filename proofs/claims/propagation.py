@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from numeric import correlation as C
-from numeric import meanfield as mf
-from numeric import propagation as P
 from numeric import streams
-from numeric.figures_phase import correlation_figure, gradient_figure
+from numeric.experiments import correlation as C
+from numeric.experiments import meanfield as mf
+from numeric.experiments import propagation as P
+from numeric.figures.phase import correlation_figure, gradient_figure
 
 from ..book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2 as EDGE
 from ..book import SCHOENHOLZ_TANH_SIGMA_B2
@@ -51,7 +51,7 @@ class SignalProtocol:
 
 
 SIGNAL = SignalProtocol()
-WITHIN = "its child number n draws the network of width n (numeric.propagation.draws)"
+WITHIN = "its child number n draws the network of width n (numeric.experiments.propagation.draws)"
 
 
 def _seeds(ctx) -> int:
@@ -90,7 +90,7 @@ def _gather(ctx, fn, tag, widths) -> dict:
 
 def map_correlations(mnist, sigma_w2: float) -> np.ndarray:
     """Returns the correlation map's mean c^1..c^depth over the protocol's pairs (each pair from its layer-1
-    covariance, numeric.correlation.correlation_curve)."""
+    covariance, numeric.experiments.correlation.correlation_curve)."""
     xa, xb = P.pair_inputs(load_data(mnist).training.x, SIGNAL.pairs)
     sw, sb = sigma_w2 ** 0.5, SIGNAL.sigma_b2 ** 0.5
     return C.correlation_curve("tanh", *P.first_layer(xa, xb, sw, sb), sw, sb, SIGNAL.depth).mean(axis=1)
@@ -171,7 +171,7 @@ def predicted_rms(sigma_w2: float, mnist) -> tuple[np.ndarray, np.ndarray]:
     """Returns (the map's exact product rms^l / rms^L, exp(-(L - l)/(2 xi_grad))) for l = 1..L.
 
     The product uses chi^l = sigma_w^2 E[phi'(sqrt(q^l) z)^2] along the finite-depth q^l from the digits' layer-1
-    variance (numeric.meanfield.depth_prediction); the exponential uses xi_grad at q*.
+    variance (numeric.experiments.meanfield.depth_prediction); the exponential uses xi_grad at q*.
     """
     x = load_data(mnist).training.x[:SIGNAL.examples]
     sw, sb = sigma_w2 ** 0.5, SIGNAL.sigma_b2 ** 0.5

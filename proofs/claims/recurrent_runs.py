@@ -1,6 +1,6 @@
 """Measured claims of the recurrent group: the gradient through time at initialisation and after training (the
 RNN's within the bound (gamma ||W||)^(T-t), the LSTM's not vanishing like it), and the longest length each model
-learns. The protocol is this suite's (numeric.recurrent_task.PROTOCOL; the book has none), named in every output.
+learns. The protocol is this suite's (experiments.recurrent_task.PROTOCOL; the book has none), named in every output.
 
 Criteria (in code, fixed before a run; GRADIENT_CRITERIA, LENGTH_CRITERIA; thresholds from the theory and from
 development runs of the protocol): gradients at T = protocol.gradient_length, initial and trained: every RNN
@@ -16,10 +16,10 @@ import dataclasses
 
 import numpy as np
 
-from numeric import recurrent_runs as RR
-from numeric.figures_recurrent import gradient_through_time_figure, longest_length_figure
-from numeric.recurrent_task import LONG, PROTOCOL, first_symbol, make, train
-from numeric.rnn import ACTIVATIONS
+from numeric.experiments import recurrent_runs as RR
+from numeric.experiments.recurrent_task import LONG, PROTOCOL, first_symbol, make, train
+from numeric.figures.recurrent import gradient_through_time_figure, longest_length_figure
+from numeric.networks.rnn import ACTIVATIONS
 
 from ..bridge_recurrent import bptt_against_paths, bptt_against_product
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact

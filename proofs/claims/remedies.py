@@ -1,7 +1,7 @@
 """Beyond the chapter: the remedies for unstable gradients, compared fairly, with mean field beside.
 
 ``python -m proofs --only remedies`` runs these claims. The protocol is this suite's (BOOK.md gives none for the
-remedies): ``numeric.remedies.RemediesProtocol``, with its criteria, printed in every output and recorded in
+remedies): ``numeric.experiments.remedies.RemediesProtocol``, with its criteria, printed in every output and recorded in
 results.json. ``remedies_facts`` turns the measured cells into the claim's facts; the tests feed it planted flaws.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric import remedies as R
-from numeric import remedies_run as RR
-from numeric.figures_experiments import remedies_figure
+from numeric.experiments import remedies as R
+from numeric.experiments import remedies_run as RR
+from numeric.figures.experiments import remedies_figure
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
@@ -42,7 +42,7 @@ def _log_spread(values) -> float:
 
 def all_seed_median(accuracies) -> float:
     """The median over every seed, a diverged (NaN) seed counted as chance: the rule, written independently of
-    ``numeric.remedies_run.summary`` so that a fact can check the table against it."""
+    ``numeric.experiments.remedies_run.summary`` so that a fact can check the table against it."""
     v = np.asarray(accuracies, dtype=float)
     return float(np.median(np.where(np.isnan(v), R.CHANCE, v)))
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric import correlation as C
-from numeric import meanfield as mf
-from numeric import phase as PH
-from numeric import propagation as P
 from numeric import streams
-from numeric.figures_phase import phase_figure
-from numeric.network import Network
+from numeric.experiments import correlation as C
+from numeric.experiments import meanfield as mf
+from numeric.experiments import phase as PH
+from numeric.experiments import propagation as P
+from numeric.figures.phase import phase_figure
+from numeric.networks.network import Network
 
 from ..claim import Claim, Evidence, Fact, Part, display
 from ..data import load_data
@@ -21,7 +21,7 @@ CHAPTER = {"depth": 10, "width": 30, "pairs": 20, "examples": 200, "seeds": 2, "
            "max_ratio": 1e-4, "rate_factor": 2.0, "epochs": 1, "mini_batch_size": 10, "eta": 0.1,
            "chance_max": 0.20, "shallow_min": 0.60}  # shallow_min 0.80 -> 0.60 after replica streams (0.77-0.81)
 PHASE_WITHIN = ("each spawning 2 (initial draws, then one child per sigma_w^2; shuffling, shared by the "
-                "replica's sigma_w^2): numeric.phase_stack.Stack")
+                "replica's sigma_w^2): numeric.networks.phase_stack.Stack")
 SCHOENHOLZ = ("random networks train only where L is below about 6 xi_c (Schoenholz et al. 2017, Sec. 5 and "
               "Fig. 5: tanh, sigma_b^2 = 0.05, MNIST and CIFAR-10, SGD and RMSProp)")
 
@@ -71,7 +71,7 @@ def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
         Fact(f"network2's initialisation (sigma_w = sigma_b = 1, sigmoid) is in the ordered phase: chi_1 = "
              f"{chi_1:.4f} < 1, "
              f"c* = 1, xi_c = xi_grad = {xi:.3f} layers, so depth {c['depth']} lies beyond 6 xi_c = {6 * xi:.2f}",
-             chi_1 < 1 and c["depth"] > 6 * xi, "mean field (numeric.meanfield, mpmath)"),
+             chi_1 < 1 and c["depth"] > 6 * xi, "mean field (numeric.experiments.meanfield, mpmath)"),
         Fact(f"forward collapse, measured: the median relative spread |z_a - z_b| / |z_a| of two digits at layer "
              f"{c['depth']} is at most {c['max_spread']:g}, and it shrinks per layer within a factor "
              f"{c['rate_factor']:g} of sqrt(chi_c) = sqrt(chi_1) = {np.sqrt(chi_1):.4f}",
@@ -91,7 +91,7 @@ def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
              f"{c['eta']}) the median validation accuracy at depth {c['depth']} is at most "
              f"{c['chance_max']:.0%}, while "
              f"one hidden layer reaches {c['shallow_min']:.0%}",
-             acc[c["depth"]] <= c["chance_max"] and acc[1] >= c["shallow_min"], "numeric.network.Network.SGD, "
+             acc[c["depth"]] <= c["chance_max"] and acc[1] >= c["shallow_min"], "numeric.networks.network.Network.SGD, "
                                                                                 "embedded digits",
              {str(k): round(v, 4) for k, v in acc.items()}),
     ]

@@ -1,6 +1,6 @@
 """Speed of learning while training (Nielsen ch. 5): the book's full-batch protocol, 500 epochs, >= 10 seeds.
 
-The criteria (``numeric.protocols.SPEED_DURING_TRAINING``) are checked over every epoch, not the last only:
+The criteria (``numeric.experiments.protocols.SPEED_DURING_TRAINING``) are checked over every epoch, not the last only:
 the first hidden layer is the slowest at every epoch (by the seeds' median of slowest-other/first, its
 margin beside the seed spread: a thin one is flagged fragile), the four-hidden-layer network's last/first
 stays "about 100" at every epoch, and the speeds drop (the network learns). Where the book's own values
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric import protocols as P
-from numeric.experiments import training_run
+from numeric.experiments import protocols as P
+from numeric.experiments.experiments import training_run
 from numeric.figures import gradient_norms_figure
 from numeric.stats import percentile, spread_toward
 

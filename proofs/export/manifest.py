@@ -22,7 +22,7 @@ import re
 import shutil
 from pathlib import Path, PurePosixPath
 
-from numeric.files import atomic_write
+from numeric.data.files import atomic_write
 
 __all__ = ["MANIFEST", "LOCK", "OutputError", "Manifest", "digest", "file_digest", "acquire_lock", "clean_leftovers",
            "keep_backup"]
@@ -30,7 +30,7 @@ __all__ = ["MANIFEST", "LOCK", "OutputError", "Manifest", "digest", "file_digest
 MANIFEST = ".proofs-manifest.json"
 LOCK = ".proofs-lock"
 MAX_MANIFEST_BYTES = 10_000_000
-TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")  # numeric.files.atomic_write's names
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")  # numeric.data.files.atomic_write's names
 WRITE_TEST = ".write-test-"
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 

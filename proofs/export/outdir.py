@@ -11,7 +11,7 @@ Rules (tests/test_output_folder.py checks them, with injected faults):
 * ``write_many`` writes a batch in this order: (1) a backup of each file of the user's it replaces,
   as a hard link ``NAME.bak`` (a copy where links are not possible) beside it, reported through
   ``notify``; (2) the manifest, listing the new digest beside the old one; (3) each file, through a
-  temporary file and a rename (``numeric.files.atomic_write``). A failure at any step leaves every
+  temporary file and a rename (``numeric.data.files.atomic_write``). A failure at any step leaves every
   path holding its old content or its new one, the user's old content is in the file or its backup,
   and the manifest recognises whatever is on disk as ours, so the next run needs no ``--force``;
 * ``finish`` (after results.json): fragments of earlier runs that this run did not write are removed
@@ -25,7 +25,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from numeric.files import atomic_write
+from numeric.data.files import atomic_write
 
 from .manifest import (
     LOCK,
