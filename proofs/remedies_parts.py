@@ -34,6 +34,6 @@ def sweep_part(key: str, mnist, p: R.RemediesProtocol, seed: int) -> dict:
 
 
 def config_parts(ctx, keys) -> list:
-    """Returns the parts [(key, fn, args)] that train the configurations ``keys`` under the run's protocol."""
+    """Returns the parts (``Part``) that train the configurations ``keys`` under the run's protocol."""
     p = protocol(ctx)
     return [Part(("remedy", k, p, ctx.seed, ctx.mnist), config_part, (k, ctx.mnist, p, ctx.seed)) for k in keys]

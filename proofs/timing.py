@@ -1,8 +1,9 @@
 """Returns what a claim and its parts cost: wall and CPU seconds, recorded in results.json (issue 24).
 
 A claim's ``seconds`` and ``cpu_seconds`` are its check's own work, its parts' work left out; each part
-(a piece the claim hands to ``Context.compute``, run as a task of its own under ``--jobs > 1`` or inline
-under ``--jobs 1``) is listed in ``parts`` with its own seconds, in the order the claim asked for it, so
+(a ``Part`` the claim hands to ``Context.compute``, run as a task of its own before the claim, in this process
+under ``--jobs 1``, or inline when a check runs on its own) is listed in ``parts`` with its own seconds, in the
+order the claim asked for it (0 and ``computed_by`` where another claim of the run computed it), so
 that the record has the same fields and the same keys for any ``--jobs``: only the numbers in
 ``TIMING_FIELDS`` differ, and ``without_timings`` drops them for comparisons. CPU seconds are the process's
 (``time.process_time``: every thread of the process that ran the piece).

@@ -45,7 +45,7 @@ def _accuracy_protocols(ctx, n: int) -> list:
 
 
 def accuracy_parts(ctx) -> list:
-    """The accuracy claim's independent pieces: one (key, fn, args) per network, every protocol in it."""
+    """The accuracy claim's independent pieces: one ``Part`` per network, every protocol in it."""
     protocols = _accuracy_protocols(ctx, len(ctx.data().training))
     parts = [tuple(q.replace(networks=(sizes,)) for q in protocols) for sizes in protocols[0].networks]
     return [_part(ctx, part) for part in parts]

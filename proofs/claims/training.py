@@ -47,7 +47,7 @@ def _training_part(one: P.Protocol, mnist, seed: int, replicas: tuple):
 
 
 def training_parts(ctx) -> list:
-    """The training claim's independent pieces: (key, fn, args) per network and group of replicas."""
+    """The training claim's independent pieces: one ``Part`` per network and group of replicas."""
     p = protocol_for(ctx, "speed-of-learning-during-training", P.SPEED_DURING_TRAINING)
     return [_part(ctx, one, reps) for one, reps in _pieces(p)]
 
