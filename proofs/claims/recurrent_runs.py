@@ -132,9 +132,14 @@ def gradient_facts(res: dict) -> list[Fact]:
     return facts
 
 
-def gradient_parts(ctx) -> list:
+def _model_parts(ctx, tag: str, fn) -> list:
+    """Returns one ``Part`` per model of the run's protocol: ``fn(model, protocol, seed)``."""
     p = protocol_for(ctx)
-    return [Part(("recurrent-gradient", m, p.seeds, ctx.seed), gradient_part, (m, p, ctx.seed)) for m in p.models]
+    return [Part((tag, m, p.seeds, ctx.seed), fn, (m, p, ctx.seed)) for m in p.models]
+
+
+def gradient_parts(ctx) -> list:
+    return _model_parts(ctx, "recurrent-gradient", gradient_part)
 
 
 def check_gradients(ctx) -> Evidence:
@@ -142,8 +147,7 @@ def check_gradients(ctx) -> Evidence:
     res = {m: ctx.compute(part) for m, part in zip(p.models, gradient_parts(ctx))}
     facts = gradient_facts(res)
     T = p.gradient_length
-    lag = T - np.arange(T + 1)
-    curves, bounds, numbers = {}, {}, {}
+    lag, curves, bounds, numbers = T - np.arange(T + 1), {}, {}, {}
     for m, r in res.items():
         curves[m] = {}
         for stage in ("init", "trained"):
@@ -165,9 +169,8 @@ def check_gradients(ctx) -> Evidence:
     latex = display(r"\frac{\|\partial C/\partial h_t\|}{\|\partial C/\partial h_{t+1}\|} \le \gamma\,\|W\|"
                     r"\ \text{(RNN)};", r"\text{LSTM: the cell path multiplies by } f_t;",
                     rf"\text{{measured at }} T = {T}\text{{, initial and trained, {p.seeds} seeds}}")
-    return Evidence("verified", facts, latex=latex, figures=figures,
-                    headline="; ".join(f"{m}: D {numbers[m]['init']['D']:.2g} -> {numbers[m]['trained']['D']:.2g}"
-                                       for m in res),
+    return Evidence("verified", facts, latex=latex, figures=figures, headline="; ".join(
+                        f"{m}: D {numbers[m]['init']['D']:.2g} -> {numbers[m]['trained']['D']:.2g}" for m in res),
                     numbers={"protocol": protocol_record(p, ctx.seed), "criteria": GRADIENT_CRITERIA,
                              "models": numbers, "book_vs_run": rows})
 
@@ -207,8 +210,7 @@ def length_facts(sweeps: dict, lengths) -> list[Fact]:
 
 
 def length_parts(ctx) -> list:
-    p = protocol_for(ctx)
-    return [Part(("recurrent-sweep", m, p.seeds, ctx.seed), sweep_part, (m, p, ctx.seed)) for m in p.models]
+    return _model_parts(ctx, "recurrent-sweep", sweep_part)
 
 
 def check_lengths(ctx) -> Evidence:
