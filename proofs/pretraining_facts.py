@@ -24,7 +24,8 @@ from .claim import Fact, margin_fact
 KEY = "pretrained"
 
 
-def _log_spread(values) -> float:
+def log_spread(values) -> float:
+    """Returns log10(max / min) of the finite, non-zero |values| (the seeds' spread in decades), NaN if none."""
     v = np.abs(np.asarray(values, dtype=float))
     v = v[np.isfinite(v) & (v > 0)]
     return float(np.log10(v.max() / v.min())) if v.size else float("nan")
@@ -39,7 +40,7 @@ def chapter_network_facts(cells: dict, rows: dict, p, key: str = "network2") -> 
     avg = np.asarray(base["init"]["averaged"], float)
     return [margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
                         f">= {c.vanishing:g} (the vanishing gradient)", np.log10(float(np.median(avg))),
-                        np.log10(c.vanishing), _log_spread(avg), how="log10, median over seeds", role="reproduction"),
+                        np.log10(c.vanishing), log_spread(avg), how="log10, median over seeds", role="reproduction"),
             margin_fact(f"the chapter's network at depth {deep} stays at chance at its best rate: median test "
                         f"accuracy <= {c.chance:.0%}", brow["test"], c.chance, brow["test_max"] - brow["test_min"],
                         above=False, how=f"eta {brow['eta']:g} chosen on validation", role="reproduction")]
@@ -72,7 +73,7 @@ def pretraining_facts(cells: dict, rows: dict, p) -> list[Fact]:
     facts.append(margin_fact(f"after pre-training the chapter's network at depth {deep} no longer vanishes at the "
                              f"start of training: averaged last/first < {c.vanishing:g}, the threshold the chapter's "
                              "initialisation exceeds", np.log10(med) if med > 0 else float("nan"),
-                             np.log10(c.vanishing), _log_spread(avg), above=False,
+                             np.log10(c.vanishing), log_spread(avg), above=False,
                              how="log10, median over seeds, the same seeds' initial draws as network2's",
                              value=value, role="reproduction"))
     r = rows[KEY][deep]

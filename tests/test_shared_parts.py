@@ -98,3 +98,16 @@ def test_the_plan_names_one_owner_per_key():
     assert plan.users[("square", 7)] == ["share-a", "share-b"] and plan.shared() == {("square", 7)}
     assert [p.key for p in plan.tasks("share-b")] == [("square", 3)]
     assert plan.borrowed("share-b", [("square", 7), ("square", 3)]) == {("square", 7): "share-a"}
+
+
+def test_the_plan_refuses_one_key_for_two_pieces_of_work():
+    """Two claims naming different work (another function or other arguments) by one key would silently share the
+    first one's value; the plan refuses the run instead."""
+    class Ctx:
+        pass
+
+    claims = _claims("/dev/null")
+    other = Claim("share-c", "test", "same key, other arguments", claims[0].check, group="test",
+                  parts=lambda ctx: [Part(("square", 7), count_call, ("/dev/null", 8))])
+    with pytest.raises(ValueError, match="different work by one part key"):
+        Plan(claims + [other], Ctx())

@@ -15,7 +15,7 @@ from numeric.figures.experiments import remedies_figure
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
-from ..pretraining_facts import chapter_network_facts
+from ..pretraining_facts import chapter_network_facts, log_spread
 from ..remedies_parts import config_parts, protocol, sweep_part
 
 
@@ -32,12 +32,6 @@ def sweep_parts(ctx, p) -> list:
 def _med(values) -> float:
     v = np.asarray(values, dtype=float)
     return float(np.median(v)) if v.size else float("nan")
-
-
-def _log_spread(values) -> float:
-    v = np.abs(np.asarray(values, dtype=float))
-    v = v[np.isfinite(v) & (v > 0)]
-    return float(np.log10(v.max() / v.min())) if v.size else float("nan")
 
 
 def all_seed_median(accuracies) -> float:
@@ -99,7 +93,7 @@ def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact
     worst = max(gaps, key=gaps.get)
     return [margin_fact(f"every plain network at every depth: mean field's prediction of last/first is within a factor "
                         f"{c.mean_field_factor:g} of the per-example RMS ratio it predicts", gaps[worst],
-                        np.log10(c.mean_field_factor), _log_spread(cells[worst[0]][worst[1]]["init"]["per_example"]),
+                        np.log10(c.mean_field_factor), log_spread(cells[worst[0]][worst[1]]["init"]["per_example"]),
                         above=False, how="|log10(measured / predicted)|, medians over seeds",
                         value={f"{k} H={h}": round(10 ** g, 3) for (k, h), g in gaps.items()}, role="reproduction"),
             Fact("mean field's regime (vanishing, stable, exploding) matches the measured per-example factor per "
@@ -126,7 +120,7 @@ def sweep_facts(sweep: dict, p: R.RemediesProtocol) -> list[Fact]:
         out.append(margin_fact(f"{key}, {p.sweep_depth} hidden layers, widths {list(p.sweep_widths)}: the per-example "
                                f"ratio stays within a factor {c.relu_factor:g} of 1 at every width, while the averaged "
                                f"ratio exceeds it by at least {gap:g}x at every width; the per-example one is {why}",
-                               room[w0], 0.0, _log_spread(seeds), how="medians over seeds; margin in log10 at the "
+                               room[w0], 0.0, log_spread(seeds), how="medians over seeds; margin in log10 at the "
                                f"binding width {w0}", value={w: {"per_example": round(pe[w], 3),
                                                                  "averaged": round(av[w], 3)} for w in pe}))
     return out

@@ -23,12 +23,16 @@ class Plan:
 
     def __init__(self, claims, parent):
         self.parts = {c.id: list(c.parts(parent)) if c.parts else [] for c in claims}
-        self.owner, self.users = {}, {}
+        self.owner, self.users, first = {}, {}, {}
         for c in claims:
-            for key in (p.key for p in self.parts[c.id]):
-                self.owner.setdefault(key, c.id)
-                if c.id not in self.users.setdefault(key, []):
-                    self.users[key].append(c.id)
+            for part in self.parts[c.id]:
+                seen = first.setdefault(part.key, part)
+                if (seen.fn, seen.args) != (part.fn, part.args):  # one key, two pieces of work: refuse, never guess
+                    raise ValueError(f"claims {self.owner[part.key]} and {c.id} name different work by one part key "
+                                     f"{part.key!r}")
+                self.owner.setdefault(part.key, c.id)
+                if c.id not in self.users.setdefault(part.key, []):
+                    self.users[part.key].append(c.id)
 
     def tasks(self, cid: str) -> list:
         """Returns the parts claim ``cid`` computes itself: those it owns."""
