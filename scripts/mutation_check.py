@@ -3,20 +3,18 @@ default test command (``pytest``) rejects every one of them.
 
     python scripts/mutation_check.py               # all mutants, 2 at a time
     python scripts/mutation_check.py --list        # the mutants, one line each
-    python scripts/mutation_check.py --only NAME[,NAME...] --jobs 1
-    python scripts/mutation_check.py --update-map  # and rewrite the kill map from this run
+    python scripts/mutation_check.py --only NAME[,NAME...] --jobs 1 [--update-map]
 
 Each mutant is a realistic mistake (a dropped factor, a missing transpose, an index off by one, sigma
 for sigma', a wrong constant or sign, a wrong protocol) given as an exact text replacement in one file;
 a replacement whose text no longer occurs exactly once is reported as STALE (the list must follow the
-code). The project is copied once per worker (without .git, .venv and results); each mutant is
-written into the copy, ``python -m pytest -x -q -p no:cacheprovider`` runs there with CI=true (the
-derandomised hypothesis profile) in up to three steps, stopping at the first that fails: ``map``, the
-test nodes that killed the mutant last time (scripts/mutation_killers.json, rewritten only with
---update-map so that a plain run leaves the tree clean); ``related``, the test files that name the
-mutated module; ``suite``, the whole default suite, the only step that can declare a mutant SURVIVED.
-The file is then restored. Prints a table (mutant, step, killed by which test, seconds), the kill rate
-and the kills per step; exits 1 unless every mutant is killed.
+code). The project is copied once per worker (without .git, .venv and results); each mutant is written
+into the copy and ``python -m pytest -x -q -p no:cacheprovider`` runs there with CI=true (the
+derandomised hypothesis profile) in steps until one fails: ``map``, the tests that killed the mutant
+last time (scripts/mutation_killers.json; --update-map rewrites it from the run); ``related``, the test
+files that name the mutated module; ``suite``, the whole default suite, the only step that can let a
+mutant survive. Prints a table (mutant, step, killed by which test, seconds), the kill rate and the
+kills per step; exits 1 unless every mutant is killed.
 """
 
 from __future__ import annotations
@@ -364,10 +362,9 @@ def related_tests(root: Path, path: str) -> list[str]:
 
 
 def run_steps(steps: list[tuple[str, list[str]]], scratch: Path, timeout: float) -> tuple[str, str, str]:
-    """Returns (status, step, by): runs ``pytest -x`` in ``scratch`` on each step's node ids or files in turn
-    (an empty list is the whole default suite) until one fails. A subset that fails kills the mutant (the
-    tests are independent, so the whole suite fails too); a subset that passes, or names no test that
-    still exists (exit 4 or 5), passes the mutant on; only the whole suite can let it survive."""
+    """Returns (status, step, by): runs ``pytest -x`` in ``scratch`` on each step's node ids or files (none:
+    the whole default suite) until one fails. A subset that fails kills (the tests are independent); one
+    that passes or names no existing test (exit 4 or 5) passes the mutant on to the next step."""
     env = os.environ | {"CI": "true", "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.perf_counter()
     for step, args in steps:
@@ -385,8 +382,7 @@ def run_steps(steps: list[tuple[str, list[str]]], scratch: Path, timeout: float)
 
 
 def run_mutant(mutant: Mutant, scratch: Path, timeout: float, killers: dict) -> dict:
-    """Plants one mutant into ``scratch``; tries the tests that killed it last time (the kill map), then the
-    test files that name its module, then the whole default suite; restores the file."""
+    """Plants one mutant into ``scratch``, runs its steps (map, related, suite), restores the file."""
     target = scratch / mutant.path
     original = target.read_text(encoding="utf-8")
     if original.count(mutant.old) != 1:
@@ -403,8 +399,8 @@ def run_mutant(mutant: Mutant, scratch: Path, timeout: float, killers: dict) -> 
 
 
 def updated_killers(killers: dict, results: list[dict]) -> dict[str, list[str]]:
-    """Returns the kill map with the mutants just run set to the test node that killed them (dropped when
-    none did, or on a timeout), the others kept, and names that no longer name a mutant dropped."""
+    """Returns the kill map with the mutants just run set to the test that killed them (none on a timeout),
+    the others kept, names of no mutant dropped."""
     fresh = dict(killers)
     for r in results:
         fresh.pop(r["mutant"].name, None)
