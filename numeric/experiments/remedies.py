@@ -102,7 +102,7 @@ class Criteria:
     learns: float = 0.70
     learners: int = 2
     mean_field_factor: float = 2.0
-    stable_band: tuple = (0.8, 1.25)
+    stable_band: tuple[float, float] = (0.8, 1.25)
     relu_factor: float = 1.5
     averaging_gap: float = 2.0
     bn_gap: float = 10.0
