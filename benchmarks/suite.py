@@ -53,9 +53,11 @@ def timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float, flo
     return proc, time.perf_counter() - start, children_cpu() - cpu
 
 
-def one_run(extra: list[str]) -> dict:
-    """Returns one run's costs: {"wall", "cpu", "claims": {id: (wall, cpu)}, "parts": {(id, key): (wall, cpu)}}."""
-    with tempfile.TemporaryDirectory() as out:
+def one_run(extra: list[str], keep: str | None = None) -> dict:
+    """Returns one run's costs: {"wall", "cpu", "claims": {id: (wall, cpu)}, "parts": {(id, key): (wall, cpu)}};
+    ``keep``: the results folder to write (kept, a new one), else a temporary one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = keep or tmp
         proc, wall, cpu = timed([sys.executable, "-m", "proofs", "--out", out, "-q", *extra])
         if proc.returncode not in (0, 1):  # 1: a claim failed; its cost is still worth seeing
             raise SystemExit(f"python -m proofs {' '.join(extra)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
@@ -132,16 +134,19 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="time `python -m proofs --quick` instead")
     parser.add_argument("--only", help="time only these claims or groups (python -m proofs --only)")
     parser.add_argument("--top", type=int, default=None, help="rows of each table (default: every claim and part)")
+    parser.add_argument("--keep", metavar="DIR", help="keep the last run's results folder in DIR (a new folder)")
     parser.add_argument("--pytest", action="store_true",
                         help="also time the README's test command, --repeat times (medians)")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.jobs < 1:
         parser.error("--repeat and --jobs must be at least 1")
+    if args.keep and Path(args.keep).exists():
+        parser.error(f"--keep {args.keep}: it exists; name a new folder (nothing is overwritten)")
     extra = ["--jobs", str(args.jobs), *(["--quick"] if args.quick else [])]
     extra += ["--only", args.only] if args.only else []
     runs = []
     for k in range(args.repeat):
-        runs.append(one_run(extra))
+        runs.append(one_run(extra, args.keep if k == args.repeat - 1 else None))
         failed = f"; FAILED: {', '.join(runs[-1]['failed'])}" if runs[-1]["failed"] else ""
         print(f"run {k + 1}/{args.repeat}: {runs[-1]['wall']:.1f} s wall, {runs[-1]['cpu']:.1f} s CPU{failed}",
               file=sys.stderr, flush=True)
