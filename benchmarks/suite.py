@@ -14,7 +14,8 @@ over the runs:
   digits, the parent's scheduling and writing the results folder).
 
 CPU seconds are the measure that survives a loaded machine; wall seconds depend on what else runs.
-``--pytest`` also times the default `pytest` once (wall and CPU) and prints its 25 slowest tests.
+``--pytest`` also times the README's test command (``pytest -n 2``, read from the README) ``--repeat`` times and
+prints the medians (wall and CPU seconds of every process) and the 25 slowest tests.
 `python benchmarks/jobs.py` compares --jobs 1 with --jobs 2 and a Dask LocalCluster.
 """
 
@@ -52,9 +53,11 @@ def timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float, flo
     return proc, time.perf_counter() - start, children_cpu() - cpu
 
 
-def one_run(extra: list[str]) -> dict:
-    """Returns one run's costs: {"wall", "cpu", "claims": {id: (wall, cpu)}, "parts": {(id, key): (wall, cpu)}}."""
-    with tempfile.TemporaryDirectory() as out:
+def one_run(extra: list[str], keep: str | None = None) -> dict:
+    """Returns one run's costs: {"wall", "cpu", "claims": {id: (wall, cpu)}, "parts": {(id, key): (wall, cpu)}};
+    ``keep``: the results folder to write (kept, a new one), else a temporary one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = keep or tmp
         proc, wall, cpu = timed([sys.executable, "-m", "proofs", "--out", out, "-q", *extra])
         if proc.returncode not in (0, 1):  # 1: a claim failed; its cost is still worth seeing
             raise SystemExit(f"python -m proofs {' '.join(extra)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
@@ -93,14 +96,33 @@ def table(rows: dict, cpu_total: float, wall_total: float, label: str, top: int 
     return out
 
 
-def pytest_costs() -> list[str]:
-    """Returns lines on the default `pytest`: its wall and CPU seconds and its 25 slowest tests."""
-    proc, wall, cpu = timed([sys.executable, "-m", "pytest", "-q", "--durations=25", "-p", "no:cacheprovider"])
+def readme_test_command() -> list[str]:
+    """Returns the README's test command (its second command, after ``pip install '.[test]' &&``) as arguments."""
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("pip install '.[test]'") and "&&" in line:
+            return line.split("&&", 1)[1].split()
+    raise SystemExit("README.md has no line `pip install '.[test]' && pytest ...` (its second command)")
+
+
+def pytest_costs(repeat: int) -> list[str]:
+    """Returns lines on the README's test command: medians of ``repeat`` runs (wall and CPU seconds, every
+    process), each run's figures, and the 25 slowest tests of the last run."""
+    cmd = readme_test_command()
+    if cmd[0] != "pytest":
+        raise SystemExit(f"the README's test command does not start with pytest: {' '.join(cmd)}")
+    runs = []
+    for k in range(repeat):
+        proc, wall, cpu = timed([sys.executable, "-m", *cmd, "-q", "--durations=25", "-p", "no:cacheprovider"])
+        runs.append((wall, cpu, (proc.stdout.splitlines() or [""])[-1].strip("= ")))
+        print(f"pytest run {k + 1}/{repeat}: {wall:.1f} s wall, {cpu:.1f} s CPU; {runs[-1][2]}", file=sys.stderr,
+              flush=True)
     lines = proc.stdout.splitlines()
     start = next((i for i, s in enumerate(lines) if "slowest" in s), len(lines))
     body = [s for s in lines[start:] if s.strip() and not s.startswith("=")][:26]
-    tail = lines[-1] if lines else ""
-    return [f"pytest (default): {wall:.1f} s wall, {cpu:.1f} s CPU; {tail.strip('= ')}", "", *body]
+    each = "; ".join(f"{w:.1f} s wall, {c:.1f} s CPU" for w, c, _ in runs)
+    return [f"`{' '.join(cmd)}` (the README's test command): medians of {repeat}: "
+            f"{statistics.median(r[0] for r in runs):.1f} s wall, {statistics.median(r[1] for r in runs):.1f} s CPU "
+            f"(each: {each}); {runs[-1][2]}", "", *body]
 
 
 def main(argv=None) -> int:
@@ -112,15 +134,19 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="time `python -m proofs --quick` instead")
     parser.add_argument("--only", help="time only these claims or groups (python -m proofs --only)")
     parser.add_argument("--top", type=int, default=None, help="rows of each table (default: every claim and part)")
-    parser.add_argument("--pytest", action="store_true", help="also time the default pytest once")
+    parser.add_argument("--keep", metavar="DIR", help="keep the last run's results folder in DIR (a new folder)")
+    parser.add_argument("--pytest", action="store_true",
+                        help="also time the README's test command, --repeat times (medians)")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.jobs < 1:
         parser.error("--repeat and --jobs must be at least 1")
+    if args.keep and Path(args.keep).exists():
+        parser.error(f"--keep {args.keep}: it exists; name a new folder (nothing is overwritten)")
     extra = ["--jobs", str(args.jobs), *(["--quick"] if args.quick else [])]
     extra += ["--only", args.only] if args.only else []
     runs = []
     for k in range(args.repeat):
-        runs.append(one_run(extra))
+        runs.append(one_run(extra, args.keep if k == args.repeat - 1 else None))
         failed = f"; FAILED: {', '.join(runs[-1]['failed'])}" if runs[-1]["failed"] else ""
         print(f"run {k + 1}/{args.repeat}: {runs[-1]['wall']:.1f} s wall, {runs[-1]['cpu']:.1f} s CPU{failed}",
               file=sys.stderr, flush=True)
@@ -144,7 +170,7 @@ def main(argv=None) -> int:
         print(f"\nParts ({len(parts)}, {part_cpu:.1f} s CPU; the claims' own work beside them: {own_cpu:.1f} s):\n")
         print("\n".join(table(parts, cpu, work_wall, "claim: part", args.top)))
     if args.pytest:
-        print("\n" + "\n".join(pytest_costs()))
+        print("\n" + "\n".join(pytest_costs(args.repeat)))
     return 0
 
 

@@ -1,7 +1,7 @@
 """The activation table (each hidden activation once, one spelling), initialisations and output layers.
 
 * ``ACTIVATIONS``: name -> (phi, phi') in NumPy, finite for any z (``numeric.networks.deep`` and the remedies);
-* ``FROM_OUTPUT``: name -> (phi, phi' written through a = phi(z)) for the stacked kernels (tanh, sigmoid);
+* ``FROM_OUTPUT``: name -> (phi, phi' written through a = phi(z)) for the recurrent kernels (tanh, sigmoid);
 * ``MP``: name -> (phi, phi') in mpmath, for mean field's Gaussian integrals (``numeric.experiments.meanfield``);
 * ``SUP_DERIVATIVE``: name -> sup |phi'| (``theory.activations.sup_derivative`` proves each; the tests compare
   the three forms with the SymPy ones);

@@ -84,7 +84,7 @@ def checkpoints(request, tmp_path_factory, digits) -> dict:
             net = Network(sizes, cost=cost, init=init, rng=TRAINING["seed"] + i)
             net.SGD(train.x, train.y, TRAINING["epochs"], TRAINING["mini_batch_size"], TRAINING["eta"],
                     TRAINING["lmbda"], rng=np.random.default_rng(TRAINING["seed"] + 100 + i))
-            tmp = path.with_suffix(".tmp.npz")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # pytest -n: workers may train the same one
             net.save(tmp, overwrite=True)
             os.replace(tmp, path)
         out[name] = Network.load(path)

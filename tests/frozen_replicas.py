@@ -1,32 +1,18 @@
-"""Frozen for the bit-for-bit tests (tests/test_kernel.py): main's numeric/replicas.py at 968612f, before it ran on
-numeric.networks.kernel (imports made absolute; nothing else changed).
+"""Frozen for the bit-for-bit tests (tests/test_kernel.py): the arithmetic of main's numeric/replicas.py at
+968612f, before it ran on numeric.networks.kernel (imports made absolute; nothing else changed).
 
-S networks of one shape trained side by side: the experiments' seeds as one stacked array.
-
-The chapter's experiments repeat one training run over many seeds. ``Replicas`` stacks the
-weights of S networks, ``weights[l]`` of shape (S, n_{l+1}, n_l), and trains them together,
-so every NumPy call serves all seeds (one Python loop instead of S). Each replica has its own
-random stream (a ``numpy.random.SeedSequence``, normally ``SeedSequence(base_seed).spawn(S)[k]``),
-and within it one child per purpose (``numeric.streams``): replica k is exactly
-``Network(sizes, rng=purpose(streams[k], "init"))`` trained by ``Network.SGD`` with
-``rng=purpose(streams[k], "shuffle")`` (the same initial draws, the same per-epoch permutations, the
-same network2 arithmetic; the tests check it to rounding), and ``network(k)`` hands it back as a
-``Network``. No two replicas or purposes share a stream (no seed arithmetic such as s + 1).
-
-Two ways to train:
-* ``full_batch_descent``: the book's protocol for watching the gradients: each epoch is one
-  gradient-descent step on all n images; the averaged bias gradients that the step uses are
-  returned for every epoch, recorded before the step (computed once, not twice). All replicas
-  see the same images, so the first layer of all seeds is one matrix product.
-* ``sgd``: network2's mini-batch SGD, each replica with its own permutation per epoch and its
-  own lmbda (two protocols can share one loop).
+Only what the kernel replaced is frozen here: the forward pass, the averaged gradients (BP1-BP4) and network2's
+mini-batch SGD loop, the cross-entropy cost only. The drivers that did not change in that move (``full_batch_descent``,
+``mean_bias_gradients``, ``accuracy``, the streams and the initial draws) are inherited from today's
+``numeric.networks.replicas.Replicas`` and call the frozen methods below, so a difference between this class and
+today's is a difference in the arithmetic the kernel took over.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numeric.networks.network import Network
+from numeric.networks import replicas
 from numeric.streams import generator
 from numeric.validate import as_inputs, as_targets, check_positive
 
@@ -41,31 +27,14 @@ def _sigmoid_(z):
     return np.reciprocal(z, out=z)
 
 
-class Replicas:
-    """The networks ``Network(sizes, rng=purpose(s, "init"), init=init)`` for each stream s, stacked.
 
-    ``streams``: one ``numpy.random.SeedSequence`` per replica (an int s stands for ``SeedSequence(s)``);
-    the same stream twice gives two identical replicas (two protocols paired by seed).
-    Only the cross-entropy cost (the chapter's) is supported here; ``Network`` has both.
-    """
+class Replicas(replicas.Replicas):
+    """``numeric.networks.replicas.Replicas`` with the arithmetic it had before the kernel (cross-entropy only)."""
 
     def __init__(self, sizes, streams, *, init: str = "default", cost: str = "cross-entropy"):
         if cost != "cross-entropy":
             raise ValueError(f"Replicas trains the chapter's cross-entropy cost only, got {cost!r}")
-        streams = list(streams)
-        if not streams:
-            raise ValueError("Replicas needs at least one stream")
-        nets = [Network(sizes, rng=generator(s, "init"), init=init, cost=cost) for s in streams]
-        self.sizes, self.streams, self.init = nets[0].sizes, streams, init
-        self.weights = [np.stack([n.weights[l] for n in nets]) for l in range(len(self.sizes) - 1)]
-        self.biases = [np.stack([n.biases[l] for n in nets]) for l in range(len(self.sizes) - 1)]
-
-    def __len__(self) -> int:
-        return len(self.streams)
-
-    def network(self, k: int) -> Network:
-        """Returns replica k as a ``Network`` (copies of its weights and biases)."""
-        return Network.from_parameters([w[k] for w in self.weights], [b[k] for b in self.biases])
+        super().__init__(sizes, streams, init=init, cost=cost)
 
     # -- forward ---------------------------------------------------------------------------
     def _forward(self, x, w0=None):
@@ -83,16 +52,6 @@ class Replicas:
             z += b[:, None, :]
             acts.append(_sigmoid_(z))
         return acts
-
-    def accuracy(self, x, labels) -> np.ndarray:
-        """Returns, per replica, how many inputs x (n, n_0) it classifies as ``labels`` (n,)."""
-        x = as_inputs(x, self.sizes[0])
-        labels = np.asarray(labels)
-        if labels.shape != (len(x),):
-            raise ValueError(f"labels must have shape ({len(x)},), got {labels.shape}")
-        with np.errstate(over="ignore"):
-            out = self._forward(x)[-1]
-        return (out.argmax(axis=2) == labels).sum(axis=1)
 
     # -- training --------------------------------------------------------------------------
     def _mean_gradients(self, x, y, cols):
@@ -118,57 +77,6 @@ class Replicas:
             else:  # (n, S n_1) against x: one product for all seeds
                 nws.insert(0, (delta.transpose(1, 0, 2).reshape(n, -1).T @ x).reshape(S, -1, x.shape[1]) / n)
         return nbs, nws
-
-    def _shared_inputs(self, x, y):
-        """Returns (x restricted to its non-zero columns, y one-hot, those columns).
-
-        Inputs that are 0 in every image (MNIST's border: 149 of 784 pixels in the first 1,000)
-        add nothing to z and get a zero weight gradient; leaving them out of the two large
-        products is exact and saves a fifth of the time.
-        """
-        x = as_inputs(x, self.sizes[0])
-        y = as_targets(y, len(x), self.sizes[-1])
-        cols = np.flatnonzero((x != 0).any(axis=0))
-        return np.ascontiguousarray(x[:, cols]), y, cols
-
-    def mean_bias_gradients(self, x, y) -> list:
-        """Returns dC/db per layer, (S, n_l) each, averaged over the examples of (x, y) (no step)."""
-        x, y, cols = self._shared_inputs(x, y)
-        with np.errstate(over="ignore"):
-            return self._mean_gradients(x, y, cols)[0]
-
-    def full_batch_descent(self, x, y, epochs: int, eta: float, lmbda: float, *, progress=None) -> list:
-        """Trains by gradient descent on all of (x, y), one step per epoch; returns the recorded gradients.
-
-        Returns ``grads`` with ``grads[l]`` of shape (epochs, S, n_{l+1}): dC/db^{l+2} (book's
-        numbering) averaged over the n examples, at each epoch **before** that epoch's step, the
-        very gradient the step then uses: b -> b - eta grad, w -> (1 - eta lmbda/n) w - eta grad_w
-        (network2's update with one mini-batch of all n). ``progress(epoch)`` is called every 100 epochs.
-        """
-        x, y, cols = self._shared_inputs(x, y)
-        epochs = int(check_positive("epochs", epochs, allow_zero=True, integer=True))
-        eta, lmbda = check_positive("eta", eta), check_positive("lmbda", lmbda, allow_zero=True)
-        decay = 1.0 - eta * lmbda / len(x)
-        grads = [np.empty((epochs, len(self), w.shape[1])) for w in self.weights]
-        with np.errstate(over="ignore"):
-            for epoch in range(epochs):
-                nbs, nws = self._mean_gradients(x, y, cols)
-                for l, (nb, nw) in enumerate(zip(nbs, nws)):
-                    grads[l][epoch] = nb
-                    self.weights[l] *= decay  # the weights of all-zero inputs only decay
-                    if l > 0:
-                        self.weights[l] -= eta * nw
-                    else:
-                        self.weights[0][:, :, cols] -= eta * nw
-                    self.biases[l] -= eta * nb
-                self._check_finite(epoch, eta)
-                if progress is not None and (epoch + 1) % 100 == 0:
-                    progress(epoch + 1)
-        return grads
-
-    def _check_finite(self, epoch: int, eta: float) -> None:
-        if not all(np.isfinite(w).all() for w in self.weights):
-            raise FloatingPointError(f"weights became NaN or inf at epoch {epoch} (eta {eta:g}); lower eta")
 
     def sgd(self, x, y, epochs: int, mini_batch_size: int, eta: float, lmbdas, *, on_epoch=None) -> None:
         """Trains every replica by network2's mini-batch SGD, in place.

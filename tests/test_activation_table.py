@@ -10,7 +10,7 @@ import sympy as sp
 
 from numeric import activations as A
 from numeric.experiments import meanfield
-from numeric.networks import phase_stack, rnn
+from numeric.networks import rnn
 from theory.activations import activations, sup_derivative, z
 
 POINTS = np.array([-30.0, -4.0, -1.3, -0.2, 0.3, 0.9, 2.5, 7.0, 30.0])
@@ -20,7 +20,7 @@ SYMPY = activations()
 def test_one_table_one_spelling():
     assert set(A.ACTIVATIONS) == set(A.MP) == set(A.SUP_DERIVATIVE)
     assert set(A.FROM_OUTPUT) <= set(A.ACTIVATIONS)
-    assert meanfield.ACTIVATIONS is A.MP and phase_stack.ACTIVATIONS is A.FROM_OUTPUT is rnn.ACTIVATIONS
+    assert meanfield.ACTIVATIONS is A.MP and rnn.ACTIVATIONS is A.FROM_OUTPUT
     assert set(A.ACTIVATIONS) & set(SYMPY) == {"sigmoid", "tanh", "relu"}  # theory's spelling is the same
 
 

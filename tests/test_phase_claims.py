@@ -52,14 +52,17 @@ def test_stacked_replicas_are_independent_and_divergence_is_counted():
     assert np.array_equal(both.weights[1][0], one.weights[1][0])
     assert np.array_equal(both.weights[1][2], one.weights[1][1])
     both.weights[1][1, 0, 0] = np.nan  # replica (2.0, seed 0) has diverged
-    both.sgd(d.x[:200], d.y[:200], 5, 20, 0.1)
-    one.sgd(d.x[:200], d.y[:200], 5, 20, 0.1)
+    solo = stacked.Stack(2, 8, [1.0], [1], sigma_b=0.2)  # seed 1 alone: its own draws and mini-batches
+    for st in (both, one, solo):
+        st.sgd(d.x[:200], d.y[:200], 5, 20, 0.1)
     assert both.diverged.tolist() == [False, True, False, False]
     assert np.allclose(both.weights[1][0], one.weights[1][0], rtol=1e-4, atol=1e-6)  # as if alone (float32 rounding)
+    for a, b in zip(both.weights + both.biases, solo.weights + solo.biases):
+        assert np.allclose(a[2], b[0], rtol=1e-4, atol=1e-6)  # replica (1.0, seed 1) as if its seed were alone
     acc = both.accuracy(d.x[:200], d.y[:200])
     assert acc[1] == 0.1 and np.isfinite(acc).all()
     with pytest.raises(ValueError, match="activation"):
-        stacked.Stack(2, 8, [1.0], [0], sigma_b=0.2, activation="relu")
+        stacked.Stack(2, 8, [1.0], [0], sigma_b=0.2, activation="swish")
 
 
 def test_backward_deltas_are_the_bias_gradients():

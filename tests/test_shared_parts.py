@@ -111,3 +111,16 @@ def test_the_plan_refuses_one_key_for_two_pieces_of_work():
                   parts=lambda ctx: [Part(("square", 7), count_call, ("/dev/null", 8))])
     with pytest.raises(ValueError, match="different work by one part key"):
         Plan(claims + [other], Ctx())
+
+
+def test_the_matrix_claims_differentiate_each_reference_network_once():
+    """bp1-bp4-matrix-form and eq124-matrix-delta compare their routes with the same implicit and direct deltas:
+    one part per shape, computed by the first claim and handed to the second."""
+    from proofs.claims import matrix
+    from proofs.context import Context
+
+    bp, eq124 = (c for c in matrix.CLAIMS if c.id in ("bp1-bp4-matrix-form", "eq124-matrix-delta"))
+    plan = Plan([bp, eq124], Context())
+    keys = [p.key for p in matrix.reference_parts(Context())]
+    assert len(keys) == len(matrix.SHAPES) and set(keys) <= plan.shared()
+    assert all(plan.owner[k] == bp.id for k in keys) and not plan.tasks(eq124.id)

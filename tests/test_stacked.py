@@ -137,3 +137,16 @@ def test_softmax_log_likelihood():
         DeepNetwork([4, 3, 2], output="softmax", cost="cross-entropy")
     with pytest.raises(ValueError, match="one architecture"):
         Stack([DeepNetwork([4, 3, 2]), DeepNetwork([4, 3, 2], activation="tanh")])
+
+
+def test_from_arrays_holds_copies_and_refuses_unchained_shapes():
+    rng = np.random.default_rng(0)
+    w, b = [rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 3))], [np.zeros((2, 3)), np.zeros((2, 5))]
+    stack = Stack.from_arrays(w, b, activation="tanh")
+    assert stack.sizes == [4, 3, 5] and stack.weights[0].dtype == np.float32 and len(stack) == 2
+    stack.weights[0][:] = 0
+    assert w[0].any()  # the caller's arrays are left alone
+    with pytest.raises(ValueError, match="chained"):
+        Stack.from_arrays([w[0], rng.standard_normal((2, 5, 4))], b, activation="tanh")
+    with pytest.raises(ValueError, match="activation"):
+        Stack.from_arrays(w, b, activation="swish")

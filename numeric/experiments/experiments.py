@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import sigmoid_prime
+from ..networks.network import Network
 from ..networks.replicas import Replicas
 from ..streams import replica_streams
+from ..validate import as_targets
 from .protocols import Protocol
 
-__all__ = ["norm_of", "speed_at_init", "training_run", "accuracy_by_depth"]
+__all__ = ["norm_of", "speed_at_init", "training_run", "accuracy_by_depth", "norm_bound_ratios"]
 
 NEURONS_SHOWN = 6  # the chapter's bar figure shows the first 6 neurons of each hidden layer
 
@@ -126,3 +129,21 @@ def accuracy_by_depth(protocols, train, validation, base_seed: int, progress=Non
             finals = ", ".join(f"{p.name} {np.median(out[p.name][sizes][-1]):.3f}" for p in protocols)
             progress(f"{list(sizes)}: median validation accuracy {finals}")
     return out
+
+
+def norm_bound_ratios(net: Network, x, y) -> tuple[list[float], float]:
+    """Returns (per layer, the largest ||delta^l|| / bound over the examples; the largest ||Sigma'(z)||_2).
+
+    Quadratic cost, so grad_a C = a^L - y; bound = (1/4)^(L-l+1) ||w^{l+1}||_2 ... ||w^L||_2 ||grad_a C||_2.
+    ||Sigma'(z)||_2 of a diagonal matrix is its largest entry, computed here from the network's z.
+    """
+    g = net.backprop(x, y)
+    zs, acts = net.forward(x)
+    grad = np.linalg.norm(acts[-1] - as_targets(y, len(x), net.sizes[-1]), axis=1)
+    spectral = [np.linalg.norm(w, 2) for w in net.weights]
+    L = len(net.weights)
+    ratios = []
+    for l in range(L):  # deltas[l] belongs to weights[l]
+        bound = 0.25 ** (L - l) * np.prod(spectral[l + 1:]) * grad
+        ratios.append(float(np.max(np.linalg.norm(g.deltas[l], axis=1) / bound)))
+    return ratios, float(max(np.max(sigmoid_prime(z)) for z in zs))

@@ -64,13 +64,15 @@ class PhaseProtocol:
 
     def describe(self) -> str:
         """Returns one line for a caption: grid, network, training, criterion."""
-        return (f"{self.caption}: {self.activation}, sigma_b^2 = {self.sigma_b2:g}, sigma_w^2 in "
-                f"{{{', '.join(f'{v:g}' for v in self.sigma_w2s)}}}, depths {list(self.depths)}, width {self.width}, "
-                f"{self.steps} SGD steps of {self.batch} embedded digits, eta = {self.eta0:g}/L, softmax read-out, "
-                f"{self.seeds} seeds; a cell trains at median training accuracy >= {self.trains_at:.0%} "
-                f"({self.accuracy_images:,} digits); beyond L > {self.beyond:g} xi_c at most "
-                f"{self.max_beyond_train:.0%} may train, inside L <= {self.inside:g} xi_c at most "
-                f"{self.max_inside_fail:.0%} may fail")
+        grid = ", ".join(f"{v:g}" for v in self.sigma_w2s)
+        network = (f"{self.activation}, sigma_b^2 = {self.sigma_b2:g}, sigma_w^2 in {{{grid}}}, "
+                   f"depths {list(self.depths)}, width {self.width}")
+        training = (f"{self.steps} SGD steps of {self.batch} embedded digits, eta = {self.eta0:g}/L, softmax read-out, "
+                    f"{self.seeds} seeds")
+        bar = f"median training accuracy >= {self.trains_at:.0%} ({self.accuracy_images:,} digits)"
+        sides = (f"beyond L > {self.beyond:g} xi_c at most {self.max_beyond_train:.0%} may train, "
+                 f"inside L <= {self.inside:g} xi_c at most {self.max_inside_fail:.0%} may fail")
+        return f"{self.caption}: {network}, {training}; a cell trains at {bar}; {sides}"
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)

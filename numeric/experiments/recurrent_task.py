@@ -52,13 +52,13 @@ class RecurrentProtocol:
     name: str = "first-symbol"
     symbols: int = 4
     distractors: str = "random"  # the steps after the first: "random" symbols, or "blank" (all-zero input)
-    lengths: tuple = (5, 10, 20, 50)
-    models: tuple = MODELS
+    lengths: tuple[int, ...] = (5, 10, 20, 50)
+    models: tuple[str, ...] = MODELS
     hidden: int = 8
     batch: int = 16
     steps: int = 500
     check_every: int = 50
-    lrs: tuple = (0.01, 0.03)
+    lrs: tuple[float, ...] = (0.01, 0.03)
     clip: float = 1.0
     validation: int = 256
     test: int = 512

@@ -24,6 +24,7 @@ import numpy as np
 from ..activations import weight_variance
 from ..networks.pretrain import PRETRAINING
 from .meanfield import depth_prediction
+from .protocols import ACCURACY
 
 __all__ = ["Remedy", "REMEDIES", "Criteria", "RemediesProtocol", "PROTOCOL", "FIVE_DEPTHS", "prediction", "regime",
            "CHANCE"]
@@ -52,7 +53,9 @@ class Remedy:
                 "pretrain": pre.as_dict() if hasattr(pre, "as_dict") else getattr(pre, "__name__", None)}
 
 
-_LMBDA = 5.0 * 1000 / 50000  # the book's lmbda = 5.0 per 50,000 images, scaled to 1,000 (the same per update)
+# the book's lmbda = 5.0 per 50,000 images on the protocol's 1,000 training digits (the same per update): the one
+# scaling rule, ``Protocol.effective_lmbda`` of the chapter's accuracy protocol
+_LMBDA = ACCURACY.effective_lmbda(1000)
 REMEDIES = (
     Remedy("network2", "sigmoid, network2's init (the chapter)", {"activation": "sigmoid"}),
     Remedy("large-init", "sigmoid, N(0, 1) weights", {"activation": "sigmoid", "init": "large"}),
@@ -102,7 +105,7 @@ class Criteria:
     learns: float = 0.70
     learners: int = 2
     mean_field_factor: float = 2.0
-    stable_band: tuple = (0.8, 1.25)
+    stable_band: tuple[float, float] = (0.8, 1.25)
     relu_factor: float = 1.5
     averaging_gap: float = 2.0
     bn_gap: float = 10.0

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ACTIVATIONS, BN_EPS, BN_MOMENTUM
+from ..activations import ACTIVATIONS, BN_EPS, BN_MOMENTUM, output_layer
 from ..validate import as_inputs, as_targets
 from .deep import DeepNetwork
 
@@ -67,6 +67,26 @@ class Stack:
         self.running = [[stack([n.running[l][i] for n in nets]) for i in (0, 1)] if bn[l] else None for l in range(L)]
         self.diverged = np.zeros(len(nets), dtype=bool)
         self.diverged_epoch = np.full(len(nets), -1)
+
+    @classmethod
+    def from_arrays(cls, weights, biases, *, activation: str, output: str = "softmax", dtype=np.float32) -> Stack:
+        """Returns a Stack of plain layers (no batch normalisation, no residual blocks, the output's default cost)
+        holding copies of ``weights[l]`` (S, n_{l+1}, n_l) and ``biases[l]`` (S, n_{l+1}), drawn by the caller."""
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        self = cls.__new__(cls)
+        self.dtype, self.activation, self.output, self.residual = np.dtype(dtype), activation, output, False
+        self.output_fn, self.cost = output_layer(output, None)
+        self.weights = [np.array(w, dtype=self.dtype) for w in weights]
+        self.biases = [np.array(b, dtype=self.dtype) for b in biases]
+        self.sizes = [self.weights[0].shape[2]] + [w.shape[1] for w in self.weights]
+        S = len(self.weights[0])
+        if any(w.shape != (S, n1, n0) or b.shape != (S, n1) for w, b, n0, n1
+               in zip(self.weights, self.biases, self.sizes, self.sizes[1:])) or len(self.biases) != len(self.weights):
+            raise ValueError("weights[l] must be (S, n_{l+1}, n_l) and biases[l] (S, n_{l+1}), chained, one S")
+        self.gamma, self.beta, self.running = ([None] * len(self.weights) for _ in range(3))
+        self.diverged, self.diverged_epoch = np.zeros(S, dtype=bool), np.full(S, -1)
+        return self
 
     def __len__(self) -> int:
         return len(self.weights[0])

@@ -25,7 +25,7 @@ from .. import book
 from ..claim import Claim, Evidence, Fact, display, exact_number
 
 DIRECT_MAX_DEPTH = 12  # SymPy's nested differentiation grows faster than L^3 beyond this
-IMPLICIT_DEPTH = 64  # one triangular solve covers every depth 1..64
+IMPLICIT_DEPTH = 32  # SymPy's general sparse solve covers every depth 1..32 (the bidiagonal family goes to 256)
 FAMILY_DEPTH = 256  # forward substitution on the bidiagonal layer equations covers every depth 1..256
 
 

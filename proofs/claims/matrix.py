@@ -3,12 +3,10 @@ the chain (eq. 122), and the norm bound that follows for the sigmoid."""
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
-from numeric.functions import sigmoid_prime
+from numeric.experiments.experiments import norm_bound_ratios
 from numeric.networks.network import Network
-from numeric.validate import as_targets
 from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime, to_latex
 from theory import eq124_widths as E124
 from theory import widths as symbolic
@@ -23,7 +21,7 @@ from theory.layered import (
 )
 from theory.layered_steps import bp1_base, bp2_step, bp3_bias, bp4_weight
 
-from ..claim import Claim, Evidence, Fact, display
+from ..claim import Claim, Evidence, Fact, Part, display
 
 SHAPES = ([1, 1, 1, 1, 1], [2, 3, 2], [3, 2, 4, 2], [2, 3, 3, 3, 2], [4, 4, 4, 4, 4, 4])
 PAIR_MAX = 4  # the induction steps are checked for every pair (triple) of widths up to this
@@ -33,19 +31,29 @@ def _all_equal(xs, ys) -> bool:
     return all(is_identity(x, y) for x, y in zip(xs, ys))
 
 
-def _shape_facts(route: str) -> list[Fact]:
+def reference_deltas(widths: tuple) -> tuple[list, list]:
+    """Returns (implicit, direct): every delta^l of the network of these widths by implicit differentiation of its
+    layer equations and by differentiating the composed network; what both matrix claims compare their route with."""
+    net = layered_network(list(widths))
+    return deltas_implicit(net), [delta_direct(net, l) for l in range(1, net.L + 1)]
+
+
+def reference_parts(ctx) -> list[Part]:
+    """The parts both claims ask for, one per shape: a run differentiates each network once (``proofs.run.plan``)."""
+    return [Part(("matrix-reference-deltas", tuple(w)), reference_deltas, (tuple(w),)) for w in SHAPES]
+
+
+def _shape_facts(ctx, route: str) -> list[Fact]:
     """Facts comparing ``route`` ('bp' or 'eq124') with implicit and direct differentiation."""
     facts = []
-    for widths in SHAPES:
+    for widths, part in zip(SHAPES, reference_parts(ctx)):
         net = layered_network(widths)
-        implicit = deltas_implicit(net)
-        ok_imp, ok_dir = True, True
-        for l in range(1, net.L + 1):
-            claimed = deltas_bp(net)[l - 1] if route == "bp" else delta_eq124(net, l)
-            ok_imp &= _all_equal(claimed, implicit[l - 1])
-            ok_dir &= _all_equal(claimed, delta_direct(net, l))
+        implicit, direct = ctx.compute(part)
+        claimed = deltas_bp(net) if route == "bp" else [delta_eq124(net, l) for l in range(1, net.L + 1)]
+        ok = all(_all_equal(c, i) and _all_equal(c, d) for c, i, d in zip(claimed, implicit, direct))
         facts.append(Fact(f"{widths}: every delta^l equals implicit and direct differentiation",
-                          ok_imp and ok_dir, "sympy: implicit solve; diff of the composed network; expand"))
+                          ok and len(claimed) == len(implicit) == len(direct) == net.L,
+                          "sympy: implicit solve; diff of the composed network; expand"))
     return facts
 
 
@@ -87,7 +95,7 @@ def _symbolic_steps(proof) -> list[Step]:
 def check_bp(ctx) -> Evidence:
     proofs = [symbolic.bp1(), symbolic.bp2(), symbolic.bp3(), symbolic.bp4()]
     facts = _proof_facts(proofs) + _bridge_facts()
-    facts += _shape_facts("bp")
+    facts += _shape_facts(ctx, "bp")
     pairs = _pairs()
     facts += [
         Fact(f"BP1 delta^L = Sigma'(z^L) grad_a C for every pair of widths up to {PAIR_MAX}",
@@ -129,7 +137,7 @@ def check_eq124(ctx) -> Evidence:
         Fact("the displayed product's shapes chain for symbolic widths to n_l x 1, the shape of delta^l",
              induction["display_shapes_chain"], "shapes compared symbol by symbol"),
     ]
-    facts += _shape_facts("eq124")
+    facts += _shape_facts(ctx, "eq124")
     triples = [(p, q, r) for p, q in _pairs() for r in range(1, PAIR_MAX + 1)]
     facts += [
         Fact(f"supporting: BP1 for every pair of widths up to {PAIR_MAX}",
@@ -164,24 +172,6 @@ def check_reduces_to_chain(ctx) -> Evidence:
     shown = gradient_formula(chain, 1, evaluate=False)
     return Evidence("proved", facts, statement=sp.Eq(sp.Symbol(r"\delta^{1}"), shown, evaluate=False),
                     latex=display(r"\text{widths } [1, 1, 1, 1, 1]:", rf"\delta^1 = {to_latex(shown)}"))
-
-
-def norm_bound_ratios(net: Network, x, y) -> tuple[list[float], float]:
-    """Returns (per layer, the largest ||delta^l|| / bound over the examples; the largest ||Sigma'(z)||_2).
-
-    Quadratic cost, so grad_a C = a^L - y; bound = (1/4)^(L-l+1) ||w^{l+1}||_2 ... ||w^L||_2 ||grad_a C||_2.
-    ||Sigma'(z)||_2 of a diagonal matrix is its largest entry, computed here from the network's z.
-    """
-    g = net.backprop(x, y)
-    zs, acts = net.forward(x)
-    grad = np.linalg.norm(acts[-1] - as_targets(y, len(x), net.sizes[-1]), axis=1)
-    spectral = [np.linalg.norm(w, 2) for w in net.weights]
-    L = len(net.weights)
-    ratios = []
-    for l in range(L):  # deltas[l] belongs to weights[l]
-        bound = 0.25 ** (L - l) * np.prod(spectral[l + 1:]) * grad
-        ratios.append(float(np.max(np.linalg.norm(g.deltas[l], axis=1) / bound)))
-    return ratios, float(max(np.max(sigmoid_prime(z)) for z in zs))
 
 
 def check_norm_bound(ctx) -> Evidence:
@@ -230,11 +220,11 @@ def check_norm_bound(ctx) -> Evidence:
 
 CLAIMS = [
     Claim("bp1-bp4-matrix-form", "ch. 2, BP1-BP4", "The four equations of backpropagation, for all widths", check_bp,
-          group="matrix", cost=4.0,
+          group="matrix", cost=4.0, parts=reference_parts,
           latex_title="The four equations of backpropagation, for all widths $n_{l-1}, n_l, n_{l+1}$"),
     Claim("eq124-matrix-delta", "(124)",
           "delta^l as a product of Sigma' and transposed weights, for all widths and depths",
-          check_eq124, tag="124", group="matrix", cost=3.0,
+          check_eq124, tag="124", group="matrix", cost=3.0, parts=reference_parts,
           latex_title=r"$\delta^l$ as a product of $\ugSigmaprime$ and transposed weights, for all widths $n_0, "
                       r"\ldots, n_L$ and all depths $L$"),
     Claim("eq124-reduces-to-eq122", "(124), (122)", "With one neuron per layer, (124) is the chain formula (122)",

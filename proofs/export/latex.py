@@ -15,6 +15,8 @@ Writers read result records only; the output is a pure function of them (byte-id
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 GROUPS = {"chain": "The chain network (eq.~114--122)",
           "recurrent": "The chain unrolled in time: recurrent networks and the LSTM", "matrix": "The matrix form (eq.~124)",
           "bounds": "When can a gradient avoid vanishing? (eq.~123)", "experiments": "The chapter's experiments",
@@ -24,127 +26,8 @@ GROUPS = {"chain": "The chain network (eq.~114--122)",
 
 __all__ = ["REFERENCES", "FIGURE_CAPTIONS", "GROUPS"]
 
-REFERENCES = r"""@book{nielsen2015,
-  author = {Michael A. Nielsen},
-  title = {Neural Networks and Deep Learning},
-  publisher = {Determination Press},
-  year = {2015},
-  note = {Chapter 5, ``Why are deep neural networks hard to train?''}
-}
-@mastersthesis{hochreiter1991,
-  author = {Sepp Hochreiter},
-  title = {Untersuchungen zu dynamischen neuronalen {N}etzen},
-  school = {Technische Universit{\"a}t M{\"u}nchen},
-  year = {1991}
-}
-@incollection{hochreiter2001,
-  author = {Sepp Hochreiter and Yoshua Bengio and Paolo Frasconi and J{\"u}rgen Schmidhuber},
-  title = {Gradient flow in recurrent nets: the difficulty of learning long-term dependencies},
-  booktitle = {A Field Guide to Dynamical Recurrent Neural Networks},
-  publisher = {IEEE Press},
-  year = {2001}
-}
-@incollection{lecun1998,
-  author = {Yann LeCun and L{\'e}on Bottou and Genevieve B. Orr and Klaus-Robert M{\"u}ller},
-  title = {Efficient {BackProp}},
-  booktitle = {Neural Networks: Tricks of the Trade},
-  publisher = {Springer},
-  year = {1998}
-}
-@inproceedings{glorot2010,
-  author = {Xavier Glorot and Yoshua Bengio},
-  title = {Understanding the difficulty of training deep feedforward neural networks},
-  booktitle = {Proceedings of the Thirteenth International Conference on Artificial Intelligence and Statistics (AISTATS)},
-  year = {2010}
-}
-@article{hochreiter1997,
-  author = {Sepp Hochreiter and J{\"u}rgen Schmidhuber},
-  title = {Long short-term memory},
-  journal = {Neural Computation},
-  volume = {9},
-  number = {8},
-  pages = {1735--1780},
-  year = {1997}
-}
-@article{gers2000,
-  author = {Felix A. Gers and J{\"u}rgen Schmidhuber and Fred Cummins},
-  title = {Learning to forget: continual prediction with {LSTM}},
-  journal = {Neural Computation},
-  volume = {12},
-  number = {10},
-  pages = {2451--2471},
-  year = {2000}
-}
-@inproceedings{tallec2018,
-  author = {Corentin Tallec and Yann Ollivier},
-  title = {Can recurrent neural networks warp time?},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  year = {2018}
-}
-@inproceedings{pascanu2013,
-  author = {Razvan Pascanu and Tomas Mikolov and Yoshua Bengio},
-  title = {On the difficulty of training recurrent neural networks},
-  booktitle = {Proceedings of the 30th International Conference on Machine Learning (ICML)},
-  year = {2013}
-}
-@inproceedings{poole2016,
-  author = {Ben Poole and Subhaneil Lahiri and Maithra Raghu and Jascha Sohl-Dickstein and Surya Ganguli},
-  title = {Exponential expressivity in deep neural networks through transient chaos},
-  booktitle = {Advances in Neural Information Processing Systems 29},
-  year = {2016}
-}
-@inproceedings{schoenholz2017,
-  author = {Samuel S. Schoenholz and Justin Gilmer and Surya Ganguli and Jascha Sohl-Dickstein},
-  title = {Deep Information Propagation},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  year = {2017}
-}
-@inproceedings{he2015,
-  author = {Kaiming He and Xiangyu Zhang and Shaoqing Ren and Jian Sun},
-  title = {Delving Deep into Rectifiers: Surpassing Human-Level Performance on {ImageNet} Classification},
-  booktitle = {Proceedings of the IEEE International Conference on Computer Vision (ICCV)},
-  year = {2015}
-}
-@inproceedings{ioffe2015,
-  author = {Sergey Ioffe and Christian Szegedy},
-  title = {Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift},
-  booktitle = {Proceedings of the 32nd International Conference on Machine Learning (ICML)},
-  year = {2015}
-}
-@inproceedings{he2016,
-  author = {Kaiming He and Xiangyu Zhang and Shaoqing Ren and Jian Sun},
-  title = {Deep Residual Learning for Image Recognition},
-  booktitle = {Proceedings of the IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
-  year = {2016}
-}
-@inproceedings{hanin2018,
-  author = {Boris Hanin},
-  title = {Which Neural Net Architectures Give Rise to Exploding and Vanishing Gradients?},
-  booktitle = {Advances in Neural Information Processing Systems 31},
-  year = {2018}
-}
-@inproceedings{sutskever2013,
-  author = {Ilya Sutskever and James Martens and George Dahl and Geoffrey Hinton},
-  title = {On the importance of initialization and momentum in deep learning},
-  booktitle = {Proceedings of the 30th International Conference on Machine Learning (ICML)},
-  year = {2013}
-}
-@article{hinton2006,
-  author = {Geoffrey E. Hinton and Simon Osindero and Yee-Whye Teh},
-  title = {A Fast Learning Algorithm for Deep Belief Nets},
-  journal = {Neural Computation},
-  volume = {18},
-  number = {7},
-  pages = {1527--1554},
-  year = {2006}
-}
-@inproceedings{bengio2007,
-  author = {Yoshua Bengio and Pascal Lamblin and Dan Popovici and Hugo Larochelle},
-  title = {Greedy Layer-Wise Training of Deep Networks},
-  booktitle = {Advances in Neural Information Processing Systems 19},
-  year = {2007}
-}
-"""
+# The bibliography every claim's ``cites`` keys point into: a BibTeX file beside this module (package data).
+REFERENCES = (files(__package__) / "references.bib").read_text(encoding="utf-8")
 
 # A LaTeX title per claim (the registry's titles are plain text for terminals; a test checks every claim has one).
 # A caption per figure: what it shows, in the paper's words (no run's number: the figure carries those).
