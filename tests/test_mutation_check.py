@@ -33,6 +33,12 @@ def test_the_kill_map_names_existing_mutants_and_test_files(mc):
             assert (ROOT / node.split("::")[0]).is_file(), (name, node)
 
 
+def test_every_mutant_in_the_list_is_a_replacement_in_an_existing_file(mc):
+    """scripts/mutants.toml: four fields an entry (Mutant(**entry) refuses others), a file of the project, a change."""
+    for m in mc.MUTANTS:
+        assert (ROOT / m.path).is_file() and m.old and m.old != m.new, m.name
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A scratch project of two tests: one that fails (the "mutant" is caught) and one that passes."""
