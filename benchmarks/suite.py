@@ -153,14 +153,15 @@ def main(argv=None) -> int:
     wall = statistics.median(r["wall"] for r in runs)
     cpu = statistics.median(r["cpu"] for r in runs)
     claims, parts, own = medians(runs, "claims"), medians(runs, "parts"), medians(runs, "own")
-    work_wall = sum(v[0] for v in claims.values())
-    accounted = sum(v[1] for v in claims.values())
+    work_wall = statistics.median(sum(v[0] for v in r["claims"].values()) for r in runs)
+    accounted = statistics.median(sum(v[1] for v in r["claims"].values()) for r in runs)  # per run, then medians
+    rest = statistics.median(r["cpu"] - sum(v[1] for v in r["claims"].values()) for r in runs)
     print(f"`python -m proofs {' '.join(extra)}`: medians of {args.repeat} runs on {os.cpu_count()} cores "
           f"({platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f} at the end)\n")
     print(f"- the run: {wall:.1f} s wall, {cpu:.1f} s CPU (every process, measured from outside)")
     print(f"- the claims and their parts account for {accounted:.1f} s CPU ({100 * accounted / cpu:.0f} %) and "
-          f"{work_wall:.1f} s of work wall (summed over the processes); the rest, {cpu - accounted:.1f} s CPU, is "
+          f"{work_wall:.1f} s of work wall (summed over the processes); the rest, {rest:.1f} s CPU, is "
           "start-up, imports, the digits, scheduling and writing the results\n")
     print("Claims (each with its parts; shares of the run's CPU and of the summed work wall):\n")
     print("\n".join(table(claims, cpu, work_wall, "claim", args.top)))
