@@ -78,13 +78,15 @@ class Stack:
         zs = self.kernel.forward(np.asarray(x, dtype=DTYPE))[0]
         return zs[:-1], zs[-1]
 
-    def accuracy(self, x, labels) -> np.ndarray:
+    def accuracy(self, x, labels, *, chunk: int = 250) -> np.ndarray:
         """Returns each replica's fraction of inputs x (n, n_in) classified as ``labels`` (n,); a diverged
-        replica scores chance, 1/n_out (its output means nothing)."""
+        replica scores chance, 1/n_out (its output means nothing). Evaluated ``chunk`` inputs at a time: the
+        kernel keeps every layer's z and a, (S, chunk, width) each, so memory stays bounded for any n."""
+        labels, hits = np.asarray(labels), np.zeros(len(self))
         with np.errstate(all="ignore"):
-            logits = self.forward(x)[1]
-        acc = (logits.argmax(axis=2) == np.asarray(labels)).mean(axis=1)
-        return np.where(self.diverged, 1.0 / self.sizes[-1], acc)
+            for s in range(0, len(x), chunk):
+                hits += (self.forward(x[s:s + chunk])[1].argmax(axis=2) == labels[s:s + chunk]).sum(axis=1)
+        return np.where(self.diverged, 1.0 / self.sizes[-1], hits / len(x))
 
     def sgd(self, x, labels, steps: int, batch: int, eta: float) -> None:
         """Trains every replica for ``steps`` mini-batch SGD steps (softmax cross-entropy, plain SGD, no decay).
