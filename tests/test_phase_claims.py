@@ -61,6 +61,7 @@ def test_stacked_replicas_are_independent_and_divergence_is_counted():
         assert np.allclose(a[2], b[0], rtol=1e-4, atol=1e-6)  # replica (1.0, seed 1) as if its seed were alone
     acc = both.accuracy(d.x[:200], d.y[:200])
     assert acc[1] == 0.1 and np.isfinite(acc).all()
+    assert np.array_equal(both.accuracy(d.x[:200], d.y[:200], chunk=7), acc)  # chunks change nothing
     with pytest.raises(ValueError, match="activation"):
         stacked.Stack(2, 8, [1.0], [0], sigma_b=0.2, activation="swish")
 
