@@ -112,10 +112,4 @@ class Stack:
                 grads = self.kernel.backprop(x[idx], onehot[labels[idx]], scale=scale).params()
                 for p, g in zip(params, grads):
                     p -= g
-            self._mark_diverged()
-
-    def _mark_diverged(self) -> None:
-        bad = np.zeros(len(self), dtype=bool)
-        for w, b in zip(self.weights, self.biases):
-            bad |= ~np.isfinite(w).all(axis=(1, 2)) | ~np.isfinite(b).all(axis=1)
-        self.diverged |= bad
+            self.diverged |= self.kernel.nonfinite()

@@ -107,6 +107,10 @@ class Stack:
         out = list(self.weights) + [b if be is None else be for b, be in zip(self.biases, self.beta)]
         return out + [g for g in self.gamma if g is not None]
 
+    def nonfinite(self) -> np.ndarray:
+        """Returns, per replica, whether any of its trained parameters is NaN or inf (a diverged replica)."""
+        return np.any([~np.isfinite(p.reshape(len(self), -1)).all(axis=1) for p in self.params()], axis=0)
+
     # -- forward and backward ------------------------------------------------------------------
     def _grouped(self, x):
         """Returns x as (G, n, n_0): one batch per group (a shared (n, n_0) batch is one group)."""

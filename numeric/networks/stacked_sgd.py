@@ -106,11 +106,7 @@ def sgd(stack, x, y, epochs: int, mini_batch_size: int, etas, *, shuffles, lmbda
 
 def _mark_diverged(stack, params, velocity, etas, epoch: int) -> None:
     """Marks replicas whose parameters are no longer finite; zeroes them and their learning rate."""
-    S = len(stack)
-    bad = np.zeros(S, dtype=bool)
-    for p in params:
-        bad |= ~np.isfinite(p.reshape(S, -1)).all(axis=1)
-    new = bad & ~stack.diverged
+    new = stack.nonfinite() & ~stack.diverged
     if not new.any():
         return
     stack.diverged |= new
