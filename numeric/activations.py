@@ -1,10 +1,10 @@
-"""The activation table (each hidden activation once, one spelling), initialisations and output layers.
+"""The activation table (one record per activation, one spelling), initialisations and output layers.
 
-* ``ACTIVATIONS``: name -> (phi, phi') in NumPy, finite for any z (``numeric.networks.deep`` and the remedies);
-* ``FROM_OUTPUT``: name -> (phi, phi' written through a = phi(z)) for the recurrent kernels (tanh, sigmoid);
-* ``MP``: name -> (phi, phi') in mpmath, for mean field's Gaussian integrals (``numeric.experiments.meanfield``);
-* ``SUP_DERIVATIVE``: name -> sup |phi'| (``theory.activations.sup_derivative`` proves each; the tests compare
-  the three forms with the SymPy ones);
+* ``ACTIVATIONS``: name -> ``Activation``, the one record of an activation: phi and phi' in NumPy (from z, finite and
+  accurate for any z), phi into a buffer and phi' through the output a = phi(z) (the training kernels), phi and phi'
+  in mpmath (mean field's Gaussian integrals), sup |phi'|, the initialisation its literature pairs with it, and the
+  name of its SymPy twin in ``theory.activations`` (tests/test_activation_table.py compares every form with it).
+  Every module reads this record; adding an activation is one record and its test;
 * ``INITS`` and ``weight_variance``: the initial weight distributions and their variances;
   ``draw_weights``: one weight matrix (n_out, n_in) drawn from a Generator;
 * ``OUTPUTS``: the output layer and its cost: network2's sigmoid with cross-entropy or quadratic cost,
@@ -19,14 +19,17 @@ as their papers use them. "glorot-2010" is Glorot and Bengio's "standard" U(+-1/
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import mpmath
 import numpy as np
 
 from .functions import COSTS
 
-__all__ = ["ACTIVATIONS", "FROM_OUTPUT", "MP", "SUP_DERIVATIVE", "sigmoid_via_tanh",
-           "INITS", "OUTPUTS", "sigmoid", "sigmoid_prime", "weight_variance", "draw_weights",
-           "softmax", "LogLikelihoodCost", "output_layer", "BN_EPS", "BN_MOMENTUM"]
+__all__ = ["ACTIVATIONS", "Activation", "activation", "sigmoid_via_tanh", "INITS", "OUTPUTS", "sigmoid",
+           "sigmoid_prime", "weight_variance", "draw_weights", "softmax", "LogLikelihoodCost", "output_layer",
+           "BN_EPS", "BN_MOMENTUM"]
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.9
@@ -61,25 +64,48 @@ def _tanh_prime(z):
     return 4 * e / (1 + e) ** 2
 
 
-# name: (phi, phi'); ReLU-like derivatives take the right-hand value at 0 (a set of measure zero)
-ACTIVATIONS = {
-    "sigmoid": (sigmoid, sigmoid_prime),
-    "tanh": (np.tanh, _tanh_prime),
-    "relu": (_relu, lambda z: (z > 0).astype(z.dtype)),
-    "leaky-relu": (_leaky, lambda z: np.where(z > 0, 1.0, 0.01).astype(z.dtype)),
-    "elu": (_elu, lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0))).astype(z.dtype)),
-}
-SUP_DERIVATIVE = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "leaky-relu": 1.0, "elu": 1.0}
-
-
 def sigmoid_via_tanh(z):
     """Returns 1/2 + tanh(z/2)/2 = 1 / (1 + e^{-z}): no overflow for any z, one transcendental call."""
     return 0.5 + 0.5 * np.tanh(0.5 * z)
 
 
-# name: (phi(z), phi' written in terms of the output a = phi(z)): tanh' = 1 - a^2, sigma' = a (1 - a). Computing
-# phi' from a spares a second transcendental per step; where |z| > ~19 it rounds phi' to 0 (true value < 1e-16)
-FROM_OUTPUT = {"tanh": (np.tanh, lambda a: 1 - a * a), "sigmoid": (sigmoid_via_tanh, lambda a: a * (1 - a))}
+# -- the training forms: phi into a buffer, and phi' written through the output a = phi(z) ------------------------
+# One transcendental per element and layer: phi' comes from a (sigma' = a(1 - a), tanh' = 1 - a^2, ELU' = a + 1 below
+# 0), so a training step never evaluates exp twice. Where |z| is large the output form rounds phi' to 0 (sigmoid,
+# tanh: true value below 1e-16 in float64); measurements that need the tails use ``prime`` (from z) instead.
+
+def _sigmoid_(z, out):
+    np.negative(z, out=z)  # z is overwritten (the training pass keeps a, not z): three passes over a contiguous z
+    np.exp(z, out=z)  # e^{1000} -> inf -> sigma = 0, the correct limit (network2's arithmetic)
+    z += 1.0
+    return np.reciprocal(z, out=out)
+
+
+def _elu_(z, out):
+    np.maximum(z, np.expm1(np.minimum(z, 0.0)), out=out)  # e^z - 1 >= z, equality at 0
+    return out
+
+
+def _sigmoid_out(a, out):
+    np.subtract(1.0, a, out=out)
+    return np.multiply(out, a, out=out)
+
+
+def _tanh_out(a, out):
+    np.multiply(a, a, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+def _step_out(low):
+    def prime(a, out):
+        np.greater(a, 0.0, out=out)  # a > 0 exactly where z > 0 (phi is increasing through 0)
+        return out if low == 0 else np.maximum(out, low, out=out)
+    return prime
+
+
+def _elu_out(a, out):
+    np.add(a, 1.0, out=out)  # e^z = (e^z - 1) + 1 below 0
+    return np.minimum(out, 1.0, out=out)
 
 
 def _mp_sigmoid_prime(x):
@@ -87,14 +113,60 @@ def _mp_sigmoid_prime(x):
     return e / (1 + e) ** 2
 
 
-# name: (phi, phi') in mpmath; ReLU's phi' is the step (its value at 0 does not matter under a Gaussian)
-MP = {
-    "sigmoid": (lambda x: 1 / (1 + mpmath.exp(-x)), _mp_sigmoid_prime),
-    "tanh": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2),
-    "relu": (lambda x: max(x, 0), lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(0)),
-    "leaky-relu": (lambda x: x if x > 0 else x / 100, lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(1) / 100),
-    "elu": (lambda x: x if x > 0 else mpmath.expm1(x), lambda x: mpmath.mpf(1) if x > 0 else mpmath.exp(x)),
-}
+@dataclass(frozen=True)
+class Activation:
+    """Everything the suite knows of one activation, in one record (``ACTIVATIONS[name]``).
+
+    ``phi`` and ``prime`` (phi' from z) in NumPy, finite and accurate for any z (measurements); ``apply_(z, out)``
+    writes phi(z) into ``out`` (and may overwrite z: the training pass keeps a, not z) and ``from_output(a, out)``
+    writes phi' through a = phi(z) (the training kernels: one transcendental per element); ``mp`` = (phi, phi') in
+    mpmath (mean field's Gaussian integrals); ``sup`` = sup |phi'| (``theory.activations.sup_derivative`` proves it);
+    ``init`` the initialisation its literature pairs with it (``INITS``); ``sympy`` the name of its SymPy twin in
+    ``theory.activations.activations()``, or None where it has none (``no_sympy`` says why). ReLU-like derivatives
+    take the right-hand value at 0 (a set of measure zero).
+    """
+
+    name: str
+    phi: Callable
+    prime: Callable
+    apply_: Callable
+    from_output: Callable
+    mp: tuple
+    sup: float
+    init: str
+    sympy: str | None
+    no_sympy: str = ""
+
+    def initial_variance(self, n_in: int, n_out: int) -> float:
+        """The variance of one weight under this activation's own initialisation (``weight_variance``)."""
+        return weight_variance(self.init, n_in, n_out)
+
+
+_one = lambda x: mpmath.mpf(1)  # noqa: E731
+ACTIVATIONS = {a.name: a for a in (
+    Activation("sigmoid", sigmoid, sigmoid_prime, _sigmoid_, _sigmoid_out,
+               (lambda x: 1 / (1 + mpmath.exp(-x)), _mp_sigmoid_prime), 0.25, "default", "sigmoid"),
+    Activation("tanh", np.tanh, _tanh_prime, lambda z, out: np.tanh(z, out=out), _tanh_out,
+               (mpmath.tanh, lambda x: mpmath.sech(x) ** 2), 1.0, "xavier-normal", "tanh"),
+    Activation("relu", _relu, lambda z: (z > 0).astype(z.dtype), lambda z, out: np.maximum(z, 0.0, out=out),
+               _step_out(0), (lambda x: max(x, 0), lambda x: _one(x) if x > 0 else mpmath.mpf(0)), 1.0, "he", "relu"),
+    Activation("leaky-relu", _leaky, lambda z: np.where(z > 0, 1.0, 0.01).astype(z.dtype),
+               lambda z, out: np.maximum(z, 0.01 * z, out=out), _step_out(0.01),
+               (lambda x: x if x > 0 else x / 100, lambda x: _one(x) if x > 0 else mpmath.mpf(1) / 100), 1.0, "he",
+               "leaky-relu"),
+    Activation("elu", _elu, lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0))).astype(z.dtype), _elu_,
+               _elu_out, (lambda x: x if x > 0 else mpmath.expm1(x), lambda x: _one(x) if x > 0 else mpmath.exp(x)),
+               1.0, "he", "elu"),
+)}
+
+
+def activation(name: str) -> Activation:
+    """Returns the record of ``name``; ValueError naming the known ones otherwise."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
 INITS = ("default", "large", "xavier-normal", "xavier-uniform", "he", "orthogonal", "glorot-2010")
 
 

@@ -37,8 +37,9 @@ CHECKPOINTS = {
     "784-30-30-10-large": ((784, 30, 30, 10), "cross-entropy", "large"),
 }
 TRAINING = {"images": 4000, "epochs": 5, "mini_batch_size": 10, "eta": 0.5, "lmbda": 0.5, "seed": 0}
-MADE_BY = ["numeric/networks/network.py", "numeric/networks/kernel.py", "numeric/functions.py", "numeric/validate.py",
-           "numeric/data/persist.py", "numeric/data/__init__.py", "numeric/data/mnist5k.npz", "tests/conftest.py"]
+MADE_BY = ["numeric/networks/network.py", "numeric/networks/stacked.py", "numeric/networks/stacked_sgd.py",
+           "numeric/functions.py", "numeric/validate.py", "numeric/data/persist.py", "numeric/data/__init__.py",
+           "numeric/data/mnist5k.npz", "tests/conftest.py"]
 
 
 def _code_key() -> str:

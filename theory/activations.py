@@ -17,18 +17,35 @@ from .notation import sigmoid
 
 __all__ = ["z", "k", "activations", "sup_derivative"]
 
+
+def _piecewise_sup(d) -> dict:
+    """Returns {derivative, sup, attained_at} for a Piecewise derivative: each piece's range over its own set."""
+    from sympy.calculus.util import function_range
+
+    rest, best = sp.S.Reals, []
+    for expr, cond in d.args:
+        where = rest if cond is sp.true else cond.as_set().intersect(rest)
+        rest = rest - where
+        if where is not sp.S.EmptySet:
+            best.append((function_range(expr, z, where).sup, where))
+    sup = sp.Max(*[s for s, _ in best])
+    return {"derivative": d, "sup": sup, "attained_at": " or ".join(str(w) for s, w in best if s == sup)}
+
 z = sp.Symbol("z", real=True)
 k = sp.Symbol("k", positive=True)
 
 
 def activations() -> dict:
-    """Returns {name: phi(z)} for the sigmoid, tanh, a scaled sigmoid sigma(k z), softplus, ReLU."""
+    """Returns {name: phi(z)} for the sigmoid, tanh, a scaled sigmoid sigma(k z), softplus, ReLU, leaky ReLU (slope
+    1/100 below 0) and ELU (e^z - 1 below 0): the SymPy twins of the suite's activations (same names)."""
     return {
         "sigmoid": sigmoid(z),
         "tanh": sp.tanh(z),
         "scaled sigmoid sigma(kz)": sigmoid(k * z),
         "softplus": sp.log(1 + sp.exp(z)),
         "relu": sp.Max(0, z),
+        "leaky-relu": sp.Piecewise((z, z > 0), (z / 100, True)),
+        "elu": sp.Piecewise((z, z > 0), (sp.exp(z) - 1, True)),
     }
 
 
@@ -40,6 +57,8 @@ def sup_derivative(phi) -> dict:
     limit (softplus) ``attained_at`` is ``oo``; for ReLU the derivative is the step function.
     """
     d = sp.diff(phi, z)
+    if phi.has(sp.Piecewise):  # defined by pieces: the sup of each piece over the set where it holds
+        return _piecewise_sup(sp.piecewise_fold(d.rewrite(sp.Piecewise)))
     if d.has(sp.Heaviside):  # piecewise constant: the sup is the largest piece
         pieces = d.rewrite(sp.Piecewise)
         values = [expr for expr, cond in pieces.args]

@@ -41,7 +41,7 @@ def critical_sigma_w2(activation: str, sigma_b2, *, dps: int = 30) -> dict:
     recomputed by the other route, numeric.experiments.meanfield's mpmath.quad.
     """
     _check(activation)
-    phi, dphi = mf.ACTIVATIONS[activation]
+    phi, dphi = mf.ACTIVATIONS[activation].mp
     with mpmath.workdps(dps + 10):
         sb2 = mpmath.mpf(sigma_b2)
         sw = mf.critical_sigma_w(activation, float(mpmath.sqrt(sb2)), bracket=(0.5, 20.0))  # the float route's edge
@@ -71,7 +71,7 @@ def gauss(f, q, activation: str, dps: int) -> mpmath.mpf:
 def q_star(activation: str, sigma_w, sigma_b, *, dps: int = 20) -> mpmath.mpf:
     """Returns q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2 (findroot from the float route's q*; trapezoid)."""
     _check(activation)
-    phi = mf.ACTIVATIONS[activation][0]
+    phi = mf.ACTIVATIONS[activation].mp[0]
     with mpmath.workdps(dps + 5):
         sw2, sb2 = mpmath.mpf(sigma_w) ** 2, mpmath.mpf(sigma_b) ** 2
         q0 = mf.chi_1_curve(activation, [float(sigma_w)], float(sigma_b))[0][0]
@@ -99,7 +99,7 @@ def pair_expectation(activation: str, q, c, *, derivative: bool = False, dps: in
     """Returns E[f(u_1) f(u_2)], f = phi (or phi' with ``derivative``), over the pair of variance q and
     correlation c, to about ``dps`` digits (a two-dimensional trapezoid rule; tanh and the sigmoid only)."""
     _check(activation)
-    f = mf.ACTIVATIONS[activation][1 if derivative else 0]
+    f = mf.ACTIVATIONS[activation].mp[1 if derivative else 0]
     with mpmath.workdps(dps + 5):
         q, c = mpmath.mpf(q), mpmath.mpf(c)
         if not -1 <= c <= 1:
@@ -133,7 +133,7 @@ def depth_scales(activation: str, sigma_w, sigma_b, *, dps: int = 20, c0=None, n
     with mpmath.workdps(dps + 5):
         sw2 = mpmath.mpf(sigma_w) ** 2
         q = q_star(activation, sigma_w, sigma_b, dps=dps)
-        chi1 = sw2 * gauss(lambda x: mf.ACTIVATIONS[activation][1](x) ** 2, q, activation, dps)
+        chi1 = sw2 * gauss(lambda x: mf.ACTIVATIONS[activation].mp[1](x) ** 2, q, activation, dps)
         if chi1 < 1:
             cs, chic = mpmath.mpf(1), chi1
         else:
@@ -166,7 +166,7 @@ def _pair(f, qa, qb, c):
 
 def pair_map(activation: str, qa, qb, qab, sigma_w, sigma_b):
     """Returns (q_a', q_b', q_ab') one layer up: the length map for each input and the covariance map for the pair."""
-    phi = mf.ACTIVATIONS_NP[activation][0]
+    phi = mf.ACTIVATIONS[activation].phi
     sw2, sb2 = float(sigma_w) ** 2, float(sigma_b) ** 2
     c = np.clip(np.asarray(qab) / np.sqrt(np.asarray(qa) * np.asarray(qb)), -1, 1)
     one = lambda v: sw2 * (phi(np.sqrt(np.asarray(v, dtype=float))[..., None] * _Z) ** 2 @ _W) + sb2  # noqa: E731
@@ -191,7 +191,7 @@ def depth_scales_curve(activation: str, sigma_w2s, sigma_b2) -> dict:
     s2 = np.asarray(sigma_w2s, dtype=float)
     sb2 = float(sigma_b2)
     q, chi1 = mf.chi_1_curve(activation, np.sqrt(s2), np.sqrt(sb2))
-    phi, dphi = mf.ACTIVATIONS_NP[activation]
+    phi, dphi = mf.ACTIVATIONS[activation].phi, mf.ACTIVATIONS[activation].prime
     cs, chic = np.ones_like(s2), chi1.copy()
     k = np.flatnonzero(chi1 > 1)
     if k.size:  # bisection of every chaotic point at once

@@ -27,8 +27,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from ..activations import ACTIVATIONS as ACTIVATIONS_NP
-from ..activations import MP as ACTIVATIONS
+from ..activations import ACTIVATIONS
 
 __all__ = ["ACTIVATIONS", "ALTERNATIVE_LABELS", "gaussian_expectation", "q_map", "q_fixed_point", "chi_1", "predict",
            "alternatives",
@@ -36,9 +35,10 @@ __all__ = ["ACTIVATIONS", "ALTERNATIVE_LABELS", "gaussian_expectation", "q_map",
 
 
 def _check(name: str):
+    """Returns (phi, phi') in mpmath from the activation's record; ValueError for an unknown name."""
     if name not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[name].mp
 
 
 def gaussian_expectation(f, q) -> mpmath.mpf:
@@ -149,7 +149,6 @@ def rms_norms(deltas) -> np.ndarray:
 
 
 # -- fast curves (float64, Gauss-Hermite) for figures; checked against the mpmath values above --------
-_NP = ACTIVATIONS_NP  # (phi, phi') in float64: the network's own, numeric.networks.deep.ACTIVATIONS
 # trapezoid sums on z in [-12, 12]: spectrally accurate for these smooth, Gaussian-damped integrands
 _GRID = np.linspace(-12, 12, 8001)
 _WEIGHTS = np.exp(-_GRID**2 / 2) / np.sqrt(2 * np.pi) * (_GRID[1] - _GRID[0])
@@ -163,9 +162,9 @@ def depth_prediction(activation: str, sigma_w: float, sigma_b: float, q1: float,
     ||delta^H|| / ||delta^1|| of the per-example error vectors (E||delta^l||^2 = chi^l E||delta^{l+1}||^2).
     Trapezoid sums in float64 (kinks at 0 cost ReLU-like activations a few digits; a prediction needs two).
     """
-    if activation not in _NP:
-        raise ValueError(f"activation must be one of {sorted(_NP)}, got {activation!r}")
-    phi, dphi = _NP[activation]
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    phi, dphi = ACTIVATIONS[activation].phi, ACTIVATIONS[activation].prime
     qs = [float(q1)]
     for _ in range(hidden - 1):
         qs.append(sigma_w**2 * float(phi(np.sqrt(qs[-1]) * _GRID) ** 2 @ _WEIGHTS) + sigma_b**2)
@@ -181,15 +180,15 @@ def chi_1_curve(activation: str, sigma_ws, sigma_b=1.0) -> tuple[np.ndarray, np.
     ReLU uses its exact E[relu(sqrt(q) z)^2] = q/2 and E[relu'^2] = 1/2 (q* = sigma_b^2 / (1 - sigma_w^2 / 2),
     inf from sigma_w^2 >= 2).
     """
-    if activation not in _NP:
-        raise ValueError(f"activation must be one of {sorted(_NP)}, got {activation!r}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     sw = np.asarray(sigma_ws, dtype=float)
     if activation == "relu":
         with np.errstate(divide="ignore"):
             q = np.where(sw**2 < 2, sigma_b**2 / (1 - sw**2 / 2), np.inf)
         return q, sw**2 / 2
     z, wts = _GRID, _WEIGHTS
-    phi, dphi = _NP[activation]
+    phi, dphi = ACTIVATIONS[activation].phi, ACTIVATIONS[activation].prime
     q = np.ones_like(sw)
     for _ in range(1000):  # the map contracts for these activations
         new = sw**2 * (phi(np.sqrt(q)[:, None] * z) ** 2 @ wts) + sigma_b**2

@@ -54,7 +54,7 @@ def first_layer(xa, xb, sigma_w: float, sigma_b: float) -> tuple:
 def forward(net, xa, xb, sigma_w: float, sigma_b: float, activation: str = "tanh") -> dict:
     """Returns {"c": (depth, pairs), "spread": (depth, pairs)} measured in the hidden layers of ``net`` (draws)
     scaled to sigma_w, sigma_b, for the pairs (xa[i], xb[i])."""
-    phi = ACTIVATIONS[activation][0]
+    phi = ACTIVATIONS[activation].phi
     ws, bs = _scaled(net, sigma_w, sigma_b)
     za, zb = xa @ ws[0].T + bs[0], xb @ ws[0].T + bs[0]
     cs, spread = [], []
@@ -70,7 +70,7 @@ def forward(net, xa, xb, sigma_w: float, sigma_b: float, activation: str = "tanh
 def backward(net, x, labels, sigma_w: float, sigma_b: float, activation: str = "tanh") -> np.ndarray:
     """Returns sqrt(mean over examples of ||delta^l(x)||^2) for hidden layers l = 1..depth (softmax read-out,
     cross-entropy: delta^out = p - y; BP2 delta^l = (W^{l+1})^T delta^{l+1} * phi'(z^l))."""
-    phi, dphi = ACTIVATIONS[activation]
+    phi, dphi = ACTIVATIONS[activation].phi, ACTIVATIONS[activation].prime
     ws, bs = _scaled(net, sigma_w, sigma_b)
     zs, a = [], x
     for w, b in zip(ws[:-1], bs[:-1]):

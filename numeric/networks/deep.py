@@ -87,7 +87,7 @@ class DeepNetwork:
         otherwise the running ones.
         """
         a = as_inputs(x, self.sizes[0])
-        phi = ACTIVATIONS[self.activation][0]
+        phi = ACTIVATIONS[self.activation].phi
         zs, acts, caches = [], [a], []
         L = len(self.weights)
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
@@ -134,7 +134,7 @@ class DeepNetwork:
         """
         zs, acts, caches = self.forward(x, training=training, update_running=update_running)
         y = as_targets(y, len(acts[0]), self.sizes[-1])
-        dphi = ACTIVATIONS[self.activation][1]
+        dphi = ACTIVATIONS[self.activation].prime
         L = len(self.weights)
         delta = self.cost.delta(zs[-1], acts[-1], y)
         nabla_w, nabla_b, nabla_g, deltas = [None] * L, [None] * L, [None] * L, [None] * L

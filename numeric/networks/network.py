@@ -19,7 +19,7 @@ Where it departs from network2, on purpose:
   ``numeric.streams.purpose(SeedSequence(s).spawn(S)[k], "init")`` and ``"shuffle"``;
 * ``sigmoid_prime`` is evaluated without cancellation (see ``numeric.functions``) in ``backprop``; training uses
   network2's a(1 - a).
-Forward, backprop and SGD run on ``numeric.networks.kernel``, the stacked kernel of ``Replicas``, as one replica.
+Forward, backprop and SGD run on ``numeric.networks.stacked``, the suite's one kernel, as a stack of one replica.
 Layer indices are 0-based: ``weights[0]`` is the book's w^2.
 """
 
@@ -32,7 +32,8 @@ import numpy as np
 
 from ..functions import COSTS
 from ..validate import as_inputs, as_targets, check_positive, check_sizes, make_rng
-from . import kernel
+from .stacked import Stack
+from .stacked_sgd import sgd
 
 __all__ = ["Network", "Gradients"]
 
@@ -99,17 +100,18 @@ class Network:
         return net
 
     # -- forward and backward -------------------------------------------------------------
+    def stack(self, dtype=None) -> Stack:
+        """Returns this network as a ``Stack`` of one replica (copies of its parameters, in ``dtype``, default its
+        own; the suite's one kernel)."""
+        return Stack.from_arrays([w[None] for w in self.weights], [b[None] for b in self.biases], activation="sigmoid",
+                                 output="sigmoid", cost=self.cost.name, dtype=dtype or self.dtype)
+
     def forward(self, x):
-        """Returns (zs, activations) for inputs x (n, sizes[0]); activations[0] is x (``networks.kernel``, exact)."""
-        zs, acts = self._forward(as_inputs(x, self.sizes[0]))
-        return [z[0] for z in zs], [acts[0]] + [a[0] for a in acts[1:]]
-
-    def _stacked(self):
-        """Returns the weights and biases as a stack of one replica, (1, n_{l+1}, n_l) and (1, n_{l+1}) views."""
-        return [w[None] for w in self.weights], [b[None] for b in self.biases]
-
-    def _forward(self, x):
-        return kernel.forward(*self._stacked(), x, exact=True)
+        """Returns (zs, activations) for inputs x (n, sizes[0]); activations[0] is x (sigma from z, exact)."""
+        x = as_inputs(x, self.sizes[0])
+        with np.errstate(over="ignore"):  # float64 inputs promote a float32 network's pass, as NumPy would
+            zs, acts, _ = self.stack(np.result_type(x, self.dtype)).forward(x)
+        return [z[0] for z in zs], [x] + [a[0] for a in acts[1:]]
 
     def feedforward(self, x):
         """Returns the output activations (n, sizes[-1]) for inputs x."""
@@ -118,25 +120,18 @@ class Network:
     def backprop(self, x, y) -> Gradients:
         """Returns the gradient of the cost (no regularisation) for each example, summed.
 
-        BP3 dC/db^l = delta^l; BP4 dC/dw^l = (delta^l)^T a^{l-1}, summed over the rows (``deltas``: BP1, BP2).
+        BP3 dC/db^l = delta^l; BP4 dC/dw^l = (delta^l)^T a^{l-1}, summed over the rows (``deltas``: BP1, BP2 with
+        sigma' from z, accurate in both tails).
         """
-        acts, deltas = self._backward(x, y)
-        nabla_b, nabla_w = kernel.gradients(deltas, acts)
-        return Gradients([v[0] for v in nabla_b], [v[0] for v in nabla_w], [d[0] for d in deltas])
+        x = as_inputs(x, self.sizes[0])
+        with np.errstate(over="ignore"):
+            g = self.stack(np.result_type(x, self.dtype)).backprop(x, as_targets(y, len(x), self.sizes[-1]), exact=True)
+        return Gradients([v[0] for v in g.nabla_b], [v[0] for v in g.nabla_w], [d[0] for d in g.examples])
 
     def deltas(self, x, y) -> list:
-        """Returns the per-example errors [delta^2, ..., delta^L] (book's numbering), (n, n_l) each, without
-        the weight gradients: BP1 delta^L = cost.delta(z^L, a^L, y);
-        BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l)."""
-        return [d[0] for d in self._backward(x, y)[1]]
-
-    def _backward(self, x, y):
-        """Returns (activations, deltas) of the one-replica kernel, (1, n, n_l) each (activations[0] is x)."""
-        x = as_inputs(x, self.sizes[0])
-        zs, acts = self._forward(x)
-        deltas = kernel.backward(self._stacked()[0], zs, acts, as_targets(y, len(x), self.sizes[-1]),
-                                 cost=self.cost.name)
-        return acts, deltas
+        """Returns the per-example errors [delta^2, ..., delta^L] (book's numbering), (n, n_l) each:
+        BP1 delta^L = cost.delta(z^L, a^L, y); BP2 delta^l = (delta^{l+1} w^{l+1}) * sigma'(z^l)."""
+        return self.backprop(x, y).deltas
 
     def mean_gradient(self, x, y, *, batch: int = 1000):
         """Returns (nabla_b, nabla_w) averaged over the examples of (x, y), in batches."""
@@ -176,17 +171,19 @@ class Network:
         x = as_inputs(x, self.sizes[0]).astype(self.dtype, copy=False)
         y = as_targets(y, len(x), self.sizes[-1]).astype(self.dtype, copy=False)
         epochs = int(check_positive("epochs", epochs, allow_zero=True, integer=True))
-        m = int(check_positive("mini_batch_size", mini_batch_size, integer=True))
+        m = min(int(check_positive("mini_batch_size", mini_batch_size, integer=True)), len(x))
         eta = check_positive("eta", eta)
         lmbda = check_positive("lmbda", lmbda, allow_zero=True)
         rng = make_rng(rng)
         if (monitor_evaluation_cost or monitor_evaluation_accuracy) and evaluation_data is None:
             raise ValueError("evaluation_data (x, labels) is needed to monitor the evaluation cost or accuracy")
         history = ([], [], [], [])
-        for epoch in range(epochs):
-            kernel.sgd_epoch(*self._stacked(), x, y, rng.permutation(len(x))[None], m, eta, [lmbda],
-                             quadratic=self.cost.name == "quadratic")
-            if not all(np.isfinite(w).all() for w in self.weights + self.biases):
+        stack = self.stack()
+
+        def after(epoch):
+            for l, (w, b) in enumerate(zip(stack.weights, stack.biases)):  # the network's own arrays, in place
+                self.weights[l][...], self.biases[l][...] = w[0], b[0]
+            if stack.diverged.any():
                 raise FloatingPointError(f"training diverged: weights became NaN or inf in epoch {epoch} with "
                                          f"eta = {eta:g}; lower eta")
             if monitor_evaluation_cost:
@@ -199,6 +196,8 @@ class Network:
                 history[3].append(self.accuracy(x, y))
             if callback is not None:
                 callback(epoch, self)
+
+        sgd(stack, x, y, epochs, m, eta, shuffles=[rng], lmbda=lmbda, on_epoch=after)
         return history
 
     def accuracy(self, x, labels) -> int:

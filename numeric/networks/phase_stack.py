@@ -28,6 +28,7 @@ import numpy as np
 from ..streams import sequence
 from ..validate import check_positive
 from .stacked import Stack as Kernel
+from .stacked_sgd import Trainer
 
 __all__ = ["Stack", "DTYPE"]
 
@@ -92,24 +93,23 @@ class Stack:
         """Trains every replica for ``steps`` mini-batch SGD steps (softmax cross-entropy, plain SGD, no decay).
 
         Seed k draws a fresh permutation of the n examples from its shuffling stream whenever the previous
-        one is used up; all replicas of seed k take the same mini-batches (the kernel's group k).
+        one is used up; all replicas of seed k take the same mini-batches (the kernel's group k). A replica whose
+        parameters stop being finite is marked diverged (its NaN reaches no other replica: they share no product).
         """
         steps = int(check_positive("steps", steps, allow_zero=True, integer=True))
         batch = int(check_positive("batch", batch, integer=True))
         eta = float(check_positive("eta", eta))
         x, labels = np.asarray(x, dtype=DTYPE), np.asarray(labels)
-        n = len(x)
+        n, S = len(x), len(self)
         rngs = [np.random.default_rng(s) for s in self._order_streams]
         orders = [np.empty(0, dtype=np.int64)] * len(self.seeds)
-        onehot = np.eye(self.sizes[-1], dtype=DTYPE)
-        params = self.kernel.params()
-        for _ in range(steps):
-            orders = [o if len(o) >= batch else np.concatenate([o, r.permutation(n)]) for o, r in zip(orders, rngs)]
-            idx = np.stack([o[:batch] for o in orders])  # (seeds, batch): group k's mini-batch
-            orders = [o[batch:] for o in orders]
-            scale = np.where(self.diverged, 0.0, eta / batch)  # eta/m folded into BP1; a diverged replica frozen
-            with np.errstate(all="ignore"):
-                grads = self.kernel.backprop(x[idx], onehot[labels[idx]], scale=scale).params()
-                for p, g in zip(params, grads):
-                    p -= g
-            self.diverged |= self.kernel.nonfinite()
+        trainer = Trainer(self.kernel, x[None], np.eye(self.sizes[-1], dtype=DTYPE)[labels][None],
+                          lmbda=np.zeros(S), penalty="l2", momentum=np.zeros(S), clip=None)
+        etas = np.where(self.diverged, 0.0, eta)
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                orders = [o if len(o) >= batch else np.concatenate([o, r.permutation(n)]) for o, r in zip(orders, rngs)]
+                trainer.step(np.stack([o[:batch] for o in orders]), etas)  # (seeds, batch): group k's mini-batch
+                orders = [o[batch:] for o in orders]
+        trainer.sync()
+        self.diverged |= self.kernel.nonfinite()

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activations import FROM_OUTPUT, SUP_DERIVATIVE
+from ..activations import ACTIVATIONS as RECORDS
 from ..validate import check_positive
 
 __all__ = [
-    "ACTIVATIONS",
+    "RECURRENT",
     "GAMMA",
+    "through_output",
     "RNN",
     "init_rnn",
     "rnn_forward",
@@ -38,8 +39,13 @@ __all__ = [
 ]
 
 
-ACTIVATIONS = FROM_OUTPUT  # name: (phi(z), phi' through a = phi(z)), numeric.activations
-GAMMA = {k: SUP_DERIVATIVE[k] for k in ACTIVATIONS}  # sup |phi'|: theory.activations.sup_derivative proves each
+RECURRENT = ("sigmoid", "tanh")  # the recurrent networks' activations (their records: numeric.activations)
+GAMMA = {k: RECORDS[k].sup for k in RECURRENT}  # sup |phi'|: theory.activations.sup_derivative proves each
+
+
+def through_output(activation: str, h):
+    """Returns phi'(z) written through the state h = phi(z) (the activation's record: a(1 - a), 1 - a^2)."""
+    return RECORDS[activation].from_output(h, np.empty_like(h))
 
 
 @dataclass
@@ -58,8 +64,8 @@ class RNN:
 
 
 def _check_activation(activation: str) -> None:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if activation not in RECURRENT:
+        raise ValueError(f"activation must be one of {sorted(RECURRENT)}, got {activation!r}")
 
 
 def init_rnn(n_in: int, n_hidden: int, n_out: int, rngs, *, activation: str = "tanh") -> RNN:
@@ -99,7 +105,7 @@ def _check_inputs(net_U: np.ndarray, x) -> np.ndarray:
 def rnn_forward(net: RNN, x) -> dict:
     """Returns {"zs": (T, R, B, n), "hs": (T + 1, R, B, n) with hs[0] = h_0 = 0, "logits": (R, B, K)}."""
     x = _check_inputs(net.U, x)
-    phi, _ = ACTIVATIONS[net.activation]
+    phi = RECORDS[net.activation].phi
     R, B, T, _ = x.shape
     inputs = np.matmul(x, net.U[:, None].swapaxes(-1, -2)) + net.b[:, None, None, :]  # U x_t + b, (R, B, T, n)
     WT = net.W.swapaxes(-1, -2)
@@ -131,7 +137,7 @@ def rnn_backward(net: RNN, cache: dict, y) -> dict:
 
     ``dh[t]`` is dC_x/dh_t of each example's own cost C_x (t = 0..T; dh[0] reaches the initial state).
     """
-    _, phi_prime = ACTIVATIONS[net.activation]
+    phi_prime = lambda h: through_output(net.activation, h)  # noqa: E731
     zs, hs, x = cache["zs"], cache["hs"], cache["x"]
     T, R, B, n = zs.shape
     cost, dlogits = softmax_xent(cache["logits"], y)

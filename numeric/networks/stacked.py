@@ -1,19 +1,27 @@
-"""S remedies networks of one architecture trained side by side: ``DeepNetwork``s as stacked arrays.
+"""The suite's one training kernel: S fully connected networks of one architecture, stacked.
 
 ``Stack(nets)`` stacks ``DeepNetwork``s that share sizes, activation, output, cost, batch normalisation and
-residual blocks (their initialisations may differ): ``weights[l]`` is (S, n_{l+1}, n_l), ``biases[l]``
-(S, n_{l+1}), and every NumPy call serves all S replicas. Replica k computes what ``nets[k]`` computes
-(forward, ``backprop`` and ``sgd``, to rounding; the tests check every option), and ``network(k)`` hands it
-back as a ``DeepNetwork``.
+residual blocks (their initialisations may differ); ``Stack.from_arrays`` stacks drawn arrays. Replica k computes
+what ``nets[k]`` computes (forward, ``backprop`` and SGD, to rounding; the tests check every option), and
+``network(k)`` hands it back as a ``DeepNetwork``. The chapter's ``Replicas`` and ``Network``, the remedies,
+Glorot and Bengio's saturation, the phase diagram and greedy pre-training all train here.
 
-Replicas come in G equal groups (replicas g R .. g R + R - 1, R = S / G): a group shares its inputs. The
-first layer of a group is then one matrix product for all its replicas, and in ``sgd`` each group follows
-its own shuffling generator, exactly as ``DeepNetwork.SGD(rng=...)`` draws it. Every replica has its own
-learning rate (``etas``) and, optionally, its own lmbda, momentum and clipping threshold.
+Layout (chosen so that every matrix product runs at the small-matrix rate of the BLAS, measured in
+``benchmarks/limit.py``): one example per row, activations (S, n, n_l); layer l's parameters are one array
+``params_aug[l]`` of shape (S, 1 + n_l, n_{l+1}) whose row 0 is the bias b^l and rows 1.. are (w^l)^T. With a
+column of ones before each layer's input, z = [1, a] P is one product, and the weight gradient [1, a]^T delta
+holds the bias gradient (sum over the batch of delta, BP3) in its row 0 and BP4's (delta^T a)^T below it.
+``weights[l]`` (S, n_{l+1}, n_l) and ``biases[l]`` (S, n_{l+1}) are views of it, in the book's orientation.
 
-Divergence is a result, not an exception: after every epoch a replica whose parameters are no longer all
-finite is marked in ``diverged`` (with the epoch in ``diverged_epoch``), its learning rate set to 0 and its
-parameters to 0, so that it cannot spread NaN through the stack; the others train on.
+Replicas come in G equal groups (replicas g R .. g R + R - 1, R = S / G): a group shares its inputs, which enter
+the first layer broadcast over the group's R replicas. Input columns that are 0 in every input of a batch (MNIST's
+border) add nothing to z and get a zero gradient: the first layer uses only the other rows (exact).
+
+Two evaluations of phi' (``numeric.activations``): ``backprop(..., exact=True)`` (a measurement) takes phi' from z,
+accurate in the tails; training (``numeric.networks.stacked_sgd``) takes it from the output a = phi(z), one
+transcendental per element (network2's sigma' = a(1 - a)). Batch normalisation (hidden layers): u = gamma (z - mean)
+/ sqrt(var + eps) + beta over the batch while training, over running averages at inference; b is then held at 0
+and "the bias gradient" is dC/dbeta. Residual blocks: a = a_prev + phi(u) on every hidden layer after the first.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import ACTIVATIONS, BN_EPS, BN_MOMENTUM, output_layer
+from ..activations import activation as activation_record
 from ..validate import as_inputs, as_targets
 from .deep import DeepNetwork
 
@@ -39,8 +48,43 @@ class StackedGradients:
         self.nabla_b, self.nabla_w, self.nabla_gamma, self.examples = nabla_b, nabla_w, nabla_gamma, examples
 
     def params(self) -> list:
-        """The gradients in ``Stack.params()`` order."""
+        """The gradients in ``Stack.params()`` order (weights, biases, gammas)."""
         return list(self.nabla_w) + list(self.nabla_b) + [g for g in self.nabla_gamma if g is not None]
+
+
+class Work:
+    """The buffers of one pass over G groups of n examples (reused from step to step: no allocation in a step).
+
+    ``x`` (G, n, 1 + k): a column of ones, then the k input columns in use (``use_columns``); per layer l:
+    ``z[l]`` (S, n, n_{l+1}), ``u[l]`` its batch normalisation, ``h[l]`` phi of it (a residual layer's branch),
+    ``a[l]`` (S, n, 1 + n_{l+1}) a column of ones and the layer's output, ``d[l]`` dC/dz, ``du[l]`` dC/du (batch
+    norm), ``g[l]`` the gradient of ``params_aug[l]``.
+    """
+
+    def __init__(self, stack: Stack, G: int, n: int):
+        S, sizes, dt, L = len(stack), stack.sizes, stack.dtype, len(stack.sizes) - 1
+        self._x = np.ones((G, n, 1 + sizes[0]), dt)
+        self.z = [np.empty((S, n, m), dt) for m in sizes[1:]]
+        self.a = [np.ones((S, n, 1 + m), dt) for m in sizes[1:-1]] + [np.empty((S, n, sizes[-1]), dt)]
+        self.h = [np.empty((S, n, m), dt) if stack.residual else None for m in sizes[1:-1]]
+        self.u = [np.empty((S, n, m), dt) if stack.gamma[l] is not None else None for l, m in enumerate(sizes[1:-1])]
+        self.grad_a = [None] + [np.empty((S, n, m), dt) for m in sizes[1:-1]]
+        self.d = [np.empty((S, n, m), dt) for m in sizes[1:]]
+        self.du = [np.empty((S, n, m), dt) if stack.gamma[l] is not None else None for l, m in enumerate(sizes[1:-1])]
+        self.prime = [np.empty((S, n, m), dt) for m in sizes[1:-1]]
+        self.g = [np.empty((S, 1 + sizes[l], sizes[l + 1]), dt) for l in range(L)]
+        self._g0 = self.g[0]
+        self.y = np.empty((S, n, sizes[-1]), dt)
+        self.bn = [None] * (L - 1)  # (zhat, inv, batch statistics?) per batch-normalised layer
+
+    def use_columns(self, k: int) -> Work:
+        """Makes ``x`` and ``g[0]`` the views for k input columns in use (leading rows of the full buffers)."""
+        self.x, self.g[0] = self._x[:, :, :1 + k], self._g0[:, :1 + k]
+        return self
+
+    def out(self, l: int):
+        """Layer l's output a^l (S, n, n_l) without the column of ones (the last layer's is the network's output)."""
+        return self.a[l] if l == len(self.a) - 1 else self.a[l][:, :, 1:]
 
 
 class Stack:
@@ -54,102 +98,149 @@ class Stack:
         if len(arch) != 1:
             raise ValueError(f"a Stack's networks must share one architecture, got {sorted(arch)}")
         first = nets[0]
-        self.sizes, self.activation, self.output = list(first.sizes), first.activation, first.output
-        self.output_fn, self.cost, self.residual = first.output_fn, first.cost, first.residual
-        self.dtype = np.dtype(dtype)
-        stack = lambda arrays: np.stack(arrays).astype(self.dtype)  # noqa: E731
+        stack = lambda arrays: np.stack(arrays).astype(dtype)  # noqa: E731
         L = len(first.weights)
-        self.weights = [stack([n.weights[l] for n in nets]) for l in range(L)]
-        self.biases = [stack([n.biases[l] for n in nets]) for l in range(L)]
         bn = [first.gamma[l] is not None for l in range(L)]
+        self._setup([stack([n.weights[l] for n in nets]) for l in range(L)],
+                    [stack([n.biases[l] if not bn[l] else np.zeros_like(n.biases[l]) for n in nets]) for l in range(L)],
+                    first.activation, first.output, first.cost.name, first.residual, dtype)
         self.gamma = [stack([n.gamma[l] for n in nets]) if bn[l] else None for l in range(L)]
         self.beta = [stack([n.beta[l] for n in nets]) if bn[l] else None for l in range(L)]
         self.running = [[stack([n.running[l][i] for n in nets]) for i in (0, 1)] if bn[l] else None for l in range(L)]
-        self.diverged = np.zeros(len(nets), dtype=bool)
-        self.diverged_epoch = np.full(len(nets), -1)
 
     @classmethod
-    def from_arrays(cls, weights, biases, *, activation: str, output: str = "softmax", dtype=np.float32) -> Stack:
-        """Returns a Stack of plain layers (no batch normalisation, no residual blocks, the output's default cost)
-        holding copies of ``weights[l]`` (S, n_{l+1}, n_l) and ``biases[l]`` (S, n_{l+1}), drawn by the caller."""
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        self = cls.__new__(cls)
-        self.dtype, self.activation, self.output, self.residual = np.dtype(dtype), activation, output, False
-        self.output_fn, self.cost = output_layer(output, None)
-        self.weights = [np.array(w, dtype=self.dtype) for w in weights]
-        self.biases = [np.array(b, dtype=self.dtype) for b in biases]
-        self.sizes = [self.weights[0].shape[2]] + [w.shape[1] for w in self.weights]
-        S = len(self.weights[0])
-        if any(w.shape != (S, n1, n0) or b.shape != (S, n1) for w, b, n0, n1
-               in zip(self.weights, self.biases, self.sizes, self.sizes[1:])) or len(self.biases) != len(self.weights):
+    def from_arrays(cls, weights, biases, *, activation: str, output: str = "softmax", cost: str | None = None,
+                    dtype=np.float32) -> Stack:
+        """Returns a Stack of plain layers (no batch normalisation, no residual blocks; ``cost`` None: the output's
+        default) holding copies of ``weights[l]`` (S, n_{l+1}, n_l) and ``biases[l]`` (S, n_{l+1})."""
+        activation_record(activation)
+        weights, biases = [np.asarray(w) for w in weights], [np.asarray(b) for b in biases]
+        S = len(weights[0]) if weights and weights[0].ndim == 3 else -1
+        sizes = [weights[0].shape[2] if S > 0 else -1] + [w.shape[1] if w.ndim == 3 else -1 for w in weights]
+        if S < 1 or len(biases) != len(weights) or any(
+                w.shape != (S, n1, n0) or b.shape != (S, n1)
+                for w, b, n0, n1 in zip(weights, biases, sizes, sizes[1:])):
             raise ValueError("weights[l] must be (S, n_{l+1}, n_l) and biases[l] (S, n_{l+1}), chained, one S")
-        self.gamma, self.beta, self.running = ([None] * len(self.weights) for _ in range(3))
-        self.diverged, self.diverged_epoch = np.zeros(S, dtype=bool), np.full(S, -1)
+        self = cls.__new__(cls)
+        self._setup(weights, biases, activation, output, cost, False, dtype)
+        self.gamma, self.beta, self.running = ([None] * len(weights) for _ in range(3))
         return self
 
+    def _setup(self, weights, biases, activation, output, cost, residual, dtype) -> None:
+        self.dtype = np.dtype(dtype)
+        self.activation, self.output, self.residual = activation, output, bool(residual)
+        self.phi = activation_record(activation)
+        self.output_fn, self.cost = output_layer(output, cost)
+        self.sizes = [weights[0].shape[2]] + [w.shape[1] for w in weights]
+        S = len(weights[0])
+        self.params_aug = []
+        for w, b in zip(weights, biases):
+            p = np.empty((S, 1 + w.shape[2], w.shape[1]), self.dtype)
+            p[:, 0, :], p[:, 1:, :] = b, np.swapaxes(w, 1, 2)
+            self.params_aug.append(p)
+        self.diverged, self.diverged_epoch = np.zeros(S, dtype=bool), np.full(S, -1)
+        self._work = {}
+
     def __len__(self) -> int:
-        return len(self.weights[0])
+        return len(self.params_aug[0])
+
+    @property
+    def weights(self) -> list:
+        """(S, n_{l+1}, n_l) per layer: views of ``params_aug`` (writing into them writes the stack)."""
+        return [p[:, 1:, :].transpose(0, 2, 1) for p in self.params_aug]
+
+    @property
+    def biases(self) -> list:
+        """(S, n_{l+1}) per layer: views of ``params_aug``'s row 0 (held at 0 on batch-normalised layers)."""
+        return [p[:, 0, :] for p in self.params_aug]
 
     def network(self, k: int) -> DeepNetwork:
         """Returns replica k as a ``DeepNetwork`` (float64 copies of its parameters)."""
         net = DeepNetwork(self.sizes, activation=self.activation, output=self.output, cost=self.cost.name,
                           batch_norm=self.gamma[0] is not None, residual=self.residual, rng=0)
-        for l in range(len(self.weights)):
-            net.weights[l], net.biases[l] = self.weights[l][k].astype(float), self.biases[l][k].astype(float)
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            net.weights[l], net.biases[l] = w[k].astype(float), b[k].astype(float)
             if self.gamma[l] is not None:
                 net.gamma[l], net.beta[l] = self.gamma[l][k].astype(float), self.beta[l][k].astype(float)
                 net.running[l] = tuple(r[k].astype(float) for r in self.running[l])
         return net
 
     def params(self) -> list:
-        """Every trained array: weights, then biases (beta on batch-normalised layers), then gammas."""
+        """Every trained array: weights, then biases (beta on batch-normalised layers), then gammas (views)."""
         out = list(self.weights) + [b if be is None else be for b, be in zip(self.biases, self.beta)]
         return out + [g for g in self.gamma if g is not None]
 
+    def trained_arrays(self) -> list:
+        """The arrays SGD updates: ``params_aug`` per layer, then betas and gammas (batch normalisation)."""
+        return self.params_aug + [b for b in self.beta if b is not None] + [g for g in self.gamma if g is not None]
+
     def nonfinite(self) -> np.ndarray:
         """Returns, per replica, whether any of its trained parameters is NaN or inf (a diverged replica)."""
-        return np.any([~np.isfinite(p.reshape(len(self), -1)).all(axis=1) for p in self.params()], axis=0)
+        S = len(self)
+        return np.any([~np.isfinite(p.reshape(S, -1)).all(axis=1) for p in self.trained_arrays()], axis=0)
 
-    # -- forward and backward ------------------------------------------------------------------
-    def _grouped(self, x):
-        """Returns x as (G, n, n_0): one batch per group (a shared (n, n_0) batch is one group)."""
-        x = np.asarray(x, dtype=self.dtype)
-        x = x[None] if x.ndim == 2 else x
-        if x.ndim != 3 or len(self) % len(x):
-            raise ValueError(f"inputs must be (n, n_0) or (G, n, n_0) with G dividing {len(self)} replicas, "
-                             f"got {x.shape}")
-        return x
+    # -- the passes -------------------------------------------------------------------------------
+    def work(self, x, cols=None) -> Work:
+        """Returns the buffers for inputs x ((n, n_0) shared, or (G, n, n_0) per group) with x copied in: the columns
+        ``cols`` (default: those not 0 everywhere in x) after a column of ones."""
+        xg = np.asarray(x)
+        xg = xg[None] if xg.ndim == 2 else xg
+        if xg.ndim != 3 or xg.shape[2] != self.sizes[0] or len(self) % len(xg):
+            raise ValueError(f"inputs must be (n, {self.sizes[0]}) or (G, n, {self.sizes[0]}) with G dividing "
+                             f"{len(self)} replicas, got {np.shape(x)}")
+        if cols is None:
+            cols = np.flatnonzero((xg != 0).any(axis=(0, 1)))
+        w = self.work_for(len(xg), xg.shape[1], len(cols))
+        if len(cols) < self.sizes[0]:
+            np.take(xg, cols, axis=2, out=w.x[:, :, 1:])
+        else:
+            np.copyto(w.x[:, :, 1:], xg)
+        w.cols = cols
+        return w
 
-    def forward(self, x, *, training: bool = False, update_running: bool = True):
-        """Returns (zs, activations, caches) as ``DeepNetwork.forward``, each (S, n, n_l); activations[0] is the
-        grouped input (G, n, n_0)."""
-        xg = self._grouped(x)
-        S, (G, n, n0) = len(self), xg.shape
-        phi = ACTIVATIONS[self.activation][0]
-        n1 = self.sizes[1]
-        w0 = self.weights[0].reshape(G, -1, n0).transpose(0, 2, 1)
-        z = np.matmul(xg, w0).reshape(G, n, S // G, n1).transpose(0, 2, 1, 3).reshape(S, n, n1)
-        zs, acts, caches, L = [], [xg], [], len(self.weights)
+    def work_for(self, G: int, n: int, k: int) -> Work:
+        """Returns the (kept) buffers for G groups of n inputs of which k columns are in use."""
+        w = self._work.get((G, n))
+        if w is None:
+            if len(self._work) > 4:  # a few shapes are reused (mini-batches, evaluation chunks); others are not kept
+                self._work.clear()
+            w = self._work[(G, n)] = Work(self, G, n)
+        return w.use_columns(k)
+
+    def first_layer(self, cols):
+        """Returns the rows of the first layer's ``params_aug`` for input columns ``cols`` (row 0 the bias): a view
+        when every column is in use, else a copy."""
+        p = self.params_aug[0]
+        return p if len(cols) == self.sizes[0] else np.take(p, np.concatenate([[0], 1 + np.asarray(cols)]), axis=1)
+
+    def run_forward(self, w: Work, p0, *, training: bool, update_running: bool = True, fast: bool = False):
+        """Fills ``w``'s z, h and a for its inputs; ``p0`` the first layer's rows for ``w.cols`` (``first_layer``).
+        ``fast``: phi and the output layer into the buffers with the training forms (network2's arithmetic)."""
+        G, n, L, R = len(w.x), w.x.shape[1], len(self.params_aug), len(self) // len(w.x)
+        np.matmul(w.x[:, None], p0.reshape(G, R, *p0.shape[1:]), out=w.z[0].reshape(G, R, n, -1))
         for l in range(L):
             if l:
-                z = np.matmul(acts[-1], self.weights[l].transpose(0, 2, 1))
-            if self.gamma[l] is None:
-                z = z + self.biases[l][:, None, :]
-            zs.append(z)
+                np.matmul(w.a[l - 1], self.params_aug[l], out=w.z[l])
             if l == L - 1:
-                acts.append(self.output_fn(z))
-                caches.append(None)
-                continue
-            u, cache = self._normalise(l, z, training, update_running)
-            caches.append((u, cache))
-            a = phi(u)
-            acts.append(a + acts[-1] if self.residual and l > 0 else a)
-        return zs, acts, caches
+                break
+            u = self._normalise(l, w, training, update_running)
+            h = w.out(l) if w.h[l] is None else w.h[l]
+            if fast:
+                self.phi.apply_(u, h)
+            else:
+                np.copyto(h, self.phi.phi(u))
+            if w.h[l] is not None:
+                np.add(h, w.out(l - 1), out=w.out(l)) if self.residual and l > 0 else np.copyto(w.out(l), h)
+        if fast and self.output == "sigmoid":
+            ACTIVATIONS["sigmoid"].apply_(w.z[-1], w.a[-1])
+        else:
+            np.copyto(w.a[-1], self.output_fn(w.z[-1]))
 
-    def _normalise(self, l, z, training, update_running):
+    def _normalise(self, l, w, training, update_running):
+        """Returns u: z itself, or its batch normalisation into ``w.u[l]`` (the statistics kept in ``w.bn[l]``)."""
+        z = w.z[l]
         if self.gamma[l] is None:
-            return z, None
+            return z
         if training:
             if z.shape[1] < 2:
                 raise ValueError("batch normalisation needs mini-batches of at least 2 examples")
@@ -160,80 +251,137 @@ class Stack:
                                    BN_MOMENTUM * rv + (1 - BN_MOMENTUM) * var]
         else:
             mean, var = self.running[l]
-        inv = (1 / np.sqrt(var + BN_EPS))[:, None, :]
+        inv = (1 / np.sqrt(var + BN_EPS))[:, None, :].astype(self.dtype)
         zhat = (z - mean[:, None, :]) * inv
-        return self.gamma[l][:, None, :] * zhat + self.beta[l][:, None, :], (zhat, inv, training)
+        w.bn[l] = (zhat, inv, training)
+        u = np.multiply(zhat, self.gamma[l][:, None, :], out=w.u[l])
+        u += self.beta[l][:, None, :]
+        return u
 
-    def _targets(self, y, xg):
-        G, n = xg.shape[:2]
-        y = np.asarray(y)
-        if y.ndim == 3:
-            y = y.astype(self.dtype)
+    def run_backward(self, w: Work, y, p0, *, scale=None, exact: bool = False) -> list:
+        """Fills ``w.d`` (dC/dz), ``w.du`` and ``w.g`` (the gradient of ``params_aug``, the first layer's for the rows
+        ``p0``) from the forward pass in ``w`` and targets y (S, n, n_L); ``scale`` (S, 1, 1) multiplies replica k's
+        gradient (SGD folds eta / m in here). Returns the gradients of the batch-normalised gammas and betas."""
+        L, G, n = len(self.params_aug), len(w.x), w.x.shape[1]
+        R = len(self) // G
+        z, a, d = w.z[-1], w.a[-1], w.d[-1]
+        if exact:
+            np.copyto(d, self.cost.delta(z, a, y))  # the cost's own BP1 (numeric.functions), sigma' from z
         else:
-            y = as_targets(y, n, self.sizes[-1]).astype(self.dtype)[None]
-        return np.repeat(y, len(self) // G, axis=0) if len(y) > 1 else y
+            np.subtract(a, y, out=d)
+            if self.cost.name == "quadratic":  # (a - y) sigma'(z), sigma' = a(1 - a): network2's
+                d *= a * (1 - a)
+        if scale is not None:
+            d *= scale
+        bn_grads, grad_a = [], None
+        for l in range(L - 1, 0, -1):
+            np.matmul(w.a[l - 1].transpose(0, 2, 1), w.d[l], out=w.g[l])  # BP3 in row 0, BP4 below
+            skip = grad_a if self.residual and l < L - 1 else None  # a^l = a^{l-1} + phi(u): the skip's share
+            grad_a = np.matmul(w.d[l], self.params_aug[l][:, 1:, :].transpose(0, 2, 1), out=w.grad_a[l])
+            if skip is not None:
+                grad_a += skip
+            bn_grads += self._through_layer(l - 1, w, grad_a, exact)
+        gx = w.g[0].reshape(G, R, *w.g[0].shape[1:])
+        np.matmul(w.x[:, None].transpose(0, 1, 3, 2), w.d[0].reshape(G, R, n, -1), out=gx)
+        return bn_grads
 
-    def backprop(self, x, y, *, training: bool = True, update_running: bool = True, scale=None) -> StackedGradients:
+    def _through_layer(self, l, w, grad_a, exact) -> list:
+        """Writes dC/dz of hidden layer l into ``w.d[l]`` from dC/da^l: phi', then batch normalisation's backward."""
+        du = w.d[l] if w.du[l] is None else w.du[l]
+        if exact:
+            np.multiply(grad_a, self.phi.prime(w.z[l] if w.u[l] is None else w.u[l]), out=du)
+        else:
+            h = w.out(l) if w.h[l] is None else w.h[l]
+            np.multiply(grad_a, self.phi.from_output(h, w.prime[l]), out=du)
+        if w.du[l] is None:
+            return []
+        zhat, inv, batch_stats = w.bn[l]
+        d_gamma, d_beta = (du * zhat).sum(axis=1), du.sum(axis=1)
+        d_zhat = du * self.gamma[l][:, None, :]
+        if batch_stats:  # through the batch mean and variance
+            m = d_zhat.shape[1]
+            np.copyto(w.d[l], inv / m * (m * d_zhat - d_zhat.sum(axis=1, keepdims=True)
+                                         - zhat * (d_zhat * zhat).sum(axis=1, keepdims=True)))
+        else:
+            np.multiply(d_zhat, inv, out=w.d[l])
+        return [(l, d_beta, d_gamma)]
+
+    # -- the public passes ------------------------------------------------------------------------
+    def targets(self, y, G: int, n: int, out=None):
+        """Returns targets (S, n, n_L): integer labels (n,) or (G, n), or one-hot rows (n, n_L) or (G, n, n_L)."""
+        y = np.asarray(y)
+        if y.ndim == 1 or (y.ndim == 2 and y.shape == (n, self.sizes[-1]) and G == 1 and y.dtype.kind == "f"):
+            y = as_targets(y, n, self.sizes[-1])[None]
+        elif y.ndim == 2:
+            y = np.stack([as_targets(v, n, self.sizes[-1]) for v in y])
+        if y.shape != (G, n, self.sizes[-1]):
+            raise ValueError(f"targets must be labels or one-hot rows for {G} group(s) of {n} inputs, got {y.shape}")
+        out = np.empty((len(self), n, self.sizes[-1]), self.dtype) if out is None else out
+        R = len(self) // G
+        np.copyto(out.reshape(G, R, n, -1), y[:, None].astype(self.dtype, copy=False))
+        return out
+
+    def forward(self, x, *, training: bool = False, update_running: bool = True):
+        """Returns (zs, activations, caches) as ``DeepNetwork.forward``, each (S, n, n_l) (copies); activations[0]
+        is the grouped input (G, n, n_0)."""
+        w = self.work(x)
+        self.run_forward(w, self.first_layer(w.cols), training=training, update_running=update_running)
+        xg = np.asarray(x, dtype=self.dtype)
+        acts = [xg[None] if xg.ndim == 2 else xg] + [w.out(l).copy() for l in range(len(w.a))]
+        return [z.copy() for z in w.z], acts, [b and (b[0].copy(), b[1]) for b in w.bn]
+
+    def backprop(self, x, y, *, training: bool = True, update_running: bool = True, scale=None,
+                 exact: bool = True) -> StackedGradients:
         """Returns every replica's gradient summed over its batch, as ``DeepNetwork.backprop``.
 
-        x is (n, n_0) or (G, n, n_0); y integer labels (n,) or targets (G, n, n_L); ``scale`` (S,) multiplies
-        replica k's gradient (``sgd`` folds eta / m in here).
+        x is (n, n_0) or (G, n, n_0); y integer labels or one-hot targets, shared or per group; ``scale`` (S,)
+        multiplies replica k's gradient; ``exact``: phi' from z (False: from the output, as training does).
         """
-        zs, acts, caches = self.forward(x, training=training, update_running=update_running)
-        delta = self.cost.delta(zs[-1], acts[-1], self._targets(y, acts[0]))
-        if scale is not None:
-            delta = delta * np.asarray(scale, dtype=self.dtype)[:, None, None]
-        dphi = ACTIVATIONS[self.activation][1]
-        L = len(self.weights)
-        nw, nb, ng, ex = [None] * L, [None] * L, [None] * L, [None] * L
-        grad_a = None
-        for l in range(L - 1, -1, -1):
-            if l == L - 1:
-                d_z = ex[l] = delta
-            else:
-                u, cache = caches[l]
-                d_u = ex[l] = grad_a * dphi(u)
-                if cache is None:
-                    d_z = d_u
-                else:
-                    zhat, inv, batch_stats = cache
-                    ng[l] = (d_u * zhat).sum(axis=1)
-                    d_zhat = d_u * self.gamma[l][:, None, :]
-                    if batch_stats:  # through the batch mean and variance
-                        m = d_zhat.shape[1]
-                        d_z = inv / m * (m * d_zhat - d_zhat.sum(axis=1, keepdims=True)
-                                         - zhat * (d_zhat * zhat).sum(axis=1, keepdims=True))
-                    else:
-                        d_z = d_zhat * inv
-            nb[l] = ex[l].sum(axis=1)
-            nw[l] = self._weight_gradient(l, d_z, acts[l])
-            if l:
-                prev = np.matmul(d_z, self.weights[l])
-                grad_a = prev + grad_a if self.residual and 0 < l < L - 1 else prev
-        return StackedGradients(nb, nw, ng, ex)
-
-    def _weight_gradient(self, l, d_z, a):
-        if l:
-            return np.matmul(d_z.transpose(0, 2, 1), a)
-        G, n, n0 = a.shape  # the grouped input: one product per group
-        S, _, n1 = d_z.shape
-        d = d_z.reshape(G, S // G, n, n1).transpose(0, 1, 3, 2).reshape(G, -1, n)
-        return np.matmul(d, a).reshape(S, n1, n0)
+        w = self.work(x)
+        p0 = self.first_layer(w.cols)
+        self.run_forward(w, p0, training=training, update_running=update_running, fast=not exact)
+        y = self.targets(y, len(w.x), w.x.shape[1])
+        scale = None if scale is None else np.asarray(scale, dtype=self.dtype)[:, None, None]
+        bn = {l: (db, dg) for l, db, dg in self.run_backward(w, y, p0, scale=scale, exact=exact)}
+        L = len(self.params_aug)
+        nw, nb = [], []
+        for l, g in enumerate(w.g):
+            if l == 0 and len(w.cols) < self.sizes[0]:
+                full = np.zeros((len(self), 1 + self.sizes[0], self.sizes[1]), self.dtype)
+                full[:, 0], full[:, 1 + w.cols] = g[:, 0], g[:, 1:]
+                g = full
+            nw.append(g[:, 1:, :].transpose(0, 2, 1).copy())
+            nb.append(bn[l][0] if l in bn else g[:, 0, :].copy())
+        ex = [(w.d[l] if w.du[l] is None else w.du[l]).copy() for l in range(L - 1)] + [w.d[-1].copy()]
+        return StackedGradients(nb, nw, [bn[l][1] if l in bn else None for l in range(L)], ex)
 
     # -- measurements ----------------------------------------------------------------------------
-    def accuracy(self, x, labels) -> np.ndarray:
-        """Returns, per replica, how many of the inputs x (n, n_0) it classifies as ``labels`` (inference)."""
+    def _chunks(self, x, chunk):
         x = as_inputs(x, self.sizes[0])
-        with np.errstate(all="ignore"):
-            out = self.forward(x)[1][-1]
-        return (out.argmax(axis=2) == np.asarray(labels)).sum(axis=1)
+        for s in range(0, len(x), chunk):
+            w = self.work(x[s:s + chunk])
+            self.run_forward(w, self.first_layer(w.cols), training=False)
+            yield s, w
 
-    def costs(self, x, y) -> np.ndarray:
+    def accuracy(self, x, labels, *, chunk: int = 500) -> np.ndarray:
+        """Returns, per replica, how many of the inputs x (n, n_0) it classifies as ``labels`` (inference),
+        ``chunk`` inputs at a time (memory stays bounded for any n)."""
+        labels, hits = np.asarray(labels), np.zeros(len(self), dtype=np.int64)
+        with np.errstate(all="ignore"):
+            for s, w in self._chunks(x, chunk):
+                hits += (w.a[-1].argmax(axis=2) == labels[s:s + len(w.a[-1][0])]).sum(axis=1)
+        return hits
+
+    def costs(self, x, y, *, chunk: int = 500) -> np.ndarray:
         """Returns, per replica, the mean cost over (x, y) at inference (NaN or inf for a diverged replica)."""
         x = as_inputs(x, self.sizes[0])
+        y = as_targets(y, len(x), self.sizes[-1])
+        total = np.zeros(len(self))
         with np.errstate(all="ignore"):
-            zs, acts, _ = self.forward(x)
-            return self.cost.fn(zs[-1], acts[-1], self._targets(y, acts[0])).mean(axis=1)
+            for s, w in self._chunks(x, chunk):
+                yy = y[s:s + w.x.shape[1]].astype(self.dtype)[None]
+                total += self.cost.fn(w.z[-1], w.a[-1], yy).sum(axis=1)
+        return total / len(x)
 
     def gradient_norms(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """Returns (per_example, averaged), each (S, hidden layers), for the bias gradients of (x, y):

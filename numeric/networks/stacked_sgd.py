@@ -2,9 +2,11 @@
 
 ``sgd`` is ``DeepNetwork.SGD`` replica by replica (the same permutations, the same order of operations: the
 gradient on the mini-batch, the clipping, the penalty on the weights, then the step; the tests check it to
-rounding), with two differences that make it cheap and safe: the groups of a ``Stack`` share their
-mini-batches (one permutation per group and epoch), and a replica that diverges is marked, not raised
-(see ``numeric.networks.stacked``).
+rounding), with three differences that make it cheap and safe: the groups of a ``Stack`` share their
+mini-batches (one permutation per group and epoch); phi' comes from the output (one transcendental per element)
+and every buffer is allocated once, not per step; and a replica that diverges is marked, not raised (see
+``numeric.networks.stacked``). Input columns that are 0 in every training input are left out of the first layer's
+products (their weights get no gradient; a penalty still shrinks them, as it does in network2).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 from ..validate import as_inputs, as_targets, check_positive
 
-__all__ = ["sgd"]
+__all__ = ["sgd", "Trainer"]
 
 
 def _per_replica(name: str, value, S: int, *, high=None, allow_zero=True) -> np.ndarray:
@@ -38,6 +40,94 @@ def _examples(stack, x, y):
         return np.stack(xs).astype(stack.dtype), np.stack(ys).astype(stack.dtype)
     x = as_inputs(x, stack.sizes[0])
     return x[None].astype(stack.dtype), as_targets(y, len(x), stack.sizes[-1])[None].astype(stack.dtype)
+
+
+class Trainer:
+    """One training run's state on a ``Stack``: the data with its zero columns left out, the first layer's rows
+    for the columns in use (a working copy while they are fewer than all), velocities; ``step`` takes one
+    update on every replica, ``sync`` writes the working copy back into the stack."""
+
+    def __init__(self, stack, x, y, *, lmbda, penalty, momentum, clip):
+        self.stack, S = stack, len(stack)
+        self.cols = np.flatnonzero((x != 0).any(axis=(0, 1)))
+        self.rest = np.setdiff1d(np.arange(stack.sizes[0]), self.cols)
+        self.x = np.ascontiguousarray(x[:, :, self.cols])
+        self.y, self.n = y, x.shape[1]
+        self.lmbda, self.penalty, self.mu, self.clip = lmbda, penalty, momentum, clip
+        self.decays, self._sign = lmbda.any(), {}
+        self.load()
+        self.velocity = [np.zeros_like(p) for p in self.arrays] if self.mu.any() else None
+        self.col = lambda v, p: v.reshape((S,) + (1,) * (p.ndim - 1)).astype(stack.dtype)  # noqa: E731
+
+    def load(self) -> None:
+        """Takes the first layer's rows in use (and, where a penalty shrinks them, the others) from the stack."""
+        s = self.stack
+        self.p0 = s.first_layer(self.cols)
+        self.p0_rest = np.take(s.params_aug[0], 1 + self.rest, axis=1) if self.decays and len(self.rest) else None
+        self.arrays = [self.p0] + s.params_aug[1:] + [b for b in s.beta if b is not None] + \
+            [g for g in s.gamma if g is not None]
+
+    def sync(self) -> None:
+        """Writes the working copy of the first layer back into the stack (no-op when it is the stack's own)."""
+        p = self.stack.params_aug[0]
+        if self.p0 is not p:
+            p[:, 0], p[:, 1 + self.cols] = self.p0[:, 0], self.p0[:, 1:]
+            if self.p0_rest is not None:
+                p[:, 1 + self.rest] = self.p0_rest
+
+    def step(self, idx, etas, *, before_update=None) -> None:
+        """One SGD update of every replica on its group's mini-batch: ``idx`` (G, m) rows of the data (group g's
+        examples, or the shared ones), ``etas`` (S,) float64; ``before_update(work)`` sees the step's gradients
+        (``work.g``: eta/m times the sums) before any is applied."""
+        s, (G, m) = self.stack, idx.shape
+        S, R = len(s), len(s) // G
+        w = s.work_for(G, m, len(self.cols))
+        flat = idx if len(self.x) == 1 else idx + self.n * np.arange(G)[:, None]
+        self.x.reshape(-1, self.x.shape[2]).take(flat, axis=0, out=w.x[:, :, 1:], mode="clip")
+        yy = self.y.reshape(-1, self.y.shape[2]).take(flat, axis=0, mode="clip")
+        np.copyto(w.y.reshape(G, R, m, -1), yy[:, None])
+        s.run_forward(w, self.p0, training=True, fast=True)
+        step = (etas / m).astype(s.dtype)[:, None, None]  # eta/m folded into delta: the sums are the updates
+        bn = sorted(s.run_backward(w, w.y, self.p0, scale=step, exact=False), key=lambda t: t[0])
+        grads = list(w.g) + [db for _, db, _ in bn] + [dg for _, _, dg in bn]
+        for l in range(len(s.params_aug)):
+            if s.gamma[l] is not None:
+                w.g[l][:, 0] = 0.0  # b is held at 0 where beta takes its role
+        if before_update is not None:
+            before_update(w)
+        if self.clip is not None:  # the norm of the mean gradient, replica by replica
+            sq = sum(np.matmul(g.reshape(S, 1, -1), g.reshape(S, -1, 1)).reshape(S) for g in grads)
+            norm = np.divide(np.sqrt(sq.astype(np.float64)), etas, out=np.zeros(S), where=etas > 0)
+            factor = np.where(norm > self.clip, self.clip / np.where(norm > 0, norm, 1.0), 1.0)
+            if (factor != 1.0).any():
+                for g in grads:
+                    g *= self.col(factor, g)
+        if self.decays:  # the penalty, on weights only, as network2
+            self._penalise(etas, m)
+        for i, (p, g) in enumerate(zip(self.arrays, grads)):
+            if self.velocity is None:
+                p -= g
+            else:
+                v = self.velocity[i]
+                v *= self.col(self.mu, p)
+                v -= g
+                p += v
+
+    def _penalise(self, etas, m: int) -> None:
+        """network2's L2 w -> (1 - eta lmbda/n) w, or L1 w -> w - (eta lmbda/n) sign(w), on every weight (not b);
+        n the training set's size, not the mini-batch's m."""
+        c = etas * self.lmbda / self.n
+        for w in [p[:, 1:, :] for p in [self.p0] + self.stack.params_aug[1:]] + \
+                ([self.p0_rest] if self.p0_rest is not None else []):
+            if self.penalty == "l2":
+                np.multiply(w, self.col(1 - c, w), out=w)
+            else:
+                buf = self._sign.get(w.shape)
+                if buf is None:
+                    buf = self._sign[w.shape] = np.empty(w.shape, w.dtype)
+                np.sign(w, out=buf)
+                buf *= self.col(c, w)
+                w -= buf
 
 
 def sgd(stack, x, y, epochs: int, mini_batch_size: int, etas, *, shuffles, lmbda=0.0, penalty: str = "l2",
@@ -70,49 +160,29 @@ def sgd(stack, x, y, epochs: int, mini_batch_size: int, etas, *, shuffles, lmbda
     if not shuffles or S % len(shuffles) or len(x) not in (1, len(shuffles)):
         raise ValueError(f"shuffles must hold one Generator per group, a number that divides {S} (and equals the "
                          f"groups of x when x is grouped), got {len(shuffles)}")
-    rows = np.arange(len(x))[:, None]
-    params = stack.params()
-    velocity = [np.zeros_like(p) for p in params] if mu.any() else None
-    col = lambda v, p: v.reshape((S,) + (1,) * (p.ndim - 1)).astype(stack.dtype)  # noqa: E731
+    trainer = Trainer(stack, x, y, lmbda=lmbda, penalty=penalty, momentum=mu, clip=clip)
     with np.errstate(all="ignore"):  # a diverging replica overflows; it is found and marked below
         for epoch in range(epochs):
             orders = np.stack([r.permutation(n) for r in shuffles])
             for k in range(0, n, m):
-                idx = orders[:, k:k + m]
-                step = etas / idx.shape[1]
-                grads = stack.backprop(x[rows, idx], y[rows, idx], training=True, scale=step).params()
-                if clip is not None:  # the norm of the unscaled gradient, replica by replica
-                    norm = np.sqrt(sum(np.sum(g.reshape(S, -1).astype(float) ** 2, axis=1) for g in grads))
-                    norm = np.divide(norm, etas, out=np.zeros(S), where=etas > 0)  # of the mean gradient
-                    factor = np.where(norm > clip, clip / np.where(norm > 0, norm, 1.0), 1.0)
-                    grads = [g * col(factor, g) for g in grads]
-                if lmbda.any():  # the penalty, on weights only, as network2
-                    for w in stack.weights:
-                        if penalty == "l2":
-                            w *= col(1 - etas * lmbda / n, w)
-                        else:
-                            w -= col(etas * lmbda / n, w) * np.sign(w)
-                for i, (p, g) in enumerate(zip(params, grads)):
-                    if velocity is None:
-                        p -= g
-                    else:
-                        velocity[i] *= col(mu, p)
-                        velocity[i] -= g
-                        p += velocity[i]
-            _mark_diverged(stack, params, velocity, etas, epoch)
+                trainer.step(orders[:, k:k + m], etas)
+            trainer.sync()
+            mark_diverged(stack, etas, epoch, trainer.velocity)
+            trainer.load()
             if on_epoch is not None:
                 on_epoch(epoch)
 
 
-def _mark_diverged(stack, params, velocity, etas, epoch: int) -> None:
-    """Marks replicas whose parameters are no longer finite; zeroes them and their learning rate."""
+def mark_diverged(stack, etas, epoch: int, velocity=None) -> None:
+    """Marks replicas whose parameters are no longer finite; zeroes them (and their velocities) and their learning
+    rate, so that no NaN spreads and they take no further step."""
     new = stack.nonfinite() & ~stack.diverged
     if not new.any():
         return
     stack.diverged |= new
     stack.diverged_epoch[new] = epoch
     etas[new] = 0.0
-    for p in params + (velocity or []):
+    for p in stack.trained_arrays() + (velocity or []):
         p[new] = 0.0
     for r in stack.running:
         if r is not None:

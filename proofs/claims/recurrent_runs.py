@@ -19,7 +19,7 @@ import numpy as np
 from numeric.experiments import recurrent_runs as RR
 from numeric.experiments.recurrent_task import LONG, PROTOCOL, first_symbol, make, train
 from numeric.figures.recurrent import gradient_through_time_figure, longest_length_figure
-from numeric.networks.rnn import ACTIVATIONS
+from numeric.networks.rnn import through_output
 
 from ..bridge_recurrent import bptt_against_paths, bptt_against_product
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
@@ -66,7 +66,8 @@ def bridge_error(model: str, net, T: int, protocol) -> float:
     out = backward(net, cache, np.broadcast_to(y, (R, len(y))))
     if model == "lstm":
         return bptt_against_paths(cache, out)
-    return max(bptt_against_product(net, cache, out["dh"], ACTIVATIONS[net.activation][1], 0, e) for e in range(3))
+    prime = lambda h: through_output(net.activation, h)  # noqa: E731
+    return max(bptt_against_product(net, cache, out["dh"], prime, 0, e) for e in range(3))
 
 
 def _r4(values) -> list:

@@ -44,8 +44,8 @@ def measure_chapter(seed: int, replica: int, mnist) -> dict:
     xa, xb = P.pair_inputs(d.training.x, c["pairs"])
     za, zb, spread = xa, xb, []
     for w, b in zip(net.weights[:-1], net.biases[:-1]):
-        za, zb = (za if za is xa else mf.ACTIVATIONS_NP["sigmoid"][0](za)) @ w.T + b, \
-                 (zb if zb is xb else mf.ACTIVATIONS_NP["sigmoid"][0](zb)) @ w.T + b
+        za, zb = (za if za is xa else mf.ACTIVATIONS["sigmoid"].phi(za)) @ w.T + b, \
+                 (zb if zb is xb else mf.ACTIVATIONS["sigmoid"].phi(zb)) @ w.T + b
         spread.append(float(np.median(np.linalg.norm(za - zb, axis=1) / np.linalg.norm(za, axis=1))))
     x, y = d.training.x[:c["examples"]], d.training.y[:c["examples"]]
     rms = mf.per_example_rms_norms(net, x, y)[:-1]
