@@ -150,3 +150,22 @@ def test_from_arrays_holds_copies_and_refuses_unchained_shapes():
         Stack.from_arrays([w[0], rng.standard_normal((2, 5, 4))], b, activation="tanh")
     with pytest.raises(ValueError, match="activation"):
         Stack.from_arrays(w, b, activation="swish")
+
+
+@pytest.mark.parametrize("train", TRAININGS, ids=lambda t: "-".join(f"{k}={v}" for k, v in t.items()) or "plain")
+def test_the_groups_layout_of_large_batches_is_each_replica_s_network(train, monkeypatch):
+    """Mini-batches of >= Trainer.GROUPED_FROM inputs take the first layer in the groups' layout (one product per
+    group); each replica still ends where its DeepNetwork.SGD ends, and where the replicas' layout ends."""
+    from numeric.networks import stacked_sgd
+
+    x, y = data(8, n=250)
+    singles, grouped, plain = nets(4), Stack(nets(4)), Stack(nets(4))
+    etas = [0.3, 0.1, 0.5, 0.2]
+    shuffles = lambda: [np.random.default_rng([11, g]) for g in range(2)]  # noqa: E731
+    sgd(grouped, x, y, 2, 120, etas, shuffles=shuffles(), **train)
+    monkeypatch.setattr(stacked_sgd.Trainer, "GROUPED_FROM", 10**9)
+    sgd(plain, x, y, 2, 120, etas, shuffles=shuffles(), **train)
+    for k, net in enumerate(singles):
+        net.SGD(x, y, 2, 120, etas[k], rng=np.random.default_rng([11, k // 2]), **train)
+        for u, v, w in zip(grouped.network(k)._params(), plain.network(k)._params(), net._params()):
+            assert close(u, w, rtol=1e-9, atol=1e-12) and close(u, v, rtol=1e-12, atol=1e-14), (k, train)

@@ -95,14 +95,15 @@ class Replicas:
         S, n = len(self), x.shape[1]
         etas = np.full(S, float(eta))
         trainer = Trainer(self.stack, x, y, lmbda=np.full(S, float(lmbda)), penalty="l2", momentum=np.zeros(S),
-                          clip=None)
+                          clip=None, batch=n)
+        trainer.everything = True
         grads = [np.empty((epochs, S, w.shape[1])) for w in self.weights]
         everything = np.arange(n)[None]
 
         def record(epoch):  # the step's own gradient, eta (1/n) sum delta: divided by eta
-            def save(work):
-                for l, g in enumerate(work.g):
-                    grads[l][epoch] = g[:, 0, :] / eta
+            def save(work, step_grads):
+                for l, g in enumerate(step_grads[:len(grads)]):
+                    grads[l][epoch] = g[:, 0, :].reshape(S, -1) / eta
             return save
 
         with np.errstate(over="ignore"):

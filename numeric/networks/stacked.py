@@ -63,7 +63,7 @@ class Work:
 
     def __init__(self, stack: Stack, G: int, n: int):
         S, sizes, dt, L = len(stack), stack.sizes, stack.dtype, len(stack.sizes) - 1
-        self._x = np.ones((G, n, 1 + sizes[0]), dt)
+        self.G, self.n, self._xs = G, n, {}
         self.z = [np.empty((S, n, m), dt) for m in sizes[1:]]
         self.a = [np.ones((S, n, 1 + m), dt) for m in sizes[1:-1]] + [np.empty((S, n, sizes[-1]), dt)]
         self.h = [np.empty((S, n, m), dt) if stack.residual else None for m in sizes[1:-1]]
@@ -73,14 +73,31 @@ class Work:
         self.du = [np.empty((S, n, m), dt) if stack.gamma[l] is not None else None for l, m in enumerate(sizes[1:-1])]
         self.prime = [np.empty((S, n, m), dt) for m in sizes[1:-1]]
         self.g = [np.empty((S, 1 + sizes[l], sizes[l + 1]), dt) for l in range(L)]
-        self._g0 = self.g[0]
+        self._g0 = {sizes[0]: self.g[0]}
         self.y = np.empty((S, n, sizes[-1]), dt)
         self.bn = [None] * (L - 1)  # (zhat, inv, batch statistics?) per batch-normalised layer
+        self._grouped, self.filled = {}, None
 
     def use_columns(self, k: int) -> Work:
-        """Makes ``x`` and ``g[0]`` the views for k input columns in use (leading rows of the full buffers)."""
-        self.x, self.g[0] = self._x[:, :, :1 + k], self._g0[:, :1 + k]
+        """Makes ``x`` (G, n, 1 + k) and ``g[0]`` (S, 1 + k, n_1) the buffers for k input columns in use (one pair per k
+        seen, kept: contiguous, so a mini-batch's rows are copied in one pass)."""
+        if k not in self._xs:
+            if len(self._xs) > 4:
+                self._xs.clear()
+            self._xs[k] = np.ones((self.G, self.n, 1 + k), self.z[0].dtype)
+            self._g0[k] = np.empty((len(self.z[0]), 1 + k, self.z[0].shape[2]), self.z[0].dtype)
+        self.x, self.g[0] = self._xs[k], self._g0[k]
         return self
+
+    def grouped(self, name: str, width: int, rows: int | None = None):
+        """Returns the buffer ``name`` of the first layer in the group's layout: (G, n, R n_1) for "z" and "d",
+        (G, 1 + k, R n_1) for "g" (made on first use, kept)."""
+        key = (name, width, rows)
+        buf = self._grouped.get(key)
+        if buf is None:
+            G, n = self.G, self.n
+            buf = self._grouped[key] = np.empty((G, rows if rows else n, width), self.z[0].dtype)
+        return buf
 
     def out(self, l: int):
         """Layer l's output a^l (S, n, n_l) without the column of ones (the last layer's is the network's output)."""
@@ -191,6 +208,7 @@ class Stack:
         if cols is None:
             cols = np.flatnonzero((xg != 0).any(axis=(0, 1)))
         w = self.work_for(len(xg), xg.shape[1], len(cols))
+        w.filled = None  # the inputs are this call's, not a trainer's
         if len(cols) < self.sizes[0]:
             np.take(xg, cols, axis=2, out=w.x[:, :, 1:])
         else:
@@ -214,10 +232,17 @@ class Stack:
         return p if len(cols) == self.sizes[0] else np.take(p, np.concatenate([[0], 1 + np.asarray(cols)]), axis=1)
 
     def run_forward(self, w: Work, p0, *, training: bool, update_running: bool = True, fast: bool = False):
-        """Fills ``w``'s z, h and a for its inputs; ``p0`` the first layer's rows for ``w.cols`` (``first_layer``).
+        """Fills ``w``'s z, h and a for its inputs; ``p0`` the first layer's rows for ``w.cols`` (``first_layer``), in
+        the replicas' layout (S, 1 + k, n_1) or the groups' (G, 1 + k, R n_1) (``stacked_sgd.Trainer`` picks the
+        faster: one product per group wins for large batches).
         ``fast``: phi and the output layer into the buffers with the training forms (network2's arithmetic)."""
         G, n, L, R = len(w.x), w.x.shape[1], len(self.params_aug), len(self) // len(w.x)
-        np.matmul(w.x[:, None], p0.reshape(G, R, *p0.shape[1:]), out=w.z[0].reshape(G, R, n, -1))
+        if p0.shape[0] == G and G < len(self):  # the group's layout (G, 1 + k, R n_1): one product per group
+            zg = w.grouped("z", p0.shape[2])
+            np.matmul(w.x, p0, out=zg)
+            np.copyto(w.z[0].reshape(G, R, n, -1), zg.reshape(G, n, R, -1).transpose(0, 2, 1, 3))
+        else:  # the replicas' layout (S, 1 + k, n_1): the group's inputs broadcast over its R replicas
+            np.matmul(w.x[:, None], p0.reshape(G, R, *p0.shape[1:]), out=w.z[0].reshape(G, R, n, -1))
         for l in range(L):
             if l:
                 np.matmul(w.a[l - 1], self.params_aug[l], out=w.z[l])
@@ -281,8 +306,13 @@ class Stack:
             if skip is not None:
                 grad_a += skip
             bn_grads += self._through_layer(l - 1, w, grad_a, exact)
-        gx = w.g[0].reshape(G, R, *w.g[0].shape[1:])
-        np.matmul(w.x[:, None].transpose(0, 1, 3, 2), w.d[0].reshape(G, R, n, -1), out=gx)
+        if p0.shape[0] == G and G < len(self):  # the gradient in the group's layout, into w.g0_grouped
+            dg = w.grouped("d", p0.shape[2])
+            np.copyto(dg.reshape(G, n, R, -1), w.d[0].reshape(G, R, n, -1).transpose(0, 2, 1, 3))
+            np.matmul(w.x.transpose(0, 2, 1), dg, out=w.grouped("g", p0.shape[2], rows=p0.shape[1]))
+        else:
+            gx = w.g[0].reshape(G, R, *w.g[0].shape[1:])
+            np.matmul(w.x[:, None].transpose(0, 1, 3, 2), w.d[0].reshape(G, R, n, -1), out=gx)
         return bn_grads
 
     def _through_layer(self, l, w, grad_a, exact) -> list:

@@ -47,22 +47,31 @@ class Trainer:
     for the columns in use (a working copy while they are fewer than all), velocities; ``step`` takes one
     update on every replica, ``sync`` writes the working copy back into the stack."""
 
-    def __init__(self, stack, x, y, *, lmbda, penalty, momentum, clip):
+    GROUPED_FROM = 100  # mini-batches of at least this many inputs use the groups' layout for the first layer:
+    # one (n, 1 + k) x (1 + k, R n_1) product per group is 20-30% faster than R narrow ones there, and slower for
+    # mini-batches of 10 (benchmarks/limit.py measures both)
+
+    def __init__(self, stack, x, y, *, lmbda, penalty, momentum, clip, batch: int = 1, groups: int = 1):
         self.stack, S = stack, len(stack)
+        self.groups = groups if batch >= self.GROUPED_FROM and groups < S else None
         self.cols = np.flatnonzero((x != 0).any(axis=(0, 1)))
         self.rest = np.setdiff1d(np.arange(stack.sizes[0]), self.cols)
-        self.x = np.ascontiguousarray(x[:, :, self.cols])
+        self.x = np.ones(x.shape[:2] + (1 + len(self.cols),), x.dtype)  # a column of ones, then the columns in use
+        self.x[:, :, 1:] = x[:, :, self.cols]
         self.y, self.n = y, x.shape[1]
         self.lmbda, self.penalty, self.mu, self.clip = lmbda, penalty, momentum, clip
         self.decays, self._sign = lmbda.any(), {}
         self.load()
         self.velocity = [np.zeros_like(p) for p in self.arrays] if self.mu.any() else None
-        self.col = lambda v, p: v.reshape((S,) + (1,) * (p.ndim - 1)).astype(stack.dtype)  # noqa: E731
+        self.everything = False  # set by the caller for full-batch descent (every step sees all inputs, in order)
 
     def load(self) -> None:
         """Takes the first layer's rows in use (and, where a penalty shrinks them, the others) from the stack."""
         s = self.stack
         self.p0 = s.first_layer(self.cols)
+        if self.groups:  # (S, 1 + k, n_1) -> (G, 1 + k, R n_1)
+            G, (S, k1, n1) = self.groups, self.p0.shape
+            self.p0 = np.ascontiguousarray(self.p0.reshape(G, S // G, k1, n1).transpose(0, 2, 1, 3)).reshape(G, k1, -1)
         self.p0_rest = np.take(s.params_aug[0], 1 + self.rest, axis=1) if self.decays and len(self.rest) else None
         self.arrays = [self.p0] + s.params_aug[1:] + [b for b in s.beta if b is not None] + \
             [g for g in s.gamma if g is not None]
@@ -71,7 +80,11 @@ class Trainer:
         """Writes the working copy of the first layer back into the stack (no-op when it is the stack's own)."""
         p = self.stack.params_aug[0]
         if self.p0 is not p:
-            p[:, 0], p[:, 1 + self.cols] = self.p0[:, 0], self.p0[:, 1:]
+            p0 = self.p0
+            if self.groups:
+                G, k1 = p0.shape[:2]
+                p0 = p0.reshape(G, k1, len(p) // G, -1).transpose(0, 2, 1, 3).reshape(len(p), k1, -1)
+            p[:, 0], p[:, 1 + self.cols] = p0[:, 0], p0[:, 1:]
             if self.p0_rest is not None:
                 p[:, 1 + self.rest] = self.p0_rest
 
@@ -82,21 +95,24 @@ class Trainer:
         s, (G, m) = self.stack, idx.shape
         S, R = len(s), len(s) // G
         w = s.work_for(G, m, len(self.cols))
-        flat = idx if len(self.x) == 1 else idx + self.n * np.arange(G)[:, None]
-        self.x.reshape(-1, self.x.shape[2]).take(flat, axis=0, out=w.x[:, :, 1:], mode="clip")
-        yy = self.y.reshape(-1, self.y.shape[2]).take(flat, axis=0, mode="clip")
-        np.copyto(w.y.reshape(G, R, m, -1), yy[:, None])
+        if w.filled is not self or not self.everything:  # full batch: the inputs are copied in once
+            flat = idx if len(self.x) == 1 else idx + self.n * np.arange(G)[:, None]
+            self.x.reshape(-1, self.x.shape[2]).take(flat, axis=0, out=w.x, mode="clip")
+            yy = self.y.reshape(-1, self.y.shape[2]).take(flat, axis=0, mode="clip")
+            np.copyto(w.y.reshape(G, R, m, -1), yy[:, None])
+            w.filled = self
         s.run_forward(w, self.p0, training=True, fast=True)
         step = (etas / m).astype(s.dtype)[:, None, None]  # eta/m folded into delta: the sums are the updates
         bn = sorted(s.run_backward(w, w.y, self.p0, scale=step, exact=False), key=lambda t: t[0])
-        grads = list(w.g) + [db for _, db, _ in bn] + [dg for _, _, dg in bn]
+        g0 = w.grouped("g", self.p0.shape[2], rows=self.p0.shape[1]) if self.groups else w.g[0]
+        grads = [g0] + list(w.g[1:]) + [db for _, db, _ in bn] + [dg for _, _, dg in bn]
         for l in range(len(s.params_aug)):
             if s.gamma[l] is not None:
                 w.g[l][:, 0] = 0.0  # b is held at 0 where beta takes its role
         if before_update is not None:
-            before_update(w)
+            before_update(w, grads)
         if self.clip is not None:  # the norm of the mean gradient, replica by replica
-            sq = sum(np.matmul(g.reshape(S, 1, -1), g.reshape(S, -1, 1)).reshape(S) for g in grads)
+            sq = sum(_squares(g, S) for g in grads)
             norm = np.divide(np.sqrt(sq.astype(np.float64)), etas, out=np.zeros(S), where=etas > 0)
             factor = np.where(norm > self.clip, self.clip / np.where(norm > 0, norm, 1.0), 1.0)
             if (factor != 1.0).any():
@@ -113,6 +129,14 @@ class Trainer:
                 v -= g
                 p += v
 
+    def col(self, v, p):
+        """Returns the per-replica values v (S,) shaped to multiply p: (S, 1, ...) or, in the groups' layout of the
+        first layer, (G, 1, R n_1)."""
+        if p.shape[0] == len(self.stack):
+            return v.reshape((len(v),) + (1,) * (p.ndim - 1)).astype(p.dtype)
+        G = p.shape[0]
+        return np.repeat(v.reshape(G, 1, -1, 1), p.shape[2] // (len(v) // G), axis=3).reshape(G, 1, -1).astype(p.dtype)
+
     def _penalise(self, etas, m: int) -> None:
         """network2's L2 w -> (1 - eta lmbda/n) w, or L1 w -> w - (eta lmbda/n) sign(w), on every weight (not b);
         n the training set's size, not the mini-batch's m."""
@@ -128,6 +152,14 @@ class Trainer:
                 np.sign(w, out=buf)
                 buf *= self.col(c, w)
                 w -= buf
+
+
+def _squares(g, S: int) -> np.ndarray:
+    """Returns each replica's sum of squares of g: (S, ...) or the first layer in the groups' layout (G, k, R n)."""
+    if len(g) == S:
+        return np.matmul(g.reshape(S, 1, -1), g.reshape(S, -1, 1)).reshape(S)
+    G, k = g.shape[:2]
+    return np.einsum("gkrn,gkrn->gr", *(g.reshape(G, k, S // G, -1),) * 2).reshape(S)
 
 
 def sgd(stack, x, y, epochs: int, mini_batch_size: int, etas, *, shuffles, lmbda=0.0, penalty: str = "l2",
@@ -160,7 +192,8 @@ def sgd(stack, x, y, epochs: int, mini_batch_size: int, etas, *, shuffles, lmbda
     if not shuffles or S % len(shuffles) or len(x) not in (1, len(shuffles)):
         raise ValueError(f"shuffles must hold one Generator per group, a number that divides {S} (and equals the "
                          f"groups of x when x is grouped), got {len(shuffles)}")
-    trainer = Trainer(stack, x, y, lmbda=lmbda, penalty=penalty, momentum=mu, clip=clip)
+    trainer = Trainer(stack, x, y, lmbda=lmbda, penalty=penalty, momentum=mu, clip=clip, batch=m,
+                      groups=len(shuffles))
     with np.errstate(all="ignore"):  # a diverging replica overflows; it is found and marked below
         for epoch in range(epochs):
             orders = np.stack([r.permutation(n) for r in shuffles])
@@ -183,7 +216,11 @@ def mark_diverged(stack, etas, epoch: int, velocity=None) -> None:
     stack.diverged_epoch[new] = epoch
     etas[new] = 0.0
     for p in stack.trained_arrays() + (velocity or []):
-        p[new] = 0.0
+        if len(p) == len(new):
+            p[new] = 0.0
+        else:  # a velocity in the groups' layout (G, k, R n_1)
+            G, k = p.shape[:2]
+            np.copyto(p.reshape(G, k, len(new) // G, -1), 0.0, where=new.reshape(G, 1, -1, 1))
     for r in stack.running:
         if r is not None:
             r[0][new], r[1][new] = 0.0, 1.0
