@@ -1,4 +1,5 @@
-"""The settings a claim's check reads (``Context``), and its parts: computed here or received from an executor.
+"""What a claim's check reads (``Context``: the ``Run`` and where figures go), and its parts: computed here or
+received from an executor.
 
 Re-exported by ``proofs.claim``; the parts' seconds go into the claim's record (``proofs.timing``).
 """
@@ -7,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from .data import Run
 from .timing import part_entry, part_label, timed
 
 __all__ = ["Context", "Part", "FailedPart", "PartError"]
@@ -16,22 +17,30 @@ __all__ = ["Context", "Part", "FailedPart", "PartError"]
 
 @dataclass(frozen=True)
 class Part:
-    """A piece of a claim's work, run as a task of its own: ``fn(*args)``, named by ``key``.
+    """A piece of a claim's work, run as a task of its own: ``fn(run, *args)``, named by its ``key``.
 
-    ``Claim.parts(ctx)`` lists a claim's parts and its check asks for each by the same object
-    (``Context.compute(part)``), built by one function of the claims module, so the two cannot spell a key
-    differently. Equal keys are the same work (two parts compare by key only): a run computes a key once,
-    for every claim that asks for it (``proofs.run.plan``). ``fn`` is a module-level function and ``key`` and
-    ``args`` are plain, picklable values, so a part runs in any process.
+    The key is derived, never written by hand: the function's qualified name, its arguments and the run's own
+    key (``Run.key``: seed, seeds, --quick, the data's digest, mpmath's digits), so two different pieces of work
+    can never share one and equal keys are the same work (two parts compare by key only): a run computes a key
+    once, for every claim that asks for it (``proofs.run.plan``). ``Claim.parts(ctx)`` lists a claim's parts
+    (``Part.of(ctx.run, fn, *args)``) and its check asks for each with the same function and arguments
+    (``ctx.part(fn, *args)``). ``fn`` is a module-level function and ``args`` plain, hashable, picklable values,
+    so a part runs in any process (and its value can be kept across runs, ``proofs.run.cache``).
     """
 
     key: tuple
     fn: Callable = field(compare=False)
     args: tuple = field(default=(), compare=False)
+    inputs: Run = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, run: Run, fn: Callable, *args) -> Part:
+        """Returns the part ``fn(run, *args)`` with its derived key."""
+        return cls((f"{fn.__module__}.{fn.__qualname__}", args, run.key()), fn, args, run)
 
     def run(self) -> tuple:
         """Returns (value, wall seconds, CPU seconds)."""
-        return timed(self.fn, self.args)
+        return timed(self.fn, (self.inputs,) + self.args)
 
 
 @dataclass(frozen=True)
@@ -47,17 +56,13 @@ class PartError(RuntimeError):
 
 @dataclass
 class Context:
-    """Settings a check may read: working precision, seed, data path, and where figures go.
+    """What a check may read: the ``run`` (seed, seeds, --quick, data, mpmath's digits) and where figures go.
 
     ``save_figure(fig, stem)`` (set by the CLI) writes a matplotlib figure as PDF and PNG and
     returns the stem; checks call it instead of writing files themselves.
     """
 
-    dps: int = 50
-    seed: int = 0
-    mnist: str | None = None
-    seeds: int | None = None  # seeds of every experiment (None: each protocol's own)
-    quick: bool = False  # fewer seeds in the training experiments (tests); marked in the output
+    run: Run = field(default_factory=Run)
     save_figure: Callable | None = None
     progress: Callable[[str], None] | None = None  # reports on long work (the CLI prints it)
     precomputed: dict = field(default_factory=dict, repr=False)  # results of a claim's parts, by key
@@ -66,23 +71,18 @@ class Context:
     _noted: set = field(default_factory=set, repr=False)  # the keys already in parts_run
     computed_by: dict = field(default_factory=dict, repr=False)  # {key: claim id} of parts another claim computed
     inline_seconds: tuple = (0.0, 0.0)  # (wall, CPU) seconds of the parts computed here, inside the check
-    _data: Any = field(default=None, repr=False)
 
-    def seeds_for(self, default: int, quick: int) -> int:
-        """Returns how many seeds (replicas) an experiment runs: ``--seeds K`` when given, else ``min(default,
-        quick)`` under ``--quick``, else the protocol's ``default``. The one place a run's seed count is resolved."""
-        if self.seeds:
-            return int(self.seeds)
-        return min(int(default), int(quick)) if self.quick else int(default)
+    def protocol(self, protocol):
+        """Returns ``protocol`` as this run runs it (``Protocol.resolve``: --seeds, --quick)."""
+        return protocol.resolve(self.run)
 
-    def labelled(self, protocol, quick: int):
-        """Returns a protocol with ``name`` and ``label`` fields at this run's seed count (``seeds_for``); under
-        ``--quick`` renamed "+quick" and labelled "[QUICK: k seeds]"."""
-        seeds = self.seeds_for(protocol.seeds, quick)
-        if self.quick:
-            return protocol.replace(name=protocol.name + "+quick", label=protocol.label + f" [QUICK: {seeds} seeds]",
-                                    seeds=seeds)
-        return protocol.replace(seeds=seeds)
+    def data(self):
+        """Returns the run's digits (``Run.data``: loaded once per process)."""
+        return self.run.data()
+
+    def part(self, fn: Callable, *args):
+        """Returns the value of the part ``fn(run, *args)`` (``Part.of``; see ``compute``)."""
+        return self.compute(Part.of(self.run, fn, *args))
 
     def compute(self, part: Part):
         """Returns the value of ``part``: the one an executor computed (as a task of its own), or ``part.run()``
@@ -110,11 +110,3 @@ class Context:
         if isinstance(value, FailedPart):
             raise PartError(f"its part {part_label(key)} failed: {value.error}")
         return value
-
-    def data(self):
-        """Returns the run's digits (embedded, or full MNIST from ``mnist``), loaded once."""
-        if self._data is None:
-            from numeric.data import load
-
-            self._data = load(self.mnist)
-        return self._data

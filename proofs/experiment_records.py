@@ -1,19 +1,19 @@
 """What the chapter's experiment claims share: the book's numbers, the protocol a run uses, and its records.
 
 The book's numbers are quoted in ``proofs.book`` and never used as evidence; every threshold a claim applies
-lives in its protocol (``numeric.experiments.protocols``), not here.
+lives in its protocol (``numeric.experiments.chapter``), not here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numeric.experiments import protocols as P
+from numeric.experiments import chapter
 
 from . import book
 
-__all__ = ["BOOK_NORMS_AT_INIT", "BOOK_LAST_OVER_FIRST", "BOOK_ACCURACY", "BOOK_RATIOS", "QUICK_SEEDS", "protocol_for",
-           "protocol_record", "data_caveat", "spread", "name"]
+__all__ = ["BOOK_NORMS_AT_INIT", "BOOK_LAST_OVER_FIRST", "BOOK_ACCURACY", "BOOK_RATIOS", "protocol_record",
+           "data_caveat", "spread", "name"]
 
 # The book's numbers (proofs.book, quoted once), under the names the experiment claims use.
 BOOK_NORMS_AT_INIT = book.NORMS_AT_INIT
@@ -22,20 +22,11 @@ BOOK_ACCURACY = book.ACCURACY
 # the chapter's successive-layer ratios at initialisation, from its norms: 0.176 to 0.246
 _BOOK_STEPS = [a / b for norms in BOOK_NORMS_AT_INIT.values() for a, b in zip(norms, norms[1:])]
 BOOK_RATIOS = (round(min(_BOOK_STEPS), 3), round(max(_BOOK_STEPS), 3))
-QUICK_SEEDS = {"speed-of-learning-during-training": 2, "accuracy-vs-depth": 1}
 
 
-def protocol_for(ctx, claim_id: str, default: P.Protocol) -> P.Protocol:
-    """Returns the protocol a claim runs: the book's, with --seeds or --quick applied."""
-    seeds = ctx.seeds_for(default.seeds, QUICK_SEEDS.get(claim_id, default.seeds))
-    if ctx.quick and not ctx.seeds and claim_id in QUICK_SEEDS:
-        return default.quick(seeds=seeds)
-    return default.replace(seeds=seeds)
-
-
-def protocol_record(p: P.Protocol, ctx, n: int) -> dict:
+def protocol_record(p, ctx, n: int) -> dict:
     """Returns the protocol as results.json records it: its fields, criteria, streams, caption and images."""
-    return p.as_dict(ctx.seed) | {"seeds_used": [int(ctx.seed)], "caption": p.describe(n), "images_used": n}
+    return chapter.record(p, ctx.run.seed, n)
 
 
 def data_caveat(ctx, n: int, book_n: int) -> str:

@@ -3,7 +3,7 @@
 The pre-trained configuration (``experiments.remedies.REMEDIES``, key "pretrained": the chapter's sigmoid network,
 each hidden layer first trained as an autoencoder, ``numeric.networks.pretrain``) is fine-tuned like every other row:
 the same learning-rate grid, the same rule on the validation split, test accuracy on the split that chooses
-nothing. Its facts reuse the protocol's thresholds (``Criteria.vanishing`` and ``Criteria.learns``), fixed
+nothing. Its facts reuse the protocol's thresholds (thresholds ``vanishing`` and ``learns``), fixed
 before any pre-training was run. They read two of the remedies' cells (the chapter's network beside the
 pre-trained one, from the same initial draws); ``proofs.claims.pretraining`` asks for them with the remedies'
 own part keys, so a run of both claims trains them once (``proofs.run.plan``).
@@ -35,7 +35,7 @@ def chapter_network_facts(cells: dict, rows: dict, p, key: str = "network2") -> 
     """The chapter's network at the deepest depth, the contrast both the remedies and pre-training are judged
     against: its averaged last/first at initialisation >= ``vanishing``, and it stays at chance at its best rate
     (median test accuracy <= ``chance``)."""
-    c, deep = p.criteria, max(p.depths)
+    c, deep = p.thresholds(), max(p.depths)
     base, brow = cells[key][deep], rows[key][deep]
     avg = np.asarray(base["init"]["averaged"], float)
     return [margin_fact(f"the chapter's network at depth {deep}: the book's averaged last/first at initialisation "
@@ -48,10 +48,10 @@ def chapter_network_facts(cells: dict, rows: dict, p, key: str = "network2") -> 
 
 def pretraining_facts(cells: dict, rows: dict, p) -> list[Fact]:
     """The pre-training facts on the remedies' cells {key: {depth: cell}} and table rows {key: {depth: summary}}
-    (``experiments.remedies_run``), under protocol ``p``; [] when the protocol has no pre-trained configuration."""
+    (``experiments.remedies``), under protocol ``p``; [] when the protocol has no pre-trained configuration."""
     if KEY not in cells:
         return []
-    c, deep = p.criteria, max(p.depths)
+    c, deep = p.thresholds(), max(p.depths)
     drops, ran = {}, True
     for h in p.depths:
         rec = cells[KEY][h].get("pretraining")

@@ -43,9 +43,17 @@ def part_label(key) -> str:
     ("remedy", ("relu", "he"), <Protocol name='book'>, 0) -> "remedy/relu,he/book/0". Never an object's
     address, so the label is the same in every process.
     """
+    if _derived(key):  # (function, args, run key): the function's name and its arguments (the run's are the run's)
+        return "/".join([key[0].rsplit(".", 1)[-1].lstrip("_")] + [_label(a) for a in key[1]])
     if isinstance(key, tuple):
         return "/".join(_label(k) for k in key)
     return _label(key)
+
+
+def _derived(key) -> bool:
+    """Whether ``key`` is a part's derived key (``proofs.context.Part.of``): (qualified name, args, run key)."""
+    return (isinstance(key, tuple) and len(key) == 3 and isinstance(key[0], str) and "." in key[0]
+            and isinstance(key[1], tuple) and isinstance(key[2], tuple) and key[2][:1] and key[2][0][0] == "seed")
 
 
 def _label(x) -> str:

@@ -25,26 +25,31 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from numeric.experiments import protocols as P  # noqa: E402
-from proofs.claim import Context, jsonable  # noqa: E402
+from numeric.experiments import chapter  # noqa: E402
+from proofs.claim import Context, Part, jsonable  # noqa: E402
 from proofs.claims.accuracy import _accuracy_part, check_accuracy_by_depth  # noqa: E402
+from proofs.data import Run  # noqa: E402
 
 
 def run(seed: int = 0, seeds: int | None = None, jobs: int = 1, mnist=None):
     """Returns the Evidence of accuracy-vs-depth under the matched-update protocol."""
-    p = P.ACCURACY_MATCHED_UPDATES if seeds is None else P.ACCURACY_MATCHED_UPDATES.replace(seeds=seeds)
-    ctx = Context(seed=seed, mnist=mnist)
-    parts = [(p.replace(networks=(sizes,)),) for sizes in p.networks]
+    p = chapter.ACCURACY_MATCHED_UPDATES if seeds is None else chapter.ACCURACY_MATCHED_UPDATES.replace(seeds=seeds)
+    ctx = Context(run=Run.make(seed=seed, mnist=mnist))
+    parts = [Part.of(ctx.run, _accuracy_part, (p.replace(networks=(sizes,)),)) for sizes in p.networks]
     if jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(jobs) as pool:
-            done = list(pool.map(_accuracy_part, parts, [mnist] * len(parts), [seed] * len(parts)))
+            done = list(pool.map(_run_part, parts))
     else:
-        done = [_accuracy_part(part, mnist, seed) for part in parts]
+        done = [_run_part(part) for part in parts]
     for part, result in zip(parts, done):
-        ctx.precomputed[("accuracy", part, seed)] = result
+        ctx.precomputed[part.key] = result
     return p, check_accuracy_by_depth(ctx, [p])
+
+
+def _run_part(part):
+    return part.run()[0]
 
 
 def main(argv=None) -> int:
@@ -57,8 +62,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     start = time.perf_counter()
     p, ev = run(args.seed, args.seeds, args.jobs, args.mnist)
-    n = len(Context(mnist=args.mnist).data().training)
-    print(p.describe(n))
+    n = len(Run(mnist=args.mnist).data().training)
+    print(chapter.describe(p, n))
     summary = ev.numbers["summary"][p.name]
     for h, v in summary["final"].items():
         print(f"  {h} hidden: median {summary['median_final'][h]:.2%} [{min(v):.2%}, {max(v):.2%}]")
@@ -67,7 +72,7 @@ def main(argv=None) -> int:
         print(f"  [{f.role}] {flag}{' (FRAGILE)' if f.fragile else ''}: {f.what}")
     print(f"verdict: {ev.verdict}  ({time.perf_counter() - start:.0f} s)")
     if args.json:
-        args.json.write_text(json.dumps(jsonable({"protocol": p.as_dict(args.seed), "verdict": ev.verdict,
+        args.json.write_text(json.dumps(jsonable({"protocol": chapter.record(p, args.seed, n), "verdict": ev.verdict,
                                                   "facts": [f.as_dict() for f in ev.facts],
                                                   "numbers": ev.numbers}), indent=1), encoding="utf-8")
     return 0

@@ -185,7 +185,7 @@ def test_results_json_validates_against_its_schema(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     assert run(["--only", "ratio-b1-b3,eq123-width-maximum,speed-of-learning-at-init", "-q"], tmp_path) == 0
     data = json.loads((tmp_path / "results.json").read_text())
-    assert data["schema_version"] == 2 and data["libraries"]["sympy"]
+    assert data["schema_version"] == 3 and data["libraries"]["sympy"]
     jsonschema.validate(data, _schema())
     data["claims"][0]["verdict"] = "plausible"
     with pytest.raises(jsonschema.ValidationError):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from numeric.data import load_embedded
-from numeric.experiments import protocols as P
-from numeric.experiments.experiments import norm_of, speed_at_init
+from numeric.experiments import chapter
+from numeric.experiments.chapter import norm_of, speed_at_init
 from numeric.networks.network import Network
 from numeric.networks.replicas import Replicas
 from numeric.streams import purpose, replica_streams
@@ -15,13 +15,14 @@ from proofs.claim import Context
 from proofs.claims.accuracy import depth_facts
 from proofs.claims.experiments import check_speed_at_init, check_weights_below_one
 from proofs.claims.training import _about_100, _first_slowest, check_speed_during_training
+from proofs.data import Run
 
 DEEP = (784, 30, 30, 30, 30, 10)
 
 
 @pytest.fixture(scope="module")
 def ctx():
-    return Context(dps=30, seed=0)
+    return Context(run=Run(dps=30, seed=0))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def test_replica_streams_are_spawned_never_shared():
     assert [s.spawn_key for s in streams] == [(0,), (1,), (2,), (3,)]
     assert purpose(streams[1], "shuffle").spawn_key == (1, 1) == purpose(streams[1], "shuffle").spawn_key
     assert draws[0, "init"] == np.random.default_rng(purpose(replica_streams(0, 4)[0], "init")).random(4).tolist()
-    assert P.ACCURACY.streams(7)[2].entropy == 7
+    assert replica_streams(7, chapter.ACCURACY.seeds)[2].entropy == 7
     with pytest.raises(ValueError, match="purpose"):
         purpose(streams[0], "dropout")
     with pytest.raises(TypeError, match="SeedSequence"):
@@ -111,19 +112,19 @@ def test_norms_are_euclidean_and_l1():
 
 def test_book_protocols_are_the_chapters():
     """shared/BOOK.md: 1,000 images, 500 full-batch steps, eta 0.1, lmbda 5.0; accuracy 30 epochs of mini-batch 10."""
-    t = P.SPEED_DURING_TRAINING
+    t = chapter.SPEED_DURING_TRAINING
     assert (t.images, t.epochs, t.mini_batch_size, t.eta, t.lmbda, t.norm) == (1000, 500, None, 0.1, 5.0, "euclidean")
-    assert t.seeds >= 10 and P.SPEED_AT_INIT.seeds >= 20 and P.SPEED_AT_INIT.images == 1000
-    a = P.ACCURACY
+    assert t.seeds >= 10 and chapter.SPEED_AT_INIT.seeds >= 20 and chapter.SPEED_AT_INIT.images == 1000
+    a = chapter.ACCURACY
     assert (a.images, a.epochs, a.mini_batch_size, a.eta) == (None, 30, 10, 0.1) and a.seeds >= 5
-    assert a.effective_lmbda(50_000) == 5.0 and a.effective_lmbda(4000) == pytest.approx(0.4)
-    assert P.ACCURACY_LITERAL.effective_lmbda(4000) == 5.0
-    assert P.SPEED_DURING_TRAINING_MINIBATCH.mini_batch_size == 10
-    assert "NOT the book's" in P.SPEED_DURING_TRAINING_MINIBATCH.label
+    assert chapter.effective_lmbda(a, 50_000) == 5.0 and chapter.effective_lmbda(a, 4000) == pytest.approx(0.4)
+    assert chapter.effective_lmbda(chapter.ACCURACY_LITERAL, 4000) == 5.0
+    assert chapter.SPEED_DURING_TRAINING_MINIBATCH.mini_batch_size == 10
+    assert "NOT the book's" in chapter.SPEED_DURING_TRAINING_MINIBATCH.label
     # the matched-update variant makes the book's 30 x 50,000 / 10 = 150,000 updates on whatever n there is
-    m = P.ACCURACY_MATCHED_UPDATES
-    assert P.BOOK_UPDATES == 150_000 and m.epochs_on(4000) == 375 and m.epochs_on(50_000) == 30
-    assert m.effective_lmbda(4000) == pytest.approx(0.4)
+    m = chapter.ACCURACY_MATCHED_UPDATES
+    assert chapter.BOOK_UPDATES == 150_000 and chapter.epochs_on(m, 4000) == 375 and chapter.epochs_on(m, 50_000) == 30
+    assert chapter.effective_lmbda(m, 4000) == pytest.approx(0.4)
     # the book's own spread, a threshold of the accuracy criterion, is the range of its four values
     from proofs.experiment_records import BOOK_ACCURACY
 
@@ -131,39 +132,41 @@ def test_book_protocols_are_the_chapters():
     assert a.criterion("drop-not-significant")["book_spread"] == pytest.approx(spread)
 
 
-@pytest.mark.parametrize("protocol", [P.SPEED_AT_INIT, P.SPEED_DURING_TRAINING, P.ACCURACY, P.ACCURACY_LITERAL,
-                                      P.ACCURACY_MATCHED_UPDATES, P.WEIGHTS_BELOW_ONE, P.MEANFIELD])
+@pytest.mark.parametrize("protocol", [chapter.SPEED_AT_INIT, chapter.SPEED_DURING_TRAINING, chapter.ACCURACY,
+                                      chapter.ACCURACY_LITERAL,
+                                      chapter.ACCURACY_MATCHED_UPDATES, chapter.WEIGHTS_BELOW_ONE, chapter.MEANFIELD])
 def test_every_protocol_names_its_quantity_and_criteria(protocol):
     """The quantity measured and each criterion with its thresholds are data, printed in the caption and recorded."""
     assert protocol.quantity and protocol.criteria
-    caption, record = protocol.describe(4000), protocol.as_dict(0)
-    assert protocol.quantity in caption
+    caption, record = chapter.describe(protocol, 4000), chapter.record(protocol, 0, 4000)
+    assert protocol.quantity in caption and protocol.describe() == chapter.describe(protocol)
     for c in protocol.criteria:
         assert c.describe() in caption and c.role in ("check", "reproduction")
-        entry = {"name": c.name, "role": c.role, "text": c.describe(), "thresholds": dict(c.thresholds)}
+        entry = {"name": c.name, "role": c.role, "text": c.describe(), "thresholds": dict(c.thresholds),
+                 "history": [h.as_dict() for h in c.history]}
         assert entry in record["criteria"]
     assert record["streams"].startswith("numpy.random.SeedSequence(0).spawn(")
 
 
 def test_protocol_refuses_nonsense():
     with pytest.raises(ValueError, match="norm"):
-        P.SPEED_AT_INIT.replace(norm="max")
+        chapter.SPEED_AT_INIT.replace(norm="max")
     with pytest.raises(ValueError, match="seeds"):
-        P.SPEED_AT_INIT.replace(seeds=0)
+        chapter.SPEED_AT_INIT.replace(seeds=0)
     with pytest.raises(ValueError, match="mini_batch_size"):
-        P.ACCURACY.replace(mini_batch_size=0)
+        chapter.ACCURACY.replace(mini_batch_size=0)
     with pytest.raises(KeyError, match="no criterion"):
-        P.ACCURACY.criterion("ratio")
+        chapter.ACCURACY.criterion("ratio")
     with pytest.raises(KeyError, match="no threshold"):
-        P.ACCURACY.criterion("learned")["max_gain"]
+        chapter.ACCURACY.criterion("learned")["max_gain"]
     with pytest.raises(ValueError, match="role"):
-        P.Criterion("x", "text", "opinion")
+        chapter.Criterion("x", "text", "opinion")
     with pytest.raises(KeyError):
-        P.Criterion("x", "at least {low:g}")  # a field of the text that is not a threshold
+        chapter.Criterion("x", "at least {low:g}")  # a field of the text that is not a threshold
 
 
 def test_speed_at_init_per_seed_is_the_networks_own_gradient(training):
-    p = P.SPEED_AT_INIT.replace(seeds=2, networks=((784, 30, 30, 10),), images=100)
+    p = chapter.SPEED_AT_INIT.replace(seeds=2, networks=((784, 30, 30, 10),), images=100)
     run = speed_at_init(p, training, 5)[(784, 30, 30, 10)]
     net = Network([784, 30, 30, 10], rng=purpose(replica_streams(5, 2)[1], "init"))
     expected = net.bias_gradient_norms(training.x[:100], training.y[:100])[:-1]
@@ -172,21 +175,21 @@ def test_speed_at_init_per_seed_is_the_networks_own_gradient(training):
 
 def test_speed_at_init_passes_by_the_book_and_fails_with_the_1_norm_or_large_weights(ctx):
     assert check_speed_at_init(ctx).verdict == "verified"
-    assert check_speed_at_init(ctx, P.SPEED_AT_INIT.replace(norm="l1")).verdict == "failed"
-    assert check_speed_at_init(ctx, P.SPEED_AT_INIT.replace(init="large")).verdict == "failed"
+    assert check_speed_at_init(ctx, chapter.SPEED_AT_INIT.replace(norm="l1")).verdict == "failed"
+    assert check_speed_at_init(ctx, chapter.SPEED_AT_INIT.replace(init="large")).verdict == "failed"
 
 
 def test_training_claim_passes_full_batch_and_fails_with_minibatches_of_10(ctx):
     """The book's protocol (full batch) keeps last/first within 50-250 at every epoch; mini-batches of 10 put it
     near 10^6: the book's "about 100" is not reproduced."""
-    book = P.SPEED_DURING_TRAINING.replace(seeds=3, networks=((784, 30, 30, 10), DEEP))
+    book = chapter.SPEED_DURING_TRAINING.replace(seeds=3, networks=((784, 30, 30, 10), DEEP))
     ev = check_speed_during_training(ctx, book)
     assert ev.verdict == "verified", [f.what for f in ev.facts if not f.holds]
     # the 4-hidden-layer networks are still at chance after 500 full-batch steps: said, not hidden
     assert "AT CHANCE" in ev.numbers["book_vs_run"][-1]["caveat"]
     ratio = ev.numbers["networks"][str(list(DEEP))]["last_over_first_median_by_epoch"]
     assert 50 <= min(ratio) and max(ratio) <= 250
-    wrong = P.SPEED_DURING_TRAINING_MINIBATCH.replace(seeds=1, networks=(DEEP,))
+    wrong = chapter.SPEED_DURING_TRAINING_MINIBATCH.replace(seeds=1, networks=(DEEP,))
     ev = check_speed_during_training(ctx, wrong)
     assert ev.verdict != "verified"  # (its 'learns' check, judged on the deep network alone, fails too)
     assert ev.numbers["networks"][str(list(DEEP))]["last_over_first_final_median"] > 1e4
@@ -196,7 +199,7 @@ def test_training_claim_passes_full_batch_and_fails_with_minibatches_of_10(ctx):
 def test_first_layer_slowest_is_checked_at_every_epoch_with_its_margin():
     """A median ratio of 1.01 at one epoch of 500 (the old 2-hidden-layer run) holds but is flagged fragile;
     below 1 at a single epoch it fails; a wide margin is neither."""
-    p = P.SPEED_DURING_TRAINING
+    p = chapter.SPEED_DURING_TRAINING
     rng = np.random.default_rng(0)
     ratios = 2.0 + 0.1 * rng.standard_normal((500, 10))
     assert _first_slowest(p, "net", ratios).holds and not _first_slowest(p, "net", ratios).fragile
@@ -209,7 +212,7 @@ def test_first_layer_slowest_is_checked_at_every_epoch_with_its_margin():
 
 
 def test_about_100_fails_on_either_side_at_any_epoch():
-    p = P.SPEED_DURING_TRAINING
+    p = chapter.SPEED_DURING_TRAINING
     ratios = np.full((500, 10), 110.0) + np.arange(10)
     assert all(f.holds for f in _about_100(p, ratios))
     low, high = ratios.copy(), ratios.copy()
@@ -228,7 +231,7 @@ def _finals(*medians, noise=0.004, seeds=5):
 def test_accuracy_criteria_fail_in_both_directions():
     """The book's shape passes; deeper helping by 5 points fails "does not help"; the deepest 7 points down in
     every seed fails "does not hurt" (significant, beyond the book's 0.42 points); a drop hidden in noise does not."""
-    p = P.ACCURACY
+    p = chapter.ACCURACY
     by_name = lambda facts: {f.what.split(":")[0][:40]: f for f in facts}  # noqa: E731
     book, _ = depth_facts(p, _finals(0.9648, 0.9690, 0.9657, 0.9653, noise=0.001), 4000)
     assert all(f.holds for f in book), [f.what for f in book if not f.holds]
@@ -252,12 +255,12 @@ def test_weights_below_one(ctx):
 
 def test_experiments_are_deterministic_for_a_seed(training):
     """Two runs from one seed give identical numbers (no hidden global state)."""
-    from numeric.experiments.experiments import accuracy_by_depth, training_run
+    from numeric.experiments.chapter import accuracy_by_depth, training_run
 
-    p = P.SPEED_DURING_TRAINING.replace(seeds=2, epochs=20, networks=((784, 30, 30, 10),))
+    p = chapter.SPEED_DURING_TRAINING.replace(seeds=2, epochs=20, networks=((784, 30, 30, 10),))
     a, b = (training_run(p, training, 3)[(784, 30, 30, 10)]["norms"] for _ in range(2))
     assert np.array_equal(a, b)
-    q = P.ACCURACY.replace(seeds=1, epochs=1, networks=((784, 30, 10),), images=500)
+    q = chapter.ACCURACY.replace(seeds=1, epochs=1, networks=((784, 30, 10),), images=500)
     val = load_embedded().validation
     a, b = (accuracy_by_depth([q], training, val, 3)[q.name][(784, 30, 10)] for _ in range(2))
     assert np.array_equal(a, b)
@@ -275,7 +278,7 @@ def test_matched_updates_protocol_runs_the_books_150000_updates():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     p, ev = module.run(seed=0, jobs=2)
-    assert p.epochs_on(4000) == 375 and ev.numbers["protocols"][0]["matched_updates"] == 150_000
+    assert chapter.epochs_on(p, 4000) == 375 and ev.numbers["protocols"][0]["settings"]["matched_updates"] == 150_000
     assert ev.verdict in ("verified", "not reproduced"), [f.what for f in ev.facts if not f.holds]
     assert all(f.holds for f in ev.facts if f.role == "check")
     assert "drop" in ev.numbers["summary"][p.name]
@@ -300,7 +303,7 @@ def test_training_claim_fails_on_a_protocol_that_learns_nothing(ctx):
     """The speeds' 'gradient descent took effect' check passes on a network at chance; the 'learns' check (the
     shallowest network's training accuracy) does not: eta 0.1 for 20 epochs leaves it at chance, and the claim
     fails."""
-    short = P.SPEED_DURING_TRAINING.replace(seeds=2, epochs=20, networks=((784, 30, 30, 10),))
+    short = chapter.SPEED_DURING_TRAINING.replace(seeds=2, epochs=20, networks=((784, 30, 30, 10),))
     ev = check_speed_during_training(ctx, short)
     learns = next(f for f in ev.facts if "learns under this protocol" in f.what)
     assert not learns.holds and ev.verdict == "failed"

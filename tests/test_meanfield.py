@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from numeric.experiments import chapter
 from numeric.experiments import meanfield as mf
-from numeric.experiments import protocols as P
 from numeric.networks.network import Network
 from numeric.streams import purpose, replica_streams
 from proofs.claim import Context
 from proofs.claims.meanfield_width import agreement, check_prediction, meanfield_parts, measure_width
+from proofs.data import Run
 from theory.meanfield import relu_facts, sigma_w, sigmoid_chi_bound
 
 
@@ -73,7 +74,7 @@ def test_per_example_rms_norm_is_what_it_says():
 
 def test_measured_ratios_agree_with_the_prediction_and_a_wrong_prediction_fails():
     predicted = float(mf.predict("sigmoid", dps=20)["ratio"])
-    measured = {n: measure_width(n, 3, None, 0, images=300)["factor"] for n in (30, 300)}
+    measured = {n: measure_width(Run(), n, 3, images=300)["factor"] for n in (30, 300)}
     assert all(f.holds for f in agreement(predicted, measured)), [f.as_dict() for f in agreement(predicted, measured)]
     # chi_1 with sigma in place of sigma' (a plausible slip) predicts sqrt(E[sigma^2]) ~ 0.55: refused
     wrong = float(mpmath.sqrt(mf.gaussian_expectation(lambda x: (1 / (1 + mpmath.exp(-x))) ** 2, 1.302134)))
@@ -87,7 +88,7 @@ def test_measure_width_is_the_networks_own_per_example_norm():
     (R^2 / R^4)^(1/2) of the per-example RMS norms, its book factor the same of the averaged gradient's norms."""
     from numeric.data import load_embedded
 
-    got = measure_width(20, 3, None, 4, images=50, lo=1, hi=3)
+    got = measure_width(Run(seed=4), 20, 3, images=50, lo=1, hi=3)
     net = Network([784, 20, 20, 20, 20, 10], rng=purpose(replica_streams(4, 3)[2], "init"))
     d = load_embedded().training.head(50)
     r = mf.per_example_rms_norms(net, d.x, d.y)
@@ -112,9 +113,9 @@ def test_alternatives_are_the_slips_they_name():
 @pytest.fixture(scope="module")
 def measured_ctx():
     """The default mean-field protocol measured once (12 seeds at widths 30-1000); claims then reuse it."""
-    ctx = Context(dps=30, seed=0)
+    ctx = Context(run=Run(dps=30, seed=0))
     for part in meanfield_parts(ctx):
-        ctx.precomputed[part.key] = part.fn(*part.args)
+        ctx.precomputed[part.key] = part.run()[0]
     return ctx
 
 
@@ -123,7 +124,7 @@ def test_meanfield_claim_tells_sqrt_chi1_from_each_alternative(measured_ctx):
     sqrt(chi_1)'s side of it: the claim holds with sqrt(chi_1) and fails with each alternative planted in its place."""
     ev = check_prediction(measured_ctx)
     assert ev.verdict == "verified", [f.what for f in ev.facts if not f.holds]
-    assert ev.numbers["protocol"]["seeds"] == P.MEANFIELD.seeds >= 12
+    assert ev.numbers["protocol"]["seeds"] == chapter.MEANFIELD.seeds >= 12
     lo, hi = ev.numbers["widths"]["1000"]["median_interval"]
     for name in ev.numbers["alternatives"]:
         assert hi - lo < abs(ev.numbers["alternatives"][name] - ev.numbers["predicted"])

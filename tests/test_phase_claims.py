@@ -11,6 +11,7 @@ from numeric.experiments import propagation as P
 from numeric.networks import phase_stack as stacked
 from proofs.claims import propagation as PR
 from proofs.claims import trainability as TR
+from proofs.data import Run
 
 
 def _cost(st, x, labels):
@@ -95,15 +96,15 @@ def _scales(s2s):
 
 def test_forward_criterion_holds_on_measurements_and_fails_on_a_wrong_map():
     s2s = PR.SIGNAL.forward_sigma_w2s
-    measured = {n: {s2: np.mean([PR.measure_forward(n, 0, k, None)[s2] for k in (0, 1)], axis=0)
+    measured = {n: {s2: np.mean([PR.measure_forward(Run(), n, k)[s2] for k in (0, 1)], axis=0)
                     for s2 in s2s} for n in (100, 1000)}
-    predicted = {s2: PR.map_correlations(None, s2) for s2 in s2s}
+    predicted = {s2: PR.map_correlations(Run().data(), s2) for s2 in s2s}
     assert all(f.holds for f in PR.forward_facts(measured, predicted, _scales(s2s)))
     # the wrong bivariate correlation (1 - c for sqrt(1 - c^2)) in the map: refused
     right = C._pair
     C._pair = lambda f, qa, qb, c: right(f, qa, qb, np.sign(c) * np.abs(c) ** 0.5)
     try:
-        wrong = {s2: PR.map_correlations(None, s2) for s2 in s2s}
+        wrong = {s2: PR.map_correlations(Run().data(), s2) for s2 in s2s}
     finally:
         C._pair = right
     assert not all(f.holds for f in PR.forward_facts(measured, wrong, _scales(s2s)))
@@ -111,10 +112,10 @@ def test_forward_criterion_holds_on_measurements_and_fails_on_a_wrong_map():
 
 def test_backward_criterion_fails_with_chi_without_sigma_w2():
     s2s = PR.SIGNAL.backward_sigma_w2s
-    runs = {n: [PR.measure_backward(n, 0, k, None) for k in (0, 1)] for n in (100, 1000)}
+    runs = {n: [PR.measure_backward(Run(), n, k) for k in (0, 1)] for n in (100, 1000)}
     measured = {n: {s2: np.exp(np.mean([np.log(r[s2] / r[s2][-1]) for r in rs], axis=0)) for s2 in s2s}
                 for n, rs in runs.items()}
-    pred = {s2: PR.predicted_rms(s2, None) for s2 in s2s}
+    pred = {s2: PR.predicted_rms(s2, Run().data()) for s2 in s2s}
     product, asym = {k: v[0] for k, v in pred.items()}, {k: v[1] for k, v in pred.items()}
     assert all(f.holds for f in PR.backward_facts(measured, product, asym))
     L = PR.SIGNAL.depth
@@ -123,7 +124,7 @@ def test_backward_criterion_fails_with_chi_without_sigma_w2():
 
 
 def test_chapter_network_is_named_in_its_phase_and_a_wrong_chi_fails():
-    runs = [TR.measure_chapter(0, k, None) for k in (0, 1)]
+    runs = [TR.measure_chapter(Run(), k, PH.CHAPTER_NETWORK) for k in (0, 1)]
     chi_1 = float(C.depth_scales("sigmoid", 1, 1, dps=15)["chi_1"])
     assert all(f.holds for f in TR.chapter_facts(runs, chi_1)), [f.as_dict() for f in TR.chapter_facts(runs, chi_1)]
     # chi_1 with sigma for sigma' (E[sigma^2] ~ 0.41): the predicted rate 0.64 per layer is refused

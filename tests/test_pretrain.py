@@ -5,14 +5,13 @@ pre-training facts fail when the pre-training is skipped or the network learns n
 import numpy as np
 import pytest
 
-from numeric.experiments import remedies as R
-from numeric.experiments import remedies_run as RR
+from numeric.experiments import remedies
 from numeric.networks import pretrain as PT
 from numeric.networks.deep import DeepNetwork
 from proofs.claim import Evidence, Fact
 from proofs.pretraining_facts import pretraining_facts
 
-TINY = R.PROTOCOL.replace(depths=(3,), width=12, train_images=200, validation_images=200, test_images=200,
+TINY = remedies.PROTOCOL.replace(depths=(3,), width=12, train_images=200, validation_images=200, test_images=200,
                           norm_images=100, epochs=2, etas=(0.3, 1.0), seeds=2)
 FAST = PT.Pretraining(epochs=2, images=200, dtype="float64")
 
@@ -54,7 +53,7 @@ def test_reconstruction_cost_is_cross_entropy_and_finite_when_saturated():
 
 
 def _nets(H=3, seed=0, S=2):
-    rngs = RR.streams(seed, S)
+    rngs = remedies.streams(seed, S)
     return [DeepNetwork([784] + [12] * H + [10], rng=r["init"]) for r in rngs], [r["pretrain"] for r in rngs]
 
 
@@ -107,7 +106,7 @@ def test_pretraining_refuses_bad_input(digits):
 
 
 def _row(cell):
-    return {k: {h: RR.summary(c) for h, c in v.items()} for k, v in cell.items()}
+    return {k: {h: remedies.summary(c) for h, c in v.items()} for k, v in cell.items()}
 
 
 def _verdict(facts):
@@ -115,32 +114,33 @@ def _verdict(facts):
 
 
 def test_pretrained_row_is_in_the_protocol_with_its_hyper_parameters():
-    conf = {c["key"]: c for c in R.PROTOCOL.as_dict()["configurations"]}
+    conf = {c["key"]: c for c in remedies.record(remedies.PROTOCOL)["configurations"]}
     pre = conf["pretrained"]["pretrain"]
     assert pre["eta"] == PT.PRETRAINING.eta and pre["epochs"] == PT.PRETRAINING.epochs
     assert "autoencoders" in pre["method"]
-    assert not next(r for r in R.REMEDIES if r.key == "pretrained").plain  # mean field's formula does not apply
+    assert not next(r for r in remedies.REMEDIES if r.key == "pretrained").plain  # mean field's formula does not apply
 
 
 def test_planted_skipped_pretraining_fails_and_a_network_that_learned_nothing_is_not_reproduced(digits, monkeypatch):
     """A real tiny run of the pre-trained row: its facts hold; with the pre-training skipped (the hook removed)
     the check fails (verdict failed); with a network that learned nothing the statement is not reproduced."""
-    cells = {"pretrained": {3: RR.run_config("pretrained", 3, TINY, digits, 0)}}
+    cells = {"pretrained": {3: remedies.run_config("pretrained", 3, TINY, digits, 0)}}
     rec = cells["pretrained"][3]["pretraining"]
     assert np.shape(rec["cost_before"]) == (3, 2)
-    facts = pretraining_facts(cells, _row(cells), TINY.replace(criteria=R.Criteria(learns=0.3)))
+    facts = pretraining_facts(cells, _row(cells), TINY.replace(learns=0.3))
     assert [f.holds for f in facts] == [True, True, True], [f.what for f in facts if not f.holds]
 
-    plain = tuple(R.Remedy(r.key, r.label, r.net, r.train) if r.key == "pretrained" else r for r in R.REMEDIES)
-    monkeypatch.setattr(RR, "REMEDIES", plain)
-    skipped = {"pretrained": {3: RR.run_config("pretrained", 3, TINY, digits, 0)}}
+    plain = tuple(remedies.Remedy(r.key, r.label, r.net, r.train) if r.key == "pretrained" else r
+                  for r in remedies.REMEDIES)
+    monkeypatch.setattr(remedies, "REMEDIES", plain)
+    skipped = {"pretrained": {3: remedies.run_config("pretrained", 3, TINY, digits, 0)}}
     assert "pretraining" not in skipped["pretrained"][3]
-    bad = pretraining_facts(skipped, _row(skipped), TINY.replace(criteria=R.Criteria(learns=0.3)))
+    bad = pretraining_facts(skipped, _row(skipped), TINY.replace(learns=0.3))
     assert not bad[0].holds and _verdict(bad) == "failed"
 
     dull = {"pretrained": {3: dict(cells["pretrained"][3], test=[[0.1, 0.1], [0.1, 0.1]],
                                    validation=[[0.1, 0.1], [0.1, 0.1]])}}
-    facts = pretraining_facts(dull, _row(dull), TINY.replace(criteria=R.Criteria(learns=0.3)))
+    facts = pretraining_facts(dull, _row(dull), TINY.replace(learns=0.3))
     assert [f.holds for f in facts] == [True, True, False] and _verdict(facts) == "not reproduced"
     vanishing = {"pretrained": {3: dict(cells["pretrained"][3], init={"per_example": [1e6, 2e6],
                                                                        "averaged": [1e6, 2e6]})}}
@@ -155,14 +155,15 @@ def test_pretraining_sees_the_training_digits_only(digits, monkeypatch):
     def spy(nets, x, rngs):
         seen.append(np.array(x))
 
-    hooked = tuple(R.Remedy(r.key, r.label, r.net, r.train, spy) if r.key == "pretrained" else r for r in R.REMEDIES)
-    monkeypatch.setattr(RR, "REMEDIES", hooked)
-    RR.run_config("pretrained", 3, TINY, digits, 0)
-    train = RR.splits(digits, TINY)["train"].x
+    hooked = tuple(remedies.Remedy(r.key, r.label, r.net, r.train, spy) if r.key == "pretrained" else r
+                   for r in remedies.REMEDIES)
+    monkeypatch.setattr(remedies, "REMEDIES", hooked)
+    remedies.run_config("pretrained", 3, TINY, digits, 0)
+    train = remedies.splits(digits, TINY)["train"].x
     (x,) = seen
     assert np.array_equal(x, train)
     for name in ("validation", "test"):
-        other = RR.splits(digits, TINY)[name].x
+        other = remedies.splits(digits, TINY)[name].x
         assert not (x[:, None, :] == other[None, :, :]).all(axis=2).any(), f"a {name} image reached the pre-training"
 
 
@@ -170,7 +171,7 @@ def test_the_claim_fails_when_the_chapter_network_learns_or_does_not_vanish(digi
     """The contrast is checked, not only printed: greedy-pretraining's facts on the chapter's network."""
     from proofs.pretraining_facts import chapter_network_facts
 
-    cells = {"network2": {3: RR.run_config("network2", 3, TINY, digits, 0)}}
+    cells = {"network2": {3: remedies.run_config("network2", 3, TINY, digits, 0)}}
     cells["network2"][3]["init"] = {"per_example": [2e6, 3e6], "averaged": [2e6, 3e6]}  # vanishing, as at depth 10
     cells["network2"][3]["test"] = [[0.1, 0.1], [0.1, 0.1]]
     cells["network2"][3]["validation"] = [[0.1, 0.1], [0.1, 0.1]]

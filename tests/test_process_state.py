@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from proofs.claim import Claim, Context, Evidence, Fact, run_claim
+from proofs.data import Run
 from proofs.run.registry import all_claims
 from proofs.timing import without_timings
 
@@ -100,7 +101,7 @@ def _records(claims, changes: dict) -> dict:
     out = {}
     for c in claims:
         before = _state()
-        rec = without_timings(run_claim(c, Context(dps=50, seed=0)))
+        rec = without_timings(run_claim(c, Context(run=Run(dps=50, seed=0))))
         after = _state()
         changes[c.id] = sorted(set(changes.get(c.id, ())) | {k for k in before if before[k] != after[k]})
         out[c.id] = rec

@@ -3,7 +3,6 @@ missing W in the backward product, a forget gate ignored, a network that learned
 every length); divergence is counted and scored at chance; the group is listed and exported."""
 
 import copy
-import dataclasses
 import json
 
 import numpy as np
@@ -14,15 +13,16 @@ import numeric.networks.lstm as lstm_mod
 import numeric.networks.rnn as rnn_mod
 from numeric.experiments import recurrent_runs as RR
 from proofs.claims import recurrent_runs as CRR
+from proofs.data import Run
 from proofs.run.cli import main
 from proofs.run.registry import select
 
-SHORT = dataclasses.replace(task.PROTOCOL, seeds=2, steps=300, validation=128, test=128, gradient_examples=64)
+SHORT = task.PROTOCOL.replace(seeds=2, steps=300, validation=128, test=128, gradient_examples=64)
 
 
 @pytest.fixture(scope="module")
 def gradients():
-    return {m: CRR.gradient_part(m, SHORT, 0) for m in SHORT.models}
+    return {m: CRR.gradient_part(Run(), m, SHORT) for m in SHORT.models}
 
 
 def test_gradient_criteria_hold_on_a_short_run(gradients):
@@ -32,7 +32,7 @@ def test_gradient_criteria_hold_on_a_short_run(gradients):
 
 
 def test_gradient_criteria_fail_when_w_is_missing_from_the_backward_product(gradients, monkeypatch):
-    run = task.train("rnn-tanh", SHORT.gradient_length, dataclasses.replace(SHORT, steps=50), 0)
+    run = task.train("rnn-tanh", SHORT.gradient_length, SHORT.replace(steps=50), 0)
     monkeypatch.setattr(rnn_mod, "step_back", lambda dz, W: dz)
     bad = copy.deepcopy(gradients)
     bad["rnn-tanh"]["bridge"] = CRR.bridge_error("rnn-tanh", RR.chosen_networks(run), SHORT.gradient_length, SHORT)
@@ -97,7 +97,7 @@ def test_divergence_is_counted_and_scored_at_chance(monkeypatch):
         return net, forward, broken
 
     monkeypatch.setattr(task, "make", diverging)
-    p = dataclasses.replace(SHORT, steps=60, check_every=30)
+    p = SHORT.replace(steps=60, check_every=30)
     run = task.train("rnn-tanh", 5, p, 0)
     assert run["diverged"][0, 0] and run["diverged"].sum() == 1
     assert run["test"][0, 0] == 1 / p.symbols and run["validation"][0, 0] == 1 / p.symbols
@@ -136,10 +136,10 @@ def test_learned_is_the_median_over_seeds_with_diverged_seeds_at_chance():
 @pytest.mark.slow
 def test_long_protocol_lstm_learns_t_100_and_the_rnns_stop_short():
     """The labelled variant 'first-symbol-long' (T up to 100, 1,000 updates): the same criteria."""
-    sweeps = {m: CRR.sweep_part(m, task.LONG, 0) for m in task.LONG.models}
+    sweeps = {m: CRR.sweep_part(Run(), m, task.LONG) for m in task.LONG.models}
     facts = CRR.length_facts(sweeps, task.LONG.lengths)
     assert all(f.holds for f in facts), [f.as_dict() for f in facts]
-    grads = {m: CRR.gradient_part(m, task.LONG, 0) for m in task.LONG.models}
+    grads = {m: CRR.gradient_part(Run(), m, task.LONG) for m in task.LONG.models}
     assert all(f.holds for f in CRR.gradient_facts(grads)), [
         f.as_dict() for f in CRR.gradient_facts(grads) if not f.holds
     ]
@@ -159,7 +159,7 @@ def test_each_gradient_criterion_fails_on_its_own_planted_error(gradients):
     like_rnn["lstm"]["trained"]["state"] = like_rnn["rnn-tanh"]["trained"]["state"]  # an LSTM whose error vanishes
     assert any("lstm, trained: D" in w for w in failing(like_rnn))
     # an LSTM whose forget gate sits at sigma(1) = 0.73 (a constant forget bias of 1, not chrono): the rate drops
-    p = dataclasses.replace(SHORT, chrono=False, forget_bias=1.0)
+    p = SHORT.replace(chrono=False, forget_bias=1.0)
     net = RR.initial_networks("lstm", p, 0)
     prof = RR.gradient_profile("lstm", net, p.gradient_length, p, 0)
     shut = copy.deepcopy(gradients)
@@ -177,7 +177,7 @@ def test_the_recurrent_protocol_record_fits_the_schema():
     from proofs.claims.recurrent_runs import PROTOCOLS, protocol_record
 
     schema = json.loads(files("proofs.export").joinpath("results.schema.json").read_text())
-    one = {"$defs": schema["$defs"], "anyOf": [{"$ref": "#/$defs/protocol"}, {"$ref": "#/$defs/suite_protocol"}]}
+    one = {"$defs": schema["$defs"], "$ref": "#/$defs/protocol"}
     for p in PROTOCOLS.values():
         record = json.loads(json.dumps(protocol_record(p, 3)))
         jsonschema.validate(record, one)

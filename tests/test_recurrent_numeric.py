@@ -117,9 +117,7 @@ def test_streams_are_spawned_children_not_seed_arithmetic():
 
 
 def test_training_is_deterministic_and_learns_a_short_length():
-    import dataclasses
-
-    p = dataclasses.replace(PROTOCOL, seeds=2, steps=200, validation=128, test=128)
+    p = PROTOCOL.replace(seeds=2, steps=200, validation=128, test=128)
     a, b = train("lstm", 5, p, 3), train("lstm", 5, p, 3)
     assert np.array_equal(a["test"], b["test"]) and a["steps"] == b["steps"]
     for k, v in a["net"].arrays().items():

@@ -121,7 +121,7 @@ def test_ctrl_c_and_sigterm_exit_with_one_line_and_no_temporary_files(tmp_path, 
     stream = proc.stderr if jobs == "1" else proc.stdout
     ready, _, _ = select.select([stream], [], [], 60)
     first = stream.readline() if ready else ""  # a part starting, or "2 claims on 2 processes"
-    assert ("part training/" in first) if jobs == "1" else ("processes" in first), first
+    assert ("part training_part/" in first) if jobs == "1" else ("processes" in first), first
     time.sleep(0 if jobs == "1" else 3)
     workers = children(proc.pid)
     assert len(workers) == int(jobs) - (jobs == "1") or not sys.platform.startswith("linux"), workers
@@ -394,12 +394,13 @@ def test_a_folder_in_place_of_a_network_is_refused(tmp_path):
 
 def test_quick_with_seeds_runs_and_records_the_seeds_asked_for():
     """Case 18: `--quick --seeds 10` used 2 seeds while results.json recorded 10. One place resolves the count now
-    (Context.seeds_for): --seeds wins, then --quick's reduced count, then the protocol's own."""
-    from numeric.experiments import remedies as R
-    from proofs.context import Context
+    (Protocol.seeds_for against the Run): --seeds wins, then --quick's reduced count, then the protocol's own."""
+    from numeric.experiments import remedies
+    from proofs.data import Run
 
-    assert Context(seeds=10, quick=True).seeds_for(5, 2) == 10
-    assert Context(quick=True).seeds_for(5, 2) == 2 and Context().seeds_for(5, 2) == 5
-    assert Context(quick=True).seeds_for(1, 2) == 1  # quick never asks for more than the protocol
-    p = Context(seeds=10, quick=True).labelled(R.PROTOCOL, quick=2)
-    assert p.seeds == 10 and p.label.endswith("[QUICK: 10 seeds]") and p.name.endswith("+quick")
+    p = remedies.PROTOCOL
+    assert p.seeds_for(Run(seeds=10, quick=True)) == 10
+    assert p.seeds_for(Run(quick=True)) == p.quick_seeds == 2 and p.seeds_for(Run()) == p.seeds == 5
+    assert p.replace(seeds=1).seeds_for(Run(quick=True)) == 1  # quick never asks for more than the protocol
+    q = p.resolve(Run(seeds=10, quick=True))
+    assert q.seeds == 10 and q.label.endswith("[QUICK: 10 seeds]") and q.name.endswith("+quick")

@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 
 from numeric.data import load
-from numeric.experiments import remedies as R
-from numeric.experiments import remedies_run as RR
+from numeric.experiments import remedies
 from numeric.experiments.meanfield import depth_prediction
 from proofs.claim import Evidence
 from proofs.claims.remedies import remedies_facts
 
-P = R.PROTOCOL.replace(depths=(4, 10), etas=(0.01, 0.1, 1.0, 3.0), seeds=3, sweep_widths=(30, 100, 300))
+P = remedies.PROTOCOL.replace(depths=(4, 10), etas=(0.01, 0.1, 1.0, 3.0), seeds=3, sweep_widths=(30, 100, 300))
 MS = 100.0  # the digits' mean squared norm, roughly
 
 
@@ -32,10 +31,10 @@ def fake_cells():
     an inner eta, mean field's prediction is the per-example ratio."""
     out = {}
     chance = [[0.1] * 3] * 4
-    for r in P.configurations():
+    for r in remedies.configurations(P):
         out[r.key] = {}
         for h in P.depths:
-            pred = R.prediction(r, h, MS, P.width)
+            pred = remedies.prediction(r, h, MS, P.width)
             ratio = pred if pred is not None else 1.0
             learns = r.key in ("relu-he", "tanh-orthogonal", "residual", "batch-norm", "pretrained")
             val = [[0.5] * 3, [0.85, 0.86, 0.84], [0.3] * 3, [0.1] * 3] if learns else chance
@@ -72,8 +71,8 @@ def test_planted_single_eta_protocol_fails_where_the_grid_changes_the_ranking():
     single = P.replace(etas=(0.1,))
     one = {k: {h: dict(c, etas=[0.1], validation=[c["validation"][1]], test=[c["test"][1]],
                       diverged=[c["diverged"][1]]) for h, c in v.items()} for k, v in cells.items()}
-    grid_rank = sorted(cells, key=lambda k: -RR.summary(cells[k][10])["test"])
-    single_rank = sorted(one, key=lambda k: -RR.summary(one[k][10])["test"])
+    grid_rank = sorted(cells, key=lambda k: -remedies.summary(cells[k][10])["test"])
+    single_rank = sorted(one, key=lambda k: -remedies.summary(one[k][10])["test"])
     assert grid_rank[0] == "tanh-xavier" and single_rank[0] != "tanh-xavier"  # the grid changes the ranking
     assert any("brackets" in w for w in failing(remedies_facts(one, SWEEP, single)))
     assert failing(remedies_facts(cells, SWEEP, P)) == []
@@ -84,7 +83,7 @@ def test_planted_median_of_survivors_fails():
     c = cells["relu-he"][10]
     c["test"][1] = [0.85, float("nan"), float("nan")]  # two of three seeds diverged at the chosen eta
     c["diverged"][1] = [False, True, True]
-    honest = {k: {h: RR.summary(x) for h, x in v.items()} for k, v in cells.items()}
+    honest = {k: {h: remedies.summary(x) for h, x in v.items()} for k, v in cells.items()}
     assert honest["relu-he"][10]["test"] == pytest.approx(0.1) and honest["relu-he"][10]["diverged"] == 2
     survivors = {k: {h: dict(r, test=float(np.nanmedian(cells[k][h]["test"][r["eta_index"]])))
                      for h, r in v.items()} for k, v in honest.items()}
@@ -126,57 +125,61 @@ def test_other_wrong_results_fail():
 
 def test_choice_rule_counts_divergence_as_chance_and_breaks_ties_low():
     nan = float("nan")
-    assert RR.choose([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.4] * 3, [0.1] * 3], P.etas) == 0  # tie: the smaller eta
-    assert RR.choose([[0.5, 0.5, 0.5], [0.9, nan, nan], [0.4] * 3, [0.1] * 3], P.etas) == 0  # 2 of 3 diverged
-    row = RR.summary(cell([[0.5] * 3, [0.9, 0.9, nan], [0.1] * 3, [0.1] * 3]))
-    assert row["eta"] == 0.1 and row["diverged"] == 1 and row["test"] == 0.9 and row["test_min"] == R.CHANCE
+    tie = [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.4] * 3, [0.1] * 3]
+    assert remedies.choose(tie, P.etas) == 0  # tie: the smaller eta
+    assert remedies.choose([[0.5, 0.5, 0.5], [0.9, nan, nan], [0.4] * 3, [0.1] * 3], P.etas) == 0  # 2 of 3 diverged
+    row = remedies.summary(cell([[0.5] * 3, [0.9, 0.9, nan], [0.1] * 3, [0.1] * 3]))
+    assert row["eta"] == 0.1 and row["diverged"] == 1 and row["test"] == 0.9 and row["test_min"] == remedies.CHANCE
 
 
 def test_a_real_tiny_run_records_every_seed_and_marks_divergence():
     d = load(None)
     p = P.replace(depths=(3,), width=12, train_images=200, validation_images=200, test_images=200, norm_images=100,
                   epochs=2, etas=(0.03, 1e30), seeds=2)
-    out = RR.run_config("relu-he", 3, p, d, 0)
+    out = remedies.run_config("relu-he", 3, p, d, 0)
     assert np.array(out["validation"]).shape == (2, 2)
     assert out["diverged"][1] == [True, True] and np.isnan(out["test"][1]).all()
     assert all(0.1 < a <= 1 for a in out["validation"][0])
-    assert RR.summary(out)["eta"] == 0.03 and len(out["init"]["per_example"]) == 2
+    assert remedies.summary(out)["eta"] == 0.03 and len(out["init"]["per_example"]) == 2
 
 
 def test_splits_are_disjoint_and_streams_independent():
     d = load(None)
-    s = RR.splits(d, P)
+    s = remedies.splits(d, P)
     assert len(s["train"]) == 1000 and len(s["validation"]) == 1000 and len(s["test"]) == 1000
     assert np.array_equal(s["validation"].pixels, d.training.pixels[3000:])  # after the training head: no overlap
     assert np.array_equal(s["test"].pixels, d.validation.pixels)
     with pytest.raises(ValueError, match="exceed"):
-        RR.splits(d, P.replace(train_images=3500))
-    firsts = [g.random() for st in RR.streams(0, 3) for g in st.values()]
-    firsts += [g.random() for st in RR.streams(1, 3) for g in st.values()]
+        remedies.splits(d, P.replace(train_images=3500))
+    firsts = [g.random() for st in remedies.streams(0, 3) for g in st.values()]
+    firsts += [g.random() for st in remedies.streams(1, 3) for g in st.values()]
     assert len(set(firsts)) == len(firsts)  # no stream is another's (seed 1's children are not seed 0's + 1)
-    assert [g.random() for g in RR.streams(0, 3)[2].values()] == [g.random() for g in RR.streams(0, 5)[2].values()]
+    third = [[g.random() for g in remedies.streams(0, k)[2].values()] for k in (3, 5)]
+    assert third[0] == third[1]
 
 
 def test_prediction_is_mean_field_at_finite_depth():
-    base = next(r for r in R.REMEDIES if r.key == "network2")
+    base = next(r for r in remedies.REMEDIES if r.key == "network2")
     want = depth_prediction("sigmoid", 1.0, 1.0, 88.0 / 784 + 1, 4)["last_over_first"]
-    assert R.prediction(base, 4, 88.0) == pytest.approx(want, rel=1e-12)
-    he = next(r for r in R.REMEDIES if r.key == "relu-he")
-    assert R.prediction(he, 10, 88.0) == pytest.approx(1.0, abs=0.02)  # chi_1 = sigma_w^2 / 2 = 1 at every layer
-    assert R.prediction(next(r for r in R.REMEDIES if r.key == "batch-norm"), 4, 88.0) is None
-    assert R.prediction(base, 10, 88.0) / R.prediction(base, 8, 88.0) == pytest.approx(1 / 0.2048**2, rel=0.15)
-    got = {r.key: (R.regime(r, 10, 88.0) or {}).get("regime") for r in R.REMEDIES}
+    assert remedies.prediction(base, 4, 88.0) == pytest.approx(want, rel=1e-12)
+    he = next(r for r in remedies.REMEDIES if r.key == "relu-he")
+    assert remedies.prediction(he, 10, 88.0) == pytest.approx(1.0, abs=0.02)  # chi_1 = sigma_w^2 / 2 = 1 per layer
+    assert remedies.prediction(next(r for r in remedies.REMEDIES if r.key == "batch-norm"), 4, 88.0) is None
+    ten, eight = remedies.prediction(base, 10, 88.0), remedies.prediction(base, 8, 88.0)
+    assert ten / eight == pytest.approx(1 / 0.2048**2, rel=0.15)
+    got = {r.key: (remedies.regime(r, 10, 88.0) or {}).get("regime") for r in remedies.REMEDIES}
     assert got["network2"] == "vanishing" and got["relu-he"] == "stable" and got["elu-he"] == "exploding"
 
 
 def test_protocol_is_data_and_refuses_bad_grids():
-    d = R.PROTOCOL.as_dict()
-    assert d["criteria"]["mean_field_factor"] == 2.0 and "chance" in d["divergence"] and d["seeds"] >= 5
-    assert json.loads(json.dumps(d, default=str))["etas"] == list(R.PROTOCOL.etas)
+    d = remedies.record(remedies.PROTOCOL)
+    factor = next(c for c in d["criteria"] if c["name"] == "mean-field")["thresholds"]["mean_field_factor"]
+    assert factor == 2.0 and "chance" in d["settings"]["divergence"] and d["seeds"] >= 5
+    assert json.loads(json.dumps(d))["grid"]["etas"] == list(remedies.PROTOCOL.etas)
     with pytest.raises(ValueError, match="increasing"):
-        R.PROTOCOL.replace(etas=(0.1, 0.01))
+        remedies.PROTOCOL.replace(etas=(0.1, 0.01))
     with pytest.raises(ValueError, match="unknown"):
-        R.PROTOCOL.replace(remedies=("network2", "dropout"))
+        remedies.PROTOCOL.replace(remedies=("network2", "dropout"))
 
 
 def test_planted_sigmoid_outputs_do_not_reproduce_glorot_and_bengio(digits):

@@ -17,10 +17,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..networks.deep import ACTIVATIONS
+from ..activations import ACTIVATIONS
 from ..streams import child
+from .protocol import Protocol, register
+from .protocol import criterion as C  # noqa: N812 - the criteria read as a table
 
-__all__ = ["draws", "forward", "backward", "first_layer", "pair_inputs"]
+__all__ = ["SIGNAL", "describe", "draws", "forward", "backward", "first_layer", "pair_inputs"]
+
+SCHOENHOLZ_TANH_SIGMA_B2 = 0.05  # Schoenholz et al.'s tanh networks (their Fig. 5)
+
+
+def describe(p: Protocol) -> str:
+    """Returns the signal-propagation protocol in one line."""
+    return (f"{p.label}: tanh, sigma_b^2 = {p.sigma_b2:g}, [784, n x {p.depth}, 10], n in {list(p.forward_widths)}, "
+            f"{p.pairs} pairs of embedded digits (forward) and {p.examples} digits (backward, softmax read-out), "
+            f"{p.seeds} seeds")
+
+
+SIGNAL = Protocol(
+    "phase-signal", "this suite's signal-propagation protocol", seeds=2, quick_seeds=1,
+    kind=register("signal", describe=describe),
+    quantity="the mean correlation of digit pairs at each layer (forward), and the per-example RMS of delta^l at each "
+             "hidden layer (backward), against mean field's maps",
+    criteria=(
+        C("correlation", "at the widest layers the measured mean correlation is within {max_c_gap:g} of the map's c^l "
+                         "at every layer", "reproduction", max_c_gap=0.05),
+        C("slope", "log|c^l - c*| falls with slope -1/xi_c within {max_slope_gap:.0%} (ordered: measured; chaotic: the "
+                   "map's own)", "reproduction", max_slope_gap=0.10),
+        C("rms", "at the widest layers rms^l / rms^L is within {max_rms_gap:.0%} of the map's product at every layer",
+          "reproduction", max_rms_gap=0.20),
+    ),
+    grid={"forward_sigma_w2s": (1.0, 2.0, 3.0),
+          "backward_sigma_w2s": (1.0, 1.76, 3.0),  # ordered, the edge as Schoenholz et al. state it, chaotic
+          "forward_widths": (100, 300, 1000), "backward_widths": (100, 1000)},
+    settings={"sigma_b2": SCHOENHOLZ_TANH_SIGMA_B2, "depth": 20,
+              "pairs": 40,  # digit pairs (rows 2i, 2i + 1 of the training split)
+              "examples": 50,  # digits for the per-example RMS of delta^l
+              "slope_layers": (8, 20)})  # fit window of log|c^l - c*|
 
 
 def draws(stream, depth: int, width: int, n_in: int = 784, n_out: int = 10) -> tuple[list, list]:

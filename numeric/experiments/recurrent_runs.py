@@ -18,7 +18,8 @@ import numpy as np
 
 from ..networks.lstm import LSTM
 from ..networks.rnn import GAMMA, RNN, spectral_norms
-from .recurrent_task import PROTOCOL, RecurrentProtocol, first_symbol, make, streams, train
+from .protocol import Protocol
+from .recurrent_task import PROTOCOL, first_symbol, make, streams, train
 
 __all__ = [
     "learned",
@@ -32,12 +33,12 @@ __all__ = [
 ]
 
 
-def learned(run: dict, protocol: RecurrentProtocol = PROTOCOL) -> bool:
+def learned(run: dict, protocol: Protocol = PROTOCOL) -> bool:
     """True when the median test accuracy at the chosen rate (diverged seeds at chance) reaches ``learned``."""
     return bool(np.median(run["test_chosen"]) >= protocol.learned)
 
 
-def summary(run: dict, protocol: RecurrentProtocol = PROTOCOL) -> dict:
+def summary(run: dict, protocol: Protocol = PROTOCOL) -> dict:
     """Returns the plain numbers of one run (no networks): for results.json and the claim."""
     return {
         "T": run["T"],
@@ -52,7 +53,7 @@ def summary(run: dict, protocol: RecurrentProtocol = PROTOCOL) -> dict:
 
 
 def sweep(
-    model: str, protocol: RecurrentProtocol = PROTOCOL, seed: int = 0, *, through: int = 0, lengths=None
+    model: str, protocol: Protocol = PROTOCOL, seed: int = 0, *, through: int = 0, lengths=None
 ) -> list[dict]:
     """Returns the runs of ``model`` over ``lengths`` (the protocol's by default) in increasing order, stopping
     after the first length not learned once every length <= ``through`` has run."""
@@ -88,14 +89,14 @@ def chosen_networks(run: dict):
     return _select(run["net"], rows)
 
 
-def initial_networks(model: str, protocol: RecurrentProtocol = PROTOCOL, seed: int = 0):
+def initial_networks(model: str, protocol: Protocol = PROTOCOL, seed: int = 0):
     """Returns the seeds' networks at initialisation (the same draws ``train`` starts from), in float64."""
     _, per_seed = streams(seed, protocol.seeds)
     net, _, _ = make(model, protocol, [np.random.default_rng(init) for init, _ in per_seed])
     return net
 
 
-def gradient_profile(model: str, net, T: int, protocol: RecurrentProtocol = PROTOCOL, seed: int = 0) -> dict:
+def gradient_profile(model: str, net, T: int, protocol: Protocol = PROTOCOL, seed: int = 0) -> dict:
     """Returns {"dh", "dc" (LSTM), "state": per-example norms (R, N, T + 1); "W_norm": (R,); "gamma";
     "factors": (R, N, T) = ||dC/dh_{t-1}|| / ||dC/dh_t||} on ``protocol.gradient_examples`` test sequences."""
     (_, test_ss), _ = streams(seed, protocol.seeds)

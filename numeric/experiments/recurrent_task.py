@@ -32,64 +32,52 @@ sets (two children of its own), child s + 1 spawns (initial weights, training ba
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
 from ..networks.lstm import init_lstm, lstm_backward, lstm_forward
 from ..networks.rnn import init_rnn, rnn_backward, rnn_forward
+from ..streams import sequence
+from .protocol import Protocol, register
+from .protocol import criterion as C  # noqa: N812 - the criteria read as a table
 
-__all__ = ["RecurrentProtocol", "PROTOCOL", "LONG", "MODELS", "first_symbol", "streams", "make", "train"]
+__all__ = ["PROTOCOL", "LONG", "MODELS", "caption", "first_symbol", "streams", "make", "train"]
 
 MODELS = ("rnn-tanh", "rnn-sigmoid", "lstm")
 
 
-@dataclass(frozen=True)
-class RecurrentProtocol:
-    """How the recurrent experiments run (see the module); ``learned``: the test accuracy (median over
-    seeds, a diverged seed at chance) at which a model is said to learn length T."""
-
-    name: str = "first-symbol"
-    symbols: int = 4
-    distractors: str = "random"  # the steps after the first: "random" symbols, or "blank" (all-zero input)
-    lengths: tuple[int, ...] = (5, 10, 20, 50)
-    models: tuple[str, ...] = MODELS
-    hidden: int = 8
-    batch: int = 16
-    steps: int = 500
-    check_every: int = 50
-    lrs: tuple[float, ...] = (0.01, 0.03)
-    clip: float = 1.0
-    validation: int = 256
-    test: int = 512
-    seeds: int = 5
-    learned: float = 0.9
-    chrono: bool = True  # the LSTM's chrono initialisation with T_max = max(lengths), else a constant forget bias
-    forget_bias: float = 1.0
-    gradient_length: int = 20
-    gradient_examples: int = 256
-    dtype: str = "float32"  # training arithmetic (the gradient measurements run in float64)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def caption(self) -> str:
-        return (
-            f"this suite's protocol '{self.name}': the first of T one-hot symbols (K = {self.symbols}, chance "
-            f"{1 / self.symbols:.0%}), {self.hidden} hidden units, Adam on mini-batches of {self.batch}, gradients "
-            f"clipped to norm {self.clip:g}, at most {self.steps} updates, rate from {list(self.lrs)} by median "
-            f"validation accuracy ({self.validation} sequences), test on {self.test}, {self.seeds} seeds; RNN weights "
-            f"N(0, 1/n_in), LSTM "
-            + (
-                f"chrono initialisation (T_max = {max(self.lengths)})"
-                if self.chrono
-                else f"forget bias {self.forget_bias:g}"
-            )
-        )
+def caption(p: Protocol) -> str:
+    """Returns the protocol in one line: task, network, training, the rate's choice, seeds, initialisation."""
+    return (
+        f"this suite's protocol '{p.name}': the first of T one-hot symbols (K = {p.symbols}, chance "
+        f"{1 / p.symbols:.0%}), {p.hidden} hidden units, Adam on mini-batches of {p.batch}, gradients "
+        f"clipped to norm {p.clip:g}, at most {p.steps} updates, rate from {list(p.lrs)} by median "
+        f"validation accuracy ({p.validation} sequences), test on {p.test}, {p.seeds} seeds; RNN weights "
+        f"N(0, 1/n_in), LSTM "
+        + (f"chrono initialisation (T_max = {max(p.lengths)})" if p.chrono else f"forget bias {p.forget_bias:g}")
+    )
 
 
-PROTOCOL = RecurrentProtocol()
-LONG = RecurrentProtocol(name="first-symbol-long", lengths=(5, 10, 20, 50, 100), steps=1000, gradient_length=50)
+KIND = register("recurrent", describe=caption)
+PROTOCOL = Protocol(
+    "first-symbol", "this suite's recurrent protocol", seeds=5, quick_seeds=2, kind=KIND,
+    quantity="per model: test accuracy at each length T (median over seeds, a diverged seed at chance), the longest "
+             "T learned; ||dC/dh_t|| through time at T = gradient_length, at initialisation and after training",
+    criteria=(
+        C("learned", "a model learns length T when its median test accuracy over the seeds (a diverged seed at "
+                     "chance) is at least {learned:.0%}", learned=0.9),
+        C("gradient", "every RNN per-step factor is within {factor_slack:g} of gamma ||W||; the LSTM's D is at least "
+                      "{lstm_over_rnn:g} times each RNN's, its fitted rate at least {lstm_rate:g}; BPTT equals "
+                      "theory's products to {bridge:g}", "reproduction", factor_slack=1e-9, lstm_over_rnn=100.0,
+          lstm_rate=0.9, bridge=1e-10),
+    ),
+    grid={"lengths": (5, 10, 20, 50), "models": MODELS, "lrs": (0.01, 0.03)},
+    settings={"symbols": 4,
+              "distractors": "random",  # the steps after the first: "random" symbols, or "blank" (all-zero input)
+              "hidden": 8, "batch": 16, "steps": 500, "check_every": 50, "clip": 1.0, "validation": 256, "test": 512,
+              "chrono": True,  # the LSTM's chrono initialisation with T_max = max(lengths), else a constant forget bias
+              "forget_bias": 1.0, "gradient_length": 20, "gradient_examples": 256,
+              "dtype": "float32"})  # training arithmetic (the gradient measurements run in float64)
+LONG = PROTOCOL.replace(name="first-symbol-long", lengths=(5, 10, 20, 50, 100), steps=1000, gradient_length=50)
 
 
 def first_symbol(rng: np.random.Generator, count: int, T: int, K: int, distractors: str = "random"):
@@ -108,11 +96,11 @@ def first_symbol(rng: np.random.Generator, count: int, T: int, K: int, distracto
 
 def streams(seed: int, seeds: int) -> tuple[list, list]:
     """Returns ([validation, test] SeedSequences, [(init, data) SeedSequences for each seed])."""
-    root = np.random.SeedSequence(seed).spawn(seeds + 1)
+    root = sequence(seed).spawn(seeds + 1)
     return root[0].spawn(2), [tuple(child.spawn(2)) for child in root[1:]]
 
 
-def make(model: str, protocol: RecurrentProtocol, rngs):
+def make(model: str, protocol: Protocol, rngs):
     """Returns (network, forward, backward) for ``model`` in MODELS, one replica per rng."""
     m, K = protocol.symbols + 1, protocol.symbols
     if model == "lstm":
@@ -166,7 +154,7 @@ def _clip(grads: dict, clip: float) -> dict:
     return {k: g * scale.reshape((-1,) + (1,) * (g.ndim - 1)) for k, g in grads.items()}
 
 
-def train(model: str, T: int, protocol: RecurrentProtocol = PROTOCOL, seed: int = 0) -> dict:
+def train(model: str, T: int, protocol: Protocol = PROTOCOL, seed: int = 0) -> dict:
     """Returns the run of ``model`` at length T: per rate and seed the validation and test accuracy, the
     divergence flags, the rate the rule chose, the steps taken, and the networks (all replicas).
 

@@ -1,33 +1,50 @@
-"""The remedies for unstable gradients: the configurations, and the protocol that compares them fairly.
+"""The remedies for unstable gradients: the configurations, the protocol that compares them fairly, and its run.
 
 A configuration (``Remedy``) is a frozen record: ``DeepNetwork`` options, training options, and optionally a
 pre-training hook ``pretrain(nets, x, rngs)`` run on each seed's network before training (greedy layer-wise
-pre-training fits here). ``RemediesProtocol`` is the comparison, as data, written before the run and
-recorded with its results: the data and its three splits, epochs, mini-batch, the learning-rate grid, the
-seeds, the quantities measured, the rule that picks each configuration's learning rate, the divergence rule,
-and every criterion of the claim with its threshold (``Criteria``). ``numeric.experiments.remedies_run`` runs it.
+pre-training fits here). ``PROTOCOL`` is the comparison, as data (a ``numeric.experiments.protocol.Protocol``),
+written before the run and recorded with its results: the data and its three splits, epochs, mini-batch, the
+learning-rate grid, the seeds, the quantities measured, the rule that picks each configuration's learning rate, the
+divergence rule, and every criterion of the claim with its threshold.
 
 The quantities: the ratio last hidden layer over first of the bias gradients' size at initialisation, as the
 **per-example RMS** norm sqrt(mean_x ||dC_x/db^l||^2), which mean field predicts (``experiments.meanfield``), with
 the norm of the **batch-averaged** gradient ||mean_x dC_x/db^l|| (the book's ||delta^l||) beside it; and test
 accuracy at each configuration's chosen learning rate.
+
+The run: one configuration and depth at a time, every (eta, seed) replica trained side by side in one ``Stack``
+(``run_config``); the width sweep (``width_sweep``); the learning-rate choice (``choose``). Everything returned is
+plain data (lists and floats), so that a claim's parts can run anywhere.
+
+Splits (no image in two of them): embedded digits: training = the first ``train_images`` of the 4,000-digit
+training split, validation = the last ``validation_images`` of it, test = the first ``test_images`` of the
+1,000-digit validation split. Full MNIST (``--mnist``): the book's 50,000 / 10,000 / 10,000 training, validation
+and test splits, the first ``train_images`` / ``validation_images`` / ``test_images`` of each (None: all). Gradient
+norms use the first ``norm_images`` training digits.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..activations import weight_variance
+from ..data import Split
+from ..networks.deep import DeepNetwork
 from ..networks.pretrain import PRETRAINING
+from ..networks.stacked import Stack
+from ..networks.stacked_sgd import sgd
+from ..streams import replica_generators
+from .chapter import ACCURACY, effective_lmbda
 from .meanfield import depth_prediction
-from .protocols import ACCURACY
+from .protocol import Protocol, register
+from .protocol import criterion as C  # noqa: N812 - the criteria read as a table
 
-__all__ = ["Remedy", "REMEDIES", "Criteria", "RemediesProtocol", "PROTOCOL", "FIVE_DEPTHS", "prediction", "regime",
-           "CHANCE"]
+__all__ = ["Remedy", "REMEDIES", "PROTOCOL", "FIVE_DEPTHS", "configurations", "caption", "record", "prediction",
+           "regime",
+           "CHANCE", "splits", "streams", "run_config", "width_sweep", "choose", "summary", "ratios"]
 
 CHANCE = 0.1  # the accuracy a diverged seed counts as: ten classes
 
@@ -54,8 +71,8 @@ class Remedy:
 
 
 # the book's lmbda = 5.0 per 50,000 images on the protocol's 1,000 training digits (the same per update): the one
-# scaling rule, ``Protocol.effective_lmbda`` of the chapter's accuracy protocol
-_LMBDA = ACCURACY.effective_lmbda(1000)
+# scaling rule, ``chapter.effective_lmbda`` of the chapter's accuracy protocol
+_LMBDA = effective_lmbda(ACCURACY, 1000)
 REMEDIES = (
     Remedy("network2", "sigmoid, network2's init (the chapter)", {"activation": "sigmoid"}),
     Remedy("large-init", "sigmoid, N(0, 1) weights", {"activation": "sigmoid", "init": "large"}),
@@ -75,115 +92,77 @@ REMEDIES = (
            pretrain=PRETRAINING),
 )
 
-
-@dataclass(frozen=True)
-class Criteria:
-    """The claim's criteria, fixed before the run (medians over seeds unless said otherwise).
-
-    * ``vanishing``: the chapter's network at the deepest depth has averaged last/first >= this at initialisation;
-    * ``chance``: ... and its test accuracy at its chosen rate is <= this (it stays at chance);
-    * ``learns``, ``learners``: at the deepest depth at least ``learners`` configurations reach test accuracy >= this;
-    * ``mean_field_factor``: for every plain network at every depth, mean field's prediction of the per-example
-      ratio is within this factor of the measured per-example ratio;
-    * ``stable_band``: a "stable" regime means a per-layer factor (per-example ratio)^(-1/(H-1)) in this band;
-    * ``relu_factor``: in the width sweep, ReLU/He's per-example ratio is within this factor of mean field's 1 at
-      every width, while its averaged ratio exceeds its per-example ratio by at least ``averaging_gap`` at every
-      width (the averaging, not finite width, separates the book's measure from the prediction);
-    * ``bn_gap``: batch normalisation's averaged ratio exceeds its per-example ratio by at least this at every
-      width, its per-example ratio within ``relu_factor`` of 1 (its backward pass removes the batch mean);
-    * ``bracketed``: every configuration that learns (validation median > ``chance``) picks a rate strictly inside
-      the grid, so the grid brackets its best rate (a single-rate grid brackets nothing).
-
-    Greedy layer-wise pre-training (``proofs.pretraining_facts``) is held to the same bars, no new threshold:
-    every layer's reconstruction cost falls on every seed (the pre-training ran); at the deepest depth the
-    pre-trained network's averaged last/first after pre-training is below ``vanishing``, and its median test
-    accuracy at its chosen rate is at least ``learns``.
-    """
-
-    vanishing: float = 1e3
-    chance: float = 0.20
-    learns: float = 0.70
-    learners: int = 2
-    mean_field_factor: float = 2.0
-    stable_band: tuple[float, float] = (0.8, 1.25)
-    relu_factor: float = 1.5
-    averaging_gap: float = 2.0
-    bn_gap: float = 10.0
-    bracketed: bool = True
+def _check(p: Protocol) -> None:
+    if p.epochs < 0 or not p.etas or not p.depths:
+        raise ValueError("a remedies protocol needs epochs >= 0, and at least one eta and depth")
+    if any(not (e > 0 and np.isfinite(e)) for e in p.etas) or list(p.etas) != sorted(set(p.etas)):
+        raise ValueError(f"etas must be positive, finite, increasing and distinct, got {p.etas}")
+    unknown = set(p.remedies) - {r.key for r in REMEDIES}
+    if unknown:
+        raise ValueError(f"unknown remedies {sorted(unknown)}; known: {[r.key for r in REMEDIES]}")
 
 
-@dataclass(frozen=True)
-class RemediesProtocol:
-    """The remedies' comparison as data (see the module docstring); ``as_dict`` is what results.json records.
-
-    Splits (no image in two of them): embedded digits: training = the first ``train_images`` of the 4,000-digit
-    training split, validation = the last ``validation_images`` of it, test = the first ``test_images`` of the
-    1,000-digit validation split. Full MNIST (``--mnist``): the book's 50,000 / 10,000 / 10,000 training,
-    validation and test splits, the first ``train_images`` / ``validation_images`` / ``test_images`` of each
-    (None: all). Gradient norms use the first ``norm_images`` training digits.
-    """
-
-    name: str = "remedies"
-    label: str = "this suite's remedies protocol"
-    remedies: tuple = tuple(r.key for r in REMEDIES)
-    depths: tuple = (4, 10)
-    width: int = 30
-    train_images: int | None = 1000
-    validation_images: int | None = 1000
-    test_images: int | None = 1000
-    norm_images: int = 1000
-    epochs: int = 10
-    mini_batch_size: int = 10
-    etas: tuple = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-    seeds: int = 5
-    dtype: str = "float32"
-    sweep_configs: tuple = ("relu-he", "batch-norm")
-    sweep_widths: tuple = (30, 100, 300)
-    sweep_depth: int = 10
-    sweep_images: int = 500
-    criteria: Criteria = Criteria()
-
-    SELECTION = ("each configuration and depth: the eta of the grid with the highest median validation accuracy over "
-                 "the seeds (a diverged seed counts as chance, 0.1); ties go to the smaller eta; test accuracy is "
-                 "then read at that eta only, on the test split, which chooses nothing")
-    DIVERGENCE = ("a replica diverges when any parameter is NaN or inf after an epoch, or its training cost is not "
-                  "finite at the end; it is counted ('diverged k/5'), its accuracy counted as chance (0.1) in every "
-                  "median, never dropped")
-    STREAMS = ("numpy.random.SeedSequence(seed).spawn(seeds) (numeric.streams.replica_streams): one child per seed, "
-               "spawning one child each for the initial draws, the shuffling and the pre-training (numeric.streams."
-               "purpose, in that order); every eta of a seed starts from the same draws and sees the same mini-batches "
-               "(common random numbers across the grid)")
-
-    def __post_init__(self):
-        if self.seeds < 1 or self.epochs < 0 or not self.etas or not self.depths:
-            raise ValueError("a remedies protocol needs seeds >= 1, epochs >= 0, and at least one eta and depth")
-        if any(not (e > 0 and np.isfinite(e)) for e in self.etas) or list(self.etas) != sorted(set(self.etas)):
-            raise ValueError(f"etas must be positive, finite, increasing and distinct, got {self.etas}")
-        unknown = set(self.remedies) - {r.key for r in REMEDIES}
-        if unknown:
-            raise ValueError(f"unknown remedies {sorted(unknown)}; known: {[r.key for r in REMEDIES]}")
-
-    def replace(self, **changes) -> RemediesProtocol:
-        return dataclasses.replace(self, **changes)
-
-    def configurations(self) -> list[Remedy]:
-        return [r for r in REMEDIES if r.key in self.remedies]
-
-    def caption(self) -> str:
-        return (f"{self.label}: [784, {self.width} x H, 10], H in {list(self.depths)}; {self.train_images or 'all'} "
-                f"training digits, {self.epochs} epochs of mini-batches of {self.mini_batch_size}; eta chosen from "
-                f"{list(self.etas)} on {self.validation_images or 'all'} validation digits, accuracy on "
-                f"{self.test_images or 'all'} test digits; {self.seeds} seeds; {self.dtype}")
-
-    def as_dict(self) -> dict:
-        out = dataclasses.asdict(self)
-        out["criteria"] = dataclasses.asdict(self.criteria)
-        out.update(selection=self.SELECTION, divergence=self.DIVERGENCE, streams=self.STREAMS,
-                   configurations=[r.as_dict() for r in self.configurations()], caption=self.caption())
-        return out
+def configurations(p: Protocol) -> list[Remedy]:
+    """Returns the protocol's configurations (``Remedy`` records), in the table's order."""
+    return [r for r in REMEDIES if r.key in p.remedies]
 
 
-PROTOCOL = RemediesProtocol()
+def caption(p: Protocol) -> str:
+    """Returns the protocol in one line: networks, data, training, the rate's choice, seeds."""
+    return (f"{p.label}: [784, {p.width} x H, 10], H in {list(p.depths)}; {p.train_images or 'all'} "
+            f"training digits, {p.epochs} epochs of mini-batches of {p.mini_batch_size}; eta chosen from "
+            f"{list(p.etas)} on {p.validation_images or 'all'} validation digits, accuracy on "
+            f"{p.test_images or 'all'} test digits; {p.seeds} seeds; {p.dtype}")
+
+
+def record(p: Protocol) -> dict:
+    """Returns the protocol as results.json records it: its fields, grid, settings and criteria, its configurations
+    and its caption."""
+    return p.as_dict() | {"configurations": [r.as_dict() for r in configurations(p)], "caption": caption(p)}
+
+
+KIND = register("remedies", check=_check, describe=caption)
+PROTOCOL = Protocol(
+    "remedies", "this suite's remedies protocol", seeds=5, quick_seeds=2, kind=KIND,
+    quantity="per configuration and depth: the chosen eta, test accuracy over the seeds (a diverged seed at chance), "
+             "the diverged count; last/first of the hidden layers' bias gradients at initialisation and after "
+             "training, per example (RMS, mean field's prediction beside) and averaged (the book's norm)",
+    criteria=(  # fixed before the run (medians over seeds unless said otherwise)
+        C("vanishing", "the chapter's network at the deepest depth has averaged last/first at least {vanishing:g} at "
+                       "initialisation", vanishing=1e3),
+        C("chance", "... and its median test accuracy at its chosen rate is at most {chance:.0%} (it stays at "
+                    "chance)", chance=0.20),
+        C("learners", "at the deepest depth at least {learners:g} configurations reach median test accuracy "
+                      "{learns:.0%}", learns=0.70, learners=2),
+        C("mean-field", "for every plain network at every depth, mean field's prediction of the per-example ratio is "
+                        "within a factor {mean_field_factor:g} of the measured per-example ratio",
+          mean_field_factor=2.0),
+        C("stable", "a 'stable' regime means a per-layer factor (per-example ratio)^(-1/(H-1)) in "
+                    "[{stable_low:g}, {stable_high:g}]", stable_low=0.8, stable_high=1.25),
+        C("relu-averaging", "in the width sweep, ReLU/He's per-example ratio is within a factor {relu_factor:g} of "
+                            "mean field's 1 at every width, while its averaged ratio exceeds its per-example ratio by "
+                            "at least {averaging_gap:g}x at every width", relu_factor=1.5, averaging_gap=2.0),
+        C("bn-averaging", "batch normalisation's averaged ratio exceeds its per-example ratio by at least {bn_gap:g}x "
+                          "at every width, its per-example ratio within {relu_factor:g} of 1 (its backward pass "
+                          "removes the batch mean)", bn_gap=10.0, relu_factor=1.5),
+        C("bracketed", "every configuration that learns (validation median above chance) picks a rate strictly inside "
+                       "the grid, so the grid brackets its best rate (a single-rate grid brackets nothing)",
+          bracketed=True),
+    ),
+    grid={"remedies": tuple(r.key for r in REMEDIES), "depths": (4, 10),
+          "etas": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0), "sweep_widths": (30, 100, 300)},
+    settings={"width": 30, "train_images": 1000, "validation_images": 1000, "test_images": 1000, "norm_images": 1000,
+              "epochs": 10, "mini_batch_size": 10, "dtype": "float32", "sweep_configs": ("relu-he", "batch-norm"),
+              "sweep_depth": 10, "sweep_images": 500,
+              "selection": "each configuration and depth: the eta of the grid with the highest median validation "
+                           "accuracy over the seeds (a diverged seed counts as chance, 0.1); ties go to the smaller "
+                           "eta; test accuracy is then read at that eta only, on the test split, which chooses nothing",
+              "divergence": "a replica diverges when any parameter is NaN or inf after an epoch, or its training cost "
+                            "is not finite at the end; it is counted (diverged k of the seeds), its accuracy counted "
+                            "as chance (0.1) in every median, never dropped",
+              "streams": "one stream per seed, spawned from the run's seed, each spawning one child for the initial "
+                         "draws, the shuffling and the pre-training, in that order; every eta of a seed starts from "
+                         "the same draws and sees the same mini-batches (common random numbers across the grid)"})
 FIVE_DEPTHS = PROTOCOL.replace(name="remedies-five-depths", label="this suite's remedies protocol, five depths",
                                depths=(2, 4, 6, 8, 10))
 
@@ -212,3 +191,130 @@ def regime(remedy: Remedy, hidden: int, mean_square_input: float, width: int = 3
     factor = float(pred ** (-1 / (hidden - 1)))  # ||delta^l|| / ||delta^{l+1}|| per layer
     name = "vanishing" if factor < 0.9 else "exploding" if factor > 1.1 else "stable"
     return {"per_layer": factor, "regime": name}
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+PURPOSES = ("init", "shuffle", "pretrain")
+
+
+def splits(data, protocol: Protocol) -> dict:
+    """Returns {"train", "validation", "test": Split, "description": str}; no image sits in two splits.
+
+    See ``Protocol`` for the rule (embedded digits: training head, training tail, validation split;
+    full MNIST: the book's three splits).
+    """
+    def head(split: Split, n):
+        return split if n is None else split.head(min(n, len(split)))
+
+    tr = data.training
+    if data.test is None:
+        n_tr, n_va = protocol.train_images or len(tr), protocol.validation_images or 1000
+        if n_tr + n_va > len(tr):
+            raise ValueError(f"train_images + validation_images = {n_tr + n_va} exceed the {len(tr)} training digits")
+        out = {"train": tr.head(n_tr), "validation": Split(tr.pixels[len(tr) - n_va:], tr.y[len(tr) - n_va:]),
+               "test": head(data.validation, protocol.test_images)}
+        out["description"] = (f"embedded digits: training = the first {n_tr:,} of the {len(tr):,}-digit training "
+                              f"split, validation = its last {n_va:,}, test = the first {len(out['test']):,} of the "
+                              f"{len(data.validation):,}-digit validation split")
+    else:
+        out = {"train": head(tr, protocol.train_images),
+               "validation": head(data.validation, protocol.validation_images),
+               "test": head(data.test, protocol.test_images)}
+        out["description"] = (f"full MNIST: the first {len(out['train']):,} of the {len(tr):,} training, "
+                              f"{len(out['validation']):,} of the {len(data.validation):,} validation and "
+                              f"{len(out['test']):,} of the {len(data.test):,} test images (the book's splits)")
+    return out
+
+
+def streams(seed: int, seeds: int) -> list[dict]:
+    """Returns, per seed, {"init", "shuffle", "pretrain": Generator}: ``numeric.streams.replica_generators``."""
+    return replica_generators(seed, seeds, PURPOSES)
+
+
+def ratios(nets, x, y) -> dict:
+    """Returns {"per_example", "averaged": [last/first per network]} of the hidden layers' bias gradients on (x, y)
+    (float64), and the per-layer norms beside ({"per_example_layers", "averaged_layers"})."""
+    rms, avg = Stack(nets).gradient_norms(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {"per_example": (rms[:, -1] / rms[:, 0]).tolist(), "averaged": (avg[:, -1] / avg[:, 0]).tolist(),
+                "per_example_layers": rms.tolist(), "averaged_layers": avg.tolist()}
+
+
+def _remedy(key: str):
+    return next(r for r in REMEDIES if r.key == key)
+
+
+def run_config(key: str, hidden: int, protocol: Protocol, data, seed: int) -> dict:
+    """Trains configuration ``key`` with ``hidden`` hidden layers for every (eta, seed) of the protocol at once.
+
+    Returns {"etas", "validation" and "test": [eta][seed] accuracy (NaN where diverged), "diverged": [eta][seed],
+    "init": ratios at initialisation (after pre-training, for a pre-trained configuration), "trained": ratios
+    after training at the chosen eta, "mean_square_input"}, and "pretraining" (what the hook returned) if any.
+    """
+    remedy, p = _remedy(key), protocol
+    s = splits(data, p)
+    x, y = s["train"].x, s["train"].y
+    xn, yn = s["train"].x[:p.norm_images], s["train"].y[:p.norm_images]
+    rngs = streams(seed, p.seeds)
+    sizes = [784] + [p.width] * hidden + [10]
+    nets = [DeepNetwork(sizes, rng=r["init"], **remedy.net) for r in rngs]
+    pretraining = None
+    if remedy.pretrain is not None:  # "init" is then the network after pre-training
+        pretraining = remedy.pretrain(nets, x, [r["pretrain"] for r in rngs])
+    init = ratios(nets, xn, yn)
+    E = len(p.etas)
+    stack = Stack([net for net in nets for _ in range(E)], dtype=p.dtype)  # replica g E + e: seed g, eta e
+    options = {"lmbda": 0.0} | remedy.train
+    sgd(stack, x, y, p.epochs, p.mini_batch_size, np.tile(p.etas, p.seeds), shuffles=[r["shuffle"] for r in rngs],
+        **options)
+    bad = stack.diverged | ~np.isfinite(stack.costs(x, y))
+    acc = {name: np.where(bad, np.nan, stack.accuracy(s[name].x, s[name].y) / len(s[name]))
+           for name in ("validation", "test")}
+    grid = lambda v: v.reshape(p.seeds, E).T.tolist()  # noqa: E731  (eta, seed)
+    out = {"etas": list(p.etas), "validation": grid(acc["validation"]), "test": grid(acc["test"]),
+           "diverged": grid(bad), "init": init,
+           "mean_square_input": float(np.mean(np.sum(xn**2, axis=1)))}
+    e = choose(out["validation"], p.etas)
+    trained = [stack.network(g * E + e) for g in range(p.seeds) if not bad[g * E + e]]
+    out["trained"] = ratios(trained, xn, yn) if trained else {"per_example": [], "averaged": []}
+    if pretraining is not None:
+        out["pretraining"] = pretraining
+    return out
+
+
+def _scored(values) -> np.ndarray:
+    """Accuracies with a diverged (NaN) seed counted as chance."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.isnan(v), CHANCE, v)
+
+
+def choose(validation, etas) -> int:
+    """Returns the index of the chosen eta: the highest median validation accuracy over seeds (diverged = chance);
+    ties go to the smaller eta (``Protocol.SELECTION``)."""
+    medians = np.median(_scored(validation), axis=1)
+    return int(np.flatnonzero(medians == medians.max())[0])
+
+
+def summary(cell: dict) -> dict:
+    """Returns the row of one configuration and depth: the chosen eta, test accuracy median [min, max] over all
+    seeds (diverged = chance), the diverged count there, and whether the choice sits on an edge of the grid."""
+    e = choose(cell["validation"], cell["etas"])
+    test = _scored(cell["test"][e])
+    return {"eta": cell["etas"][e], "eta_index": e, "edge": e in (0, len(cell["etas"]) - 1) or len(cell["etas"]) == 1,
+            "validation": float(np.median(_scored(cell["validation"][e]))),
+            "test": float(np.median(test)), "test_min": float(test.min()), "test_max": float(test.max()),
+            "diverged": int(np.sum(cell["diverged"][e])), "seeds": len(test),
+            "diverged_anywhere": int(np.sum(cell["diverged"]))}
+
+
+def width_sweep(key: str, protocol: Protocol, data, seed: int) -> dict:
+    """Returns {width: ratios at initialisation} for configuration ``key`` at ``sweep_depth`` hidden layers, on the
+    first ``sweep_images`` training digits (float64; the seeds' initial draws from ``streams``)."""
+    remedy, p = _remedy(key), protocol
+    x, y = data.training.x[:p.sweep_images], data.training.y[:p.sweep_images]
+    out = {}
+    for width in p.sweep_widths:
+        nets = [DeepNetwork([784] + [width] * p.sweep_depth + [10], rng=r["init"], **remedy.net)
+                for r in streams(seed, p.seeds)]
+        out[width] = ratios(nets, x, y)
+    return out

@@ -3,15 +3,12 @@
 Their set-up: sigmoid hidden layers, a softmax output layer with the log-likelihood cost, the "standard"
 initialisation W ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) with zero biases, mini-batches of 10. Their observation
 (their Figure 2): the top hidden layer's mean activation drops quickly towards 0 (saturation) while the lower
-layers stay near 0.5. ``SaturationProtocol`` fixes this suite's version and the criterion before the run;
+layers stay near 0.5. ``SATURATION`` fixes this suite's version and the criterion before the run;
 ``run`` trains the seeds side by side (``numeric.networks.stacked``) and measures each hidden layer's mean activation on
 a fixed probe of digits that are never trained on, before training and after every chunk of updates.
 """
 
 from __future__ import annotations
-
-import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,66 +16,47 @@ from ..networks.deep import DeepNetwork
 from ..networks.stacked import Stack
 from ..networks.stacked_sgd import sgd
 from ..streams import replica_generators
+from .protocol import Protocol, register
+from .protocol import criterion as C  # noqa: N812 - the criteria read as a table
 
-__all__ = ["SaturationProtocol", "SATURATION", "PURPOSES", "run", "setup_is_theirs"]
+__all__ = ["SATURATION", "PURPOSES", "run", "setup_is_theirs", "caption", "updates_per_chunk"]
 
 PURPOSES = ("init", "data", "shuffle")  # a seed's children: initial draws, each chunk's digits, shuffling
 
 
-@dataclass(frozen=True)
-class SaturationProtocol:
-    """The experiment as data. Criterion (their words, our thresholds, fixed before the run): at some probe within
-    the first ``within_updates`` updates, the median over seeds of the top hidden layer's mean activation is
-    below ``top_below`` while every lower layer's median mean activation lies in ``lower_band``. Soundness: the
-    network learned (median probe accuracy at the end >= ``learned``). As they did, eta is chosen on validation
-    digits from ``etas``; the criterion is read on the chosen eta's run."""
-
-    name: str = "glorot-saturation"
-    label: str = "this suite's version of Glorot and Bengio's set-up"
-    hidden: int = 4
-    width: int = 30
-    activation: str = "sigmoid"
-    output: str = "softmax"
-    init: str = "glorot-2010"
-    etas: tuple = (0.1, 0.3, 1.0, 3.0, 10.0)
-    mini_batch_size: int = 10
-    chunks: int = 100
-    chunk_images: int = 500  # drawn afresh from the training digits for every chunk (their data were a stream)
-    probe_images: int = 500  # the first of the validation split: never trained on
-    validation_images: int = 500  # the next ones: choose eta (median final accuracy over seeds; ties: smaller eta)
-    seeds: int = 5
-    top_below: float = 0.1
-    lower_band: tuple = (0.4, 0.6)
-    within_updates: int = 5000
-    learned: float = 0.5
-    dtype: str = "float32"
-
-    def replace(self, **changes) -> SaturationProtocol:
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def updates_per_chunk(self) -> int:
-        return -(-self.chunk_images // self.mini_batch_size)
-
-    def caption(self) -> str:
-        return (f"{self.label}: [784, {self.width} x {self.hidden}, 10], {self.activation} hidden layers, "
-                f"{self.output} output, {self.init} init, eta chosen from {list(self.etas)} on "
-                f"{self.validation_images} "
-                f"validation digits, mini-batches of {self.mini_batch_size}, "
-                f"{self.chunks} chunks of {self.chunk_images} random training digits "
-                f"({self.chunks * self.updates_per_chunk:,} updates), a probe of {self.probe_images} validation "
-                f"digits, {self.seeds} seeds")
-
-    def as_dict(self) -> dict:
-        out = dataclasses.asdict(self)
-        out["caption"] = self.caption()
-        out["criterion"] = (f"median top-layer mean activation < {self.top_below:g} at a probe within "
-                            f"{self.within_updates:,} updates, every lower layer's median in {list(self.lower_band)} "
-                            f"there; the network learned: median probe accuracy >= {self.learned:g} at the end")
-        return out
+def updates_per_chunk(p: Protocol) -> int:
+    """Returns the SGD updates of one chunk of training digits (the last mini-batch may be short)."""
+    return -(-p.chunk_images // p.mini_batch_size)
 
 
-SATURATION = SaturationProtocol()
+def caption(p: Protocol) -> str:
+    """Returns the protocol in one line: network, set-up, the rate's choice, training, probe, seeds."""
+    return (f"{p.label}: [784, {p.width} x {p.hidden}, 10], {p.activation} hidden layers, {p.output} output, "
+            f"{p.init} init, eta chosen from {list(p.etas)} on {p.validation_images} validation digits, mini-batches "
+            f"of {p.mini_batch_size}, {p.chunks} chunks of {p.chunk_images} random training digits "
+            f"({p.chunks * updates_per_chunk(p):,} updates), a probe of {p.probe_images} validation digits, "
+            f"{p.seeds} seeds")
+
+
+KIND = register("saturation", describe=caption)
+SATURATION = Protocol(
+    "glorot-saturation", "this suite's version of Glorot and Bengio's set-up", seeds=5, quick_seeds=2, kind=KIND,
+    quantity="each hidden layer's mean activation over a probe of digits never trained on, before training and after "
+             "every chunk of updates, per seed, at the eta chosen on validation digits",
+    criteria=(
+        C("saturates", "at some probe within the first {within_updates:,.0f} updates the median over seeds of the top "
+                       "hidden layer's mean activation is below {top_below:g} while every lower layer's median mean "
+                       "activation lies within [{lower_low:g}, {lower_high:g}]", "reproduction",
+          within_updates=5000, top_below=0.1, lower_low=0.4, lower_high=0.6),
+        C("learned", "the network learned: median probe accuracy at least {learned:g} at the end", learned=0.5),
+    ),
+    grid={"etas": (0.1, 0.3, 1.0, 3.0, 10.0)},
+    settings={"hidden": 4, "width": 30, "activation": "sigmoid", "output": "softmax", "init": "glorot-2010",
+              "mini_batch_size": 10, "chunks": 100,
+              "chunk_images": 500,  # drawn afresh from the training digits for every chunk (their data were a stream)
+              "probe_images": 500,  # the first of the validation split: never trained on
+              "validation_images": 500,  # the next ones: choose eta (median final accuracy over seeds; ties: smaller)
+              "dtype": "float32"})
 
 
 def setup_is_theirs(stack: Stack) -> dict:
@@ -91,7 +69,7 @@ def setup_is_theirs(stack: Stack) -> dict:
             "theirs": bool(theirs)}
 
 
-def run(protocol: SaturationProtocol, data, seed: int) -> dict:
+def run(protocol: Protocol, data, seed: int) -> dict:
     """Returns {"activations": (probes, seeds, hidden) mean activation per layer at the chosen eta, "updates": per
     probe, "eta", "validation": [eta][seed] final accuracy (NaN: diverged), "accuracy": the chosen eta's final
     probe accuracy per seed, "setup": ``setup_is_theirs`` at initialisation, "diverged": [eta] counts}.
@@ -128,6 +106,6 @@ def run(protocol: SaturationProtocol, data, seed: int) -> dict:
     e = int(np.flatnonzero(medians == medians.max())[0])
     chosen = np.arange(p.seeds) * E + e
     return {"activations": np.stack(rows)[:, chosen].tolist(), "eta": p.etas[e], "validation": grid.tolist(),
-            "updates": [k * p.updates_per_chunk for k in range(p.chunks + 1)],
+            "updates": [k * updates_per_chunk(p) for k in range(p.chunks + 1)],
             "accuracy": (stack.accuracy(probe, labels)[chosen] / len(probe)).tolist(), "setup": setup,
             "diverged": bad.reshape(p.seeds, E).sum(axis=0).tolist()}

@@ -1,7 +1,7 @@
 """Accuracy against depth (Nielsen ch. 5, opening), tested on both sides of the book's statement.
 
 The book: one more hidden layer helps a little (96.48 -> 96.90 %), more do not help and may hurt (96.57, 96.53 %),
-a drop it calls "probably not statistically significant". The criteria (``numeric.experiments.protocols.ACCURACY``):
+a drop it calls "probably not statistically significant". The criteria (``numeric.experiments.chapter.ACCURACY``):
 every depth learned (a check); more hidden layers do not help (a reproduction, its margin beside the seeds'
 paired spread); and deeper networks do not hurt beyond the book's own spread: the drop from the best depth
 to the deepest is either within the range of the book's four values or not significant by an exact paired
@@ -9,7 +9,7 @@ sign-flip test over the seeds (a reproduction). A miss with every check holding 
 
 The cause this data can show: the embedded 4,000 images give 12.5 times fewer SGD updates per epoch than the
 book's 50,000, and the deeper networks are still climbing at epoch 30 (the gain over the last 5 epochs is
-recorded); ``experiments.protocols.ACCURACY_MATCHED_UPDATES`` (the book's 150,000 updates) tests whether the drop
+recorded); ``experiments.chapter.ACCURACY_MATCHED_UPDATES`` (the book's 150,000 updates) tests whether the drop
 closes (``scripts/accuracy_matched_updates.py``; a slow test).
 """
 
@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.experiments import protocols as P
-from numeric.experiments.experiments import accuracy_by_depth
+from numeric.experiments import chapter
 from numeric.figures.experiments import accuracy_figure
 from numeric.stats import median_interval, sign_flip_p, spread_toward
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
-from ..data import load_data
-from ..experiment_records import BOOK_ACCURACY, data_caveat, protocol_for, protocol_record
+from ..experiment_records import BOOK_ACCURACY, data_caveat, protocol_record
 from ..figures import save
 
 __all__ = ["CLAIMS", "check_accuracy_by_depth", "accuracy_parts", "depth_facts"]
@@ -32,16 +30,15 @@ __all__ = ["CLAIMS", "check_accuracy_by_depth", "accuracy_parts", "depth_facts"]
 LATE_EPOCHS = 5  # the gain over the last few epochs: is a depth still climbing when training stops?
 
 
-def _accuracy_part(part: tuple, mnist, seed: int):
-    d = load_data(mnist)
-    return accuracy_by_depth(part, d.training, d.validation, seed)
+def _accuracy_part(run, protocols: tuple):
+    d = run.data()
+    return chapter.accuracy_by_depth(protocols, d.training, d.validation, run.seed)
 
 
 def _accuracy_protocols(ctx, n: int) -> list:
-    main = protocol_for(ctx, "accuracy-vs-depth", P.ACCURACY)
-    literal = protocol_for(ctx, "accuracy-vs-depth", P.ACCURACY_LITERAL)
+    main, literal = ctx.protocol(chapter.ACCURACY), ctx.protocol(chapter.ACCURACY_LITERAL)
     # On full MNIST (n = 50,000) both are the book's protocol, lmbda 5.0: run it once.
-    return [main] if main.effective_lmbda(n) == literal.effective_lmbda(n) else [main, literal]
+    return [main] if chapter.effective_lmbda(main, n) == chapter.effective_lmbda(literal, n) else [main, literal]
 
 
 def accuracy_parts(ctx) -> list:
@@ -52,15 +49,15 @@ def accuracy_parts(ctx) -> list:
 
 
 def _part(ctx, protocols: tuple) -> Part:
-    return Part(("accuracy", protocols, ctx.seed), _accuracy_part, (protocols, ctx.mnist, ctx.seed))
+    return Part.of(ctx.run, _accuracy_part, protocols)
 
 
-def depth_facts(p: P.Protocol, final: dict, n: int) -> tuple[list, dict]:
+def depth_facts(p, final: dict, n: int) -> tuple[list, dict]:
     """Returns (facts, drop record) of the protocol's criteria on ``final`` {hidden layers: accuracies (S,)}."""
     med = {h: float(np.median(v)) for h, v in final.items()}
     learned = p.criterion("learned")
     facts = [Fact(f"{learned.describe()} under {p.label}", all(v >= learned["min_accuracy"] for v in med.values()),
-                  f"{p.epochs_on(n)} epochs on {n:,} images", med, role=learned.role)]
+                  f"{chapter.epochs_on(p, n)} epochs on {n:,} images", med, role=learned.role)]
     drop = {}
     if 1 in med and len(med) > 1:
         c = p.criterion("deeper-does-not-help")
@@ -88,14 +85,14 @@ def depth_facts(p: P.Protocol, final: dict, n: int) -> tuple[list, dict]:
                              if p_value <= 2.0 ** -len(d) + 1e-12 else ""),
                           bool(size <= c["book_spread"] or not significant), "exact sign-flip test over the seeds' "
                           "paired drops (numeric.stats.sign_flip_p)", drop, role=c.role))
-    if n == P.BOOK_TRAINING_IMAGES:  # the book's data: its numbers are a criterion too
+    if n == chapter.BOOK_TRAINING_IMAGES:  # the book's data: its numbers are a criterion too
         c = p.criterion("book-values")
         near = {h: abs(v - BOOK_ACCURACY[h]) <= c["max_difference"] for h, v in med.items() if h in BOOK_ACCURACY}
         facts.append(Fact(c.describe(), all(near.values()), "absolute difference", near, role=c.role))
     return facts, drop
 
 
-def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> Evidence:
+def check_accuracy_by_depth(ctx, protocols: list | None = None) -> Evidence:
     """The first protocol carries the verdict; the others are reported beside it, labelled."""
     data = ctx.data()
     n = len(data.training)
@@ -114,7 +111,7 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
         acc = {len(s) - 2: curve for s, curve in runs[p.name].items()}  # hidden layers -> (epochs, S)
         late = min(LATE_EPOCHS, len(next(iter(acc.values()))) - 1)
         summary[p.name] = {
-            "caption": p.describe(n),
+            "caption": chapter.describe(p, n),
             "final": {h: c[-1].tolist() for h, c in acc.items()},
             "median_final": {h: float(np.median(c[-1])) for h, c in acc.items()},
             "at_chance": [h for h, c in acc.items() if np.median(c[-1]) <= at_chance],
@@ -124,10 +121,11 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
         series[p.label] = tuple(zip(*[(np.median(c[-1]), c[-1].min(), c[-1].max()) for c in acc.values()]))
         for h, c in acc.items():
             note = " (AT CHANCE)" if np.median(c[-1]) <= at_chance else ""
-            caveat = data_caveat(ctx, n, P.BOOK_TRAINING_IMAGES)
+            caveat = data_caveat(ctx, n, chapter.BOOK_TRAINING_IMAGES)
             if p is not protocols[0]:
                 caveat = "shown beside, not evidence for the verdict; " + caveat
-            rows.append({"quantity": f"validation accuracy, {h} hidden layer{'s' if h > 1 else ''}, {p.epochs_on(n)} "
+            epochs = chapter.epochs_on(p, n)
+            rows.append({"quantity": f"validation accuracy, {h} hidden layer{'s' if h > 1 else ''}, {epochs} "
                                      f"epochs, median [min, max] of {p.seeds} seeds ({p.label}, n = {n:,})",
                          "book": f"{BOOK_ACCURACY[h]:.2%}" if h in BOOK_ACCURACY else "",
                          "run": f"{np.median(c[-1]):.2%} [{c[-1].min():.2%}, {c[-1].max():.2%}]{note}",
@@ -143,7 +141,7 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
                      "run": f"{drop['drop']:.2%} [{drop['median_interval'][0]:.2%}, {drop['median_interval'][1]:.2%}], "
                             f"p = {drop['p_value']:.3g} ("
                             + ("significant)" if drop["significant"] else "not significant)"),
-                     "caveat": f"exact paired sign-flip test; {data_caveat(ctx, n, P.BOOK_TRAINING_IMAGES)}"})
+                     "caveat": f"exact paired sign-flip test; {data_caveat(ctx, n, chapter.BOOK_TRAINING_IMAGES)}"})
     hidden = sorted(len(s) - 2 for s in main.networks)
     book = [BOOK_ACCURACY.get(h, np.nan) for h in hidden]
     series["book (one run, full MNIST)"] = (book, book, book)
@@ -152,11 +150,11 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
     literal = next((q for q in protocols if not q.lmbda_per), None)
     why = (f"lmbda is scaled by n/{main.lmbda_per:,} so that the regularisation per update, eta lmbda/n, is the "
            f"book's; with lmbda {literal.lmbda:g} on n = {n:,} images it is "
-           f"{literal.effective_lmbda(n) / main.effective_lmbda(n):g} times the book's"
+           f"{chapter.effective_lmbda(literal, n) / chapter.effective_lmbda(main, n):g} times the book's"
            ) if literal is not None and main.lmbda_per else ""
-    updates = main.epochs_on(n) * -(-n // main.batch(n))
-    cause = (f"{updates:,} SGD updates per network against the book's {P.BOOK_UPDATES:,} "
-             f"({P.BOOK_UPDATES / updates:.3g} times fewer); the median gain over the last epochs per depth is "
+    updates = chapter.epochs_on(main, n) * -(-n // chapter.batch(main, n))
+    cause = (f"{updates:,} SGD updates per network against the book's {chapter.BOOK_UPDATES:,} "
+             f"({chapter.BOOK_UPDATES / updates:.3g} times fewer); the median gain over the last epochs per depth is "
              + ", ".join(f"{h}h {v:+.2%}" for h, v in summary[main.name][f"median_gain_last_{late}_epochs"].items()))
     return Evidence("verified", facts, figures=figures,
                     latex=display(rf"\text{{accuracy of }} [784, 30^{{\times h}}, 10],\ h = 1, \dots, {max(hidden)}:",
@@ -164,7 +162,7 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
                     headline="; ".join(f"{p.name}: " + ", ".join(f"{h}h {v:.3f}" for h, v in summary[p.name]
                                                                  ["median_final"].items()) for p in protocols)
                              + (f"; drop {drop['drop']:.2%}, p = {drop['p_value']:.3g}" if drop else "")
-                             + f"; cause shown: {updates:,} updates against the book's {P.BOOK_UPDATES:,}",
+                             + f"; cause shown: {updates:,} updates against the book's {chapter.BOOK_UPDATES:,}",
                     numbers={"protocols": [protocol_record(p, ctx, n) for p in protocols],
                              "verdict_protocol": main.name,
                              "why_two_protocols": why, "cause": cause, "data": data.source, "summary": summary,

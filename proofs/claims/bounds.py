@@ -67,19 +67,19 @@ def check_width(ctx) -> Evidence:
 def check_width_maximum(ctx) -> Evidence:
     d1, d2 = bounds.width_derivatives()
     r = bounds.r
-    m = numeric_width.maximum(dps=ctx.dps)
-    c = numeric_width.certify(dps=ctx.dps)
+    m = numeric_width.maximum(dps=ctx.run.dps)
+    c = numeric_width.certify(dps=ctx.run.dps)
     enc_w, enc_width = c["abs_w_enclosure"], c["width_enclosure"]
-    digits = min(DIGITS, ctx.dps - 5)
+    digits = min(DIGITS, ctx.run.dps - 5)
     facts = [
         Fact("d width/dr = 1 - 2 r artanh(r) for width = (1 - r^2) artanh(r)",
              sp.simplify(d1 - (1 - 2 * r * sp.atanh(r))) == 0, "sympy.diff", d1),
         Fact("d^2 width/dr^2 = -2 artanh(r) - 2r/(1 - r^2) < 0 on (0, 1): the slope falls, one maximum",
              sp.simplify(d2 - (-2 * sp.atanh(r) - 2 * r / (1 - r**2))) == 0, "sympy.diff; both terms negative", d2),
         Fact("the slope's range over [0, r_lo] is > 0 (the width rises up to the enclosure)", c["rises_before"],
-             f"mpmath.iv at {ctx.dps + 10} digits", mpmath.nstr(c["slope_before"].a, 10)),
+             f"mpmath.iv at {ctx.run.dps + 10} digits", mpmath.nstr(c["slope_before"].a, 10)),
         Fact("the slope's range over [r_hi, 1 - 1e-30] is < 0 (the width falls after it)", c["falls_after"],
-             f"mpmath.iv at {ctx.dps + 10} digits", mpmath.nstr(c["slope_after"].b, 10)),
+             f"mpmath.iv at {ctx.run.dps + 10} digits", mpmath.nstr(c["slope_after"].b, 10)),
         Fact("the findroot maximiser lies inside the certified enclosure",
              bool(enc_w.a <= m["abs_w"] <= enc_w.b), "interval containment"),
     ]
@@ -89,7 +89,7 @@ def check_width_maximum(ctx) -> Evidence:
                                      float(m["abs_w"]), float(m["width"])), "width-maximum")
     numbers = {
         "argmax_abs_w": exact_number(m["abs_w"], digits), "max_width": exact_number(m["width"], digits),
-        "r_star": exact_number(m["r"], digits), "dps": ctx.dps,
+        "r_star": exact_number(m["r"], digits), "dps": ctx.run.dps,
         "abs_w_enclosure": enclosure(enc_w, digits + 5), "width_enclosure": enclosure(enc_width, digits + 5),
         "book_vs_run": [{"quantity": "|w| where the width (123) is largest", "book": f"about {book.WIDTH_ARGMAX_ABS_W}",
                          "run": w_str},
@@ -108,7 +108,7 @@ def check_identity_neuron(ctx) -> Evidence:
     ch = identity_choice()
     tb = tanh_bound_facts()
     delta = sp.Symbol(r"\Delta", real=True)
-    checks = numeric_width.identity_errors([0.5, 0.1, 0.01], dps=min(ctx.dps, 60))
+    checks = numeric_width.identity_errors([0.5, 0.1, 0.01], dps=min(ctx.run.dps, 60))
     worst = max(c["max_error_over_bound"] for c in checks)
     facts = [
         Fact("with b = -w_1/2 the weighted input is w_1 Delta", sp.simplify(ch["pre_activation"] - w1 * delta) == 0,
@@ -125,7 +125,7 @@ def check_identity_neuron(ctx) -> Evidence:
         Fact("sigma(u) = (1 + tanh(u/2))/2, so |sigma(u) - 1/2 - u/4| <= |u|^3/48 and |error| <= w_1^2/96 on [0, 1]",
              tb["sigma - (1 + tanh(u/2))/2"] == 0 and sp.simplify(tb["bound at u"] - u**3 / 48) == 0, "sympy"),
         Fact("at w_1 = 0.5, 0.1, 0.01 and 201 points of [0, 1] the error stays within w_1^2 |Delta|^3/12",
-             bool(worst <= 1), f"mpmath at {min(ctx.dps, 60)} digits", mpmath.nstr(worst, 8)),
+             bool(worst <= 1), f"mpmath at {min(ctx.run.dps, 60)} digits", mpmath.nstr(worst, 8)),
     ]
     x = sp.Symbol("x", real=True)
     offset = sp.Add(2 / w1, -sp.Rational(1, 2), evaluate=False)

@@ -1,8 +1,8 @@
-"""Claims measured on the NumPy network and real digits, by the book's protocols (``numeric.experiments.protocols``):
+"""Claims measured on the NumPy network and real digits, by the book's protocols (``numeric.experiments.chapter``):
 the speed of learning of each hidden layer at initialisation, the per-neuron picture, and how often |w| < 1.
 
 Verdicts are *verified* (or *not reproduced*: see ``proofs.claim``): each rests on runs made here, from
-the run's seed, and on the criteria of its protocol (``numeric.experiments.protocols``: thresholds and roles written
+the run's seed, and on the criteria of its protocol (``numeric.experiments.chapter``: thresholds and roles written
 before the run, recorded with it), stated against the book's numbers (``BOOK_*``, quoted from the chapter,
 never used as evidence), which a wrong protocol, a wrong norm or a network that learned nothing fails
 (tests plant them). The training and accuracy claims are ``claims_training`` and ``claims_accuracy``.
@@ -14,18 +14,17 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from numeric.experiments import protocols as P
-from numeric.experiments.experiments import speed_at_init
+from numeric.experiments import chapter
 from numeric.figures import neuron_bars_figure
 from numeric.functions import sigmoid_prime
 from numeric.networks.network import Network
-from numeric.streams import purpose
+from numeric.streams import purpose, replica_streams
 from theory import to_latex
 from theory.consequences import weight_below_one
 
 from .. import book
 from ..claim import Claim, Evidence, Fact, display, exact_number
-from ..experiment_records import BOOK_NORMS_AT_INIT, protocol_for
+from ..experiment_records import BOOK_NORMS_AT_INIT
 from ..experiment_records import data_caveat as _data_caveat
 from ..experiment_records import name as _name
 from ..experiment_records import protocol_record as _protocol_record
@@ -36,11 +35,11 @@ __all__ = ["CLAIMS", "check_speed_at_init", "check_weights_below_one"]
 
 
 # -- speed of learning at initialisation -----------------------------------------------------
-def check_speed_at_init(ctx, protocol: P.Protocol | None = None) -> Evidence:
-    p = protocol or protocol_for(ctx, "speed-of-learning-at-init", P.SPEED_AT_INIT)
+def check_speed_at_init(ctx, protocol=None) -> Evidence:
+    p = protocol or ctx.protocol(chapter.SPEED_AT_INIT)
     split = ctx.data().training
     n = min(p.images or len(split), len(split))
-    runs = speed_at_init(p, split, ctx.seed)
+    runs = chapter.speed_at_init(p, split, ctx.run.seed)
     other = "l1" if p.norm == "euclidean" else "euclidean"
     inside_c, misses_c, bars_c = (p.criterion(k) for k in ("book-inside", "other-norm-misses", "second-larger"))
     facts, table, rows, inside_other = [], {}, [], 0
@@ -84,12 +83,12 @@ def check_speed_at_init(ctx, protocol: P.Protocol | None = None) -> Evidence:
     if pic is not None:
         first, second = (np.abs(g).mean(axis=1) for g in pic["neurons"])
         larger = int(np.sum(second > first))
-        neurons = {"seed": ctx.seed, "layers": [g[0].tolist() for g in pic["neurons"]],
+        neurons = {"seed": ctx.run.seed, "layers": [g[0].tolist() for g in pic["neurons"]],
                    "seeds_second_layer_larger": larger}
         facts.append(Fact(f"{bars_c.describe()}: in {larger} of {p.seeds} seeds", larger > bars_c["min_fraction"] * p.seeds,
                           "first 6 neurons of each hidden layer", larger, role=bars_c.role))
         figures += save(ctx, neuron_bars_figure([g[0] for g in pic["neurons"]],
-                                                f"[784, 30, 30, 10] at initialisation, seed {ctx.seed}, {n} images"),
+                                                f"[784, 30, 30, 10] at initialisation, seed {ctx.run.seed}, {n} images"),
                         "neuron-gradients-at-init")
     headline = "; ".join(f"{k}: " + ", ".join(f"{m:.3g}" for m in t["median"]) for k, t in table.items())
     return Evidence("verified", facts, latex=r"\|\delta^1\| < \|\delta^2\| < \cdots < \|\delta^H\| "
@@ -102,14 +101,14 @@ def check_speed_at_init(ctx, protocol: P.Protocol | None = None) -> Evidence:
 # -- how often |w| < 1 -----------------------------------------------------------------------
 def check_weights_below_one(ctx) -> Evidence:
     exact = weight_below_one(1)
-    dps = min(ctx.dps, 60)  # capped as identity-neuron's: the quadrature at 1000 digits took 11-40 s, 10000 an hour
+    dps = min(ctx.run.dps, 60)  # capped as identity-neuron's: the quadrature at 1000 digits took 11-40 s, 10000 an hour
     with mpmath.workdps(dps):
         quad = mpmath.quad(lambda t: mpmath.exp(-t**2 / 2) / mpmath.sqrt(2 * mpmath.pi), [-1, 1])
         closed = mpmath.erf(1 / mpmath.sqrt(2))
     p_exact = float(closed)
-    p = protocol_for(ctx, "weights-below-one", P.WEIGHTS_BELOW_ONE)
+    p = ctx.protocol(chapter.WEIGHTS_BELOW_ONE)
     split = ctx.data().training.head(p.images)
-    sizes, seeds = p.networks[0], p.streams(ctx.seed)
+    sizes, seeds = p.networks[0], replica_streams(ctx.run.seed, p.seeds)
     measured = {}
     for init in ("large", "default"):
         below_w = below_f = count = 0

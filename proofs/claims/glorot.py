@@ -1,7 +1,7 @@
 """Glorot and Bengio (2010) and He et al. (2015): the variance conditions (SymPy) with mean field's regime per
 initialisation, and Glorot and Bengio's saturation experiment as they ran it (softmax output, log-likelihood
 cost, U(+-1/sqrt(n_in)) weights, eta chosen on validation), its criterion fixed in
-``numeric.experiments.saturation.SaturationProtocol`` before the run.
+``numeric.experiments.saturation.SATURATION`` before the run.
 """
 
 from __future__ import annotations
@@ -10,32 +10,31 @@ import numpy as np
 import sympy as sp
 
 from numeric import streams
-from numeric.experiments import remedies as R
-from numeric.experiments import saturation as S
+from numeric.experiments import remedies, saturation
 from numeric.figures.experiments import saturation_figure
 from theory import to_latex
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
-from ..data import load_data
 from ..figures import save
 
 
-def saturation_protocol(ctx) -> S.SaturationProtocol:
-    return ctx.labelled(S.SATURATION, quick=2)
+def saturation_protocol(ctx):
+    return ctx.protocol(saturation.SATURATION)
 
 
-def saturation_facts(run: dict, p: S.SaturationProtocol) -> list[Fact]:
+def saturation_facts(run: dict, p) -> list[Fact]:
     """Checks (the set-up is theirs, the network learned) and their criterion as reproduction facts."""
     acts = np.asarray(run["activations"], dtype=float)  # (probes, seeds, hidden)
     med = np.median(acts, axis=1)
     updates = np.asarray(run["updates"])
-    window = updates <= p.within_updates
+    c = p.thresholds()
+    window = updates <= c.within_updates
     top = med[:, -1]
     k = int(np.argmin(np.where(window, top, np.inf)))
-    lo, hi = p.lower_band
+    lo, hi = c.lower_low, c.lower_high
     # the stated criterion: at SOME probe in the window, the top below top_below AND every lower layer in the band;
     # each probe's score is the smallest of those margins, and the best probe in the window is the one judged
-    score = np.minimum(p.top_below - top, np.min(np.minimum(med[:, :-1] - lo, hi - med[:, :-1]), axis=1))
+    score = np.minimum(c.top_below - top, np.min(np.minimum(med[:, :-1] - lo, hi - med[:, :-1]), axis=1))
     at = int(np.argmax(np.where(window, score, -np.inf)))
     spread_top = float(np.ptp(acts[k, :, -1]))
     setup = run["setup"]
@@ -44,14 +43,15 @@ def saturation_facts(run: dict, p: S.SaturationProtocol) -> list[Fact]:
         Fact("the set-up is Glorot and Bengio's: softmax output with the log-likelihood cost, zero biases, every "
              "weight within 1/sqrt(n_in) (read from the networks that ran)", setup["theirs"],
              "the stack at initialisation", setup),
-        margin_fact(f"the network learned: median probe accuracy >= {p.learned:g} at the end", acc, p.learned,
+        margin_fact(f"the network learned: median probe accuracy >= {c.learned:g} at the end", acc, c.learned,
                     float(np.ptp(run["accuracy"])), how=f"eta {run['eta']:g} chosen on validation digits"),
-        margin_fact(f"the top hidden layer's mean activation falls below {p.top_below:g} within {p.within_updates:,} "
-                    "updates (Glorot and Bengio: it saturates near 0 quickly)", float(top[k]), p.top_below, spread_top,
+        margin_fact(f"the top hidden layer's mean activation falls below {c.top_below:g} within "
+                    f"{c.within_updates:,.0f} updates (Glorot and Bengio: it saturates near 0 quickly)", float(top[k]),
+                    c.top_below, spread_top,
                     above=False, how="median over seeds, lowest probe in the window",
                     value={"updates": int(updates[k]), "top": round(float(top[k]), 4)}, role="reproduction"),
-        margin_fact(f"at some probe within {p.within_updates:,} updates the top layer is below {p.top_below:g} while "
-                    f"every lower hidden layer lies within {list(p.lower_band)} (Glorot and Bengio: near 0.5)",
+        margin_fact(f"at some probe within {c.within_updates:,.0f} updates the top layer is below {c.top_below:g} "
+                    f"while every lower hidden layer lies within [{lo:g}, {hi:g}] (Glorot and Bengio: near 0.5)",
                     float(score[at]), 0.0, float(np.max(np.ptp(acts[at, :, :], axis=0))),
                     how=f"medians over seeds; the probe in the window where the smallest margin is largest "
                         f"({int(updates[at])} updates)",
@@ -60,13 +60,12 @@ def saturation_facts(run: dict, p: S.SaturationProtocol) -> list[Fact]:
     ]
 
 
-def _saturation_part(mnist, p, seed):
-    return S.run(p, load_data(mnist), seed)
+def _saturation_part(run, p):
+    return saturation.run(p, run.data(), run.seed)
 
 
 def saturation_parts(ctx) -> list:
-    p = saturation_protocol(ctx)
-    return [Part(("saturation", p, ctx.seed, ctx.mnist), _saturation_part, (ctx.mnist, p, ctx.seed))]
+    return [Part.of(ctx.run, _saturation_part, saturation_protocol(ctx))]
 
 
 def check_saturation(ctx) -> Evidence:
@@ -98,8 +97,9 @@ def check_saturation(ctx) -> Evidence:
                     numbers={"activations_median": med.tolist(), "activations": run["activations"],
                              "updates": run["updates"], "eta": run["eta"], "validation": run["validation"],
                              "accuracy": run["accuracy"], "diverged": run["diverged"], "setup": run["setup"],
-                             "protocol": {**p.as_dict(), "seeds_used": [ctx.seed], "streams": streams.describe(
-                                 ctx.seed, p.seeds, purposes=S.PURPOSES)},
+                             "protocol": {**p.as_dict(), "caption": saturation.caption(p),
+                                          "seeds_used": [ctx.run.seed], "streams": streams.describe(
+                                              ctx.run.seed, p.seeds, purposes=saturation.PURPOSES)},
                              "book_vs_run": rows})
 
 
@@ -109,11 +109,12 @@ def check_theory(ctx) -> Evidence:
     g, h = glorot(), he()
     from numeric.networks.deep import DeepNetwork
 
-    q = DeepNetwork([30, 30, 2], init="orthogonal", rng=ctx.seed).weights[0]  # the network's own draw
-    a = np.random.default_rng(ctx.seed).standard_normal((100, 30))
-    x = ctx.data().training.x[:R.PROTOCOL.norm_images]
+    draws = streams.replica(ctx.run.seed, 0)
+    q = DeepNetwork([30, 30, 2], init="orthogonal", rng=streams.generator(draws, "init")).weights[0]  # its own draw
+    a = streams.generator(draws, "data").standard_normal((100, 30))
+    x = ctx.data().training.x[:remedies.PROTOCOL.norm_images]
     mean_square = float(np.mean(np.sum(x.astype(np.float64) ** 2, axis=1)))
-    regimes = {r.key: R.regime(r, 10, mean_square) for r in R.REMEDIES if not r.train}
+    regimes = {r.key: remedies.regime(r, 10, mean_square) for r in remedies.REMEDIES if not r.train}
     facts = [
         Fact("forward: Var(z) = n_in v Var(a) keeps its size when v = 1/n_in; backward: Var(delta) = n_out v "
              "Var(delta') when v = 1/n_out", g["forward"] == 1 / n_in and g["backward"] == 1 / n_out, "sympy.solve"),

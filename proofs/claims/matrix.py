@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from numeric.experiments.experiments import norm_bound_ratios
+from numeric.experiments.chapter import norm_bound_ratios
 from numeric.networks.network import Network
+from numeric.streams import purpose, replica
 from theory import C_prime, Step, chain_network, gradient_formula, is_identity, sigma_prime, to_latex
 from theory import eq124_widths as E124
 from theory import widths as symbolic
@@ -31,7 +32,7 @@ def _all_equal(xs, ys) -> bool:
     return all(is_identity(x, y) for x, y in zip(xs, ys))
 
 
-def reference_deltas(widths: tuple) -> tuple[list, list]:
+def reference_deltas(run, widths: tuple) -> tuple[list, list]:
     """Returns (implicit, direct): every delta^l of the network of these widths by implicit differentiation of its
     layer equations and by differentiating the composed network; what both matrix claims compare their route with."""
     net = layered_network(list(widths))
@@ -40,7 +41,7 @@ def reference_deltas(widths: tuple) -> tuple[list, list]:
 
 def reference_parts(ctx) -> list[Part]:
     """The parts both claims ask for, one per shape: a run differentiates each network once (``proofs.run.plan``)."""
-    return [Part(("matrix-reference-deltas", tuple(w)), reference_deltas, (tuple(w),)) for w in SHAPES]
+    return [Part.of(ctx.run, reference_deltas, tuple(w)) for w in SHAPES]
 
 
 def _shape_facts(ctx, route: str) -> list[Fact]:
@@ -191,7 +192,7 @@ def check_norm_bound(ctx) -> Evidence:
     data = ctx.data().training.head(200)
     worst, sigma_norm = {}, 0.0
     for init, scale in (("default", 1), ("large", 1), ("large", 10)):
-        nn = Network([784, 30, 30, 30, 10], cost="quadratic", init=init, rng=ctx.seed)
+        nn = Network([784, 30, 30, 30, 10], cost="quadratic", init=init, rng=purpose(replica(ctx.run.seed, 0), "init"))
         nn.weights = [w * scale for w in nn.weights]
         ratios, s_norm = norm_bound_ratios(nn, data.x, data.y)
         worst[f"{init} x{scale}"] = max(ratios)

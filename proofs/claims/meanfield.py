@@ -25,7 +25,7 @@ from ..latex_text import truncate
 
 
 def check_fixed_point(ctx) -> Evidence:
-    dps = min(ctx.dps, 40)
+    dps = min(ctx.run.dps, 40)
     with mpmath.workdps(dps + 10):
         p = mf.predict("sigmoid", 1, 1, dps=dps)
         residual = abs(mf.q_map("sigmoid", p["q_star"], 1, 1) - p["q_star"])

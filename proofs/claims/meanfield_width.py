@@ -1,6 +1,6 @@
 """Beyond the chapter: mean field's per-layer factor sqrt(chi_1) against measurements at widths 30 to 1000.
 
-The measurement protocol is this suite's choice (BOOK.md has none for it), ``numeric.experiments.protocols.MEANFIELD``,
+The measurement protocol is this suite's choice (BOOK.md has none for it), ``numeric.experiments.chapter.MEANFIELD``,
 labelled as such: [784, n, n, n, n, 10] with network2's initialisation, the first 1,000 training digits,
 the per-example root-mean-square norm of delta^l (what the theory predicts) of hidden layers 2-4 (their
 pre-activations are at q*; the first hidden layer's are at q^1 = 1 + mean ||x||^2 / 784, shown beside with
@@ -15,38 +15,35 @@ from functools import lru_cache
 
 import numpy as np
 
+from numeric.experiments import chapter
 from numeric.experiments import meanfield as mf
-from numeric.experiments import protocols as P
 from numeric.figures.experiments import meanfield_figure
 from numeric.networks.network import Network
 from numeric.stats import median_interval
 from numeric.streams import purpose, replica_streams
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
-from ..data import load_data
 from ..experiment_records import BOOK_RATIOS
 from ..figures import save
 
 __all__ = ["CLAIMS", "measure_width", "agreement", "meanfield_parts", "check_prediction"]
 
-IMAGES = P.MEANFIELD.images
-QUICK_SEEDS = 6  # --quick: the fewest seeds whose median interval reaches 95% (it is then [min, max])
+IMAGES = chapter.MEANFIELD.images
 WIDEST_PARTS = 3  # the widest layers' seeds run as this many parts (the workers share the heaviest sweep)
 
 
-def measure_width(n: int, seeds: int, mnist, seed: int, images: int = IMAGES, lo: int = 0,
-                  hi: int | None = None) -> dict:
+def measure_width(run, n: int, seeds: int, images: int = IMAGES, lo: int = 0, hi: int | None = None) -> dict:
     """Returns the per-layer ratios of [784, n, n, n, n, 10] at initialisation for replicas lo..hi of ``seeds``.
 
-    Replica k draws its weights from the "init" child of ``SeedSequence(seed).spawn(seeds)[k]``. Keys:
+    Replica k draws its weights from the "init" child of ``SeedSequence(run.seed).spawn(seeds)[k]``. Keys:
     "factor" (S,): (R^2 / R^4)^(1/2) of the per-example RMS norms R^l (what mean field predicts); "pairs"
     (S, 3): R^l / R^{l+1} for hidden layer pairs 1/2, 2/3, 3/4; "book_factor" (S,) and "book" (S, 3): the same
     for the norm of the gradient averaged over the images (the book's ||delta^l||); "q1" (S,): the first hidden
     layer's pre-activation variance. One backward pass per replica gives both norms.
     """
-    data = load_data(mnist).training.head(images)
+    data = run.data().training.head(images)
     out = {k: [] for k in ("factor", "pairs", "book_factor", "book", "q1")}
-    for stream in replica_streams(seed, seeds)[lo:hi]:
+    for stream in replica_streams(run.seed, seeds)[lo:hi]:
         net = Network([784, n, n, n, n, 10], rng=purpose(stream, "init"))
         deltas = net.deltas(data.x, data.y)[:4]
         r = mf.rms_norms(deltas)
@@ -84,7 +81,8 @@ def _alternative_facts(predicted: float, values, alternatives: dict, protocol) -
     return facts
 
 
-def agreement(predicted: float, measured: dict, protocol=P.MEANFIELD, alternatives: dict | None = None) -> list[Fact]:
+def agreement(predicted: float, measured: dict, protocol=chapter.MEANFIELD,
+              alternatives: dict | None = None) -> list[Fact]:
     """The protocol's criteria on per-seed factors ``measured`` {width: (S,)}: the prediction inside every width's
     seed range, near the median at the widest, the spread narrowing, and (with ``alternatives``) the widest
     median's interval telling the prediction from each alternative."""
@@ -110,9 +108,7 @@ def agreement(predicted: float, measured: dict, protocol=P.MEANFIELD, alternativ
 
 
 def _protocol(ctx):
-    p = P.MEANFIELD
-    seeds = ctx.seeds_for(p.seeds, QUICK_SEEDS)
-    return p.quick(seeds=seeds) if ctx.quick and not ctx.seeds else p.replace(seeds=seeds)
+    return ctx.protocol(chapter.MEANFIELD)
 
 
 def _chunks(p) -> list:
@@ -131,8 +127,7 @@ def meanfield_parts(ctx) -> list:
 
 
 def _part(ctx, p, n: int, lo: int, hi: int) -> Part:
-    return Part(("meanfield", n, p.seeds, ctx.seed, lo, hi), measure_width, (n, p.seeds, ctx.mnist, ctx.seed, p.images,
-                                                                              lo, hi))
+    return Part.of(ctx.run, measure_width, n, p.seeds, p.images, lo, hi)
 
 
 def _measure(ctx, p) -> dict:
@@ -193,9 +188,7 @@ def check_prediction(ctx, planted: str | None = None) -> Evidence:
     return Evidence("verified", facts, latex=latex, figures=figures,
                     headline="; ".join(f"n={n}: {table[str(n)]['factor_median']:.4f}" for n in ws)
                              + f" against {name} = {predicted:.4f}",
-                    numbers={"protocol": p.as_dict(ctx.seed) | {"seeds_used": [ctx.seed],
-                                                               "caption": p.describe(p.images),
-                                                               "images_used": p.images},
+                    numbers={"protocol": chapter.record(p, ctx.run.seed, p.images),
                              "predicted": predicted, "prediction": name, "alternatives": alternatives,
                              "widths": table, "book_vs_run": rows})
 

@@ -28,7 +28,7 @@ PAIR_DPS = 15  # digits of the two-dimensional (pair) integrals: their cost grow
 
 def check_depth_scales(ctx) -> Evidence:
     price, one, xi, edge = T.price_identity(), T.fixed_point_at_one(), T.depth_scales(), T.critical_condition()
-    dps = min(ctx.dps, 30)
+    dps = min(ctx.run.dps, 30)
     tanh = C.critical_sigma_w2("tanh", "0.05", dps=dps)
     sig = C.critical_sigma_w2("sigmoid", 1, dps=min(dps, 30))
     float_edge = mf.critical_sigma_w("tanh", 0.05 ** 0.5, bracket=(0.5, 4.0)) ** 2

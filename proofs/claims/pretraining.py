@@ -5,7 +5,7 @@ the chapter's network beside it (``numeric.experiments.remedies``, keys "pretrai
 the protocol, every (eta, seed) replica, the rate chosen on validation and test accuracy read on the split that
 chooses nothing. The two are the ``remedies`` claim's own parts, with the same keys: in a run with both claims
 they are trained once (``proofs.run.plan``), and the remedies table shows the same rows. The criteria are the
-protocol's (``Criteria.vanishing`` and ``Criteria.learns``), fixed before any pre-training ran
+protocol's (its thresholds ``vanishing`` and ``learns``), fixed before any pre-training ran
 (``proofs.pretraining_facts``).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.experiments import remedies_run as RR
+from numeric.experiments import remedies
 
 from ..claim import Claim, Evidence, display
 from ..pretraining_facts import KEY, chapter_network_facts, pretraining_facts
@@ -36,7 +36,7 @@ def _row(r: dict, cell: dict) -> str:
 def check_pretraining(ctx) -> Evidence:
     p = protocol(ctx)
     cells = {k: ctx.compute(part) for k, part in zip((BASE, KEY), pretraining_parts(ctx))}
-    rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
+    rows = {k: {h: remedies.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
     facts = pretraining_facts(cells, rows, p) + chapter_network_facts(cells, rows, p, BASE)
     deep = max(p.depths)
     book_rows = [{"quantity": f"{label}, [784, {p.width} x {h}, 10]: chosen eta; test accuracy median [min, max]; "
@@ -53,8 +53,8 @@ def check_pretraining(ctx) -> Evidence:
     return Evidence("verified", facts, latex=latex,
                     headline=f"depth {deep}: pre-trained {rows[KEY][deep]['test']:.2f} test accuracy at eta "
                              f"{rows[KEY][deep]['eta']:g}, the chapter's network {rows[BASE][deep]['test']:.2f}",
-                    numbers={"protocol": {**p.as_dict(), "splits": RR.splits(ctx.data(), p)["description"],
-                                          "seeds_used": [ctx.seed]},
+                    numbers={"protocol": {**remedies.record(p), "splits": remedies.splits(ctx.data(), p)["description"],
+                                          "seeds_used": [ctx.run.seed]},
                              "rows": {k: {str(h): r for h, r in v.items()} for k, v in rows.items()},
                              "pretraining": pre, "book_vs_run": book_rows})
 

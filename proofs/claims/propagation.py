@@ -8,92 +8,57 @@ near the edge, chaotic. The protocol is this suite's (labelled); its thresholds 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
 from numeric import streams
-from numeric.experiments import correlation as C
-from numeric.experiments import meanfield as mf
-from numeric.experiments import propagation as P
+from numeric.experiments import correlation, meanfield, propagation
 from numeric.figures.phase import correlation_figure, gradient_figure
 
-from ..book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2 as EDGE
-from ..book import SCHOENHOLZ_TANH_SIGMA_B2
 from ..claim import Claim, Evidence, Fact, Part, display
-from ..data import load_data
 from ..figures import save
 
-
-@dataclass(frozen=True)
-class SignalProtocol:
-    """What the forward and backward claims measure and the thresholds they are judged by."""
-
-    name: str = "phase-signal"
-    sigma_b2: float = SCHOENHOLZ_TANH_SIGMA_B2
-    forward_sigma_w2s: tuple = (1.0, 2.0, 3.0)
-    backward_sigma_w2s: tuple = (1.0, EDGE, 3.0)  # ordered, Schoenholz et al.'s edge, chaotic
-    forward_widths: tuple = (100, 300, 1000)
-    backward_widths: tuple = (100, 1000)
-    depth: int = 20
-    pairs: int = 40  # digit pairs (rows 2i, 2i + 1 of the training split)
-    examples: int = 50  # digits for the per-example RMS of delta^l
-    seeds: int = 2
-    max_c_gap: float = 0.05  # |measured - map| of the mean correlation, every layer, widest layers
-    slope_layers: tuple = (8, 20)  # fit window of log|c^l - c*|
-    max_slope_gap: float = 0.10  # relative, ordered phase (measured) and chaotic phase (the map's own slope)
-    max_rms_gap: float = 0.20  # relative, rms^l / rms^L against the map's product, every layer, widest layers
-
-    def caption(self, seeds: int) -> str:
-        return (f"this suite's signal-propagation protocol: tanh, sigma_b^2 = {self.sigma_b2:g}, [784, n x "
-                f"{self.depth}, 10], n in {list(self.forward_widths)}, {self.pairs} pairs of embedded digits "
-                f"(forward) and {self.examples} digits (backward, softmax read-out), {seeds} seeds")
-
-
-SIGNAL = SignalProtocol()
+SIGNAL = propagation.SIGNAL
 WITHIN = "its child number n draws the network of width n (numeric.experiments.propagation.draws)"
 
 
 def _seeds(ctx) -> int:
-    return ctx.seeds_for(SIGNAL.seeds, 1)
+    return ctx.protocol(SIGNAL).seeds
 
 
-def measure_forward(width: int, seed: int, replica: int, mnist) -> dict:
+def measure_forward(run, width: int, replica: int) -> dict:
     """Returns {sigma_w^2: (depth,) mean measured correlation over the pairs} for one width and replica k of the
-    run from ``seed`` (numeric.streams.replica)."""
-    xa, xb = P.pair_inputs(load_data(mnist).training.x, SIGNAL.pairs)
-    net = P.draws(streams.replica(seed, replica), SIGNAL.depth, width)
+    run (numeric.streams.replica)."""
+    xa, xb = propagation.pair_inputs(run.data().training.x, SIGNAL.pairs)
+    net = propagation.draws(streams.replica(run.seed, replica), SIGNAL.depth, width)
     sb = SIGNAL.sigma_b2 ** 0.5
-    return {s2: P.forward(net, xa, xb, s2 ** 0.5, sb)["c"].mean(axis=1) for s2 in SIGNAL.forward_sigma_w2s}
+    return {s2: propagation.forward(net, xa, xb, s2 ** 0.5, sb)["c"].mean(axis=1) for s2 in SIGNAL.forward_sigma_w2s}
 
 
-def measure_backward(width: int, seed: int, replica: int, mnist) -> dict:
-    """Returns {sigma_w^2: (depth,) per-example RMS of delta^l} for one width and replica k of the run from
-    ``seed``."""
-    d = load_data(mnist).training
-    net = P.draws(streams.replica(seed, replica), SIGNAL.depth, width)
+def measure_backward(run, width: int, replica: int) -> dict:
+    """Returns {sigma_w^2: (depth,) per-example RMS of delta^l} for one width and replica k of the run."""
+    d = run.data().training
+    net = propagation.draws(streams.replica(run.seed, replica), SIGNAL.depth, width)
     x, y = d.x[:SIGNAL.examples], d.y[:SIGNAL.examples]
-    return {s2: P.backward(net, x, y, s2 ** 0.5, SIGNAL.sigma_b2 ** 0.5) for s2 in SIGNAL.backward_sigma_w2s}
+    return {s2: propagation.backward(net, x, y, s2 ** 0.5, SIGNAL.sigma_b2 ** 0.5) for s2 in SIGNAL.backward_sigma_w2s}
 
 
-def _parts(fn, tag, widths):
+def _parts(fn, widths):
     def parts(ctx):
-        return [Part((tag, n, k, ctx.seed), fn, (n, ctx.seed, k, ctx.mnist)) for n in widths
-                for k in range(_seeds(ctx))]
+        return [Part.of(ctx.run, fn, n, k) for n in widths for k in range(_seeds(ctx))]
     return parts
 
 
-def _gather(ctx, fn, tag, widths) -> dict:
-    return {n: [ctx.compute(Part((tag, n, k, ctx.seed), fn, (n, ctx.seed, k, ctx.mnist))) for k in range(_seeds(ctx))]
-            for n in widths}
+def _gather(ctx, fn, widths) -> dict:
+    return {n: [ctx.part(fn, n, k) for k in range(_seeds(ctx))] for n in widths}
 
 
-def map_correlations(mnist, sigma_w2: float) -> np.ndarray:
+def map_correlations(data, sigma_w2: float) -> np.ndarray:
     """Returns the correlation map's mean c^1..c^depth over the protocol's pairs (each pair from its layer-1
     covariance, numeric.experiments.correlation.correlation_curve)."""
-    xa, xb = P.pair_inputs(load_data(mnist).training.x, SIGNAL.pairs)
+    xa, xb = propagation.pair_inputs(data.training.x, SIGNAL.pairs)
     sw, sb = sigma_w2 ** 0.5, SIGNAL.sigma_b2 ** 0.5
-    return C.correlation_curve("tanh", *P.first_layer(xa, xb, sw, sb), sw, sb, SIGNAL.depth).mean(axis=1)
+    return correlation.correlation_curve("tanh", *propagation.first_layer(xa, xb, sw, sb), sw, sb,
+                                         SIGNAL.depth).mean(axis=1)
 
 
 def forward_facts(measured: dict, predicted: dict, scales: dict) -> list[Fact]:
@@ -131,11 +96,11 @@ def forward_facts(measured: dict, predicted: dict, scales: dict) -> list[Fact]:
 
 
 def check_forward(ctx) -> Evidence:
-    runs = _gather(ctx, measure_forward, "phase-fw", SIGNAL.forward_widths)
+    runs = _gather(ctx, measure_forward, SIGNAL.forward_widths)
     measured = {n: {s2: np.mean([r[s2] for r in rs], axis=0) for s2 in SIGNAL.forward_sigma_w2s}
                 for n, rs in runs.items()}
-    predicted = {s2: map_correlations(ctx.mnist, s2) for s2 in SIGNAL.forward_sigma_w2s}
-    curve = C.depth_scales_curve("tanh", SIGNAL.forward_sigma_w2s, SIGNAL.sigma_b2)
+    predicted = {s2: map_correlations(ctx.data(), s2) for s2 in SIGNAL.forward_sigma_w2s}
+    curve = correlation.depth_scales_curve("tanh", SIGNAL.forward_sigma_w2s, SIGNAL.sigma_b2)
     scales = {s2: {"c_star": float(curve["c_star"][i]), "xi_c": float(curve["xi_c"][i])}
               for i, s2 in enumerate(SIGNAL.forward_sigma_w2s)}
     facts = forward_facts(measured, predicted, scales)
@@ -158,27 +123,27 @@ def check_forward(ctx) -> Evidence:
         headline="; ".join(f"sigma_w^2={s2:g}: c^{SIGNAL.depth} {measured[wide][s2][-1]:.3f} (map "
                            f"{predicted[s2][-1]:.3f})"
                            for s2 in predicted),
-        numbers={"protocol": {"name": SIGNAL.name, "caption": SIGNAL.caption(seeds), **asdict(SIGNAL),
-                              "seeds_used": [ctx.seed],
-                              "streams": streams.describe(ctx.seed, seeds, WITHIN)},
+        numbers={"protocol": {**ctx.protocol(SIGNAL).as_dict(), "caption": propagation.describe(ctx.protocol(SIGNAL)),
+                              "seeds_used": [ctx.run.seed],
+                              "streams": streams.describe(ctx.run.seed, seeds, WITHIN)},
                  "measured": {n: {str(k): v.tolist() for k, v in m.items()} for n, m in measured.items()},
                  "map": {str(k): v.tolist() for k, v in predicted.items()},
                  "scales": {str(k): v for k, v in scales.items()},
                  "book_vs_run": rows})
 
 
-def predicted_rms(sigma_w2: float, mnist) -> tuple[np.ndarray, np.ndarray]:
+def predicted_rms(sigma_w2: float, data) -> tuple[np.ndarray, np.ndarray]:
     """Returns (the map's exact product rms^l / rms^L, exp(-(L - l)/(2 xi_grad))) for l = 1..L.
 
     The product uses chi^l = sigma_w^2 E[phi'(sqrt(q^l) z)^2] along the finite-depth q^l from the digits' layer-1
     variance (numeric.experiments.meanfield.depth_prediction); the exponential uses xi_grad at q*.
     """
-    x = load_data(mnist).training.x[:SIGNAL.examples]
+    x = data.training.x[:SIGNAL.examples]
     sw, sb = sigma_w2 ** 0.5, SIGNAL.sigma_b2 ** 0.5
-    q1 = float(np.mean(P.first_layer(x, x, sw, sb)[0]))
-    chi = np.array(mf.depth_prediction("tanh", sw, sb, q1, SIGNAL.depth)["chi"])
+    q1 = float(np.mean(propagation.first_layer(x, x, sw, sb)[0]))
+    chi = np.array(meanfield.depth_prediction("tanh", sw, sb, q1, SIGNAL.depth)["chi"])
     product = np.array([np.prod(np.sqrt(chi[l:])) for l in range(SIGNAL.depth)])
-    xi = float(C.depth_scales_curve("tanh", [sigma_w2], SIGNAL.sigma_b2)["xi_grad"][0])
+    xi = float(correlation.depth_scales_curve("tanh", [sigma_w2], SIGNAL.sigma_b2)["xi_grad"][0])
     return product, np.exp(-(SIGNAL.depth - np.arange(1, SIGNAL.depth + 1)) / (2 * xi))
 
 
@@ -203,10 +168,10 @@ def backward_facts(measured: dict, product: dict, asymptote: dict) -> list[Fact]
 
 
 def check_backward(ctx) -> Evidence:
-    runs = _gather(ctx, measure_backward, "phase-bw", SIGNAL.backward_widths)
+    runs = _gather(ctx, measure_backward, SIGNAL.backward_widths)
     measured = {n: {s2: np.exp(np.mean([np.log(r[s2] / r[s2][-1]) for r in rs], axis=0))
                     for s2 in SIGNAL.backward_sigma_w2s} for n, rs in runs.items()}
-    pred = {s2: predicted_rms(s2, ctx.mnist) for s2 in SIGNAL.backward_sigma_w2s}
+    pred = {s2: predicted_rms(s2, ctx.data()) for s2 in SIGNAL.backward_sigma_w2s}
     product, asymptote = {k: v[0] for k, v in pred.items()}, {k: v[1] for k, v in pred.items()}
     facts = backward_facts(measured, product, asymptote)
     wide, seeds = max(measured), _seeds(ctx)
@@ -223,9 +188,9 @@ def check_backward(ctx) -> Evidence:
         r"\;\to\; e^{-(L-l)/(2\xi_\nabla)}"),
         headline="; ".join(f"sigma_w^2={s2:g}: {measured[wide][s2][0]:.3g} (map {product[s2][0]:.3g})"
                            for s2 in product),
-        numbers={"protocol": {"name": SIGNAL.name, "caption": SIGNAL.caption(seeds), **asdict(SIGNAL),
-                              "seeds_used": [ctx.seed],
-                              "streams": streams.describe(ctx.seed, seeds, WITHIN)},
+        numbers={"protocol": {**ctx.protocol(SIGNAL).as_dict(), "caption": propagation.describe(ctx.protocol(SIGNAL)),
+                              "seeds_used": [ctx.run.seed],
+                              "streams": streams.describe(ctx.run.seed, seeds, WITHIN)},
                  "measured": {n: {str(k): v.tolist() for k, v in m.items()} for n, m in measured.items()},
                  "product": {str(k): v.tolist() for k, v in product.items()}, "book_vs_run": rows})
 
@@ -234,13 +199,13 @@ CLAIMS = [
     Claim("phase-forward-correlation", "Poole et al. 2016; Schoenholz et al. 2017",
           "Correlation of two digits through depth against the correlation map, widths 100-1000", check_forward,
           group="phase", figures=("phase-correlation",), cost=3.0,
-          parts=_parts(measure_forward, "phase-fw", SIGNAL.forward_widths),
+          parts=_parts(measure_forward, SIGNAL.forward_widths),
           latex_title="The correlation of two digits through depth against the correlation map",
           cites=("poole2016", "schoenholz2017")),
     Claim("phase-backward-gradients", "Schoenholz et al. 2017",
           "Per-example RMS of delta^l through depth against mean field's product and exp(-(L-l)/(2 xi_grad))",
           check_backward, group="phase", figures=("phase-gradients",), cost=3.0,
-          parts=_parts(measure_backward, "phase-bw", SIGNAL.backward_widths),
+          parts=_parts(measure_backward, SIGNAL.backward_widths),
           latex_title=r"Per-example gradients through depth against $\prod \sqrt{\chi^l}$ and "
                       r"$e^{-(L-l)/(2\xi_\nabla)}$",
           cites=("schoenholz2017",)),

@@ -165,7 +165,7 @@ def bound_facts(rng) -> tuple[list[Fact], dict]:
 
 
 def check_bound(ctx) -> Evidence:
-    facts, gamma = bound_facts(np.random.default_rng(np.random.SeedSequence(ctx.seed).spawn(1)[0]))
+    facts, gamma = bound_facts(np.random.default_rng(np.random.SeedSequence(ctx.run.seed).spawn(1)[0]))
     steps = [Step(r"\left\|\frac{\partial h_T}{\partial h_k}\right\|",
                   r"\prod_{t=k+1}^{T} \|\Sigma'(z_t)\|\,\|W\|", relation="<=",
                   why="the product (proved) and ||AB|| <= ||A|| ||B||"),

@@ -12,12 +12,10 @@ Lengths: the LSTM learns every length; each RNN stops short; the sigmoid RNN lea
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from numeric.experiments import recurrent_runs as RR
-from numeric.experiments.recurrent_task import LONG, PROTOCOL, first_symbol, make, train
+from numeric.experiments import recurrent_runs
+from numeric.experiments.recurrent_task import LONG, PROTOCOL, caption, first_symbol, make, train
 from numeric.figures.recurrent import gradient_through_time_figure, longest_length_figure
 from numeric.networks.rnn import through_output
 
@@ -26,32 +24,34 @@ from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
 
 PROTOCOLS = {p.name: p for p in (PROTOCOL, LONG)}
-GRADIENT_CRITERIA = {"factor_slack": 1e-9, "lstm_over_rnn": 100.0, "lstm_rate": 0.9, "bridge": 1e-10}
-LENGTH_CRITERIA = {"learned": PROTOCOL.learned}
+GRADIENT_CRITERIA = PROTOCOL.criterion("gradient")
+LENGTH_CRITERIA = PROTOCOL.criterion("learned")
 
 
 def protocol_record(p, seed: int) -> dict:
     """Returns the protocol as results.json records it: its fields, caption and the seeds' streams."""
-    return p.as_dict() | {"caption": p.caption(), "seeds_used": [seed],
+    return p.as_dict() | {"caption": caption(p), "seeds_used": [seed],
                           "streams": f"numpy.random.SeedSequence({seed}).spawn({p.seeds + 1}): child 0 draws the "
                                      f"validation and test sequences, child s + 1 (initial weights, batches) seed s"}
 
 
 def protocol_for(ctx, name: str = PROTOCOL.name):
     """Returns the protocol with the run's seeds (--seeds K; --quick: 2, marked QUICK)."""
-    return dataclasses.replace(PROTOCOLS[name], seeds=ctx.seeds_for(PROTOCOLS[name].seeds, 2))
+    return ctx.protocol(PROTOCOLS[name])
 
 
-def gradient_part(model: str, protocol, seed: int) -> dict:
+def gradient_part(inputs, model: str, protocol) -> dict:
     """Returns {"summary", "init", "trained"} profiles of ``model`` at the protocol's gradient length, and the
     bridge's worst relative disagreement on the trained networks."""
-    T = protocol.gradient_length
+    T, seed = protocol.gradient_length, inputs.seed
     run = train(model, T, protocol, seed)
-    nets = {"init": RR.initial_networks(model, protocol, seed), "trained": RR.chosen_networks(run)}
-    out = {"summary": RR.summary(run, protocol)}
+    nets = {"init": recurrent_runs.initial_networks(model, protocol, seed),
+            "trained": recurrent_runs.chosen_networks(run)}
+    out = {"summary": recurrent_runs.summary(run, protocol)}
     for stage, net in nets.items():
-        prof = RR.gradient_profile(model, net, T, protocol, seed)
-        out[stage] = {k: prof[k] for k in ("state", "factors", "W_norm", "gamma")} | {"rate": RR.fitted_rate(prof)}
+        prof = recurrent_runs.gradient_profile(model, net, T, protocol, seed)
+        out[stage] = ({k: prof[k] for k in ("state", "factors", "W_norm", "gamma")}
+                      | {"rate": recurrent_runs.fitted_rate(prof)})
     out["bridge"] = bridge_error(model, nets["trained"], T, protocol)
     return out
 
@@ -134,9 +134,9 @@ def gradient_facts(res: dict) -> list[Fact]:
 
 
 def _model_parts(ctx, tag: str, fn) -> list:
-    """Returns one ``Part`` per model of the run's protocol: ``fn(model, protocol, seed)``."""
+    """Returns one ``Part`` per model of the run's protocol: ``fn(run, model, protocol)``."""
     p = protocol_for(ctx)
-    return [Part((tag, m, p.seeds, ctx.seed), fn, (m, p, ctx.seed)) for m in p.models]
+    return [Part.of(ctx.run, fn, m, p) for m in p.models]
 
 
 def gradient_parts(ctx) -> list:
@@ -172,19 +172,19 @@ def check_gradients(ctx) -> Evidence:
                     rf"\text{{measured at }} T = {T}\text{{, initial and trained, {p.seeds} seeds}}")
     return Evidence("verified", facts, latex=latex, figures=figures, headline="; ".join(
                         f"{m}: D {numbers[m]['init']['D']:.2g} -> {numbers[m]['trained']['D']:.2g}" for m in res),
-                    numbers={"protocol": protocol_record(p, ctx.seed), "criteria": GRADIENT_CRITERIA,
+                    numbers={"protocol": protocol_record(p, ctx.run.seed), "criteria": GRADIENT_CRITERIA.as_dict(),
                              "models": numbers, "book_vs_run": rows})
 
 
-def sweep_part(model: str, protocol, seed: int) -> list[dict]:
+def sweep_part(inputs, model: str, protocol) -> list[dict]:
     """Returns the summaries of ``model``'s sweep (no networks): the part a worker runs."""
-    return [RR.summary(run, protocol) for run in RR.sweep(model, protocol, seed)]
+    return [recurrent_runs.summary(run, protocol) for run in recurrent_runs.sweep(model, protocol, inputs.seed)]
 
 
 def length_facts(sweeps: dict, lengths) -> list[Fact]:
     """The length claim's criteria on {model: [summary per length]} (LENGTH_CRITERIA)."""
     top = max(lengths)
-    best = {m: RR.longest(s) for m, s in sweeps.items()}
+    best = {m: recurrent_runs.longest(s) for m, s in sweeps.items()}
     facts = []
     if "lstm" in best:
         shortest = min(sweeps["lstm"], key=lambda r: r["T"])
@@ -218,7 +218,7 @@ def check_lengths(ctx) -> Evidence:
     p = protocol_for(ctx)
     sweeps = {m: ctx.compute(part) for m, part in zip(p.models, length_parts(ctx))}
     facts = length_facts(sweeps, p.lengths)
-    best = {m: RR.longest(s) for m, s in sweeps.items()}
+    best = {m: recurrent_runs.longest(s) for m, s in sweeps.items()}
     series = {m: tuple([f(r) for r in s] for f in (lambda r: r["T"], lambda r: r["median"], lambda r: min(r["test"]),
                                                    lambda r: max(r["test"]))) for m, s in sweeps.items()}
     figures = save(ctx, longest_length_figure(series, p.learned, 1 / p.symbols), "recurrent-longest-length")
@@ -232,7 +232,7 @@ def check_lengths(ctx) -> Evidence:
                     r"\text{" + ", ".join(f"{m}: {best[m]}" for m in best) + "}")
     return Evidence("verified", facts, latex=latex, figures=figures,
                     headline="longest T learned: " + ", ".join(f"{m} {best[m]}" for m in best),
-                    numbers={"protocol": protocol_record(p, ctx.seed), "criteria": LENGTH_CRITERIA,
+                    numbers={"protocol": protocol_record(p, ctx.run.seed), "criteria": LENGTH_CRITERIA.as_dict(),
                              "sweeps": sweeps, "longest": best, "book_vs_run": rows})
 
 

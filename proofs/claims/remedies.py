@@ -1,7 +1,7 @@
 """Beyond the chapter: the remedies for unstable gradients, compared fairly, with mean field beside.
 
 ``python -m proofs --only remedies`` runs these claims. The protocol is this suite's (BOOK.md gives none for the
-remedies): ``numeric.experiments.remedies.RemediesProtocol``, with its criteria, printed in every output and recorded in
+remedies): ``numeric.experiments.remedies.PROTOCOL``, with its criteria, printed in every output and recorded in
 results.json. ``remedies_facts`` turns the measured cells into the claim's facts; the tests feed it planted flaws.
 """
 
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.experiments import remedies as R
-from numeric.experiments import remedies_run as RR
+from numeric.experiments import remedies
 from numeric.figures.experiments import remedies_figure
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
@@ -25,8 +24,7 @@ def remedies_parts(ctx) -> list:
 
 
 def sweep_parts(ctx, p) -> list:
-    return [Part(("sweep", k, p, ctx.seed, ctx.mnist), sweep_part, (k, ctx.mnist, p, ctx.seed))
-            for k in p.sweep_configs]
+    return [Part.of(ctx.run, sweep_part, k, p) for k in p.sweep_configs]
 
 
 def _med(values) -> float:
@@ -36,31 +34,32 @@ def _med(values) -> float:
 
 def all_seed_median(accuracies) -> float:
     """The median over every seed, a diverged (NaN) seed counted as chance: the rule, written independently of
-    ``numeric.experiments.remedies_run.summary`` so that a fact can check the table against it."""
+    ``numeric.experiments.remedies.summary`` so that a fact can check the table against it."""
     v = np.asarray(accuracies, dtype=float)
-    return float(np.median(np.where(np.isnan(v), R.CHANCE, v)))
+    return float(np.median(np.where(np.isnan(v), remedies.CHANCE, v)))
 
 
-def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict | None = None) -> list[Fact]:
+def remedies_facts(cells: dict, sweep: dict, p, rows: dict | None = None) -> list[Fact]:
     """The claim's facts on {key: {depth: cell}} (``run_config``) and {key: {width: ratios}} (``width_sweep``);
     ``rows`` ({key: {depth: summary}}, default: computed here) is what the tables show."""
-    c, deep = p.criteria, max(p.depths)
-    rows = rows or {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
+    c, deep = p.thresholds(), max(p.depths)
+    rows = rows or {k: {h: remedies.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
     ms = next(iter(next(iter(cells.values())).values()))["mean_square_input"]
     facts = []
     honest = {f"{k} H={h}": (r["test"], all_seed_median(cells[k][h]["test"][r["eta_index"]]), r["seeds"])
               for k, v in rows.items() for h, r in v.items()}
-    facts.append(Fact(f"every median runs over all {p.seeds} seeds, a diverged seed counted as chance ({R.CHANCE})",
+    facts.append(Fact(f"every median runs over all {p.seeds} seeds, a diverged seed counted as chance "
+                      f"({remedies.CHANCE})",
                       all(a == b and n == p.seeds for a, b, n in honest.values()), "the table against the rule",
                       {k: v[:2] for k, v in honest.items() if v[0] != v[1]} or "all equal"))
     facts += chapter_network_facts(cells, rows, p)
     best = sorted(((r[deep]["test"], k) for k, r in rows.items()), reverse=True)
-    second = best[min(c.learners, len(best)) - 1]
+    second = best[min(int(c.learners), len(best)) - 1]
     srow = rows[second[1]][deep]
-    facts.append(margin_fact(f"at depth {deep} at least {c.learners} configurations reach {c.learns:.0%} median test "
+    facts.append(margin_fact(f"at depth {deep} at least {c.learners:g} configurations reach {c.learns:.0%} median test "
                              "accuracy at their chosen rates (networks that learned)", second[0], c.learns,
                              srow["test_max"] - srow["test_min"], how="the configuration ranked "
-                             f"{c.learners}: {second[1]}", value=[f"{k} {a:.3f}" for a, k in best]))
+                             f"{c.learners:g}: {second[1]}", value=[f"{k} {a:.3f}" for a, k in best]))
     edges = {f"{k} H={h}": r["eta"] for k, v in rows.items() for h, r in v.items()
              if r["edge"] and r["validation"] > c.chance}
     facts.append(Fact(f"the grid {list(p.etas)} brackets every learning configuration's rate: none that learns "
@@ -74,19 +73,19 @@ def remedies_facts(cells: dict, sweep: dict, p: R.RemediesProtocol, rows: dict |
     return facts
 
 
-def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact]:
+def mean_field_facts(cells: dict, p, ms: float) -> list[Fact]:
     """Mean field's finite-depth prediction against the per-example RMS ratio, and its regime per layer."""
-    c, deep = p.criteria, max(p.depths)
+    c, deep = p.thresholds(), max(p.depths)
     gaps, got, ok = {}, {}, True
-    for r in p.configurations():
+    for r in remedies.configurations(p):
         for h in p.depths:
-            pred = R.prediction(r, h, ms, p.width)
+            pred = remedies.prediction(r, h, ms, p.width)
             if pred is not None:
                 gaps[(r.key, h)] = abs(np.log10(_med(cells[r.key][h]["init"]["per_example"]) / pred))
-        reg = R.regime(r, deep, ms, p.width)
+        reg = remedies.regime(r, deep, ms, p.width)
         if reg is not None:
             factor = _med(cells[r.key][deep]["init"]["per_example"]) ** (-1 / (deep - 1))
-            lo, hi = c.stable_band
+            lo, hi = c.stable_low, c.stable_high
             fits = {"vanishing": factor < 1, "exploding": factor > 1, "stable": lo <= factor <= hi}[reg["regime"]]
             ok &= bool(fits)
             got[r.key] = f"{reg['regime']}: predicted {reg['per_layer']:.3f}, measured {factor:.3f} per layer"
@@ -97,13 +96,14 @@ def mean_field_facts(cells: dict, p: R.RemediesProtocol, ms: float) -> list[Fact
                         above=False, how="|log10(measured / predicted)|, medians over seeds",
                         value={f"{k} H={h}": round(10 ** g, 3) for (k, h), g in gaps.items()}, role="reproduction"),
             Fact("mean field's regime (vanishing, stable, exploding) matches the measured per-example factor per "
-                 f"layer at depth {deep} for every plain network (stable: within {list(c.stable_band)})", ok,
+                 f"layer at depth {deep} for every plain network (stable: within [{c.stable_low:g}, "
+                 f"{c.stable_high:g}])", ok,
                  "(last/first)^(-1/(H-1)), medians over seeds", got, role="reproduction")]
 
 
-def sweep_facts(sweep: dict, p: R.RemediesProtocol) -> list[Fact]:
+def sweep_facts(sweep: dict, p) -> list[Fact]:
     """The explanation of the ReLU and batch-norm rows, from the width sweep: a fact that can fail."""
-    c, out = p.criteria, []
+    c, out = p.thresholds(), []
     lim = np.log10(c.relu_factor)
     for key, gap in (("relu-he", c.averaging_gap), ("batch-norm", c.bn_gap)):
         if key not in sweep:
@@ -144,15 +144,15 @@ def check_remedies(ctx) -> Evidence:
     data = ctx.data()
     cells = {k: ctx.compute(part) for k, part in zip(p.remedies, config_parts(ctx, p.remedies))}
     sweep = {k: ctx.compute(part) for k, part in zip(p.sweep_configs, sweep_parts(ctx, p))}
-    rows = {k: {h: RR.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
+    rows = {k: {h: remedies.summary(cell) for h, cell in v.items()} for k, v in cells.items()}
     facts = remedies_facts(cells, sweep, p, rows)
     ms = cells["network2"][p.depths[0]]["mean_square_input"]
-    confs = p.configurations()
+    confs = remedies.configurations(p)
     table, book_rows = {}, []
     for r in confs:
         table[r.key] = {**r.as_dict(), "depths": {}}
         for h in p.depths:
-            pred = R.prediction(r, h, ms, p.width)
+            pred = remedies.prediction(r, h, ms, p.width)
             cell = cells[r.key][h]
             table[r.key]["depths"][str(h)] = {**rows[r.key][h], "prediction": pred, "init": cell["init"],
                                               "trained": cell["trained"], "validation_grid": cell["validation"],
@@ -173,7 +173,7 @@ def check_remedies(ctx) -> Evidence:
     plain = [r for r in confs if not r.train]
     figures += save(ctx, remedies_figure(
         p.depths, {labels[r.key]: [_med(cells[r.key][h]["init"]["per_example"]) for h in p.depths] for r in plain},
-        {labels[r.key]: [R.prediction(r, h, ms, p.width) for h in p.depths] for r in plain},
+        {labels[r.key]: [remedies.prediction(r, h, ms, p.width) for h in p.depths] for r in plain},
         "last/first at init, per-example RMS", log=True), "remedies-ratio-at-init")
     figures += save(ctx, remedies_figure(
         p.sweep_widths, {f"{k}, {q.replace('_', ' ')}": [_med(sweep[k][w][q]) for w in p.sweep_widths]
@@ -190,8 +190,8 @@ def check_remedies(ctx) -> Evidence:
                     headline=f"depth {deep}, test accuracy at the chosen eta: " + ", ".join(
                         f"{k} {rows[k][deep]['test']:.2f}" + (f" (diverged {rows[k][deep]['diverged']})"
                                                              if rows[k][deep]["diverged"] else "") for k in p.remedies),
-                    numbers={"protocol": {**p.as_dict(), "splits": RR.splits(data, p)["description"],
-                                          "seeds_used": [ctx.seed]},
+                    numbers={"protocol": {**remedies.record(p), "splits": remedies.splits(data, p)["description"],
+                                          "seeds_used": [ctx.run.seed]},
                              "mean_square_input": ms, "table": table, "width_sweep": sweep, "book_vs_run": book_rows})
 
 

@@ -6,20 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from numeric import streams
-from numeric.experiments import correlation as C
-from numeric.experiments import meanfield as mf
-from numeric.experiments import phase as PH
-from numeric.experiments import propagation as P
+from numeric.experiments import correlation, phase
 from numeric.figures.phase import phase_figure
-from numeric.networks.network import Network
 
 from ..claim import Claim, Evidence, Fact, Part, display
-from ..data import load_data
 from ..figures import save
 
-CHAPTER = {"depth": 10, "width": 30, "pairs": 20, "examples": 200, "seeds": 2, "max_spread": 1e-5,
-           "max_ratio": 1e-4, "rate_factor": 2.0, "epochs": 1, "mini_batch_size": 10, "eta": 0.1,
-           "chance_max": 0.20, "shallow_min": 0.60}  # shallow_min 0.80 -> 0.60 after replica streams (0.77-0.81)
 PHASE_WITHIN = ("each spawning 2 (initial draws, then one child per sigma_w^2; shuffling, shared by the "
                 "replica's sigma_w^2): numeric.networks.phase_stack.Stack")
 SCHOENHOLZ = ("random networks train only where L is below about 6 xi_c (Schoenholz et al. 2017, Sec. 5 and "
@@ -31,36 +23,14 @@ def _rate(values: np.ndarray) -> float:
     return float((values[-1] / values[1]) ** (1 / (len(values) - 2)))
 
 
-def measure_chapter(seed: int, replica: int, mnist) -> dict:
-    """Returns the chapter's network at depth 10 (network2 init, [784, 30 x 10, 10]) measured for replica k of the
-    run from ``seed``: the relative spread of digit pairs per layer, per-example RMS of delta^l, and validation
-    accuracy after one epoch at depths 10 and 1 (the replica's stream: init, shuffle children)."""
-    stream = streams.replica(seed, replica)
-    init, shuffle = streams.purpose(stream, "init"), streams.purpose(stream, "shuffle")
-    d = load_data(mnist)
-    c = CHAPTER
-    sizes = [784] + [c["width"]] * c["depth"] + [10]
-    net = Network(sizes, rng=np.random.default_rng(init))
-    xa, xb = P.pair_inputs(d.training.x, c["pairs"])
-    za, zb, spread = xa, xb, []
-    for w, b in zip(net.weights[:-1], net.biases[:-1]):
-        za, zb = (za if za is xa else mf.ACTIVATIONS["sigmoid"].phi(za)) @ w.T + b, \
-                 (zb if zb is xb else mf.ACTIVATIONS["sigmoid"].phi(zb)) @ w.T + b
-        spread.append(float(np.median(np.linalg.norm(za - zb, axis=1) / np.linalg.norm(za, axis=1))))
-    x, y = d.training.x[:c["examples"]], d.training.y[:c["examples"]]
-    rms = mf.per_example_rms_norms(net, x, y)[:-1]
-    accuracy = {}
-    for depth, order in zip((c["depth"], 1), streams.sequence(shuffle).spawn(2)):
-        train = Network([784] + [c["width"]] * depth + [10], rng=np.random.default_rng(init))
-        train.SGD(d.training.x, d.training.y, c["epochs"], c["mini_batch_size"], c["eta"], 0.0,
-                  rng=np.random.default_rng(order))
-        accuracy[depth] = train.accuracy(d.validation.x, d.validation.y) / len(d.validation)
-    return {"spread": spread, "rms": rms.tolist(), "accuracy": accuracy}
+def measure_chapter(run, replica: int, p) -> dict:
+    """Returns ``phase.chapter_network`` for replica k of the run (stream ``numeric.streams.replica(seed, k)``)."""
+    return phase.chapter_network(p, run.data(), streams.replica(run.seed, replica))
 
 
-def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
+def chapter_facts(runs: list, chi_1: float, p=phase.CHAPTER_NETWORK) -> list[Fact]:
     """The criteria on the measured runs (one per seed) against mean field's sqrt(chi_1) per layer."""
-    c, xi = CHAPTER, -1 / np.log(chi_1)
+    c, xi = dict(p.settings) | vars(p.thresholds()), -1 / np.log(chi_1)
     spread = np.median([r["spread"] for r in runs], axis=0)
     rms = np.exp(np.mean([np.log(r["rms"]) for r in runs], axis=0))
     ratio = rms[0] / rms[-1]
@@ -98,22 +68,19 @@ def chapter_facts(runs: list, chi_1: float) -> list[Fact]:
 
 
 def chapter_parts(ctx) -> list:
-    return [Part(("phase-chapter", k, ctx.seed), measure_chapter, (ctx.seed, k, ctx.mnist))
-            for k in _chapter_seeds(ctx)]
-
-
-def _chapter_seeds(ctx) -> range:
-    """The replicas' indices (numeric.streams.replica(ctx.seed, k))."""
-    return range(ctx.seeds_for(CHAPTER["seeds"], 1))
+    """One part per replica k (numeric.streams.replica(seed, k)) of the run's chapter-network protocol."""
+    p = ctx.protocol(phase.CHAPTER_NETWORK)
+    return [Part.of(ctx.run, measure_chapter, k, p) for k in range(p.seeds)]
 
 
 def check_chapter(ctx) -> Evidence:
-    chi_1 = float(C.depth_scales("sigmoid", 1, 1, dps=15)["chi_1"])  # ordered: one-dimensional integrals only
+    chi_1 = float(correlation.depth_scales("sigmoid", 1, 1, dps=15)["chi_1"])  # ordered: one-dimensional integrals
+    p = ctx.protocol(phase.CHAPTER_NETWORK)
     runs = [ctx.compute(part) for part in chapter_parts(ctx)]
-    facts = chapter_facts(runs, chi_1)
+    facts = chapter_facts(runs, chi_1, p)
     spread = float(np.median([r["spread"][-1] for r in runs]))
     ratio = float(np.exp(np.mean([np.log(r["rms"][0] / r["rms"][-1]) for r in runs])))
-    acc = float(np.median([r["accuracy"][CHAPTER["depth"]] for r in runs]))
+    acc = float(np.median([r["accuracy"][p.depth] for r in runs]))
     row = {"quantity": "the chapter's network at depth 10 (network2 init): phase; spread of two digits at layer 10; "
                        "RMS delta^1 / delta^10; accuracy", "book": "stays at chance (the write-ups); "
                        "ordered phase: collapse and vanishing at rate sqrt(chi_1) (mean field)",
@@ -125,50 +92,44 @@ def check_chapter(ctx) -> Evidence:
         r"\frac{\|\delta^l\|}{\|\delta^{l+1}\|} \approx \sqrt{\chi_1}"),
         headline=f"network2, depth 10: chi_1 = {chi_1:.4f} (ordered); spread at layer 10 {spread:.2g}; "
                  f"delta^1/delta^10 {ratio:.2g}; accuracy {acc:.1%}",
-        numbers={"protocol": {"name": "phase-chapter", "caption": "this suite's protocol: the chapter's network "
-                              "[784, 30 x 10, 10] with network2's initialisation, measured at initialisation and after "
-                              "one epoch", **CHAPTER, "seeds_used": [ctx.seed],
-                              "streams": streams.describe(ctx.seed, len(runs))},
+        numbers={"protocol": {**p.as_dict(), "caption": p.label, "seeds_used": [ctx.run.seed],
+                              "streams": streams.describe(ctx.run.seed, len(runs))},
                  "chi_1": chi_1, "runs": runs, "book_vs_run": [row]})
 
 
-def _phase_protocol(ctx) -> PH.PhaseProtocol:
-    p = PH.PHASE
-    seeds = ctx.seeds_for(p.seeds, 1)
-    if ctx.quick and not ctx.seeds:
-        return p.replace(name=p.name + "+quick", caption=p.caption + " [QUICK: one seed]", seeds=seeds)
-    return p.replace(seeds=seeds)
+def train_part(run, depth: int, replica: int, p) -> dict:
+    d = run.data().training
+    return phase.train_group(p, depth, streams.replica(run.seed, replica), d.x, d.y)
 
 
-def train_part(depth: int, seed: int, replica: int, mnist, protocol: PH.PhaseProtocol) -> dict:
-    d = load_data(mnist).training
-    return PH.train_group(protocol, depth, streams.replica(seed, replica), d.x, d.y)
+def _cells(p) -> list:
+    return [(d, k) for d in p.depths for k in range(p.seeds)]
 
 
 def phase_parts(ctx) -> list:
-    p = _phase_protocol(ctx)
-    return [Part(("phase-cell", p.name, d, k, ctx.seed), train_part, (d, ctx.seed, k, ctx.mnist, p)) for d in p.depths
-            for k in range(p.seeds)]
+    p = ctx.protocol(phase.PHASE)
+    return [Part.of(ctx.run, train_part, d, k, p) for d, k in _cells(p)]
 
 
 def check_diagram(ctx) -> Evidence:
-    p = _phase_protocol(ctx)
-    groups = {part.key[2:4]: ctx.compute(part) for part in phase_parts(ctx)}  # by (depth, replica)
-    grid = PH.cells(p, groups)
-    xi_c = C.depth_scales_curve(p.activation, p.sigma_w2s, p.sigma_b2)["xi_c"]
-    verdict = PH.criterion(p, grid["median"], xi_c)
-    thin = int(np.sum(np.abs(grid["median"] - p.trains_at) < grid["spread"]))
-    facts = [Fact(f"beyond {p.beyond:g} xi_c at most {p.max_beyond_train:.0%} of the cells train, and well inside "
-                  f"(L <= {p.inside:g} xi_c) at most {p.max_inside_fail:.0%} fail; at least {p.min_cells} cells "
+    p = ctx.protocol(phase.PHASE)
+    c = p.thresholds()
+    groups = {cell: ctx.compute(part) for cell, part in zip(_cells(p), phase_parts(ctx))}  # by (depth, replica)
+    grid = phase.cells(p, groups)
+    xi_c = correlation.depth_scales_curve(p.activation, p.sigma_w2s, p.sigma_b2)["xi_c"]
+    verdict = phase.criterion(p, grid["median"], xi_c)
+    thin = int(np.sum(np.abs(grid["median"] - c.trains_at) < grid["spread"]))
+    facts = [Fact(f"beyond {c.beyond:g} xi_c at most {c.max_beyond_train:.0%} of the cells train, and well inside "
+                  f"(L <= {c.inside:g} xi_c) at most {c.max_inside_fail:.0%} fail; at least {c.min_cells:g} cells "
                   f"on each "
-                  f"side (a cell trains at median training accuracy >= {p.trains_at:.0%})", verdict["holds"],
+                  f"side (a cell trains at median training accuracy >= {c.trains_at:.0%})", verdict["holds"],
                   "mean field's xi_c (float64 route) against the trained grid",
                   {k: verdict[k] for k in ("beyond", "beyond_trained", "inside", "inside_failed")})]
-    edge = float(C.critical_sigma_w2(p.activation, p.sigma_b2, dps=15)["sigma_w2"])
+    edge = float(correlation.critical_sigma_w2(p.activation, p.sigma_b2, dps=15)["sigma_w2"])
     fine = np.linspace(min(p.sigma_w2s) - 0.1, max(p.sigma_w2s) + 0.2, 41)
-    curve = C.depth_scales_curve(p.activation, fine, p.sigma_b2)["xi_c"]
+    curve = correlation.depth_scales_curve(p.activation, fine, p.sigma_b2)["xi_c"]
     figures = save(ctx, phase_figure(p.sigma_w2s, p.depths, grid["median"], fine, np.minimum(curve, 1e4), edge,
-                                     p.beyond, p.inside, f"Training accuracy after {p.steps} SGD steps, "
+                                     c.beyond, c.inside, f"Training accuracy after {p.steps} SGD steps, "
                                                          f"{p.activation}, "
                                                f"$\\sigma_b^2 = {p.sigma_b2:g}$, width {p.width}"), "phase-diagram")
     diverged, total = int(grid["diverged"].sum()), grid["accuracy"].size
@@ -186,8 +147,8 @@ def check_diagram(ctx) -> Evidence:
                      f"width {p.width}, eta {p.eta0:g}/L, {p.seeds} seeds: far shorter training than the paper's"}
     return Evidence("verified", facts, figures=figures, latex=display(
         r"\text{trainable} \iff L \lesssim 6\,\xi_c,\quad \xi_c = -1/\ln\chi_c"),
-        headline=run, numbers={"protocol": {**p.as_dict(), "caption": p.describe(), "seeds_used": [ctx.seed],
-                                            "streams": streams.describe(ctx.seed, p.seeds, PHASE_WITHIN)},
+        headline=run, numbers={"protocol": {**p.as_dict(), "caption": phase.describe(p), "seeds_used": [ctx.run.seed],
+                                            "streams": streams.describe(ctx.run.seed, p.seeds, PHASE_WITHIN)},
                                "criterion": {k: verdict[k] for k in ("beyond", "beyond_trained", "inside",
                                                                     "inside_failed", "holds")},
                                "critical_sigma_w2": edge, "diverged": diverged, "replicas": total,

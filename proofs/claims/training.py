@@ -1,6 +1,6 @@
 """Speed of learning while training (Nielsen ch. 5): the book's full-batch protocol, 500 epochs, >= 10 seeds.
 
-The criteria (``numeric.experiments.protocols.SPEED_DURING_TRAINING``) are checked over every epoch, not the last only:
+The criteria (``numeric.experiments.chapter.SPEED_DURING_TRAINING``) are checked over every epoch, not the last only:
 the first hidden layer is the slowest at every epoch (by the seeds' median of slowest-other/first, its
 margin beside the seed spread: a thin one is flagged fragile), the four-hidden-layer network's last/first
 stays "about 100" at every epoch, and the speeds drop (the network learns). Where the book's own values
@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.experiments import protocols as P
-from numeric.experiments.experiments import training_run
+from numeric.experiments import chapter
 from numeric.figures import gradient_norms_figure
 from numeric.stats import percentile, spread_toward
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
-from ..data import load_data
 from ..experiment_records import (
     BOOK_LAST_OVER_FIRST,
     BOOK_NORMS_AT_INIT,
     data_caveat,
     name,
-    protocol_for,
     protocol_record,
     spread,
 )
@@ -35,25 +32,25 @@ __all__ = ["CLAIMS", "check_speed_during_training", "training_parts"]
 PARTS_PER_NETWORK = 2  # each network's replicas run as this many parts, so that two workers share the work
 
 
-def _pieces(p: P.Protocol) -> list:
+def _pieces(p) -> list:
     """The parts: (one network's protocol, (lo, hi) of its replicas), fixed by the protocol (not by --jobs)."""
     step = -(-p.seeds // PARTS_PER_NETWORK)
     return [(p.replace(networks=(sizes,)), (lo, min(lo + step, p.seeds)))
             for sizes in p.networks for lo in range(0, p.seeds, step)]
 
 
-def _training_part(one: P.Protocol, mnist, seed: int, replicas: tuple):
-    return training_run(one, load_data(mnist).training, seed, None, replicas)
+def _training_part(run, one, replicas: tuple):
+    return chapter.training_run(one, run.data().training, run.seed, None, replicas)
 
 
 def training_parts(ctx) -> list:
     """The training claim's independent pieces: one ``Part`` per network and group of replicas."""
-    p = protocol_for(ctx, "speed-of-learning-during-training", P.SPEED_DURING_TRAINING)
+    p = ctx.protocol(chapter.SPEED_DURING_TRAINING)
     return [_part(ctx, one, reps) for one, reps in _pieces(p)]
 
 
-def _part(ctx, one: P.Protocol, reps: tuple) -> Part:
-    return Part(("training", one, ctx.seed, reps), _training_part, (one, ctx.mnist, ctx.seed, reps))
+def _part(ctx, one, reps: tuple) -> Part:
+    return Part.of(ctx.run, _training_part, one, reps)
 
 
 def _first_slowest(p, label: str, other_first: np.ndarray) -> Fact:
@@ -84,8 +81,8 @@ def _about_100(p, last_first: np.ndarray) -> list[Fact]:
                         value={"epoch": hi, "median": float(med[hi])})]
 
 
-def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evidence:
-    p = protocol or protocol_for(ctx, "speed-of-learning-during-training", P.SPEED_DURING_TRAINING)
+def check_speed_during_training(ctx, protocol=None) -> Evidence:
+    p = protocol or ctx.protocol(chapter.SPEED_DURING_TRAINING)
     split = ctx.data().training
     n = min(p.images or len(split), len(split))
     runs, learned = {}, {}
@@ -127,7 +124,7 @@ def check_speed_during_training(ctx, protocol: P.Protocol | None = None) -> Evid
         if sizes == min(runs, key=len):
             facts.append(margin_fact(f"{label} learns under this protocol: {learn_c.describe()}", acc,
                                      learn_c["min_accuracy"], spread_toward(learned[sizes], learn_c["min_accuracy"],
-                                                                            P.LEVEL),
+                                                                            chapter.LEVEL),
                                      above=True, how=f"median over {len(learned[sizes])} seeds, the {n:,} training "
                                      "images after the last epoch; spread: the median's interval", role=learn_c.role,
                                      value={"median": round(acc, 4), "seeds": learned[sizes].round(3).tolist()}))
@@ -158,7 +155,8 @@ CLAIMS = [
     Claim("speed-of-learning-during-training", "ch. 5, 'The vanishing gradient problem'",
           "While training, the first hidden layer stays about 100 times slower than the last",
           check_speed_during_training,
-          group="experiments", figures=tuple(f"speed-of-learning-{len(n) - 2}-hidden" for n in P.CHAPTER_NETWORKS),
+          group="experiments",
+          figures=tuple(f"speed-of-learning-{len(n) - 2}-hidden" for n in chapter.CHAPTER_NETWORKS),
           cost=34.0, parts=training_parts,
           latex_title="While training, the first hidden layer stays about 100 times slower than the last"),
 ]

@@ -24,7 +24,8 @@ def planned_paths(claims, formats=("pdf", "png")) -> list[str]:
     return out + REPORTS
 
 
-SCHEMA_VERSION = 2  # bump when a field changes meaning (2: parts timed apart); export/results.schema.json describes it
+SCHEMA_VERSION = 3  # bump when a field changes meaning (3: one protocol type; 2: parts timed apart);
+# export/results.schema.json describes it
 
 
 def library_versions() -> dict:

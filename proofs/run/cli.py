@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from ..data import Run
 from ..export.manifest import MANIFEST, OutputError
 from ..export.outdir import OutputDir
 from ..export.writers import planned_paths, results_json, write_results
 from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
-from .executor import Executor, figure_formats, load_data
+from .executor import Executor, figure_formats
 from .registry import all_claims, select
 from .scheduler import SchedulerError
 
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
     out, done = None, []
     try:
         out = OutputDir(args.out, force=args.force, notify=lambda text: print(f"note: {text}", file=sys.stderr))
-        out.preflight(planned_paths(claims, figure_formats(vars(args))))  # every path, before any claim runs
+        out.preflight(planned_paths(claims, figure_formats(args)))  # every path, before any claim runs
         return _run(args, claims, out, done)
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -172,19 +173,19 @@ def _run(args, claims, out, records: list) -> int:
         if not args.quiet:
             print(f"        ... {text}", file=sys.stderr, flush=True)
 
-    settings = {"dps": args.dps, "seed": args.seed, "mnist": args.mnist, "seeds": args.seeds, "quick": args.quick,
-                "figure_size": args.figure_size, "pgf": args.pgf}
     if args.quick:
         print("QUICK run: fewer seeds in the training experiments; not the book's protocol for a verdict of record",
               file=log)
-    if args.mnist:
-        from numeric.data import DataError
+    from numeric.data import DataError
 
-        try:
-            data = load_data(args.mnist)
-        except DataError as exc:
-            print(f"error: --mnist: {exc}", file=sys.stderr)
-            return 2
+    try:  # the run's one value: made once here, handed to every claim and part
+        run = Run.make(seed=args.seed, seeds=args.seeds, quick=args.quick, mnist=args.mnist, dps=args.dps,
+                       figure_size=args.figure_size, pgf=args.pgf)
+    except DataError as exc:
+        print(f"error: --mnist: {exc}", file=sys.stderr)
+        return 2
+    data = run.data()
+    if args.mnist:
         print(f"data: {data.source} ({data.verification})", file=log)
         if data.verification.startswith("not digest-verified"):
             print(f"warning: {args.mnist}: {data.verification}", file=sys.stderr)
@@ -214,13 +215,13 @@ def _run(args, claims, out, records: list) -> int:
                       f"{eta_text(total_cost - done_cost['cost'], done_cost['cost'], t0)})", file=log, flush=True)
 
     with Executor(args.jobs, args.scheduler, timeout=args.scheduler_timeout) as ex:
-        ordered = ex.run(claims, settings, on_done, progress=progress)
+        ordered = ex.run(claims, run, on_done, progress=progress)
     records[:] = ordered
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
                 "seeds": args.seeds or "protocol", "quick": args.quick, "figure_size": args.figure_size,
                 "pgf": args.pgf}
     if args.mnist:
-        settings["data_verification"] = load_data(args.mnist).verification
+        settings["data_verification"] = data.verification
     _write(write_results, out, records, settings)
     failed = [r["id"] for r in records if r["verdict"] == "failed"]
     counts = results_json(records, settings)["summary"]

@@ -1,6 +1,6 @@
 """Running claims as tasks: in-process, on a pool of processes, or on a Dask cluster.
 
-A task is a claim's part (``proofs.context.Part``, run by ``run_part``) or a claim id and the run's settings
+A task is a claim's part (``proofs.context.Part``, run by ``run_part``) or a claim id and the run's ``Run``
 (plain data, picklable); ``run_task`` builds the claim's context *where it runs*, with its parts' values and a
 figure collector instead of the output folder, and returns the result record and the figures as bytes. Every
 mode takes the same path: each distinct part once (``proofs.run.plan``), then each claim on its parts' values. The
@@ -48,19 +48,15 @@ class _Collector:
         return stem
 
 
-def context(settings: dict, **extra):
-    """Returns the claims' Context for the run's ``settings`` (dps, seed, mnist, seeds, quick)."""
+def context(run, **extra):
+    """Returns the claims' Context for the ``run`` (``proofs.data.Run``)."""
     from ..claim import Context
 
-    ctx = Context(dps=settings["dps"], seed=settings["seed"], mnist=settings.get("mnist"),
-                  seeds=settings.get("seeds"), quick=settings.get("quick", False), **extra)
-    ctx._data = load_data(settings.get("mnist"))
-    return ctx
+    return Context(run=run, **extra)
 
-
-def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, progress=None,
+def run_task(claim_id: str, run, precomputed: dict | None = None, progress=None,
              part_times: dict | None = None, computed_by: dict | None = None) -> tuple[dict, dict]:
-    """Returns (record, {relative path: bytes}) for one claim run with ``settings``.
+    """Returns (record, {relative path: bytes}) for one claim of the ``run``.
 
     ``precomputed`` holds the results of the claim's parts, by key, and ``part_times`` their (wall, CPU)
     seconds where they ran; ``computed_by`` names, by key, the claim that computed a part this one received
@@ -72,17 +68,17 @@ def run_task(claim_id: str, settings: dict, precomputed: dict | None = None, pro
     claim = next(c for c in all_claims() if c.id == claim_id)
     from numeric.figures import figure_size
 
-    figures = _Collector(figure_formats(settings))
-    ctx = context(settings, save_figure=figures.save_figure, progress=progress,
+    figures = _Collector(figure_formats(run))
+    ctx = context(run, save_figure=figures.save_figure, progress=progress,
                   precomputed={} if precomputed is None else precomputed, part_times=part_times or {},
                   computed_by=computed_by or {})
-    with figure_size(settings.get("figure_size", "column")):
+    with figure_size(run.figure_size):
         return run_claim(claim, ctx), figures.files
 
 
-def figure_formats(settings: dict) -> tuple:
+def figure_formats(run) -> tuple:
     """The formats every figure is written in: PDF and PNG, and PGF when asked for."""
-    return ("pdf", "png", "pgf") if settings.get("pgf") else ("pdf", "png")
+    return ("pdf", "png", "pgf") if run.pgf else ("pdf", "png")
 
 
 def run_part(part) -> tuple:
@@ -151,20 +147,20 @@ class Executor:
         if self._client is not None:
             self._client.close(timeout=self.timeout)
 
-    def run(self, claims, settings: dict, on_done, progress=None) -> list[dict]:
+    def run(self, claims, run, on_done, progress=None) -> list[dict]:
         """Runs every claim; calls ``on_done(record, files, finished, total)`` as each completes.
 
         Returns the records in the order of ``claims`` (registry order), whatever order they ran in.
         """
-        plan = Plan(claims, context(settings))
+        plan = Plan(claims, context(run))
         if self._pool is None:
-            return self._in_process(claims, settings, plan, on_done, progress)
+            return self._in_process(claims, run, plan, on_done, progress)
         jobs = [(c.cost / max(1, len(plan.parts[c.id])), c.id, p) for c in claims for p in plan.tasks(c.id)]
         jobs += [(c.cost, c.id, None) for c in claims if not plan.parts[c.id]]
         jobs.sort(key=lambda j: -j[0])  # longest first: the workers end together
         futures = {}
         for _, cid, part in jobs:
-            f = self._pool.submit(run_part, part) if part else self._pool.submit(run_task, cid, settings)
+            f = self._pool.submit(run_part, part) if part else self._pool.submit(run_task, cid, run)
             futures[f] = (cid, part.key if part else None)
         values, times = {c.id: {} for c in claims}, {c.id: {} for c in claims}
         arrived = {c.id: 0 for c in claims}
@@ -181,7 +177,7 @@ class Executor:
                         values[user][key], times[user][key] = value, (wall, cpu)
                         arrived[user] += 1
                         if arrived[user] == len(plan.parts[user]):
-                            g = self._pool.submit(run_task, user, settings, values[user], None, times[user],
+                            g = self._pool.submit(run_task, user, run, values[user], None, times[user],
                                                   plan.borrowed(user, values[user]))
                             futures[g] = (user, None)
                             pending.add(g)
@@ -192,7 +188,7 @@ class Executor:
         return [records[c.id] for c in claims]
 
     @staticmethod
-    def _in_process(claims, settings, plan, on_done, progress) -> list[dict]:
+    def _in_process(claims, run, plan, on_done, progress) -> list[dict]:
         """``--jobs 1``: the same path in this process: each claim's parts (those it owns, as tasks), then the claim
         on their values; a part two claims ask for is kept for the second."""
         kept, shared, out = {}, plan.shared(), []
@@ -206,7 +202,7 @@ class Executor:
                 times[part.key] = tuple(seconds)
                 if progress is not None:
                     progress(f"{c.id}: part {part_label(part.key)} done in {seconds[0]:.1f} s")
-            rec, files = run_task(c.id, settings, values, progress, times, borrowed)
+            rec, files = run_task(c.id, run, values, progress, times, borrowed)
             kept.update({k: values[k] for k in shared & values.keys()})  # for the next claim that asks
             out.append(rec)
             on_done(rec, files, len(out), len(claims))
