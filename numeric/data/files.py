@@ -22,16 +22,19 @@ def umask_mode(base: int = 0o666) -> int:
     return base & ~mask
 
 
-def atomic_write(path, payload: bytes | str) -> Path:
-    """Writes ``payload`` to ``path`` through a temporary file in the same folder and a rename.
+def atomic_write(path, payload: bytes | str, *, tag: str | None = None) -> Path:
+    """Writes ``payload`` to ``path`` through a temporary file in the same folder and a rename; returns ``path``.
 
+    The temporary file is ``.NAME.XXXXXXXX.tmp`` (``.NAME.TAG.XXXXXXXX.tmp`` with ``tag``: a caller that records
+    its tag can later recognise, by name alone, the temporary files it left), made with O_EXCL by ``mkstemp``.
     The file ends with mode 0o666 & ~umask (as ``open`` would give), not mkstemp's 0o600. Any
     exception (ENOSPC, EIO, KeyboardInterrupt) removes the temporary file and re-raises; the old
-    file at ``path`` is then exactly as it was. Returns ``path``.
+    file at ``path`` is then exactly as it was.
     """
     path = Path(path)
     data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = f".{path.name}." + (f"{tag}." if tag else "")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
