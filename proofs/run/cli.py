@@ -22,8 +22,10 @@ from ..export.writers import planned_paths, results_json, write_results
 from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
 from .executor import Executor, figure_formats, load_data
+from .process import Stopped, StreamError, at_the_end, guard_streams, release_stdout, say, signal_name
 from .registry import all_claims, select
 from .scheduler import SchedulerError
+from .workers import WorkerDied
 
 DESCRIPTION = """\
 Regenerate and re-check every claim of Nielsen's "Why are deep neural networks hard to train?"
@@ -85,14 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM (or SIGINT) arrived: the run stops as on Ctrl-C, and exits 128 + the signal's number."""
-
-    def __init__(self, signum: int = signal.SIGINT):
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _stop(signum, frame):
     raise Stopped(signum)
 
@@ -127,6 +121,9 @@ def main(argv=None) -> int:
         return 2
     except SchedulerError as exc:
         print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
+        return 2
+    except WorkerDied as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         raise  # run() ends quietly: standard output was closed by its reader
@@ -237,14 +234,34 @@ def _run(args, claims, out, records: list) -> int:
 
 
 def run() -> None:
-    """The console script ``unstable-gradients`` and ``python -m proofs``: exits with main's status."""
+    """The console script ``unstable-gradients`` and ``python -m proofs``: exits with main's status.
+
+    Standard output closed (``>&-``) or failing (``>/dev/full``), and a signal outside main's own handling (while
+    the arguments are read, or as the command ends), are each one line on standard error (``proofs.run.process``).
+    """
+    listing = any(a in ("--list", "--version", "-h", "--help") for a in sys.argv[1:])
+    failed = False
     try:
-        status = main()
-        sys.stdout.flush()
+        if guard_streams() and not listing:
+            say("error: standard output is closed (>&-); the run reports its progress and summary there: "
+                "redirect it to a file or to /dev/null")
+            status = 2
+        else:
+            status = main()
+            sys.stdout.flush()
     except BrokenPipeError:  # output piped into `head`, which has what it wanted: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        listing = any(a in ("--list", "--version", "-h", "--help") for a in sys.argv[1:])
         if not listing:
             print("error: standard output was closed (a pipe into head?) before the run finished", file=sys.stderr)
         status = 0 if listing else 2
+    except StreamError as exc:  # >/dev/full: said as what it is, not as the output folder's disk
+        failed = True
+        say(f"error: {exc}")
+        status = 2
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while the arguments are read, or as main returns
+        name, status = signal_name(exc)
+        say(f"interrupted ({name})")
+    finally:
+        at_the_end()
+        release_stdout(failed)
     sys.exit(status)
