@@ -16,7 +16,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Probe", "probe", "remove_if", "real_folders"]
+__all__ = ["Probe", "probe", "remove_if", "real_folders", "make_folders", "writable"]
 
 _AT = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd and os.unlink in os.supports_dir_fd
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -46,6 +46,31 @@ def real_folders(root: Path, rel: str) -> bool:
         except FileNotFoundError:
             return True
     return True
+
+
+def make_folders(path: Path, error) -> list[Path]:
+    """Makes ``path`` and its missing parents; returns those it made, outermost first (``error``: the exception
+    class raised, with the system's reason, when one cannot be made)."""
+    missing, made = [], []
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    try:
+        for folder in reversed(missing):
+            folder.mkdir()
+            made.append(folder)
+    except OSError as exc:
+        for folder in reversed(made):
+            folder.rmdir()
+        raise error(f"--out {missing[0]}: cannot write there ({exc.strerror or exc})") from None
+    return made
+
+
+def writable(folder: Path) -> bool:
+    """Returns True when this process may make files in ``folder``, asked with access(2) (permissions, a read-only
+    or immutable folder), which creates nothing."""
+    kwargs = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+    return os.access(folder, os.W_OK | os.X_OK, **kwargs)
 
 
 def _parent(root: Path, rel: str):

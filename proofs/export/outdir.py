@@ -31,7 +31,7 @@ from pathlib import Path
 
 from numeric.data.files import atomic_write
 
-from .inside import probe, real_folders
+from .inside import make_folders, probe, real_folders, writable
 from .lock import FolderLock, clean_leftovers
 from .manifest import LOCK, MANIFEST, Manifest, OutputError, digest, keep_backup
 
@@ -48,13 +48,6 @@ def _shown(rel: Path) -> str:
     return f"{rel.as_posix()}/" if rel.parts else "./"
 
 
-def _writable(folder: Path) -> bool:
-    """Returns True when this process may make files in ``folder``, asked with access(2) (permissions, a read-only
-    or immutable folder), which creates nothing."""
-    kwargs = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
-    return os.access(folder, os.W_OK | os.X_OK, **kwargs)
-
-
 class OutputDir:
     """An output folder that only overwrites files it wrote itself (``force``: keeps the user's as backups)."""
 
@@ -68,7 +61,7 @@ class OutputDir:
         self._check_root()
         self._refuse_special_folders()
         try:
-            self._make_root()
+            self._made = make_folders(self.root, OutputError)
             self._lock = FolderLock(self.root, OutputError, self.notify)
             self.manifest_path = self.root / MANIFEST
             self.manifest = Manifest(self.root, tag=self._lock.token)
@@ -76,19 +69,6 @@ class OutputDir:
         except BaseException:
             self.close()
             raise
-
-    def _make_root(self) -> None:
-        """Makes --out and its missing parents, remembering which (``close`` removes them while empty)."""
-        missing, here = [], self.root
-        while not os.path.lexists(here) and here != here.parent:
-            missing.append(here)
-            here = here.parent
-        try:
-            for folder in reversed(missing):
-                folder.mkdir()
-                self._made.append(folder)
-        except OSError as exc:
-            raise OutputError(f"--out {self.root}: cannot write there ({_why(exc)})") from None
 
     def close(self) -> None:
         """Removes the folder's lock, and the folders this run made for --out while they are empty."""
@@ -177,7 +157,7 @@ class OutputDir:
             here = self.root / rel
             while not os.path.lexists(here) and here != self.root:  # made later: its parent must take it
                 here = here.parent
-            if not _writable(here):
+            if not writable(here):
                 where = "" if here == self.root / rel else f"; cannot make it in {_shown(here.relative_to(self.root))}"
                 out.append(f"{_shown(rel)} (cannot write there: permission denied or a read-only file system{where})")
         return out

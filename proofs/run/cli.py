@@ -22,7 +22,7 @@ from ..export.writers import planned_paths, results_json, write_results
 from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
 from .executor import Executor, figure_formats, load_data
-from .process import Stopped, StreamError, at_the_end, guard_streams, release_stdout, say, signal_name
+from .process import Stopped, command
 from .registry import all_claims, select
 from .scheduler import SchedulerError
 from .workers import WorkerDied
@@ -234,34 +234,6 @@ def _run(args, claims, out, records: list) -> int:
 
 
 def run() -> None:
-    """The console script ``unstable-gradients`` and ``python -m proofs``: exits with main's status.
-
-    Standard output closed (``>&-``) or failing (``>/dev/full``), and a signal outside main's own handling (while
-    the arguments are read, or as the command ends), are each one line on standard error (``proofs.run.process``).
-    """
-    listing = any(a in ("--list", "--version", "-h", "--help") for a in sys.argv[1:])
-    failed = False
-    try:
-        if guard_streams() and not listing:
-            say("error: standard output is closed (>&-); the run reports its progress and summary there: "
-                "redirect it to a file or to /dev/null")
-            status = 2
-        else:
-            status = main()
-            sys.stdout.flush()
-    except BrokenPipeError:  # output piped into `head`, which has what it wanted: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if not listing:
-            print("error: standard output was closed (a pipe into head?) before the run finished", file=sys.stderr)
-        status = 0 if listing else 2
-    except StreamError as exc:  # >/dev/full: said as what it is, not as the output folder's disk
-        failed = True
-        say(f"error: {exc}")
-        status = 2
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while the arguments are read, or as main returns
-        name, status = signal_name(exc)
-        say(f"interrupted ({name})")
-    finally:
-        at_the_end()
-        release_stdout(failed)
-    sys.exit(status)
+    """The console script ``unstable-gradients`` and ``python -m proofs``: exits with main's status, each way the
+    process can end (a closed or full standard output, a signal outside main) one line (``proofs.run.process``)."""
+    sys.exit(command(main))

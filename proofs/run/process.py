@@ -9,7 +9,7 @@ full or gone, and one line for each way it can stop.
   and no library writes into it), says whether standard output was closed, and wraps standard output so that a
   write that fails (``>/dev/full``) raises ``StreamError`` naming it, distinct from an OSError of the output folder;
   a failed write to standard error is dropped (there is nowhere to say anything).
-* ``say`` writes one line to standard error where it can.
+* ``say`` writes one line to standard error where it can; ``command`` runs the CLI's ``main`` between all these.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import signal
 import sys
 
 __all__ = ["Stopped", "StreamError", "stop_on_sigterm", "guard_streams", "say", "signal_name", "at_the_end",
-           "release_stdout"]
+           "release_stdout", "command"]
 
 
 class Stopped(KeyboardInterrupt):
@@ -149,3 +149,38 @@ def say(line: str) -> None:
         sys.stderr.flush()
     except (OSError, StreamError, AttributeError, ValueError):
         pass
+
+
+def command(main) -> int:
+    """Returns the exit status of ``main()`` (the CLI's), run with guarded streams: standard output closed (``>&-``)
+    refuses a run before anything is made (exit 2; a listing exits 0), a pipe closed by its reader ends quietly, a
+    failed write to standard output (``>/dev/full``) is named as such (exit 2), and a signal outside main's own
+    handling (while the arguments are read, as main returns) is one line and 128 + the signal."""
+    listing = any(a in ("--list", "--version", "-h", "--help") for a in sys.argv[1:])
+    failed = False
+    try:
+        if guard_streams() and not listing:
+            say("error: standard output is closed (>&-); the run reports its progress and summary there: "
+                "redirect it to a file or to /dev/null")
+            return 2
+        status = main()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:  # output piped into `head`, which has what it wanted: stop quietly
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+        if not listing:
+            say("error: standard output was closed (a pipe into head?) before the run finished")
+        return 0 if listing else 2
+    except StreamError as exc:  # >/dev/full: said as what it is, not as the output folder's disk
+        failed = True
+        say(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while the arguments are read, or as main returns
+        name, status = signal_name(exc)
+        say(f"interrupted ({name})")
+        return status
+    finally:
+        at_the_end()
+        release_stdout(failed)
