@@ -44,7 +44,7 @@ def check_bounds(name: str, args: list, kwargs: dict) -> None:
                              f"{MAX_EXPONENT}, got {args[0][:40]!r}")
     elif name in MATRICES:
         if len(args) != 1 or not isinstance(args[0], list) or kwargs:
-            raise ValueError(f"a {name} is given by its list of rows only (as srepr prints it)")
+            raise ValueError(f"a matrix ({name}) is given by its list of rows only, as srepr prints it")
         entries = sum(len(row) if isinstance(row, list) else 1 for row in args[0])
         if entries > MAX_ENTRIES:
             raise ValueError(f"a matrix of {entries:,} entries, more than {MAX_ENTRIES:,}")
