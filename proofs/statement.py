@@ -14,8 +14,14 @@ builds the object node by node from an allow-list:
 * keywords with a plain name (``real=True``, ``precision=53``), and lists (a matrix's rows).
 
 Everything else (attribute access, subscripts, operators, lambda, comprehensions, ``**kwargs``, a name
-outside the lists) is refused with a ValueError naming what was found, as are texts longer than
-``MAX_TEXT`` characters and nesting deeper than ``MAX_DEPTH``.
+outside the lists, ``evaluate=``) is refused with a ValueError naming what was found, as are texts longer
+than ``MAX_TEXT`` characters and nesting deeper than ``MAX_DEPTH``. What a constructor would compute is
+bounded before it is called (each of these took from 30 s to hours, or gigabytes, with fewer than 50
+characters): a Float's decimal has at most ``MAX_INT_DIGITS`` digits and an exponent of at most
+``MAX_EXPONENT``; a matrix is given by its rows, at most ``MAX_ENTRIES`` entries; a MatrixSymbol's
+integer sizes and a derivative's orders are bounded (``MAX_DIMENSION``, ``MAX_ORDER``). As a last guard,
+building stops after ``MAX_SECONDS`` (checked as SymPy's Python code runs). A constructor that refuses
+its arguments (TypeError, ...) is a ValueError too.
 """
 
 from __future__ import annotations
@@ -26,13 +32,23 @@ import re
 import sympy as sp
 from sympy.concrete.expr_with_limits import AddWithLimits
 
-__all__ = ["load_statement", "MAX_TEXT", "MAX_DEPTH", "MAX_INT_DIGITS", "CONSTRUCTORS", "SINGLETONS"]
+from .statement_limits import (
+    MAX_DEPTH,
+    MAX_DIMENSION,
+    MAX_ENTRIES,
+    MAX_EXPONENT,
+    MAX_INT_DIGITS,
+    MAX_NAME,
+    MAX_ORDER,
+    MAX_SECONDS,
+    MAX_TEXT,
+    Deadline,
+    TooLong,
+    check_bounds,
+)
 
-MAX_TEXT = 100_000  # characters; the longest field today (bp1-bp4-matrix-form) has 2,015
-MAX_DEPTH = 100  # nested calls and lists; the deepest field today nests about 12
-MAX_INT_DIGITS = 1000  # an integer literal (a float's precision is bounded separately)
-MAX_PRECISION = 100_000  # bits of a Float
-MAX_NAME = 200  # characters of a symbol's or function's name
+__all__ = ["load_statement", "MAX_TEXT", "MAX_DEPTH", "MAX_INT_DIGITS", "MAX_EXPONENT", "MAX_ENTRIES", "MAX_DIMENSION",
+           "MAX_ORDER", "MAX_SECONDS", "CONSTRUCTORS", "SINGLETONS"]
 
 # SymPy's constructors that srepr prints: numbers, arithmetic, relations, logic, sets, the functions
 # the theory uses, sums and indexed objects, matrices. None of them parses a string it is given
@@ -75,6 +91,7 @@ class _Builder:
 
     def __init__(self):
         self.calls, self.names = _tables()
+        self.deadline = None
 
     def build(self, node, depth: int = 0, string_as=None):
         if depth > MAX_DEPTH:
@@ -116,11 +133,19 @@ class _Builder:
         for kw in node.keywords:
             if kw.arg is None or kw.arg.startswith("_"):
                 raise ValueError("keywords must be plain names (no **mapping, no leading underscore)")
+            if kw.arg == "evaluate":
+                raise ValueError("evaluate= is refused: a statement is built as stored, never evaluated")
             kwargs[kw.arg] = self.build(kw.value, depth + 1)
-        precision = kwargs.get("precision", 53)
-        if name == "Float" and not (type(precision) is int and 0 < precision <= MAX_PRECISION):
-            raise ValueError(f"a Float's precision must be 1..{MAX_PRECISION} bits")
-        return _as_stored(func(*args, **kwargs), args)
+        check_bounds(name, args, kwargs)
+        if self.deadline is not None:
+            self.deadline.check()
+        try:
+            return _as_stored(func(*args, **kwargs), args)
+        except (TooLong, RecursionError, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a constructor refusing its arguments (Idx: TypeError, ...)
+            raise ValueError(f"{name} cannot be built from these arguments ({type(exc).__name__}: "
+                             f"{str(exc)[:200]})") from None
 
     @staticmethod
     def _constant(value, string_as):
@@ -167,8 +192,12 @@ def load_statement(text: str):
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise ValueError(f"text is not a SymPy srepr expression: {type(exc).__name__}: {exc}") from None
+    builder = _Builder()
     with sp.evaluate(False):
         try:
-            return _Builder().build(tree.body)
+            with Deadline(MAX_SECONDS) as builder.deadline:
+                return builder.build(tree.body)
         except RecursionError:
             raise ValueError(f"text nested too deeply to build (limit {MAX_DEPTH})") from None
+        except MemoryError:
+            raise ValueError("text asks for more memory than a statement needs") from None

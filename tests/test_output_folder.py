@@ -256,15 +256,7 @@ def test_a_symlinked_sub_folder_is_refused_and_nothing_is_written_outside(tmp_pa
     assert list(elsewhere.iterdir()) == [] and not (out / "results.json").exists()
 
 
-def test_temporary_files_of_a_killed_run_are_removed_by_the_next(tmp_path):
-    assert run(tmp_path) == 0
-    leftovers = [tmp_path / "latex" / ".main.tex.k3x9_a2b.tmp", tmp_path / f".{MANIFEST}.abcdefgh.tmp",
-                 tmp_path / "latex" / ".write-test-q1w2e3r4"]
-    users = tmp_path / "latex" / ".notes.txt.abcdefgh.tmp"  # not a temporary name of a file of ours
-    for p in leftovers + [users]:
-        p.write_bytes(b"half")
-    assert run(tmp_path) == 0
-    assert not any(p.exists() for p in leftovers) and users.read_bytes() == b"half"
+# The temporary files of a killed run: tests/test_reliability_folder.py (by the token the killed run recorded).
 
 
 def test_outputdir_refuses_undeclared_and_users_files_mid_run(tmp_path):

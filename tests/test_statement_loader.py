@@ -124,3 +124,52 @@ def test_the_corpus_holds_the_statements_of_every_group():
     groups = {"sigmoid-derivative", "bp1-bp4-matrix-form", "eq123-interval-width", "weights-below-one",
               "meanfield-chi1-curves", "remedies-theory"}
     assert groups <= set(STATEMENTS) and len(STATEMENTS) >= 18
+
+
+# Issue 32, defect 3: each under 50 characters, each took from 30 s to hours or gigabytes before anything bounded
+# what a constructor computes. Each must now be refused (ValueError) within 2 s, before it is computed.
+COSTLY = {
+    "a Float's exponent of a million": "Float('1e1000000')",
+    "a Float's exponent of a hundred million": "Float('1e100000000')",
+    "a Float's negative exponent": "Float('1e-1000000')",
+    "a Float's mantissa of 5,000 digits": "Float('" + "1" * 5000 + "')",
+    "a Float given as a number": "Float(Integer(1))",
+    "a Float's decimal places as dps=": "Float('1.5', dps=1000000000)",
+    "a 20000 x 20000 matrix of a function": "ImmutableDenseMatrix(Integer(20000), Integer(20000), Function('f'))",
+    "evaluate=True on sin": "sin(Float('1e1000000'), evaluate=True)",
+    "evaluate=True on Pow": "Pow(Integer(7), Integer(1000000000000), evaluate=True)",
+    "evaluate=False, even": "Pow(Integer(7), Integer(2), evaluate=False)",
+    "a derivative of order 10^7": "Derivative(Function('f')(Symbol('x')), Tuple(Symbol('x'), Integer(10000000)))",
+    "a MatrixSymbol of 10^12 rows": "MatrixSymbol(Str('W'), Integer(1000000000000), Integer(2))",
+}
+
+
+@pytest.mark.parametrize("name", list(COSTLY))
+def test_costly_payloads_are_refused_within_two_seconds(name):
+    start = time.perf_counter()
+    with pytest.raises(ValueError):
+        load_statement(COSTLY[name])
+    assert time.perf_counter() - start < 2
+
+
+def test_building_stops_at_the_time_limit(monkeypatch):
+    """The last guard: a constructor that loops in Python past MAX_SECONDS is stopped, whatever the bounds miss."""
+    import proofs.statement as statement
+
+    def slow(*args):
+        while True:
+            sp.Integer(1)
+
+    monkeypatch.setattr(statement, "MAX_SECONDS", 0.2)
+    real = statement._tables
+    monkeypatch.setattr(statement, "_tables", lambda: (real()[0] | {"Abs": slow}, real()[1]))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="longer than 0.2 s"):
+        load_statement("Abs(Integer(1))")
+    assert time.perf_counter() - start < 2
+
+
+def test_a_constructor_refusing_its_arguments_is_a_value_error():
+    """The documentation says ValueError for text outside what loads; Idx's own TypeError was let through."""
+    with pytest.raises(ValueError, match="Idx cannot be built"):
+        load_statement("Idx(Symbol('i'), [Integer(1), Integer(2)])")

@@ -9,6 +9,7 @@ is refused before anything runs. Every reader caps the bytes it holds before it 
 from __future__ import annotations
 
 import math
+import os
 import pickle
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 from ..errors import DataError
 from .files import npz_headers
 from .pickled_arrays import ArrayRecipe, load_arrays
-from .reading import MAX_BYTES, _check_regular, _read_bytes, _read_hashed
+from .reading import MAX_BYTES, _check_regular, _read_bytes, read_idx_file
 
 __all__ = ["IDX_FILES", "CANONICAL_MD5", "LABEL_COUNTS", "check_like_mnist", "read_idx", "read_idx_folder",
            "read_pickle", "read_npz"]
@@ -39,7 +40,8 @@ CANONICAL_COUNTS = {"train": 60000, "test": 10000}
 LABEL_COUNTS = {"train": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
                 "test": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)}
 PIXEL_MEAN = (25.0, 42.0)  # MNIST's mean pixel is about 33.3 of 255 (random bytes: 127.5, blank: 0)
-IDX_MAGIC = {2051: 3, 2049: 1}  # uint8 images (3 dims), uint8 labels (1 dim)
+# The four IDX files of MNIST together, uncompressed: headers, 70,000 images of 784 bytes, 70,000 labels.
+IDX_FOLDER_BYTES = 2 * 16 + 70000 * 784 + 2 * 8 + 70000
 
 
 def check_like_mnist(where: str, part: str, pixels: np.ndarray, labels: np.ndarray) -> None:
@@ -60,35 +62,14 @@ def check_like_mnist(where: str, part: str, pixels: np.ndarray, labels: np.ndarr
 
 
 def read_idx(path: Path, *, expect_dims: int) -> np.ndarray:
-    """Returns the uint8 array stored in one IDX file (images (n, 28, 28) or labels (n,))."""
-    return _parse_idx(path, _read_bytes(path), expect_dims)
+    """Returns the uint8 array stored in one IDX file (images (n, 28, 28) or labels (n,)), at most MNIST's 60,000
+    items, read no further than its header says (``reading.read_idx_file``)."""
+    arr = read_idx_file(path, expect_dims=expect_dims, max_items=CANONICAL_COUNTS["train"])[0]
+    return _check_labels(path, arr)
 
 
-def _parse_idx(path: Path, data: bytes, expect_dims: int) -> np.ndarray:
-    if len(data) < 4:
-        raise DataError(f"{path}: truncated ({len(data)} bytes), not an IDX file")
-    magic = int.from_bytes(data[:4], "big")
-    if magic not in IDX_MAGIC:
-        raise DataError(f"{path}: wrong magic number {magic:#010x}; expected 0x00000803 (images) or 0x00000801 (labels)")
-    dims = IDX_MAGIC[magic]
-    if dims != expect_dims:
-        raise DataError(f"{path}: holds {'images' if dims == 3 else 'labels'}, expected "
-                        f"{'images' if expect_dims == 3 else 'labels'} (files swapped or misnamed?)")
-    header = 4 + 4 * dims
-    if len(data) < header:
-        raise DataError(f"{path}: truncated inside the header")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
-    if dims == 3 and shape[1:] != (28, 28):
-        raise DataError(f"{path}: images must be 28 x 28, its header says {shape[1]} x {shape[2]}")
-    what, per_item = ("images", 784) if dims == 3 else ("labels", 1)
-    stored = len(data) - header
-    if stored != shape[0] * per_item:
-        held = f"{stored // per_item:,} {what}" + (f" and {stored % per_item} bytes" if stored % per_item else "")
-        cause = ("a corrupt header or a truncated file" if stored < shape[0] * per_item
-                 else "trailing bytes after the data")
-        raise DataError(f"{path}: its header says {shape[0]:,} {what}, the file holds {held} ({cause})")
-    arr = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
-    if dims == 1 and arr.size and arr.max() > 9:
+def _check_labels(path: Path, arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 1 and arr.size and arr.max() > 9:
         raise DataError(f"{path}: labels must be 0..9, found {arr.max()}")
     return arr
 
@@ -110,16 +91,22 @@ def read_idx_folder(folder: Path, *, check_digest: bool = True, report: list | N
     (a list) receives one line saying which files were not digest-verified.
     """
     out, unverified = {}, []
-    for key, stem in IDX_FILES.items():
-        path = _find(folder, stem)
-        data, digest = _read_hashed(path)  # hashed as it streams, never more than MAX_BYTES held
+    paths = {key: _find(folder, stem) for key, stem in IDX_FILES.items()}
+    sizes = {key: os.stat(path).st_size for key, path in paths.items()}
+    if sum(sizes.values()) > IDX_FOLDER_BYTES:  # the four files at most as large as MNIST's uncompressed
+        raise DataError(f"{folder}: its four IDX files take {sum(sizes.values()):,} bytes on disk, more than the "
+                        f"{IDX_FOLDER_BYTES:,} of MNIST's uncompressed (refused before reading any)")
+    for key, path in paths.items():
+        images = key.endswith("images")
+        data, digest = read_idx_file(path, expect_dims=3 if images else 1,  # hashed as it streams, sized by its
+                                     max_items=CANONICAL_COUNTS[key.split("_")[0]])  # header, MNIST's at most
         if check_digest and path.name in CANONICAL_MD5:
             if digest != CANONICAL_MD5[path.name]:
                 raise DataError(f"{path}: MD5 {digest} does not match MNIST's {CANONICAL_MD5[path.name]} "
                                 "(damaged, or not the original file)")
         else:
             unverified.append(path.name)
-        out[key] = _parse_idx(path, data, 3 if key.endswith("images") else 1)
+        out[key] = _check_labels(path, data)
     for part in ("train", "test"):
         n_img, n_lab = len(out[f"{part}_images"]), len(out[f"{part}_labels"])
         if n_img != n_lab:

@@ -1,20 +1,21 @@
-"""The output folder's manifest, lock and leftovers: what is ours, by content, and who may write.
+"""The output folder's manifest: what is ours, proven by content.
 
 ``.proofs-manifest.json`` maps each file the tool wrote (a path relative to ``--out``) to the
 SHA-256 digests its content may have: the digest as written, and while a write is in flight also
-the previous one, so that whichever version a crash leaves on disk is recognised. A file whose
-content matches none of them is the user's (edited since), as is any file not listed. Entries are
-validated on reading (relative paths inside the folder, hex digests), so a damaged or hostile
-manifest is refused, never followed.
+the previous one, so that whichever version a crash leaves on disk is recognised. A file counts as
+ours only when its content matches one of them and it is reached through real folders below
+``--out`` as a regular file of one name (``proofs.export.inside``: no symbolic link on the way, no
+hard link); anything else is the user's: a file whose content matches none (edited since), a file
+not listed, and an entry without digests (a names-only manifest of version 0.3, or ``null``), which
+proves nothing. Entries are validated on reading (relative paths inside the folder, hex digests), and
+the file is read within a size, depth and count bound, so a damaged or hostile manifest is refused in
+one line, never followed.
 
-``.proofs-lock`` is held (``flock``) by the one run writing into a folder; the kernel releases it
-when that run ends, killed or not. Temporary files a killed run left (``.NAME.XXXXXXXX.tmp`` of a
-file in the manifest, ``.write-test-*``) are removed by the next run, under the lock.
+The lock (``.proofs-lock``) and the temporary files of a killed run are ``proofs.export.lock``'s.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -24,14 +25,15 @@ from pathlib import Path, PurePosixPath
 
 from numeric.data.files import atomic_write
 
-__all__ = ["MANIFEST", "LOCK", "OutputError", "Manifest", "digest", "file_digest", "acquire_lock", "clean_leftovers",
-           "keep_backup"]
+from .inside import probe, remove_if
+from .lock import LOCK
+
+__all__ = ["MANIFEST", "LOCK", "OutputError", "Manifest", "digest", "file_digest", "keep_backup"]
 
 MANIFEST = ".proofs-manifest.json"
-LOCK = ".proofs-lock"
 MAX_MANIFEST_BYTES = 10_000_000
-TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")  # numeric.data.files.atomic_write's names
-WRITE_TEST = ".write-test-"
+MAX_ENTRIES = 100_000  # a run writes a few hundred files
+MAX_DIGESTS = 16  # per entry: one as written, one more per write a crash interrupted
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -61,14 +63,11 @@ def _valid_rel(rel) -> bool:
 
 
 class Manifest:
-    """{relative path: digests its content may have} for the files of ours in ``root``.
+    """{relative path: digests its content may have} for the files of ours in ``root``; ``tag`` names the
+    temporary file its saves go through (the run's lock token)."""
 
-    A digest list of ``None`` comes from a manifest of version 0.3 (names only): that file is trusted
-    to be ours until it is written again.
-    """
-
-    def __init__(self, root: Path):
-        self.root, self.path = root, root / MANIFEST
+    def __init__(self, root: Path, tag: str | None = None):
+        self.root, self.path, self.tag = root, root / MANIFEST, tag
         self.files: dict[str, list[str] | None] = self._read()
 
     def _refuse(self, why: str) -> OutputError:
@@ -83,99 +82,53 @@ class Manifest:
         try:
             with open(self.path, "rb") as fh:
                 raw = fh.read(MAX_MANIFEST_BYTES + 1)
-            data = json.loads(raw.decode("utf-8")) if len(raw) <= MAX_MANIFEST_BYTES else None
+            if len(raw) > MAX_MANIFEST_BYTES:
+                raise self._refuse(f"larger than {MAX_MANIFEST_BYTES:,} bytes")
+            data = json.loads(raw.decode("utf-8"))
+        except RecursionError:
+            raise self._refuse("nested deeper than a manifest ever is") from None
         except (ValueError, OSError) as exc:
             raise self._refuse(getattr(exc, "strerror", None) or "not JSON") from None
         files = data.get("files") if isinstance(data, dict) else None
-        if isinstance(files, list):  # version 0.3: names only
+        if isinstance(files, list):  # version 0.3: names only (they prove nothing, see state)
+            if not all(isinstance(rel, str) for rel in files):
+                raise self._refuse("a name in 'files' is not a string")
             files = {rel: None for rel in files}
         if not isinstance(files, dict):
             raise self._refuse("no 'files' list or object")
+        if len(files) > MAX_ENTRIES:
+            raise self._refuse(f"more than {MAX_ENTRIES:,} entries")
         for rel, digests in files.items():
             if not _valid_rel(rel) or rel in (MANIFEST, LOCK):
-                raise self._refuse(f"entry {rel!r} is not a path inside the folder")
-            if digests is not None and not (isinstance(digests, list)
+                raise self._refuse(f"entry {rel[:200]!r} is not a path inside the folder")
+            if digests is not None and not (isinstance(digests, list) and len(digests) <= MAX_DIGESTS
                                             and all(isinstance(d, str) and _HEX.match(d) for d in digests)):
-                raise self._refuse(f"entry {rel!r} has digests {digests!r}, not SHA-256 hex strings")
+                raise self._refuse(f"entry {rel!r} has digests {str(digests)[:200]}, not up to {MAX_DIGESTS} "
+                                   "SHA-256 hex strings")
         return dict(files)
 
     def state(self, rel: str) -> str:
-        """Returns "absent", "ours" (content as we wrote it), "edited" (ours, changed since) or "foreign"."""
-        target = self.root / rel
-        if not os.path.lexists(target):
+        """Returns "absent", "ours" (content as we wrote it, inside the folder), "edited" (listed with digests, changed
+        since) or "foreign" (not listed, listed without digests, or not a regular file of one name in real folders)."""
+        accepted = self.files.get(rel)
+        found = probe(self.root, rel, digest=bool(accepted))
+        if found.kind == "absent":
             return "absent"
-        if rel not in self.files or target.is_symlink() or not target.is_file():
+        if found.kind != "file" or not accepted:
             return "foreign"
-        accepted = self.files[rel]
-        return "ours" if accepted is None or file_digest(target) in accepted else "edited"
+        return "ours" if found.digest in accepted else "edited"
+
+    def remove(self, rel: str) -> bool:
+        """Removes ``rel`` if it is ours (see ``state``), checked as it is removed; returns whether it did."""
+        return remove_if(self.root, rel, self.files.get(rel) or ())
 
     def save(self) -> None:
         files = {rel: self.files[rel] if self.files[rel] is not None else [] for rel in sorted(self.files)}
         text = json.dumps({"written_by": "python -m proofs", "format": 2, "files": files}, indent=1)
-        atomic_write(self.path, text + "\n")
+        atomic_write(self.path, text + "\n", tag=self.tag)
 
 
-def acquire_lock(root: Path) -> int:
-    """Returns an open descriptor holding ``root/.proofs-lock`` exclusively; OutputError if another run holds it."""
-    path = root / LOCK
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    except OSError as exc:
-        raise OutputError(f"--out {root}: cannot create its lock file {LOCK} ({exc.strerror or exc})") from None
-    try:
-        _lock(fd)
-    except OSError as exc:
-        os.close(fd)
-        if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-            raise OutputError(f"--out {root}: cannot lock {LOCK} ({exc.strerror or exc})") from None
-        try:
-            holder = path.read_text(encoding="ascii", errors="replace").strip()
-        except OSError:
-            holder = ""
-        raise OutputError(f"--out {root}: another python -m proofs run{f' (process {holder})' if holder else ''} is "
-                          "writing there; wait for it to finish or choose another --out") from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
-    return fd
-
-
-def _lock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def clean_leftovers(root: Path, manifest: Manifest) -> list[str]:
-    """Removes the temporary files a killed run left in ``root``; returns their relative paths.
-
-    Only ours, and only in the folders the tool writes into (``root`` and those holding files of the
-    manifest; never a walk of a whole tree): ``.write-test-*`` and ``.NAME.XXXXXXXX.tmp`` where NAME
-    is the manifest or a file it lists.
-    """
-    removed = []
-    folders = {""} | {rel.rsplit("/", 1)[0] for rel in manifest.files if "/" in rel}
-    for rel_dir in sorted(folders):
-        here = root / rel_dir if rel_dir else root
-        if here.is_symlink() or not here.is_dir():
-            continue
-        for entry in os.scandir(here):
-            m = TEMPORARY.match(entry.name)
-            target = m and (f"{rel_dir}/{m['name']}" if rel_dir else m["name"])
-            if entry.name.startswith(WRITE_TEST) or (target and (target == MANIFEST or target in manifest.files)):
-                try:
-                    os.unlink(entry.path)
-                    removed.append(f"{rel_dir}/{entry.name}" if rel_dir else entry.name)
-                except FileNotFoundError:
-                    pass
-    return removed
-
-
-def keep_backup(target: Path, reserved=()) -> Path:
+def keep_backup(target: Path, reserved=(), tag: str | None = None) -> Path:
     """Returns a new path NAME.bak (NAME.bak2, ...) beside ``target`` that holds its content: a hard link
     (no space needed, the file's own data), or a copy where hard links are not possible."""
     n = 1
@@ -187,6 +140,6 @@ def keep_backup(target: Path, reserved=()) -> Path:
     try:
         os.link(target, backup, follow_symlinks=False)
     except OSError:  # a file system without hard links: copy it (same folder, atomically)
-        atomic_write(backup, target.read_bytes())
+        atomic_write(backup, target.read_bytes(), tag=tag)
         shutil.copystat(target, backup)
     return backup

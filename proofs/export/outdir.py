@@ -1,8 +1,12 @@
 """The output folder: writes only what is ours, keeps what is the user's, and never loses both versions.
 
 Rules (tests/test_output_folder.py checks them, with injected faults):
-* one run at a time: ``OutputDir`` holds ``.proofs-lock`` from opening to ``close``; a second run into
-  the same folder is refused with one line; leftovers of a killed run are removed on opening;
+* one run at a time: ``OutputDir`` holds ``.proofs-lock`` from opening to ``close``, which removes it
+  (``proofs.export.lock``: made with O_EXCL, never over a file that is there); a second run into the
+  same folder is refused with one line; a killed run's lock is taken over, and the temporary files
+  named with its recorded token are removed;
+* nothing is made before ``preflight`` passes but the lock (and ``--out`` itself when missing): ``close``
+  removes both, the folder only when this run made it and it is empty;
 * ``preflight`` runs before any claim: it knows every path the run writes and refuses at once, naming
   them, a file that is the user's (not in the manifest, or in it with other content: edited since),
   a file or symbolic link where a folder must be, a folder it cannot write into, ``/``, the home
@@ -15,30 +19,21 @@ Rules (tests/test_output_folder.py checks them, with injected faults):
   path holding its old content or its new one, the user's old content is in the file or its backup,
   and the manifest recognises whatever is on disk as ours, so the next run needs no ``--force``;
 * ``finish`` (after results.json): fragments of earlier runs that this run did not write are removed
-  when they are ours and unchanged, or dropped from the manifest (they are the user's now) and
-  reported when edited; then the manifest is compacted to the digests as written.
+  when they are ours and unchanged (``Manifest.state``: proven by content, in real folders), or dropped
+  from the manifest (they are the user's now) and reported when edited; then the manifest is compacted
+  to the digests as written.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from numeric.data.files import atomic_write
 
-from .manifest import (
-    LOCK,
-    MANIFEST,
-    WRITE_TEST,
-    Manifest,
-    OutputError,
-    acquire_lock,
-    clean_leftovers,
-    digest,
-    file_digest,
-    keep_backup,
-)
+from .inside import make_folders, probe, real_folders, writable
+from .lock import FolderLock, clean_leftovers
+from .manifest import LOCK, MANIFEST, Manifest, OutputError, digest, keep_backup
 
 __all__ = ["OutputDir", "MANY_FOREIGN"]
 
@@ -47,6 +42,10 @@ MANY_FOREIGN = 50  # a folder holding more files we did not write is probably no
 
 def _why(exc: OSError) -> str:  # the system's reason, without errno numbers
     return exc.strerror or str(exc)
+
+
+def _shown(rel: Path) -> str:
+    return f"{rel.as_posix()}/" if rel.parts else "./"
 
 
 class OutputDir:
@@ -58,28 +57,29 @@ class OutputDir:
         self.root, self.force, self.notify = Path(path), force, notify or (lambda message: None)
         self.allowed: set[str] | None = None  # set by preflight: the only paths write() accepts
         self.written: dict[str, str] = {}  # this run's files and their digests
+        self._lock, self._made = None, []
         self._check_root()
         self._refuse_special_folders()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.root, prefix=WRITE_TEST):
-                pass
-        except OSError as exc:
-            raise OutputError(f"--out {self.root}: cannot write there ({_why(exc)})") from None
-        self._lock = acquire_lock(self.root)
-        try:
+            self._made = make_folders(self.root, OutputError)
+            self._lock = FolderLock(self.root, OutputError, self.notify)
             self.manifest_path = self.root / MANIFEST
-            self.manifest = Manifest(self.root)
-            self.cleaned = clean_leftovers(self.root, self.manifest)
+            self.manifest = Manifest(self.root, tag=self._lock.token)
+            self.cleaned = clean_leftovers(self.root, self._lock.stale_tokens)
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        """Releases the folder's lock (the kernel does so too when the process ends)."""
+        """Removes the folder's lock, and the folders this run made for --out while they are empty."""
         if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
+            lock, self._lock = self._lock, None
+            lock.release()
+        while self._made:
+            try:
+                self._made.pop().rmdir()
+            except OSError:  # not empty: it holds results (or a file of someone else's) now
+                self._made.clear()
 
     def __enter__(self):
         return self
@@ -131,7 +131,7 @@ class OutputDir:
                 blocked.append(f"{rel} (a symbolic link or not a regular file)")
         blocked = list(dict.fromkeys(blocked))
         if not blocked:
-            blocked = self._unwritable({(self.root / rel).parent for rel in rel_paths})
+            blocked = self._unwritable({Path(rel).parent for rel in rel_paths})
         if blocked:
             raise OutputError(f"cannot write into {self.root}: {'; '.join(blocked[:5])}"
                               f"{' ...' if len(blocked) > 5 else ''}. Move them or choose another --out.")
@@ -151,15 +151,15 @@ class OutputDir:
                               "write; is it the right folder? Choose an empty or new one, or pass --force.")
 
     def _unwritable(self, folders) -> list[str]:
-        """Returns the folders (made now if missing) that refuse a test file, with the system's reason."""
+        """Returns the folders (relative) that cannot be written into, or made where missing; creates nothing."""
         out = []
-        for folder in sorted(folders):
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=folder, prefix=WRITE_TEST):
-                    pass
-            except OSError as exc:
-                out.append(f"{folder.relative_to(self.root).as_posix() or '.'}/ (cannot write there: {_why(exc)})")
+        for rel in sorted(folders):
+            here = self.root / rel
+            while not os.path.lexists(here) and here != self.root:  # made later: its parent must take it
+                here = here.parent
+            if not writable(here):
+                where = "" if here == self.root / rel else f"; cannot make it in {_shown(here.relative_to(self.root))}"
+                out.append(f"{_shown(rel)} (cannot write there: permission denied or a read-only file system{where})")
         return out
 
     def _count_foreign(self, limit: int) -> int:
@@ -167,7 +167,7 @@ class OutputDir:
         for dirpath, _, files in os.walk(self.root):
             for name in files:
                 rel = os.path.relpath(os.path.join(dirpath, name), self.root).replace(os.sep, "/")
-                if rel not in (MANIFEST, LOCK) and rel not in self.manifest.files and not name.startswith(WRITE_TEST):
+                if rel not in (MANIFEST, LOCK) and rel not in self.manifest.files:
                     count += 1
                     if count >= limit:
                         return count
@@ -191,8 +191,13 @@ class OutputDir:
         if users and not self.force:
             raise OutputError(f"refusing to overwrite {self.root / users[0]}: it is yours (python -m proofs did not "
                               "write it, or you changed it since); pass --force to keep it as a backup and replace it")
+        outside = sorted(rel for rel in blobs if not real_folders(self.root, rel))
+        if outside:  # a folder became a link while the claims ran: nothing is written through it
+            raise OutputError(f"refusing to write {self.root / outside[0]}: a folder on its way is now a symbolic "
+                              "link or a file (the tool writes only inside --out)")
+        tag = self._lock.token
         for rel in users:  # (1) the user's version is kept before anything else happens
-            backup = keep_backup(self.root / rel, reserved={self.root / r for r in self.allowed or ()})
+            backup = keep_backup(self.root / rel, reserved={self.root / r for r in self.allowed or ()}, tag=tag)
             self.notify(f"kept your version of {rel} as {backup.relative_to(self.root).as_posix()}")
         digests = {rel: digest(b) for rel, b in blobs.items()}
         changed = [rel for rel in blobs if not (states[rel] == "ours" and self._on_disk(rel) == digests[rel])]
@@ -204,12 +209,12 @@ class OutputDir:
         for rel in changed:  # (3) each file atomically
             target = self.root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, blobs[rel])
+            atomic_write(target, blobs[rel], tag=tag)
         self.written.update(digests)
 
     def _on_disk(self, rel: str) -> str | None:
         try:
-            return file_digest(self.root / rel)
+            return probe(self.root, rel).digest
         except OSError:
             return None
 
@@ -232,8 +237,8 @@ class OutputDir:
             state = self.manifest.state(rel)
             if state == "ours":
                 try:
-                    (self.root / rel).unlink()
-                    removed.append(rel)
+                    if self.manifest.remove(rel):
+                        removed.append(rel)
                 except OSError as exc:  # still ours: listed again, and removed by a later run
                     kept[rel] = self.manifest.files[rel]
                     self.notify(f"could not remove {rel}, a fragment of an earlier run ({_why(exc)})")

@@ -23,8 +23,10 @@ from ..export.writers import planned_paths, results_json, write_results
 from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
 from .executor import Executor, figure_formats
+from .process import Stopped, command
 from .registry import all_claims, select
 from .scheduler import SchedulerError
+from .workers import WorkerDied
 
 DESCRIPTION = """\
 Regenerate and re-check every claim of Nielsen's "Why are deep neural networks hard to train?"
@@ -86,14 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM (or SIGINT) arrived: the run stops as on Ctrl-C, and exits 128 + the signal's number."""
-
-    def __init__(self, signum: int = signal.SIGINT):
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _stop(signum, frame):
     raise Stopped(signum)
 
@@ -128,6 +122,9 @@ def main(argv=None) -> int:
         return 2
     except SchedulerError as exc:
         print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
+        return 2
+    except WorkerDied as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         raise  # run() ends quietly: standard output was closed by its reader
@@ -238,14 +235,6 @@ def _run(args, claims, out, records: list) -> int:
 
 
 def run() -> None:
-    """The console script ``unstable-gradients`` and ``python -m proofs``: exits with main's status."""
-    try:
-        status = main()
-        sys.stdout.flush()
-    except BrokenPipeError:  # output piped into `head`, which has what it wanted: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        listing = any(a in ("--list", "--version", "-h", "--help") for a in sys.argv[1:])
-        if not listing:
-            print("error: standard output was closed (a pipe into head?) before the run finished", file=sys.stderr)
-        status = 0 if listing else 2
-    sys.exit(status)
+    """The console script ``unstable-gradients`` and ``python -m proofs``: exits with main's status, each way the
+    process can end (a closed or full standard output, a signal outside main) one line (``proofs.run.process``)."""
+    sys.exit(command(main))

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from ..context import FailedPart
 from ..data import load_data  # re-exported for callers of proofs.run.executor.load_data; the claims import proofs.data
 from ..timing import part_label
 from .plan import Plan
-from .scheduler import SchedulerError, connect, ping
-from .workers import BLAS_VARIABLES, one_blas_thread, worker_start
+from .scheduler import SchedulerError, check_workers, connect
+from .workers import BLAS_VARIABLES, Board, one_blas_thread, tracked, worker_died, worker_start
 
 __all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES",
            "figure_formats"]
@@ -97,7 +99,8 @@ class Executor:
 
     def __init__(self, jobs: int = 1, scheduler: str | None = None, timeout: float = 30.0):
         self.jobs, self.scheduler, self.timeout = max(1, int(jobs)), scheduler, timeout
-        self._pool = self._client = None
+        self._pool = self._client = self._board = None
+        self._workers, self._names = {}, {}  # the pool's processes by pid; Dask task keys -> what they run
 
     def __enter__(self):
         if self.scheduler:
@@ -122,10 +125,13 @@ class Executor:
                 # importing SymPy, NumPy and Matplotlib again (about 3 s each); safe here, as no BLAS thread pool
                 # exists (one thread per process). Elsewhere spawn.
                 method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
-                self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                                 initializer=worker_start, initargs=(os.getpid(),))
+                mp_context = multiprocessing.get_context(method)
+                self._board = Board(mp_context, self.jobs)  # what each worker runs, read if one dies
+                self._pool = ProcessPoolExecutor(self.jobs, mp_context=mp_context, initializer=worker_start,
+                                                 initargs=(os.getpid(), self._board))
                 for _ in self._pool.map(time.sleep, [0.05] * self.jobs):  # one busy task each: all workers start now
                     pass
+                self._workers = dict(self._pool._processes)
             finally:
                 signal.signal(signal.SIGINT, previous)
                 for k, v in saved.items():
@@ -160,15 +166,33 @@ class Executor:
         jobs.sort(key=lambda j: -j[0])  # longest first: the workers end together
         futures = {}
         for _, cid, part in jobs:
-            f = self._pool.submit(run_part, part) if part else self._pool.submit(run_task, cid, run)
+            f = (self._submit(f"claim {cid} (part {part_label(part.key)})", run_part, part) if part
+                 else self._submit(f"claim {cid}", run_task, cid, run))
             futures[f] = (cid, part.key if part else None)
+        try:
+            return self._collect(claims, run, plan, futures, on_done)
+        except BrokenProcessPool:  # a worker died (SIGKILL from the out-of-memory killer, say): one line naming it
+            raise worker_died(self._workers, self._board) from None
+
+    def _submit(self, label: str, fn, *args):
+        """Submits ``fn(*args)``, labelled: on the pool's board, or as the Dask task's key (``label`` then names
+        the task a frozen worker holds)."""
+        if self._client is not None:
+            key = f"{label} {uuid.uuid4().hex[:8]}"
+            self._names[key] = label
+            return self._pool.submit(fn, *args, key=key)
+        return self._pool.submit(tracked, label, fn, *args)
+
+    def _collect(self, claims, run, plan, futures, on_done) -> list[dict]:
+        """Waits for the submitted tasks, submits each claim once its parts arrived; returns the records in order."""
         values, times = {c.id: {} for c in claims}, {c.id: {} for c in claims}
         arrived = {c.id: 0 for c in claims}
         records, pending = {}, set(futures)
+        beats = check_workers(self._client, self.timeout, None, self._names) if self._client else None
         while pending:
             done, pending = wait(pending, timeout=self.timeout if self._client else None, return_when=FIRST_COMPLETED)
-            if not done:  # nothing finished for a while on the cluster: is the scheduler still answering?
-                ping(self._client, self.timeout)
+            if not done:  # nothing finished for a while on the cluster: do the scheduler and its workers answer?
+                beats = check_workers(self._client, self.timeout, beats, self._names)
             for f in done:
                 cid, key = futures.pop(f)
                 if key is not None:  # a part: each claim that asked for it is one part nearer to running
@@ -177,8 +201,8 @@ class Executor:
                         values[user][key], times[user][key] = value, (wall, cpu)
                         arrived[user] += 1
                         if arrived[user] == len(plan.parts[user]):
-                            g = self._pool.submit(run_task, user, run, values[user], None, times[user],
-                                                  plan.borrowed(user, values[user]))
+                            g = self._submit(f"claim {user}", run_task, user, run, values[user], None,
+                                             times[user], plan.borrowed(user, values[user]))
                             futures[g] = (user, None)
                             pending.add(g)
                     continue

@@ -1,15 +1,22 @@
-"""Talking to a Dask scheduler with every wait bounded: connecting, and checking that it still answers.
+"""Talking to a Dask scheduler with every wait bounded: connecting, and checking that it, and the workers running
+the run's tasks, still answer.
 
 ``distributed.Client(address, timeout=...)`` does not bound the wait for a peer that accepts the
 connection and never answers (measured: over 300 s), so each wait here runs in a helper thread that
 is abandoned at the deadline, and the CLI reports ``SchedulerError`` in one line.
+
+A scheduler answers for a worker that stopped (``kill -STOP``, a frozen machine, a cut cable) until its
+time-to-live ends (minutes), and the run's tasks wait on it meanwhile. ``check_workers`` therefore reads
+each worker's last heartbeat from the scheduler whenever nothing finished for a while: a worker holding
+tasks of this run whose heartbeat has not moved since the previous look is reported, with the claim it
+was running.
 """
 
 from __future__ import annotations
 
 import threading
 
-__all__ = ["SchedulerError", "check_address", "connect", "ping"]
+__all__ = ["SchedulerError", "check_address", "connect", "ping", "check_workers"]
 
 
 class SchedulerError(Exception):
@@ -56,9 +63,11 @@ def check_address(address: str) -> None:
     from distributed.comm import get_address_host_port
 
     try:
-        get_address_host_port(address)
+        _, port = get_address_host_port(address)
     except (ValueError, TypeError) as exc:
         raise SchedulerError(f"not a scheduler address such as tcp://10.0.0.5:8786 ({exc})") from None
+    if not (isinstance(port, int) and 0 < port <= 65535):
+        raise SchedulerError(f"port {port} is not a TCP port (1..65535); an address is such as tcp://10.0.0.5:8786")
 
 
 def _bounded(fn, timeout: float, name: str) -> dict:
@@ -77,10 +86,31 @@ def _bounded(fn, timeout: float, name: str) -> dict:
     return box
 
 
-def ping(client, timeout: float) -> None:
-    """Raises SchedulerError unless the scheduler answers a request (its identity) within ``timeout`` s."""
-    box = _bounded(lambda: client.sync(client.scheduler.identity), timeout, "ping-scheduler")
+def ping(client, timeout: float, request: str = "identity") -> dict:
+    """Returns the scheduler's answer to ``request`` (its identity, with its workers'), asked with ``timeout`` s to
+    answer; SchedulerError if it does not."""
+    box = _bounded(lambda: client.sync(getattr(client.scheduler, request)), timeout, "ping-scheduler")
     if "value" not in box:
         why = f" ({box['error']})" if "error" in box else ""
         raise SchedulerError(f"stopped answering: no reply within {timeout:g} s{why} "
                              "(--scheduler-timeout sets the wait)")
+    return box["value"]
+
+
+def check_workers(client, timeout: float, before: dict | None, names: dict) -> dict:
+    """Returns {worker: its last heartbeat}, read from the scheduler; raises SchedulerError when the scheduler has
+    no worker, or a worker running tasks of this run (``names``: {task key: what it runs}) sent no heartbeat since
+    ``before`` (the previous call's answer, at least ``timeout`` s ago; None: the first look, which raises nothing
+    for a cluster still starting)."""
+    workers = ping(client, timeout).get("workers", {})
+    if not workers and before is not None:
+        raise SchedulerError(f"has no workers: nothing ran for {timeout:g} s and the run's tasks would wait for one "
+                             "forever (start workers, or check that they can reach it)")
+    beats = {address: info.get("last_seen") for address, info in workers.items()}
+    for address, keys in ping(client, timeout, "processing").items():
+        ours = [names[k] for k in keys if k in names]
+        if ours and before and address in before and beats.get(address) == before[address]:
+            raise SchedulerError(f"its worker {address} stopped answering (no heartbeat for over {timeout:g} s: "
+                                 f"stopped, frozen or cut off) while running {ours[0]}; --scheduler-timeout sets "
+                                 "the wait")
+    return beats
