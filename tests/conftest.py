@@ -51,8 +51,10 @@ def _code_key() -> str:
 
 @pytest.fixture(autouse=True)
 def _one_process_unless_asked(monkeypatch):
-    """CLI runs in tests use this process (--jobs 1) unless a test passes --jobs itself."""
+    """CLI runs in tests use this process (--jobs 1) unless a test passes --jobs itself, and keep nothing in the
+    user's cache folder (a test of the cache gives its own --cache-dir)."""
     monkeypatch.setenv("UNSTABLE_GRADIENTS_JOBS", "1")
+    monkeypatch.setenv("UNSTABLE_GRADIENTS_CACHE", "off")
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from ..export.outdir import OutputDir
 from ..export.writers import planned_paths, results_json, write_results
 from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
+from .cache import Cache, default_folder
 from .executor import Executor, figure_formats
 from .process import Stopped, command
 from .registry import all_claims, select
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pgf", action="store_true",
                    help="also write each figure as PGF (figures/<name>.pgf, for \\input in LaTeX with the document's "
                         "fonts); needs pdflatex")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="where computed claims and parts are kept for the next run (default: $UNSTABLE_GRADIENTS_CACHE "
+                        "or ~/.cache/unstable-gradients); an entry is reused only for the same source, libraries, "
+                        "data, seed and settings, so the output is the same as a fresh run's")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compute everything afresh and keep nothing (also $UNSTABLE_GRADIENTS_CACHE=off)")
     p.add_argument("--force", action="store_true",
                    help="replace files in --out that this command did not write or that you changed, keeping each "
                         "as NAME.bak beside it; also allows a crowded folder")
@@ -194,13 +201,14 @@ def _run(args, claims, out, records: list) -> int:
     costs = {c.id: c.cost for c in claims}
     index = {c.id: i for i, c in enumerate(claims, 1)}
 
-    def on_done(rec, files, finished, total):
+    def on_done(rec, files, finished, total, cached=False):
         _write(out.write_many, dict(sorted(files.items())))
         records.append(rec)
         done_cost["cost"] += costs[rec["id"]]
         if not args.quiet or rec["verdict"] == "failed":
-            print(f"[{index[rec['id']]:2d}/{total}] {rec['verdict']:9s} {total_seconds(rec)[0]:7.2f}s  {rec['id']}  "
-                  f"{rec['source']}", file=log, flush=True)
+            took = "  cached " if cached else f"{total_seconds(rec)[0]:7.2f}s"
+            print(f"[{index[rec['id']]:2d}/{total}] {rec['verdict']:9s} {took}  {rec['id']}  {rec['source']}",
+                  file=log, flush=True)
             if rec.get("headline"):
                 print(f"        {rec['headline']}", file=log)
             for what in rec.get("fragile", []):
@@ -211,8 +219,9 @@ def _run(args, claims, out, records: list) -> int:
                 print(f"        ({finished}/{total} done, "
                       f"{eta_text(total_cost - done_cost['cost'], done_cost['cost'], t0)})", file=log, flush=True)
 
+    cache = Cache(None if args.no_cache else (Path(args.cache_dir) if args.cache_dir else default_folder()))
     with Executor(args.jobs, args.scheduler, timeout=args.scheduler_timeout) as ex:
-        ordered = ex.run(claims, run, on_done, progress=progress)
+        ordered = ex.run(claims, run, on_done, progress=progress, cache=cache)
     records[:] = ordered
     settings = {"dps": args.dps, "seed": args.seed, "data": args.mnist or "embedded", "only": args.only or "all",
                 "seeds": args.seeds or "protocol", "quick": args.quick, "figure_size": args.figure_size,

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from ..context import FailedPart
 from ..data import load_data  # re-exported for callers of proofs.run.executor.load_data; the claims import proofs.data
 from ..timing import part_label
+from .cache import Cache
 from .plan import Plan
 from .scheduler import SchedulerError, check_workers, connect
 from .workers import BLAS_VARIABLES, Board, one_blas_thread, tracked, worker_died, worker_start
@@ -81,6 +82,12 @@ def run_task(claim_id: str, run, precomputed: dict | None = None, progress=None,
 def figure_formats(run) -> tuple:
     """The formats every figure is written in: PDF and PNG, and PGF when asked for."""
     return ("pdf", "png", "pgf") if run.pgf else ("pdf", "png")
+
+
+def claim_key(claim_id: str, run) -> tuple:
+    """Returns what a claim's record and files depend on, besides the source: its id, the run's key and how its
+    figures are drawn (``proofs.run.cache``)."""
+    return (claim_id, run.key(), run.figure_size, bool(run.pgf))
 
 
 def run_part(part) -> tuple:
@@ -153,15 +160,46 @@ class Executor:
         if self._client is not None:
             self._client.close(timeout=self.timeout)
 
-    def run(self, claims, run, on_done, progress=None) -> list[dict]:
-        """Runs every claim; calls ``on_done(record, files, finished, total)`` as each completes.
+    def run(self, claims, run, on_done, progress=None, cache=None) -> list[dict]:
+        """Runs every claim; calls ``on_done(record, files, finished, total, cached)`` as each completes.
 
-        Returns the records in the order of ``claims`` (registry order), whatever order they ran in.
+        ``cache`` (``proofs.run.cache.Cache``): a claim found there is not run (its record and files are the ones
+        kept), a part found there is not computed; what runs is kept for the next run. Returns the records in the
+        order of ``claims`` (registry order), whatever order they ran in.
         """
-        plan = Plan(claims, context(run))
+        cache = cache or Cache(None)
+        records, todo = {}, []
+        for c in claims:
+            hit, entry = cache.get("claim", claim_key(c.id, run))
+            if hit:
+                records[c.id] = entry["record"]
+                on_done(entry["record"], entry["files"], len(records), len(claims), True)
+            else:
+                todo.append(c)
+
+        def done(rec, files, *_):
+            if rec["verdict"] != "failed":  # a failure is never kept: the next run tries again
+                cache.put("claim", claim_key(rec["id"], run), {"record": rec, "files": files})
+            records[rec["id"]] = rec
+            on_done(rec, files, len(records), len(claims), False)
+
+        plan = Plan(todo, context(run))
+        known = {}  # parts a previous run computed: (value, wall, CPU seconds where they ran)
+        for c in todo:
+            for part in plan.tasks(c.id):
+                hit, value = cache.get("part", part.key)
+                if hit:
+                    known[part.key] = tuple(value)
         if self._pool is None:
-            return self._in_process(claims, run, plan, on_done, progress)
-        jobs = [(c.cost / max(1, len(plan.parts[c.id])), c.id, p) for c in claims for p in plan.tasks(c.id)]
+            self._in_process(todo, run, plan, done, progress, known, cache)
+        else:
+            self._pooled(todo, run, plan, done, known, cache)
+        return [records[c.id] for c in claims]
+
+    def _pooled(self, claims, run, plan, on_done, known: dict, cache) -> None:
+        """Submits every part not ``known`` and every claim without parts, longest first, then collects."""
+        jobs = [(c.cost / max(1, len(plan.parts[c.id])), c.id, p) for c in claims for p in plan.tasks(c.id)
+                if p.key not in known]
         jobs += [(c.cost, c.id, None) for c in claims if not plan.parts[c.id]]
         jobs.sort(key=lambda j: -j[0])  # longest first: the workers end together
         futures = {}
@@ -170,7 +208,7 @@ class Executor:
                  else self._submit(f"claim {cid}", run_task, cid, run))
             futures[f] = (cid, part.key if part else None)
         try:
-            return self._collect(claims, run, plan, futures, on_done)
+            self._collect(claims, run, plan, futures, on_done, known, cache)
         except BrokenProcessPool:  # a worker died (SIGKILL from the out-of-memory killer, say): one line naming it
             raise worker_died(self._workers, self._board) from None
 
@@ -183,11 +221,24 @@ class Executor:
             return self._pool.submit(fn, *args, key=key)
         return self._pool.submit(tracked, label, fn, *args)
 
-    def _collect(self, claims, run, plan, futures, on_done) -> list[dict]:
-        """Waits for the submitted tasks, submits each claim once its parts arrived; returns the records in order."""
+    def _collect(self, claims, run, plan, futures, on_done, known: dict, cache) -> None:
+        """Waits for the submitted tasks, submits each claim once its parts arrived (the known ones at once)."""
         values, times = {c.id: {} for c in claims}, {c.id: {} for c in claims}
         arrived = {c.id: 0 for c in claims}
-        records, pending = {}, set(futures)
+        pending = set(futures)
+
+        def deliver(key, value, wall, cpu):  # a part: each claim that asked for it is one part nearer to running
+            for user in plan.users[key]:
+                values[user][key], times[user][key] = value, (wall, cpu)
+                arrived[user] += 1
+                if arrived[user] == len(plan.parts[user]):
+                    g = self._submit(f"claim {user}", run_task, user, run, values[user], None, times[user],
+                                     plan.borrowed(user, values[user]))
+                    futures[g] = (user, None)
+                    pending.add(g)
+
+        for key, (value, wall, cpu) in known.items():
+            deliver(key, value, wall, cpu)
         beats = check_workers(self._client, self.timeout, None, self._names) if self._client else None
         while pending:
             done, pending = wait(pending, timeout=self.timeout if self._client else None, return_when=FIRST_COMPLETED)
@@ -195,40 +246,35 @@ class Executor:
                 beats = check_workers(self._client, self.timeout, beats, self._names)
             for f in done:
                 cid, key = futures.pop(f)
-                if key is not None:  # a part: each claim that asked for it is one part nearer to running
+                if key is not None:
                     value, wall, cpu = f.result()  # a part that raised arrives as a FailedPart: its claims fail
-                    for user in plan.users[key]:
-                        values[user][key], times[user][key] = value, (wall, cpu)
-                        arrived[user] += 1
-                        if arrived[user] == len(plan.parts[user]):
-                            g = self._submit(f"claim {user}", run_task, user, run, values[user], None,
-                                             times[user], plan.borrowed(user, values[user]))
-                            futures[g] = (user, None)
-                            pending.add(g)
+                    if not isinstance(value, FailedPart):
+                        cache.put("part", key, (value, wall, cpu))
+                    deliver(key, value, wall, cpu)
                     continue
-                rec, files = f.result()
-                records[cid] = rec
-                on_done(rec, files, len(records), len(claims))
-        return [records[c.id] for c in claims]
+                on_done(*f.result())
 
     @staticmethod
-    def _in_process(claims, run, plan, on_done, progress) -> list[dict]:
-        """``--jobs 1``: the same path in this process: each claim's parts (those it owns, as tasks), then the claim
-        on their values; a part two claims ask for is kept for the second."""
-        kept, shared, out = {}, plan.shared(), []
+    def _in_process(claims, run, plan, on_done, progress, known: dict, cache) -> None:
+        """``--jobs 1``: the same path in this process: each claim's parts (those it owns, as tasks, unless
+        ``known``), then the claim on their values; a part two claims ask for is kept for the second."""
+        kept, shared = {}, plan.shared()
         for c in claims:
             values, times = {k: kept[k] for k in (p.key for p in plan.parts[c.id]) if k in kept}, {}
             borrowed = plan.borrowed(c.id, values)
             for part in plan.tasks(c.id):
-                if progress is not None:
-                    progress(f"{c.id}: part {part_label(part.key)} ...")
-                values[part.key], *seconds = run_part(part)
+                if part.key in known:
+                    values[part.key], *seconds = known[part.key]
+                else:
+                    if progress is not None:
+                        progress(f"{c.id}: part {part_label(part.key)} ...")
+                    values[part.key], *seconds = run_part(part)
+                    if not isinstance(values[part.key], FailedPart):
+                        cache.put("part", part.key, (values[part.key], *seconds))
+                    if progress is not None:
+                        progress(f"{c.id}: part {part_label(part.key)} done in {seconds[0]:.1f} s")
                 times[part.key] = tuple(seconds)
-                if progress is not None:
-                    progress(f"{c.id}: part {part_label(part.key)} done in {seconds[0]:.1f} s")
             rec, files = run_task(c.id, run, values, progress, times, borrowed)
             kept.update({k: values[k] for k in shared & values.keys()})  # for the next claim that asks
-            out.append(rec)
-            on_done(rec, files, len(out), len(claims))
-        return out
+            on_done(rec, files)
 
