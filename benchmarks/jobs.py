@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import state  # noqa: E402
 
 
 def timed_run(args: list[str]) -> float:
@@ -37,7 +40,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--groups", default="all,chain,matrix,bounds,experiments")
+    parser.add_argument("--smoke", action="store_true", help="the smallest setting (one claim, once; a test)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.groups, args.repeat = "sigmoid-derivative", 1
+    print("\n".join(state("before")))
     rows = []
     for group in args.groups.split(","):
         only = [] if group == "all" else ["--only", group]
@@ -58,6 +65,9 @@ def main(argv=None) -> int:
         from distributed import LocalCluster
     except ImportError:
         print("\n(distributed not installed: pip install 'unstable-gradients[distributed]' for the cluster row)")
+        LocalCluster = None  # noqa: N806
+    if LocalCluster is None or args.smoke:
+        print("\n".join(state("after")))
         return 0
     sweep = ["--only", "accuracy-vs-depth"]
     pool, dask = [], []
@@ -70,6 +80,7 @@ def main(argv=None) -> int:
     print("|---|---:|")
     print(f"| process pool, 2 workers | {p:.1f} |")
     print(f"| Dask LocalCluster, 2 worker processes | {d:.1f} ({d / p:.2f}x the pool) |")
+    print("\n".join(state("after")))
     return 0
 
 

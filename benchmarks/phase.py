@@ -41,7 +41,7 @@ def throughput(args) -> int:
     from numeric.experiments import phase as PH
 
     d = load().training
-    p = PH.PHASE
+    p = PH.PHASE.replace(depths=PH.PHASE.depths[:1], steps=5) if args.smoke else PH.PHASE
     flops = {L: 6 * (784 * p.width + (L - 1) * p.width**2 + p.width * 10) for L in p.depths}
     rates = {k: [] for k in ["gemm32", "gemm64", *p.depths]}
     for _ in range(args.repeat):
@@ -117,11 +117,19 @@ def main(argv=None) -> int:
                    help="run numeric.experiments.phase.PHASE_LARGE instead of the timing rows")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--figure", metavar="PNG", help="with --large: write the heat map here")
+    p.add_argument("--smoke", action="store_true", help="the smallest setting (one round, the shallowest depth)")
     args = p.parse_args(argv)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
-    sys.path.insert(0, str(ROOT))
-    return large(args) if args.large else throughput(args)
+    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    from machine import state
+
+    if args.smoke:
+        args.repeat, args.large = 1, False
+    print("\n".join(state("before")))
+    status = large(args) if args.large else throughput(args)
+    print("\n".join(state("after")))
+    return status
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import state  # noqa: E402
 
 from numeric.data import load  # noqa: E402
 from numeric.networks.deep import DeepNetwork  # noqa: E402
@@ -52,12 +55,17 @@ def main(argv=None) -> int:
     p.add_argument("--depth", type=int, default=10, help="hidden layers (default 10, the remedies' deepest)")
     p.add_argument("--steps", type=int, default=20, help="SGD steps per measurement (default 20)")
     p.add_argument("--repeat", type=int, default=3, help="measurements per row; medians are printed (default 3)")
+    p.add_argument("--smoke", action="store_true", help="the smallest setting (depth 2, 2 steps, one row; a test)")
     args = p.parse_args(argv)
+    shapes = SHAPES[:1] if args.smoke else SHAPES
+    if args.smoke:
+        args.depth, args.steps, args.repeat = 2, 2, 1
     if args.depth < 1 or args.steps < 1 or args.repeat < 1:
         p.error("--depth, --steps and --repeat must be at least 1")
     data = load().training
     rows = []
-    for groups, per in SHAPES:
+    print("\n".join(state("before")))
+    for groups, per in shapes:
         runs = [one(groups, per, args.depth, args.steps, data.x, data.y) for _ in range(args.repeat)]
         wall, cpu = (statistics.median(r[i] for r in runs) * 1e3 / args.steps for i in (0, 1))
         rows.append((groups, per, wall, cpu))
@@ -66,6 +74,7 @@ def main(argv=None) -> int:
     for groups, per, wall, cpu in rows:
         S = groups * per
         print(f"{S:>5} = {groups:>2} x {per:<3} {wall:>9.2f} {cpu:>12.2f} {wall / S:>16.3f} {wall / rows[0][2]:>8.2f}")
+    print("\n".join(state("after")))
     return 0
 
 

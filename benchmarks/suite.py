@@ -38,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from proofs.timing import total_seconds  # noqa: E402 - the repository's, not an installed copy
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from machine import state  # noqa: E402
+
 
 def children_cpu() -> float:
     """Returns the CPU seconds (user + system) of every child process waited for so far."""
@@ -58,7 +61,7 @@ def one_run(extra: list[str], keep: str | None = None) -> dict:
     ``keep``: the results folder to write (kept, a new one), else a temporary one."""
     with tempfile.TemporaryDirectory() as tmp:
         out = keep or tmp
-        proc, wall, cpu = timed([sys.executable, "-m", "proofs", "--out", out, "-q", *extra])
+        proc, wall, cpu = timed([sys.executable, "-m", "proofs", "--out", out, "-q", "--no-cache", *extra])
         if proc.returncode not in (0, 1):  # 1: a claim failed; its cost is still worth seeing
             raise SystemExit(f"python -m proofs {' '.join(extra)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
         records = json.loads((Path(out) / "results.json").read_text())["claims"]
@@ -135,9 +138,13 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="time only these claims or groups (python -m proofs --only)")
     parser.add_argument("--top", type=int, default=None, help="rows of each table (default: every claim and part)")
     parser.add_argument("--keep", metavar="DIR", help="keep the last run's results folder in DIR (a new folder)")
+    parser.add_argument("--smoke", action="store_true", help="the smallest setting (one claim, once; a test)")
     parser.add_argument("--pytest", action="store_true",
                         help="also time the README's test command, --repeat times (medians)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.repeat, args.only, args.pytest = 1, "sigmoid-derivative", False
+    print("\n".join(state("before")), file=sys.stderr)
     if args.repeat < 1 or args.jobs < 1:
         parser.error("--repeat and --jobs must be at least 1")
     if args.keep and Path(args.keep).exists():
@@ -172,6 +179,7 @@ def main(argv=None) -> int:
         print("\n".join(table(parts, cpu, work_wall, "claim: part", args.top)))
     if args.pytest:
         print("\n" + "\n".join(pytest_costs(args.repeat)))
+    print("\n" + "\n".join(state("after")))
     return 0
 
 

@@ -9,7 +9,7 @@ Columns (median of --repeat runs, seconds):
 Then the whole family (every depth m <= L and every j <= m, biases and weights) by SymPy's
 general triangular solve against forward substitution on the checked-bidiagonal layer
 equations (products compared as factor multisets), L = 64 beside L = 256.
-Run:  python benchmarks/symbolic.py [--depths 4,8,16,32,64] [--family 64,256] [--repeat 3]
+Run:  python benchmarks/symbolic.py [--depths 4,8,16,32,64] [--family 64,256] [--repeat 3] [--smoke]
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from machine import state  # noqa: E402
 from sympy.core.cache import clear_cache  # noqa: E402
 
 from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity  # noqa: E402
-from theory.chain import formula_factors, to_composed  # noqa: E402
+from theory.chain import MAX_DIRECT_DEPTH, formula_factors, to_composed  # noqa: E402
 from theory.chain_implicit import gradient_factors_bidiagonal, same_product, truncated  # noqa: E402
 from theory.layered import delta_direct, delta_eq124, deltas_implicit, layered_network  # noqa: E402
 
@@ -88,11 +90,19 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--depths", default="4,8,16,32,64")
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--naive-max", type=int, default=32, help="largest depth for the naive column (default 32)")
+    p.add_argument("--naive-max", type=int, default=16,
+                   help=f"largest depth for the naive column (default 16; at most {MAX_DIRECT_DEPTH}, where SymPy's "
+                        "nested differentiation reaches Python's recursion limit)")
     p.add_argument("--family", default="64,256", help="depths L of the whole-family rows (default 64,256)")
     p.add_argument("--general-max", type=int, default=64,
                    help="largest L for the general-solve family column (default 64; L = 128 took 25 s)")
+    p.add_argument("--smoke", action="store_true", help="the smallest setting (depths 4 and 8, once; a test)")
     args = p.parse_args(argv)
+    if args.smoke:
+        args.depths, args.repeat, args.family, args.general_max = "4,8", 1, "8", 8
+    if args.naive_max > MAX_DIRECT_DEPTH:
+        p.error(f"--naive-max must be at most {MAX_DIRECT_DEPTH}")
+    print("\n".join(state("before")))
     depths = [int(d) for d in args.depths.split(",")]
     print(f"{'L':>4} {'naive s':>10} {'implicit s':>11} {'ratio':>7}  proved")
     total = 0.0
@@ -123,6 +133,9 @@ def main(argv=None) -> int:
     for widths in SHAPES:
         (t_imp, ok_imp), (t_dir, ok_dir) = timed(matrix_implicit, widths, args.repeat), timed(matrix_direct, widths, 1)
         print(f"{str(widths):28s} {t_imp:>19.3f} {t_dir:>16.3f}  {ok_imp and ok_dir}")
+        if args.smoke:
+            break
+    print("\n".join(state("after")))
     return 0
 
 

@@ -48,9 +48,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--smoke", action="store_true", help="the smallest setting (one round on 200 digits; a test)")
     args = p.parse_args(argv)
     pin_threads(args.threads)
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
+    from machine import state
+
+    if args.smoke:
+        args.repeat = 1
+    print("\n".join(state("before")))
     import numpy as np
 
     from numeric.data import load_embedded
@@ -63,11 +69,13 @@ def main(argv=None) -> int:
         data = load_embedded()
         loads.append(time.perf_counter() - t)
     x, y, onehot = data.training.x, data.training.y, data.training.onehot()
+    if args.smoke:
+        x, y, onehot = x[:200], y[:200], onehot[:200]
     sizes, eta, lmbda = [784, 30, 10], 0.5, 5.0
     rows = []
 
     ref = ReferenceNetwork(sizes, np.random.default_rng(0))
-    pairs = [(x[i][:, None], onehot[i][:, None]) for i in range(1000)]
+    pairs = [(x[i][:, None], onehot[i][:, None]) for i in range(min(1000, len(x)))]
     rows.append(("network2 port (per example)", 10, lambda: ref.epoch(pairs, 10, eta, lmbda, np.random.default_rng(1)),
                  len(pairs)))
 
@@ -111,6 +119,7 @@ def main(argv=None) -> int:
             ratio = statistics.median(a / b for a, b in zip(rates[ours[m]], rates[i]))
             print(f"mini-batch {m}: this suite / PyTorch = {ratio:.2f}x")
     print(f"embedded digits load: median {1000 * statistics.median(loads):.1f} ms")
+    print("\n".join(state("after")))
     return 0
 
 

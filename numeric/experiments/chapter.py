@@ -35,6 +35,7 @@ from ..networks.replicas import Replicas
 from ..streams import describe as describe_streams
 from ..streams import replica_streams
 from ..validate import as_targets
+from . import work as work_of
 from .protocol import Criterion, Protocol, register
 from .protocol import criterion as C  # noqa: N812 - the criteria read as a table
 
@@ -42,7 +43,7 @@ __all__ = ["Criterion", "Protocol", "BOOK_TRAINING_IMAGES", "BOOK_UPDATES", "CHA
            "SPEED_AT_INIT", "SPEED_DURING_TRAINING", "SPEED_DURING_TRAINING_MINIBATCH", "ACCURACY", "ACCURACY_LITERAL",
            "ACCURACY_MATCHED_UPDATES", "WEIGHTS_BELOW_ONE", "MEANFIELD", "MEANFIELD_WIDTHS", "BOOK_ACCURACY_RANGE",
            "LEVEL", "chapter_protocol", "effective_lmbda", "batch", "epochs_on", "describe", "record", "norm_of",
-           "speed_at_init", "training_run", "accuracy_by_depth", "norm_bound_ratios"]
+           "speed_at_init", "training_run", "accuracy_by_depth", "norm_bound_ratios", "work"]
 
 CHAPTER_NETWORKS = ((784, 30, 30, 10), (784, 30, 30, 30, 10), (784, 30, 30, 30, 30, 10))
 NORMS = ("euclidean", "l1")
@@ -356,3 +357,26 @@ def norm_bound_ratios(net: Network, x, y) -> tuple[list[float], float]:
         bound = 0.25 ** (L - l) * np.prod(spectral[l + 1:]) * grad
         ratios.append(float(np.max(np.linalg.norm(g.deltas[l], axis=1) / bound)))
     return ratios, float(max(np.max(sigmoid_prime(z)) for z in zs))
+
+
+def work(protocols, n: int, n_validation: int = 1000) -> list[dict]:
+    """Returns the matrix products (``numeric.experiments.work``) of the chapter's protocols run side by side on n
+    training images (their replicas stacked, as ``accuracy_by_depth`` stacks them): at initialisation one backprop
+    of every replica on the images; full batch one step per epoch on all of them and the final accuracy; mini-batch
+    SGD ``epochs_on(n)`` epochs of ceil(n / m) steps and the validation accuracy after each epoch."""
+    protocols = list(protocols)
+    first, stacked = protocols[0], sum(p.seeds for p in protocols)
+    images = n if first.images is None else min(first.images, n)
+    out = []
+    for sizes in first.networks:
+        if not (first.epochs or first.matched_updates):  # at initialisation: one backprop of every replica
+            out += work_of.dense(sizes, images, stacked, "float64", 1)
+        elif first.mini_batch_size is None:  # full batch: every epoch one step on all the images, then accuracy
+            out += work_of.dense(sizes, images, stacked, "float64", first.epochs)
+            out += work_of.dense(sizes, images, stacked, "float64", 1, backward=False)
+        else:
+            m = batch(first, images)
+            steps = epochs_on(first, images) * -(-images // m)
+            out += work_of.dense(sizes, m, stacked, "float64", steps)
+            out += work_of.dense(sizes, n_validation, stacked, "float64", epochs_on(first, images), backward=False)
+    return work_of.merge(out)

@@ -37,6 +37,7 @@ from ..networks.pretrain import PRETRAINING
 from ..networks.stacked import Stack
 from ..networks.stacked_sgd import sgd
 from ..streams import replica_generators
+from . import work as work_of
 from .chapter import ACCURACY, effective_lmbda
 from .meanfield import depth_prediction
 from .protocol import Protocol, register
@@ -44,7 +45,7 @@ from .protocol import criterion as C  # noqa: N812 - the criteria read as a tabl
 
 __all__ = ["Remedy", "REMEDIES", "PROTOCOL", "FIVE_DEPTHS", "configurations", "caption", "record", "prediction",
            "regime",
-           "CHANCE", "splits", "streams", "run_config", "width_sweep", "choose", "summary", "ratios"]
+           "CHANCE", "splits", "streams", "run_config", "width_sweep", "choose", "summary", "ratios", "work"]
 
 CHANCE = 0.1  # the accuracy a diverged seed counts as: ten classes
 
@@ -318,3 +319,28 @@ def width_sweep(key: str, protocol: Protocol, data, seed: int) -> dict:
                 for r in streams(seed, p.seeds)]
         out[width] = ratios(nets, x, y)
     return out
+
+
+def work(p: Protocol) -> list[dict]:
+    """Returns the matrix products (``numeric.experiments.work``) of the remedies protocol: per configuration and
+    depth, the SGD steps of every (eta, seed) replica, the validation, test and training-cost passes, the ratios at
+    initialisation and after training (float64, the seeds), the autoencoders of pre-training, and the width sweep."""
+    S, dt, out = p.seeds * len(p.etas), p.dtype, []
+    steps = p.epochs * -(-p.train_images // p.mini_batch_size)
+    for r in configurations(p):
+        for h in p.depths:
+            sizes = [784] + [p.width] * h + [10]
+            out += work_of.dense(sizes, p.mini_batch_size, S, dt, steps)
+            out += work_of.dense(sizes, p.validation_images + p.test_images + p.train_images, S, dt, 1,
+                                 backward=False)
+            out += work_of.dense(sizes, p.norm_images, p.seeds, "float64", 2)  # at initialisation, after training
+            if r.pretrain is not None:  # each hidden layer an autoencoder: 2 products forward, 3 backward
+                pre = r.pretrain
+                n_pre = p.train_images if pre.images is None else min(pre.images, p.train_images)
+                per = pre.epochs * -(-n_pre // pre.mini_batch_size)
+                for a, b in zip(sizes[:-2], sizes[1:-1]):
+                    out += [work_of.product(pre.mini_batch_size, a, b, p.seeds, pre.dtype, 5 * per)]
+    for width in p.sweep_widths:  # one backprop per seed, per width, per configuration of the sweep
+        out += work_of.dense([784] + [width] * p.sweep_depth + [10], p.sweep_images, p.seeds, "float64",
+                             len(p.sweep_configs))
+    return work_of.merge(out)
