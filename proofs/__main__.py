@@ -7,6 +7,7 @@ you set yourself is kept (results may then differ in the last digit between --jo
 """
 
 import os
+import sys
 
 
 def main():
@@ -15,6 +16,10 @@ def main():
 
     for name in BLAS_VARIABLES:
         os.environ.setdefault(name, "1")
+    if sys.argv[1:2] == ["diagnose"]:  # python -m proofs diagnose ...: its own command (issue 34)
+        from .run.diagnose import run as diagnose
+
+        return diagnose(sys.argv[2:])
     from .run.cli import run
 
     run()
