@@ -31,6 +31,7 @@ CHAPTER_SIZES = (784, 30, 30, 30, 30, 10)  # the chapter's deepest network (netw
 SCHEMA = "unstable-gradients/diagnose"
 SCHEMA_VERSION = 1
 INPUTS, CLASSES = 784, 10  # the digits' pixels and classes: the first and last widths
+PAIRS = 40  # digit pairs (rows 2i, 2i + 1) whose correlation is followed: the correlation map costs ~10 ms a pair
 
 
 def network_from_options(sizes=CHAPTER_SIZES, activation: str = "sigmoid", init: str | None = None, *,
@@ -110,8 +111,8 @@ def _prediction(net: dict, x, xa, xb) -> dict:
             **{k: fp[k] for k in ("q_star", "chi_1", "c_star", "chi_c", "xi_c", "xi_grad", "bounded")},
             "sqrt_chi_1": math.sqrt(fp["chi_1"]), "phase": D.phase(fp["chi_1"]), "edge_tolerance": D.EDGE_TOLERANCE,
             "trainable_depth": trainable, "trainable_factor": SCHOENHOLZ_TRAINABLE_XI_C,
-            "edge": {"sigma_w_at_sigma_b": D.edge_sigma_w(act, sb_bulk),
-                     "sigma_b_at_sigma_w": D.edge_sigma_b(act, sw_bulk)},
+            "edge": {"sigma_w_at_sigma_b": D.edge_sigma_w(act, sb_bulk, sw_bulk),
+                     "sigma_b_at_sigma_w": D.edge_sigma_b(act, sw_bulk, sb_bulk)},
             "q1": layers["q"][0], "layers": {"q": layers["q"], "chi": layers["chi"], "factor": layers["factor"],
                                              "rms_over_last": rms_over_last,
                                              "c": D.correlation_prediction(act, sw, sb, xa, xb)},
@@ -147,7 +148,7 @@ def diagnose(*, sizes=CHAPTER_SIZES, activation: str | None = None, init: str | 
     """Returns the diagnosis record of one network (see the module docstring): from options (``sizes``,
     ``activation`` default sigmoid, ``init`` default the activation's own, ``residual``, ``batch_norm``) measured on
     ``draws`` random draws (default 8; streams from ``seed``), or from the file ``network`` measured as it is; on the
-    first ``examples`` training digits (pairs of rows 2i, 2i + 1 for correlations). ``progress(text)`` hears of
+    first ``examples`` training digits (the first PAIRS pairs of rows 2i, 2i + 1 for correlations). ``progress(text)`` hears of
     long work. ValueError for bad input, naming it."""
     start, say = time.perf_counter(), progress or (lambda text: None)
     activation = activation or "sigmoid"
@@ -164,7 +165,7 @@ def diagnose(*, sizes=CHAPTER_SIZES, activation: str | None = None, init: str | 
     digits = load_data(mnist).training
     if isinstance(examples, bool) or not isinstance(examples, int) or not 4 <= examples <= len(digits):
         raise ValueError(f"examples must be an integer from 4 to {len(digits)}, got {examples!r}")
-    x, y, pairs = digits.x[:examples], digits.y[:examples], examples // 2
+    x, y, pairs = digits.x[:examples], digits.y[:examples], min(PAIRS, examples // 2)
     xa, xb = pair_inputs(x, pairs)
     say("mean field: the variance and correlation maps, the fixed point, the edges of chaos")
     prediction = _prediction(net, x, xa, xb)

@@ -40,7 +40,7 @@ __all__ = ["EDGE_TOLERANCE", "first_q", "layer_prediction", "correlation_predict
 
 EDGE_TOLERANCE = 0.01  # |chi_1 - 1| at most this: "at the edge" (a 50-layer network then changes by at most 1.28x)
 _HUGE_Q = 1e12  # "q -> infinity" for chi_1 where the variance grows without bound
-_SEARCH = (0.01, 50.0)  # where the edges are looked for (sigma_w; sigma_b from 0)
+_SEARCH = (0.001, 50.0)  # where the edge in sigma_w is looked for (sigma_b: from 0 to 50)
 
 
 def first_q(x, sigma_w: float, sigma_b: float) -> float:
@@ -95,9 +95,13 @@ def fixed_point(activation: str, sigma_w: float, sigma_b: float) -> dict:
     """
     sigma_w, sigma_b = float(sigma_w), float(sigma_b)
     with np.errstate(all="ignore"):
-        s = {k: float(v[0]) for k, v in C.depth_scales_curve(activation, [sigma_w**2], sigma_b**2).items()}
-        if np.isfinite(s["q_star"]) and np.isfinite(s["chi_1"]):
-            return s | {"bounded": True}
+        # the map expands at q -> infinity (sigma_w^2 E[phi^2]/q > 1; E[phi^2]/q never grows with q for the table's
+        # activations): no finite fixed point, and the float route would iterate 1000 times to overflow
+        expands = mf.depth_prediction(activation, sigma_w, sigma_b, _HUGE_Q, 2)["q"][1] > _HUGE_Q * (1 + 1e-9)
+        if not expands:
+            s = {k: float(v[0]) for k, v in C.depth_scales_curve(activation, [sigma_w**2], sigma_b**2).items()}
+            if np.isfinite(s["q_star"]) and np.isfinite(s["chi_1"]):
+                return s | {"bounded": True}
     with mpmath.workdps(15):  # quadrature split at 0: exact for the kink of ReLU-like phi' (the grid's is not)
         chi = float(mf.chi_1(activation, _HUGE_Q, sigma_w))
     nan = float("nan")
@@ -109,43 +113,71 @@ def _chi_minus_one(activation: str, sigma_w: float, sigma_b: float) -> float:
     return fixed_point(activation, sigma_w, sigma_b)["chi_1"] - 1
 
 
-def _bisect(f, lo: float, hi: float) -> float:
-    """Returns the root of f on [lo, hi] (f(lo) < 0 <= f(hi)) to a relative 1e-11."""
-    while hi - lo > 1e-11 * hi:
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if f(mid) < 0 else (lo, mid)
-    return (lo + hi) / 2
+def _bracket(f, start: float, low: float, high: float, step: float = 1.5):
+    """Returns ((a, f(a)), (b, f(b))) with f(a) < 0 <= f(b) for an increasing f, found from ``start`` by factors of
+    ``step`` within [low, high] (low = 0 is tried last, exactly), or None where f keeps its sign there."""
+    a, fa = start, f(start)
+    b, fb = a, fa
+    if fa < 0:
+        while fb < 0:
+            a, fa, b = b, fb, b * step
+            if b > high:
+                return None
+            fb = f(b)
+        return (a, fa), (b, fb)
+    while fa >= 0:
+        b, fb, a = a, fa, a / step
+        if a < max(low, 1e-3):
+            if low > 0 or b == 0:
+                return None
+            a = 0.0
+        fa = f(a)
+    return (a, fa), (b, fb)
 
 
-def _scan(f, grid) -> float | None:
-    """Returns the root of f between the first two grid points where it turns from < 0 to >= 0, or None (f is
-    evaluated in order and no further: points beyond the edge can be slow, their variance map diverging)."""
-    previous = None
-    for v in grid:
-        fv = f(v)
-        if previous is not None and previous[1] < 0 <= fv:
-            return _bisect(f, previous[0], v)
-        previous = (v, fv)
-    return None
+def _root(f, start: float, low: float, high: float, rtol: float = 1e-11) -> float | None:
+    """Returns the root of an increasing f near ``start`` in [low, high], or None where there is none: the Illinois
+    method (superlinear where f is smooth: each evaluation may iterate the variance map 1000 times), with a bisection
+    whenever two steps fail to halve the bracket, and only bisections after three such (where f jumps: ReLU-like
+    chi_1 at the border of a finite q*)."""
+    found = _bracket(f, start, low, high)
+    if found is None:
+        return None
+    (a, fa), (b, fb) = found
+    side, c, widths, stalls = 0, b, [b - a, b - a], 0
+    for _ in range(200):
+        stalled = b - a > widths[-2] / 2  # the last two steps did not halve the bracket
+        stalls += stalled
+        widths.append(b - a)
+        c = (a + b) / 2 if stalled or stalls >= 3 else (a * fb - b * fa) / (fb - fa)
+        fc = f(c)
+        if fc < 0:
+            a, fa = c, fc
+            fb, side = (fb / 2, -1) if side == -1 else (fb, -1)
+        else:
+            b, fb = c, fc
+            fa, side = (fa / 2, 1) if side == 1 else (fa, 1)
+        if fc == 0 or b - a <= rtol * b:
+            break
+    return float(c)
 
 
 @lru_cache(maxsize=256)
-def edge_sigma_w(activation: str, sigma_b: float) -> float | None:
-    """Returns the sigma_w with chi_1(q*) = 1 at this sigma_b (bisection of meanfield.chi_1_curve, as
-    meanfield.critical_sigma_w), or None when chi_1 - 1 keeps its sign for sigma_w in [0.01, 50].
+def edge_sigma_w(activation: str, sigma_b: float, start: float = 1.0) -> float | None:
+    """Returns the sigma_w with chi_1(q*) = 1 at this sigma_b (the root of meanfield.chi_1_curve's chi_1 - 1, as
+    meanfield.critical_sigma_w finds it, to a relative 1e-11; searched from ``start``), or None when chi_1 - 1
+    keeps its sign for sigma_w in [0.001, 50].
 
     At sigma_b = 0 the variance map creeps to q* = 0 near the edge and the float route's 1000 iterations leave q* a
     little above it: the edge is then found to about three digits (tanh: 1.003 for sigma_w = 1)."""
-    return _scan(lambda sw: _chi_minus_one(activation, sw, sigma_b), list(np.geomspace(*_SEARCH, 30)))
+    return _root(lambda sw: _chi_minus_one(activation, sw, sigma_b), float(start), *_SEARCH)
 
 
 @lru_cache(maxsize=256)
-def edge_sigma_b(activation: str, sigma_w: float) -> float | None:
+def edge_sigma_b(activation: str, sigma_w: float, start: float = 0.5) -> float | None:
     """Returns the sigma_b with chi_1(q*) = 1 at this sigma_w, or None where chi_1 - 1 keeps its sign for sigma_b in
     [0, 50] (ReLU: chi_1 = sigma_w^2/2 whatever sigma_b; tanh with sigma_w < 1: ordered at every sigma_b)."""
-    f = lambda sb: -_chi_minus_one(activation, sigma_w, sb)  # noqa: E731  (chi_1 falls as sigma_b grows)
-    grid = [0.0] + list(np.geomspace(1e-3, _SEARCH[1], 30))
-    return _scan(f, grid)
+    return _root(lambda sb: -_chi_minus_one(activation, sigma_w, sb), max(float(start), 0.1), 0.0, _SEARCH[1])
 
 
 def phase(chi_1: float, tolerance: float = EDGE_TOLERANCE) -> str:

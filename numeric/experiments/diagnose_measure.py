@@ -97,7 +97,8 @@ class Init:
         weights, biases = [], []
         for (n_in, n_out), s_w, s_b in zip(zip(sizes[:-1], sizes[1:]), sw, sb):
             if self.name in ("normal", "default", "large"):
-                w = rng.standard_normal((n_out, n_in), dtype=np.float32) * np.float32(s_w / math.sqrt(n_in))
+                w = rng.standard_normal((n_out, n_in), dtype=np.float32)
+                w *= np.float32(s_w / math.sqrt(n_in))
             else:
                 w = draw_weights(self.name, rng, n_in, n_out).astype(np.float32)
             weights.append(w)
@@ -118,8 +119,9 @@ def stack_of(networks, activation: str, *, output: str = "softmax", cost: str | 
     """Returns a float32 Stack of ``networks`` [(weights, biases), ...]; with ``residual`` or ``batch_norm`` through
     ``DeepNetwork``s (their own draws, from ``rng``, replaced by the given parameters)."""
     if not (residual or batch_norm):
-        return Stack.from_arrays([np.stack([n[0][l] for n in networks]) for l in range(len(networks[0][0]))],
-                                 [np.stack([n[1][l] for n in networks]) for l in range(len(networks[0][1]))],
+        together = (lambda arrays: arrays[0][None]) if len(networks) == 1 else np.stack  # noqa: E731  (no copy for one)
+        return Stack.from_arrays([together([n[0][l] for n in networks]) for l in range(len(networks[0][0]))],
+                                 [together([n[1][l] for n in networks]) for l in range(len(networks[0][1]))],
                                  activation=activation, output=output, cost=cost, dtype=np.float32)
     nets = []
     for weights, biases in networks:
@@ -134,19 +136,28 @@ def stack_of(networks, activation: str, *, output: str = "softmax", cost: str | 
 
 def measure(stack: Stack, x, labels, pairs: int) -> dict:
     """Returns {"rms", "q", "c"}, each (networks, H), measured on inputs x (n, n_0) with ``labels`` (see the module
-    docstring); ``pairs`` pairs from the first 2 pairs rows of x. Batch normalisation uses the batch's statistics."""
+    docstring); ``pairs`` pairs from the first 2 pairs rows of x. Batch normalisation uses the batch's statistics.
+
+    One forward and one backward pass of the kernel (``Stack.run_forward``, ``run_backward`` with phi' from z, as
+    ``Stack.gradient_norms``), read in its buffers: z^l and each example's dC/db^l (dC/dbeta^l with batch norm).
+    """
     x = np.asarray(x)
     pair_inputs(x, pairs)  # ValueError unless x holds 2 pairs rows
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        rms = stack.gradient_norms(x, labels)[0]
-        zs = stack.forward(x[:2 * pairs], training=True, update_running=False)[0][:-1]
-    q = np.stack([np.mean(np.sum(np.square(z, dtype=np.float64), axis=2), axis=1) / z.shape[2] for z in zs], axis=1)
-    c = []
-    for z in zs:
-        za, zb = z[:, 0::2].astype(np.float64), z[:, 1::2].astype(np.float64)
-        norms = np.linalg.norm(za, axis=2) * np.linalg.norm(zb, axis=2)
-        c.append(np.mean(np.sum(za * zb, axis=2) / norms, axis=1))
-    return {"rms": np.asarray(rms, dtype=float), "q": q, "c": np.stack(c, axis=1)}
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        w = stack.work(x)
+        p0 = stack.first_layer(w.cols)
+        stack.run_forward(w, p0, training=True, update_running=False)
+        stack.run_backward(w, stack.targets(labels, len(w.x), len(x)), p0, exact=True)
+        hidden = len(stack.sizes) - 2
+        deltas = [w.d[l] if w.du[l] is None else w.du[l] for l in range(hidden)]
+        rms = np.stack([np.sqrt(np.mean(np.sum(np.square(d, dtype=np.float64), axis=2), axis=1)) for d in deltas], 1)
+        zs = [w.z[l] for l in range(hidden)]
+        q = np.stack([np.mean(np.sum(np.square(z, dtype=np.float64), axis=2), axis=1) / z.shape[2] for z in zs], 1)
+        c = []
+        for z in zs:
+            za, zb = z[:, 0:2 * pairs:2].astype(np.float64), z[:, 1:2 * pairs:2].astype(np.float64)
+            c.append(np.mean(np.sum(za * zb, axis=2) / (np.linalg.norm(za, axis=2) * np.linalg.norm(zb, axis=2)), 1))
+    return {"rms": rms, "q": q, "c": np.stack(c, axis=1)}
 
 
 def measure_draws(sizes, activation: str, init: Init, draws: int, seed: int, x, labels, pairs: int, *,
