@@ -126,7 +126,10 @@ def main(argv=None) -> int:
     from ..diagnosis_screen import screen
     from ..export.manifest import OutputError
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, its one line printed)
+        return int(exc.code or 0)
     say = (lambda text: None) if args.quiet else (lambda text: print(f"        ... {text}", file=sys.stderr,
                                                                       flush=True))
     try:
