@@ -148,8 +148,8 @@ def diagnose(*, sizes=CHAPTER_SIZES, activation: str | None = None, init: str | 
     """Returns the diagnosis record of one network (see the module docstring): from options (``sizes``,
     ``activation`` default sigmoid, ``init`` default the activation's own, ``residual``, ``batch_norm``) measured on
     ``draws`` random draws (default 8; streams from ``seed``), or from the file ``network`` measured as it is; on the
-    first ``examples`` training digits (the first PAIRS pairs of rows 2i, 2i + 1 for correlations). ``progress(text)`` hears of
-    long work. ValueError for bad input, naming it."""
+    first ``examples`` training digits (the first PAIRS pairs of rows 2i, 2i + 1 for correlations).
+    ``progress(text)`` hears of long work. ValueError for bad input, naming it."""
     start, say = time.perf_counter(), progress or (lambda text: None)
     activation = activation or "sigmoid"
     if network is not None:

@@ -119,10 +119,9 @@ def _measured(r: dict) -> list[str]:
     multi = s["networks"] > 1
     spread = (lambda d, i: " " + _span(d, i)) if multi else (lambda d, i: "")  # noqa: E731
     w = 26 if multi else 10
-    out += ["  backward  factor RMS ||delta^l|| / RMS ||delta^(l+1)||".ljust(32 + w)
-            + "RMS ||delta^l|| / RMS ||delta^H||",
-            f"  {'layer':>5}  {'chi^l':>8}  {'predicted':>9}  {'measured' + (' [spread]' if multi else ''):<{w}}   "
-            f"{'predicted':>9}  measured" + (" [spread]" if multi else "")]
+    out += ["  backward: factor = RMS ||delta^l|| / RMS ||delta^(l+1)||, to last = RMS ||delta^l|| / RMS ||delta^H||",
+            f"  {'layer':>5}  {'chi^l':>8}  {'factor':>9}  {'measured' + (' [spread]' if multi else ''):<{w}}   "
+            f"{'to last':>9}  measured" + (" [spread]" if multi else "")]
     for l in layer_rows(H):
         i, inner = l - 1, P is not None and l < H
         chi, fac = (_g(P["chi"][i]), _g(P["factor"][i])) if inner else ("-", "-")
@@ -148,7 +147,8 @@ def screen(record: dict) -> str:
     if record["meanfield"]["applies"]:
         lines += _meanfield(record)
     else:
-        lines += ["", "mean field: does not apply. " + record["meanfield"]["why_not"]]
+        why = record["meanfield"]["why_not"]
+        lines += ["", f"mean field does not apply: {why[0].upper()}{why[1:]}"]
     lines += _measured(record)
     lines += ["", f"verdict: {record['verdict']}"]
     return "\n".join(lines) + "\n"

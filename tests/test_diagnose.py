@@ -6,6 +6,8 @@ a factor chi^l per layer in place of sqrt(chi^l), q* computed without sigma_b, t
 
 import json
 import math
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -293,3 +295,23 @@ def test_sizes_are_parsed_with_repeats():
     assert parse_sizes("784,100x3,10") == [784, 100, 100, 100, 10]
     with pytest.raises(ValueError):
         parse_sizes("784,,10")
+
+
+@pytest.mark.skipif(not shutil.which("pdflatex"), reason="pdflatex is not installed (Debian: texlive-latex-base)")
+def test_the_fragments_compile_in_a_paper(tmp_path):
+    """A paper that inputs macros.tex and two diagnoses (options; a saved network) compiles with no error and no
+    overfull line (a file's path would not break)."""
+    out = tmp_path / "res"
+    assert main(["--draws", "2", "-q", "--out", str(out)]) == 0
+    saved = _save_arrays(tmp_path / "a-saved-network-with-a-long-name.npz", [1.0, 2.0, 1.0], [0.5, 0.5, 0.5], 50, 2)
+    assert main(["--network", str(saved), "-q", "--out", str(out), "--name", "saved"]) == 0
+    (out / "latex" / "paper.tex").write_text(
+        "\\documentclass[twocolumn]{article}\n\\usepackage[T1]{fontenc}\\usepackage{lmodern}"
+        "\\usepackage{amsmath,amssymb,graphicx}\n\\input{macros}\n\\begin{document}\n\\input{diagnose}\n\\input{saved}\n"
+        "\\end{document}\n")
+    for _ in range(2):  # the second pass resolves the figures' references (citations need bibtex: not run)
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
+                              cwd=out / "latex", capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "Overfull" not in proc.stdout
+    assert "Reference `ug:" not in proc.stdout and "Figure~??" not in proc.stdout

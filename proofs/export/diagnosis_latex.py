@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import PurePath
 
 from ..latex_text import escape, plain
 from .latex import REFERENCES
@@ -19,6 +20,7 @@ from .latex_main import MACROS
 __all__ = ["fragment", "files", "planned"]
 
 _PHASES = {"ordered": "the ordered phase", "chaotic": "the chaotic phase", "edge": "the edge of chaos"}
+_UNITS = {"sigmoid": "sigmoid", "tanh": r"$\tanh$", "relu": "ReLU", "leaky-relu": "leaky ReLU", "elu": "ELU"}
 
 
 def _num(v, digits: int = 3) -> str:
@@ -42,7 +44,7 @@ def _network(r: dict) -> str:
     n, H = r["network"], len(r["network"]["sizes"]) - 2
     extras = [w for w, on in (("residual (identity-skip) blocks", n["residual"]),
                               ("batch normalisation", n["batch_norm"])) if on]
-    sw, sb = n["sigma_w"], n["sigma_b"]
+    sw, sb, units = n["sigma_w"], n["sigma_b"], _UNITS.get(n["activation"], escape(n["activation"]))
     convention = r"in the convention $W^l_{ij} \sim \mathcal{N}(0, \sigma_w^2/n_{l-1})$, $b^l_i \sim \mathcal{N}(0, " \
                  r"\sigma_b^2)$"
     if len({round(v, 6) for v in sw}) == 1 and len({round(v, 6) for v in sb}) == 1:
@@ -51,12 +53,13 @@ def _network(r: dict) -> str:
         sigmas = (f"per-layer $\\sigma_w$ from ${_num(min(sw))}$ to ${_num(max(sw))}$ and $\\sigma_b$ from "
                   f"${_num(min(sb))}$ to ${_num(max(sb))}$, {convention}")
     if n["source"] == "file":
-        origin = (f"We examined the network saved in \\texttt{{{escape(n['file'])}}}, of widths {_sizes(n['sizes'])} "
-                  f"({H} hidden layers of {escape(n['activation'])} units, read out by a {escape(n['output'])} layer); "
+        name = escape(PurePath(n["file"]).name)
+        origin = (f"We examined a saved network of widths {_sizes(n['sizes'])} (the file \\texttt{{{name}}}: {H} "
+                  f"hidden layers of {units} units, read out by a {escape(n['output'])} layer); "
                   f"its weights have {sigmas}.")
     else:
         origin = (f"We examined a fully connected network of widths {_sizes(n['sizes'])} ({H} hidden layers of "
-                  f"{escape(n['activation'])} units{', with ' + ' and '.join(extras) if extras else ''}, read out by a "
+                  f"{units} units{', with ' + ' and '.join(extras) if extras else ''}, read out by a "
                   f"softmax layer), initialised as {plain(n['init_words'])}: {sigmas}.")
     return origin
 
@@ -64,7 +67,9 @@ def _network(r: dict) -> str:
 def _meanfield(r: dict) -> str:
     m, H = r["meanfield"], len(r["network"]["sizes"]) - 2
     if not m["applies"]:
-        return escape(m["why_not"][0].upper() + m["why_not"][1:]) + r"~\cite{poole2016,schoenholz2017}."
+        what = "residual blocks" if r["network"]["residual"] else "batch normalisation"
+        return (r"Mean field's variance and correlation maps~\cite{poole2016,schoenholz2017} describe plain fully "
+                f"connected layers; with {what} they do not apply, and we report the measurement only.")
     where = "" if m["uniform"] else " (at the hidden layers' median $\\sigma_w$, $\\sigma_b$)"
     if m["bounded"]:
         fixed = (f"the variance map has its fixed point at $q^* = {_num(m['q_star'], 4)}$, where "
@@ -97,11 +102,11 @@ def _measured(r: dict, stem: str) -> str:
     s, H, st = r["measured"], len(r["network"]["sizes"]) - 2, r["settings"]
     f = s["first_over_last"]
     what = ("We measured the network as saved" if r["network"]["source"] == "file" else
-            f"We measured {s['networks']} independent random draws of the network")
+            f"We measured {s['networks']} independent random draws of the network at initialisation")
     spread = (f" (from ${_num(f['min'][0])}$ to ${_num(f['max'][0])}$ across the draws)" if s["networks"] > 1 else "")
     c = s["layers"]["c"]["centre"]
     ratio = f"$\\mathrm{{RMS}}\\,\\|\\delta^1\\| / \\mathrm{{RMS}}\\,\\|\\delta^{{{H}}}\\| = {_num(f['centre'][0])}$"
-    out = [f"{what} at initialisation, on the first {s['examples']:,} of {st['training_digits']:,} MNIST training "
+    out = [f"{what}, on the first {s['examples']:,} of {st['training_digits']:,} MNIST training "
            f"digits: {ratio}"
            f"{spread}, and the mean correlation of the pre-activations of {s['pairs']} digit pairs moves from "
            f"${c[0]:.3f}$ in the first hidden layer to ${c[-1]:.3f}$ in the last"
@@ -113,14 +118,15 @@ def _measured(r: dict, stem: str) -> str:
 def fragment(record: dict, stem: str) -> str:
     """Returns the LaTeX fragment of a diagnosis record (see the module docstring)."""
     H = len(record["network"]["sizes"]) - 2
+    title = "Gradients of a saved network." if record["network"]["source"] == "file" else "Gradients at initialisation."
     caption = (r"Per-example gradients (top, RMS $\|\delta^l\|$ over that of the last hidden layer, "
-               rf"$H = {H}$) and correlations of digit pairs (bottom) through the hidden layers at initialisation: "
+               rf"$H = {H}$) and correlations of digit pairs (bottom) through the hidden layers: "
                + ("mean field (line) and " if record["meanfield"]["applies"] else "")
                + "the measurement (dots" + (", with its range over the draws shaded" if record["measured"]["networks"]
                                             > 1 else "") + ").")
     lines = [f"% {stem}: a network's gradients at initialisation; generated by python -m proofs diagnose, do not edit "
              "by hand.", r"% needs amsmath, graphicx and latex/macros.tex; cites references.bib",
-             rf"\paragraph{{Gradients at initialisation.}}\label{{ug:{stem}}}", _network(record), "",
+             rf"\paragraph{{{title}}}\label{{ug:{stem}}}", _network(record), "",
              _meanfield(record), "", _measured(record, stem), "",
              r"\begin{figure}[tbp]", r"\centering", rf"\ugincludefigure{{3.3in}}{{\ugfigurepath {stem}.pdf}}",
              rf"\caption{{{caption}}}\label{{ug:{stem}:figure}}", r"\end{figure}"]
