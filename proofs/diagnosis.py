@@ -25,7 +25,8 @@ from . import __version__
 from .book import SCHOENHOLZ_TRAINABLE_XI_C
 from .data import load_data
 
-__all__ = ["diagnose", "verdict", "CHAPTER_SIZES", "SCHEMA", "network_from_options", "network_from_file"]
+__all__ = ["diagnose", "verdict", "CHAPTER_SIZES", "SCHEMA", "network_from_options", "network_from_file",
+           "sizes_text"]
 
 CHAPTER_SIZES = (784, 30, 30, 30, 30, 10)  # the chapter's deepest network (network2's initialisation)
 SCHEMA = "unstable-gradients/diagnose"
@@ -75,8 +76,21 @@ def _sizes(sizes, where: str = "") -> list[int]:
                          f"classes), got sizes {sizes}")
     count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     if count > MAX_PARAMETERS:
-        raise ValueError(f"{where}sizes {sizes} mean {count:,} parameters, more than the {MAX_PARAMETERS:,} measured")
+        raise ValueError(f"{where}sizes {sizes_text(sizes)} mean {count:,} parameters, more than the "
+                         f"{MAX_PARAMETERS:,} measured")
     return sizes
+
+
+def sizes_text(sizes) -> str:
+    """Returns sizes with runs of one width written "n x k": [784, 30 x 4, 10]."""
+    parts, i = [], 0
+    while i < len(sizes):
+        j = i
+        while j + 1 < len(sizes) and sizes[j + 1] == sizes[i]:
+            j += 1
+        parts.append(f"{sizes[i]} x {j - i + 1}" if j - i >= 2 else ", ".join([str(sizes[i])] * (j - i + 1)))
+        i = j + 1
+    return "[" + ", ".join(parts) + "]"
 
 
 def _init_text(spec) -> str:
@@ -211,7 +225,8 @@ def verdict(record: dict) -> str:
                          else "mean field gives no depth scale here (no fixed point)")
         else:
             within = "within it" if H < depth else "beyond it"
-            parts.append(f"mean field predicts trainability up to depth {_depth(depth)} ({H} hidden layers: {within})")
+            layers = f"{H} hidden layer{'s' if H != 1 else ''}"
+            parts.append(f"mean field predicts trainability up to depth {_depth(depth)} ({layers}: {within})")
     else:
         parts.append("mean field does not apply (" + ("residual blocks" if record["network"]["residual"]
                                                       else "batch normalisation") + ")")

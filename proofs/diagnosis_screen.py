@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
-__all__ = ["screen", "ROWS", "layer_rows", "sizes_text"]
+from .diagnosis import sizes_text
+
+__all__ = ["screen", "ROWS", "layer_rows"]
 
 ROWS = 12
 
@@ -27,7 +29,7 @@ def _g(v, digits: int = 4) -> str:
     return f"{v:.{digits}g}"
 
 
-def _span(spread: dict, i: int, digits: int = 2) -> str:
+def _span(spread: dict, i: int, digits: int = 3) -> str:
     return f"[{_g(spread['min'][i], digits)}, {_g(spread['max'][i], digits)}]"
 
 
@@ -38,18 +40,6 @@ def layer_rows(hidden: int, rows: int = ROWS) -> list[int]:
         return list(range(1, hidden + 1))
     picked = {1, 2, 3, hidden - 1, hidden} | {int(round(v)) for v in np.linspace(1, hidden, rows - 4)}
     return sorted(picked)
-
-
-def sizes_text(sizes) -> str:
-    """Returns sizes with runs of one width written "n x k": [784, 30 x 4, 10]."""
-    parts, i = [], 0
-    while i < len(sizes):
-        j = i
-        while j + 1 < len(sizes) and sizes[j + 1] == sizes[i]:
-            j += 1
-        parts.append(f"{sizes[i]} x {j - i + 1}" if j - i >= 2 else ", ".join([str(sizes[i])] * (j - i + 1)))
-        i = j + 1
-    return "[" + ", ".join(parts) + "]"
 
 
 def _network(r: dict) -> list[str]:
@@ -78,19 +68,21 @@ def _meanfield(r: dict) -> list[str]:
         out.append(f"  q* = {_g(m['q_star'], 6)}   chi_1 = {_g(m['chi_1'], 6)}   sqrt(chi_1) = "
                    f"{_g(m['sqrt_chi_1'], 6)} (the factor per layer at q*)")
     else:
-        why = ("none unique: at sigma_b = 0 on the edge the variance map keeps every q (q^l stays near q^1)"
-               if m["phase"] == "edge" and m["sigma_b"] == 0 else "none, the variance grows without bound")
-        out.append(f"  q*: {why}; chi_1 = {_g(m['chi_1'], 6)} and sqrt(chi_1) = {_g(m['sqrt_chi_1'], 6)} as q -> "
-                   "infinity")
-    tol = m["edge_tolerance"]
+        keeps = m["phase"] == "edge" and m["sigma_b"] == 0
+        why = ("none unique: at sigma_b = 0 on the edge the variance map keeps every q (q^l stays near q^1)" if keeps
+               else "none, the variance grows without bound")
+        out.append(f"  q*: {why}; chi_1 = {_g(m['chi_1'], 6)} and sqrt(chi_1) = {_g(m['sqrt_chi_1'], 6)} "
+                   + ("at every q" if keeps else "as q -> infinity"))
+    tol, c_star = m["edge_tolerance"], (f"c* = {_g(m['c_star'])}" if m["bounded"] else "c* needs a fixed point q*")
     out.append("  phase: " + {"ordered": f"ordered (chi_1 < 1 - {tol:g}): gradients vanish, inputs' correlations go "
-                                         f"to c* = {_g(m['c_star'])}",
-                              "chaotic": f"chaotic (chi_1 > 1 + {tol:g}): gradients explode, correlations fall to c* "
-                                         f"= {_g(m['c_star'])}",
-                              "edge": f"at the edge of chaos (|chi_1 - 1| <= {tol:g}), c* = {_g(m['c_star'])}"
-                              }[m["phase"]])
-    out.append(f"  depth scales: xi_c = {_g(m['xi_c'])}, xi_grad = {_g(m['xi_grad'])} layers"
-               + (" (negative: growth)" if m["xi_grad"] < 0 else ""))
+                                         f"to 1; {c_star}",
+                              "chaotic": f"chaotic (chi_1 > 1 + {tol:g}): gradients explode, correlations fall below 1"
+                                         f"; {c_star}",
+                              "edge": f"at the edge of chaos (|chi_1 - 1| <= {tol:g}); {c_star}"}[m["phase"]])
+    grow = " (negative: gradients grow)" if m["xi_grad"] < 0 else ""
+    xi_grad = f"{_g(m['xi_grad'])} layers{grow}" if abs(m["xi_grad"]) < 1e12 else "inf (chi_1 = 1 to rounding)"
+    out.append(f"  depth scales: xi_c = {_g(m['xi_c'])}, xi_grad = {xi_grad}" if m["bounded"] else
+               f"  depth scales: xi_grad = {xi_grad}; xi_c needs a fixed point q*")
     if m["trainable_depth"] is None:
         why = ("no limit from mean field (xi_c diverges at the edge)" if m["phase"] == "edge"
                else "mean field gives none here (no fixed point to take xi_c at)")
@@ -118,7 +110,7 @@ def _measured(r: dict) -> list[str]:
     L, P = s["layers"], m.get("layers") if m["applies"] else None
     multi = s["networks"] > 1
     spread = (lambda d, i: " " + _span(d, i)) if multi else (lambda d, i: "")  # noqa: E731
-    w = 26 if multi else 10
+    w = 30 if multi else 10
     out += ["  backward: factor = RMS ||delta^l|| / RMS ||delta^(l+1)||, to last = RMS ||delta^l|| / RMS ||delta^H||",
             f"  {'layer':>5}  {'chi^l':>8}  {'factor':>9}  {'measured' + (' [spread]' if multi else ''):<{w}}   "
             f"{'to last':>9}  measured" + (" [spread]" if multi else "")]

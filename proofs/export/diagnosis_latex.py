@@ -35,7 +35,7 @@ def _num(v, digits: int = 3) -> str:
 
 
 def _sizes(sizes) -> str:
-    from ..diagnosis_screen import sizes_text
+    from ..diagnosis import sizes_text
 
     return "$" + sizes_text(sizes).replace(" x ", r" \times ") + "$"
 
