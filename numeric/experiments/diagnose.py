@@ -23,7 +23,7 @@ pre-activation Gaussian). Everything here is a float64 function of the arguments
 Where the variance map has no finite fixed point (ReLU-like activations with chi_1 >= 1: q^l grows without bound, or
 at sigma_b = 0 on the edge keeps any q), ``fixed_point`` says so (``bounded`` False) and gives chi_1 in the limit
 q -> infinity (mpmath's quadrature, exact at the kink). The float route's grid puts ReLU's chi^l about 0.1 % low per
-layer (the step of phi' at 0; meanfield.depth_prediction says so): 3 % over 25 layers at He's initialisation.
+layer (the step of phi' at 0 on a grid point; meanfield.depth_prediction says so), which adds up over many layers.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def edge_sigma_w(activation: str, sigma_b: float, start: float = 1.0) -> float |
     keeps its sign for sigma_w in [0.001, 50].
 
     At sigma_b = 0 the variance map creeps to q* = 0 near the edge and the float route's 1000 iterations leave q* a
-    little above it: the edge is then found to about three digits (tanh: 1.003 for sigma_w = 1)."""
+    little above it: the edge is then found to about three digits."""
     return _root(lambda sw: _chi_minus_one(activation, sw, sigma_b), float(start), *_SEARCH)
 
 

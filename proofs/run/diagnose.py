@@ -36,7 +36,8 @@ the network itself is measured. The first width must be 784 and the last 10 (the
 
 --out DIR writes DIR/NAME.json, DIR/figures/NAME.pdf and .png, DIR/latex/NAME.tex (with macros.tex and
 references.bib); files in DIR that this tool did not write are never overwritten (--force keeps them as
-NAME.bak). Exit status: 0, or 2 on bad input (one line naming the cause).
+NAME.bak). A later full run (python -m proofs --out DIR) removes them as its own leftovers: give a
+diagnosis a folder of its own. Exit status: 0, or 2 on bad input (one line naming the cause).
 """
 
 
