@@ -23,11 +23,16 @@ def main():
 
         for name in BLAS_VARIABLES:
             os.environ.setdefault(name, "1")
-        from .run.cli import run
+        if sys.argv[1:2] == ["diagnose"]:  # python -m proofs diagnose ...: its own command (issue 34)
+            from .run.diagnose import run as diagnose
+        else:
+            from .run.cli import run
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while SymPy, NumPy and the claims load
         name, status = signal_name(exc)
         say(f"interrupted ({name}) while loading, before anything was written")
         sys.exit(status)
+    if sys.argv[1:2] == ["diagnose"]:
+        return diagnose(sys.argv[2:])
     run()
 
 

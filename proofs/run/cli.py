@@ -42,6 +42,9 @@ overwritten (with --force it is kept beside as NAME.bak) and never deleted. One 
 Exit status: 0 when no claim failed (a statement this data does not reproduce is reported as "not
 reproduced", a result, not a failure); 1 when any failed; 2 on a usage,
 data or output-folder error (one line naming the cause); 130 on Ctrl-C (SIGINT), 143 on SIGTERM.
+
+Your own network: `python -m proofs diagnose --help` (mean field's prediction for its gradients, measured on random
+draws, one screen; docs/diagnose.md).
 """
 
 
