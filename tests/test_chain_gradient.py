@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from proofs.bridge import chain_forward, chain_gradient, cost_prime
+from lambdified import chain_forward, chain_gradient, cost_prime
 from theory import chain_network, gradient_direct, gradient_formula, gradients_implicit, is_identity
 from theory.chain import to_composed
 
@@ -94,8 +94,8 @@ def test_sigma_prime_at_most_a_quarter(z):
     everywhere, below it away from z = 0."""
     import numpy as np
 
+    from lambdified import lambdify_exact
     from numeric.functions import sigmoid_prime as float_prime
-    from proofs.bridge import lambdify_exact
     from theory.notation import sigmoid_prime as exact_prime
 
     mpmath.mp.dps = 60

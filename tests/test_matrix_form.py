@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lambdified import eq124_function
 from numeric.functions import sigmoid_prime
 from numeric.networks.network import Network
-from proofs.bridge import eq124_function
 from test_network import mp_cost_at
 from theory.layered import layered_network
 

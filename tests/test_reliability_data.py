@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numeric.data import DataError, mnist_files
+from numeric.data import DataError, mnist_files, reading
 from proofs.run.cli import main
 from test_data import make_idx_folder, write_idx
 from test_limits import npz_member, read_capped
@@ -120,13 +120,13 @@ def test_gzip_content_under_a_plain_name_is_read_no_further_than_its_header_says
 def test_a_labels_file_is_never_read_past_60008_bytes(tmp_path, peak_mb):
     labels = gzip_of_idx(tmp_path / "train-labels-idx1-ubyte.gz",
                          (2049).to_bytes(4, "big") + (60000).to_bytes(4, "big"), 100 << 20)
-    message, peak = read_capped(f"from numeric.data import mnist_files; mnist_files.read_idx({str(labels)!r}, "
-                                "expect_dims=1)")
+    message, peak = read_capped(f"from numeric.data import reading; reading.read_idx_file({str(labels)!r}, "
+                                "expect_dims=1, max_items=60000)")
     assert "longer than its header says (60,000 bytes of data)" in message and peak < peak_mb, (message, peak)
     claims_more = tmp_path / "many-labels"
     write_idx(claims_more, np.zeros(70000, np.uint8), 2049)
     with pytest.raises(DataError, match="header says 70,000 labels, more than MNIST's 60,000"):
-        mnist_files.read_idx(claims_more, expect_dims=1)
+        reading.read_idx_file(claims_more, expect_dims=1, max_items=60000)
 
 
 def test_each_idx_header_is_checked_against_mnists_part(tmp_path):
@@ -179,4 +179,4 @@ def test_messages_about_a_saved_network_quote_at_most_200_characters(tmp_path):
 def test_gzip_bytes_stay_readable_as_before(tmp_path):
     path = tmp_path / "labels.gz"
     path.write_bytes(gzip.compress((2049).to_bytes(4, "big") + (3).to_bytes(4, "big") + bytes([1, 2, 3])))
-    assert mnist_files.read_idx(path, expect_dims=1).tolist() == [1, 2, 3]
+    assert reading.read_idx_file(path, expect_dims=1, max_items=60000)[0].tolist() == [1, 2, 3]

@@ -8,9 +8,9 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from lambdified import lambdify_exact
 from numeric.experiments import width as numeric_width
 from numeric.functions import CrossEntropyCost, QuadraticCost, sigmoid_prime
-from proofs.bridge import lambdify_exact
 from theory import bounds, chain_network, cross_entropy_cost, gradient_formula, quadratic_cost
 from theory.activations import activations, k, sup_derivative, z
 from theory.cascade import cascade

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, example, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from lambdified import chain_gradient, cost_prime, eq124_function
 from numeric.functions import sigmoid_prime
 from numeric.networks.network import Network
-from proofs.bridge import chain_gradient, cost_prime, eq124_function
 from theory.layered import delta_eq124, eq124_matrix_symbols, explicit_matrices, layered_network
 
 NAMES = ["784-30-10", "784-30-30-10", "784-30-30-30-10", "784-30-30-30-30-10", "784-30-30-10-quadratic",

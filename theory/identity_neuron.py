@@ -17,17 +17,12 @@ import sympy as sp
 
 from .notation import sigmoid
 
-__all__ = ["w1", "Delta", "u", "v", "taylor", "identity_choice", "tanh_bound_facts"]
+__all__ = ["w1", "Delta", "u", "v", "identity_choice", "tanh_bound_facts"]
 
 w1 = sp.Symbol("w_1", positive=True)
 Delta = sp.Symbol(r"\Delta", real=True)
 u = sp.Symbol("u", real=True)
 v = sp.Symbol("v", nonnegative=True)
-
-
-def taylor(order: int = 6):
-    """Returns the series of sigma(u) about 0 up to O(u^order)."""
-    return sp.series(sigmoid(u), u, 0, order)
 
 
 def identity_choice():

@@ -20,7 +20,7 @@ from .files import npz_headers
 from .pickled_arrays import ArrayRecipe, load_arrays
 from .reading import MAX_BYTES, _check_regular, _read_bytes, read_idx_file
 
-__all__ = ["IDX_FILES", "CANONICAL_MD5", "LABEL_COUNTS", "check_like_mnist", "read_idx", "read_idx_folder",
+__all__ = ["IDX_FILES", "CANONICAL_MD5", "LABEL_COUNTS", "check_like_mnist", "read_idx_folder",
            "read_pickle", "read_npz"]
 
 IDX_FILES = {
@@ -59,13 +59,6 @@ def check_like_mnist(where: str, part: str, pixels: np.ndarray, labels: np.ndarr
         raise DataError(f"{where}: {part} images have mean pixel {mean:.1f} of 255 and maximum "
                         f"{float(pixels.max()) * 255 / scale:.0f}; MNIST's are about 33 and 255 (blank, noise, or "
                         "not MNIST)")
-
-
-def read_idx(path: Path, *, expect_dims: int) -> np.ndarray:
-    """Returns the uint8 array stored in one IDX file (images (n, 28, 28) or labels (n,)), at most MNIST's 60,000
-    items, read no further than its header says (``reading.read_idx_file``)."""
-    arr = read_idx_file(path, expect_dims=expect_dims, max_items=CANONICAL_COUNTS["train"])[0]
-    return _check_labels(path, arr)
 
 
 def _check_labels(path: Path, arr: np.ndarray) -> np.ndarray:
