@@ -17,8 +17,8 @@ import numpy as np
 
 from numeric.activations import ACTIVATIONS
 from numeric.data.layers_file import MAX_PARAMETERS, read_layers
-from numeric.experiments import diagnose as D
-from numeric.experiments import diagnose_measure as M
+from numeric.experiments import diagnose as diagnose_theory
+from numeric.experiments import diagnose_measure
 from numeric.experiments.propagation import pair_inputs
 
 from . import __version__
@@ -44,7 +44,7 @@ def network_from_options(sizes=CHAPTER_SIZES, activation: str = "sigmoid", init:
     sizes = _sizes(sizes)
     if residual and len(set(sizes[1:-1])) != 1 or residual and len(sizes) < 4:
         raise ValueError("--residual needs at least two hidden layers of one width (a skip adds equal vectors)")
-    spec = M.Init.parse(init or ACTIVATIONS[activation].init)
+    spec = diagnose_measure.Init.parse(init or ACTIVATIONS[activation].init)
     sigma_w, sigma_b = spec.sigmas(sizes)
     return {"source": "options", "sizes": sizes, "activation": activation, "init": _init_text(spec),
             "init_words": spec.describe(), "residual": bool(residual), "batch_norm": bool(batch_norm),
@@ -58,7 +58,7 @@ def network_from_file(path, activation: str = "sigmoid") -> dict:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     got = read_layers(path)
     sizes = _sizes([got["weights"][0].shape[1]] + [w.shape[0] for w in got["weights"]], where=f"{path}: ")
-    sigma_w, sigma_b = M.layer_sigmas(got["weights"], got["biases"])
+    sigma_w, sigma_b = diagnose_measure.layer_sigmas(got["weights"], got["biases"])
     return {"source": "file", "file": str(path), "format": got["format"], "sizes": sizes, "activation": activation,
             "init": "as saved", "init_words": "the saved weights", "residual": False, "batch_norm": False,
             "output": got["output"], "cost": got["cost"] or "log-likelihood", "sigma_w": sigma_w, "sigma_b": sigma_b,
@@ -113,23 +113,24 @@ def _prediction(net: dict, x, xa, xb) -> dict:
         return {"applies": False, "why_not": f"mean field's maps (Poole et al. 2016; Schoenholz et al. 2017) describe "
                 f"plain fully connected layers; with {what} they do not apply, and only the measurement is shown"}
     act, sw, sb = net["activation"], net["sigma_w"], net["sigma_b"]
-    layers = D.layer_prediction(act, sw, sb, D.first_q(x, sw[0], sb[0]))
+    layers = diagnose_theory.layer_prediction(act, sw, sb, diagnose_theory.first_q(x, sw[0], sb[0]))
     H = len(sw) - 1
     rms_over_last = [float(np.prod(layers["factor"][l:])) for l in range(H)]  # prod_{k=l}^{H-1} sqrt(chi^k)
-    sw_bulk, sb_bulk = D.bulk(sw), D.bulk(sb)
-    fp = D.fixed_point(act, sw_bulk, sb_bulk)
+    sw_bulk, sb_bulk = diagnose_theory.bulk(sw), diagnose_theory.bulk(sb)
+    fp = diagnose_theory.fixed_point(act, sw_bulk, sb_bulk)
     xi_c = fp["xi_c"]
     trainable = SCHOENHOLZ_TRAINABLE_XI_C * xi_c if math.isfinite(xi_c) and xi_c > 0 else None
     return {"applies": True, "sigma_w": sw_bulk, "sigma_b": sb_bulk,
             "uniform": len({round(v, 12) for v in sw[1:-1]}) <= 1 and len({round(v, 12) for v in sb[1:-1]}) <= 1,
             **{k: fp[k] for k in ("q_star", "chi_1", "c_star", "chi_c", "xi_c", "xi_grad", "bounded")},
-            "sqrt_chi_1": math.sqrt(fp["chi_1"]), "phase": D.phase(fp["chi_1"]), "edge_tolerance": D.EDGE_TOLERANCE,
+            "sqrt_chi_1": math.sqrt(fp["chi_1"]), "phase": diagnose_theory.phase(fp["chi_1"]),
+            "edge_tolerance": diagnose_theory.EDGE_TOLERANCE,
             "trainable_depth": trainable, "trainable_factor": SCHOENHOLZ_TRAINABLE_XI_C,
-            "edge": {"sigma_w_at_sigma_b": D.edge_sigma_w(act, sb_bulk, sw_bulk),
-                     "sigma_b_at_sigma_w": D.edge_sigma_b(act, sw_bulk, sb_bulk)},
+            "edge": {"sigma_w_at_sigma_b": diagnose_theory.edge_sigma_w(act, sb_bulk, sw_bulk),
+                     "sigma_b_at_sigma_w": diagnose_theory.edge_sigma_b(act, sw_bulk, sb_bulk)},
             "q1": layers["q"][0], "layers": {"q": layers["q"], "chi": layers["chi"], "factor": layers["factor"],
                                              "rms_over_last": rms_over_last,
-                                             "c": D.correlation_prediction(act, sw, sb, xa, xb)},
+                                             "c": diagnose_theory.correlation_prediction(act, sw, sb, xa, xb)},
             "first_over_last": layers["first_over_last"], "last_over_first": layers["last_over_first"]}
 
 
@@ -137,11 +138,11 @@ def _measurement(net: dict, x, y, pairs: int, draws: int | None, seed: int, prog
     """Measures random draws of the network (options) or the saved network itself (file); summaries per layer."""
     if net["source"] == "file":
         weights, biases = net["_arrays"]
-        stack = M.stack_of([([w.astype(np.float32) for w in weights], [b.astype(np.float32) for b in biases])],
-                           net["activation"], output=net["output"], cost=net["cost"])
-        raw, what = M.measure(stack, x, y, pairs), "the saved network itself"
+        arrays = [([w.astype(np.float32) for w in weights], [b.astype(np.float32) for b in biases])]
+        stack = diagnose_measure.stack_of(arrays, net["activation"], output=net["output"], cost=net["cost"])
+        raw, what = diagnose_measure.measure(stack, x, y, pairs), "the saved network itself"
     else:
-        raw = M.measure_draws(net["sizes"], net["activation"], net["_init"], draws, seed, x, y, pairs,
+        raw = diagnose_measure.measure_draws(net["sizes"], net["activation"], net["_init"], draws, seed, x, y, pairs,
                               residual=net["residual"], batch_norm=net["batch_norm"],
                               progress=lambda done, total: progress(f"measured {done} of {total} random draws"))
         what = f"{draws} random draws"

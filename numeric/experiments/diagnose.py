@@ -33,9 +33,8 @@ from functools import lru_cache
 import mpmath
 import numpy as np
 
-from . import correlation as C
+from . import correlation, propagation
 from . import meanfield as mf
-from . import propagation as P
 
 __all__ = ["EDGE_TOLERANCE", "first_q", "layer_prediction", "correlation_prediction",
            "fixed_point", "edge_sigma_w", "edge_sigma_b", "phase", "bulk"]
@@ -47,7 +46,7 @@ _SEARCH = (0.001, 50.0)  # where the edge in sigma_w is looked for (sigma_b: fro
 
 def first_q(x, sigma_w: float, sigma_b: float) -> float:
     """Returns q^1 = mean over the rows x of sigma_w^2 ||x||^2 / n_0 + sigma_b^2 (layer 1's variance, exact)."""
-    return float(np.mean(P.first_layer(x, x, sigma_w, sigma_b)[0]))
+    return float(np.mean(propagation.first_layer(x, x, sigma_w, sigma_b)[0]))
 
 
 def layer_prediction(activation: str, sigma_w, sigma_b, q1: float) -> dict:
@@ -78,11 +77,11 @@ def correlation_prediction(activation: str, sigma_w, sigma_b, xa, xb) -> list[fl
     """Returns the mean over the pairs (xa[i], xb[i]) of the predicted correlation c^l of their pre-activations,
     hidden layers l = 1..H: c^1 exact from the inputs, then the correlation map with each layer's sigma_w, sigma_b
     (q_ab^{l+1} = sigma_w^2 E[phi(u_a) phi(u_b)] + sigma_b^2 at the pair's own q_a, q_b and c = q_ab/sqrt(q_a q_b))."""
-    qa, qb, qab = P.first_layer(xa, xb, float(sigma_w[0]), float(sigma_b[0]))
+    qa, qb, qab = propagation.first_layer(xa, xb, float(sigma_w[0]), float(sigma_b[0]))
     out = [float(np.mean(qab / np.sqrt(qa * qb)))]
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(1, len(sigma_w) - 1):
-            qa, qb, qab = C.pair_map(activation, qa, qb, qab, float(sigma_w[l]), float(sigma_b[l]))
+            qa, qb, qab = correlation.pair_map(activation, qa, qb, qab, float(sigma_w[l]), float(sigma_b[l]))
             out.append(float(np.mean(qab / np.sqrt(qa * qb))))
     return out
 
@@ -101,7 +100,8 @@ def fixed_point(activation: str, sigma_w: float, sigma_b: float) -> dict:
         # activations): no finite fixed point, and the float route would iterate 1000 times to overflow
         expands = mf.depth_prediction(activation, sigma_w, sigma_b, _HUGE_Q, 2)["q"][1] > _HUGE_Q * (1 + 1e-9)
         if not expands:
-            s = {k: float(v[0]) for k, v in C.depth_scales_curve(activation, [sigma_w**2], sigma_b**2).items()}
+            curve = correlation.depth_scales_curve(activation, [sigma_w**2], sigma_b**2)
+            s = {k: float(v[0]) for k, v in curve.items()}
             if np.isfinite(s["q_star"]) and np.isfinite(s["chi_1"]):
                 return s | {"bounded": True}
     with mpmath.workdps(15):  # quadrature split at 0: exact for the kink of ReLU-like phi' (the grid's is not)

@@ -12,10 +12,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from numeric.experiments import correlation as C
+from numeric.experiments import correlation, phase
 from numeric.experiments import meanfield as mf
-from numeric.experiments import phase as PH
-from theory import correlation as T
+from theory import correlation as correlation_theory
 
 from ..book import SCHOENHOLZ_TANH_EDGE_SIGMA_W2
 from ..claim import Claim, Evidence, Fact, display, exact_number
@@ -27,23 +26,24 @@ PAIR_DPS = 15  # digits of the two-dimensional (pair) integrals: their cost grow
 
 
 def check_depth_scales(ctx) -> Evidence:
-    price, one, xi, edge = T.price_identity(), T.fixed_point_at_one(), T.depth_scales(), T.critical_condition()
+    price, one = correlation_theory.price_identity(), correlation_theory.fixed_point_at_one()
+    xi, edge = correlation_theory.depth_scales(), correlation_theory.critical_condition()
     dps = min(ctx.run.dps, 30)
-    tanh = C.critical_sigma_w2("tanh", "0.05", dps=dps)
-    sig = C.critical_sigma_w2("sigmoid", 1, dps=min(dps, 30))
+    tanh = correlation.critical_sigma_w2("tanh", "0.05", dps=dps)
+    sig = correlation.critical_sigma_w2("sigmoid", 1, dps=min(dps, 30))
     float_edge = mf.critical_sigma_w("tanh", 0.05 ** 0.5, bracket=(0.5, 4.0)) ** 2
     sb = mpmath.sqrt(mpmath.mpf(5) / 100)
-    hi = {s2: C.depth_scales("tanh", mpmath.sqrt(s2), sb, dps=PAIR_DPS) for s2 in XI_AT}
-    lo = C.depth_scales_curve("tanh", XI_AT, 0.05)
+    hi = {s2: correlation.depth_scales("tanh", mpmath.sqrt(s2), sb, dps=PAIR_DPS) for s2 in XI_AT}
+    lo = correlation.depth_scales_curve("tanh", XI_AT, 0.05)
     worst = max(abs(float(hi[s2][k]) / float(lo[k][i]) - 1) for i, s2 in enumerate(XI_AT)
                 for k in ("c_star", "chi_c", "xi_c"))
     chaotic = XI_AT[-1]
     with mpmath.workdps(PAIR_DPS + 5):  # Price's slope against a centred difference of the map itself, chaotic c*
         h, s, step = hi[chaotic], mpmath.sqrt(chaotic), mpmath.mpf(10) ** -5
-        diff = (C.c_map("tanh", h["c_star"] + step, s, sb, h["q_star"], dps=PAIR_DPS)
-                - C.c_map("tanh", h["c_star"] - step, s, sb, h["q_star"], dps=PAIR_DPS)) / (2 * step)
-    grid = C.depth_scales_curve("tanh", PH.PHASE.sigma_w2s, PH.PHASE.sigma_b2)
-    near = int(np.argmin(np.abs(np.asarray(PH.PHASE.sigma_w2s) - float(tanh["sigma_w2"]))))
+        diff = (correlation.c_map("tanh", h["c_star"] + step, s, sb, h["q_star"], dps=PAIR_DPS)
+                - correlation.c_map("tanh", h["c_star"] - step, s, sb, h["q_star"], dps=PAIR_DPS)) / (2 * step)
+    grid = correlation.depth_scales_curve("tanh", phase.PHASE.sigma_w2s, phase.PHASE.sigma_b2)
+    near = int(np.argmin(np.abs(np.asarray(phase.PHASE.sigma_w2s) - float(tanh["sigma_w2"]))))
     ordered = grid["chi_1"] < 1
     facts = [
         Fact("c = 1 is a fixed point of the correlation map wherever q* is one of the length map (at c = 1, u_2 = u_1)",
@@ -60,8 +60,8 @@ def check_depth_scales(ctx) -> Evidence:
              "SymPy: powsimp, limit"),
         Fact("the edge chi_1 = 1 with q = sigma_w^2 E[phi^2] + sigma_b^2 is sigma_w^2 = 1/E[phi'^2], q = "
              "E[phi^2]/E[phi'^2] "
-             "+ sigma_b^2", edge["sigma_w2"] == 1 / edge["B"] and sp.simplify(edge["q"] - edge["A"] / edge["B"]
-                                                                        - T.sigma_b**2) == 0, "sympy.solve"),
+             "+ sigma_b^2", edge["sigma_w2"] == 1 / edge["B"]
+             and sp.simplify(edge["q"] - edge["A"] / edge["B"] - correlation_theory.sigma_b**2) == 0, "sympy.solve"),
         Fact(f"tanh, sigma_b^2 = 0.05: chi_1 = 1 at sigma_w^2 = {mpmath.nstr(tanh['sigma_w2'], 15)}..., to "
              f"{dps - 5} digits "
              f"(residual by mpmath.quad), {SCHOENHOLZ_EDGE} to three digits as Schoenholz et al. print it, and "
@@ -89,7 +89,7 @@ def check_depth_scales(ctx) -> Evidence:
              bool(np.all(grid["c_star"][ordered] == 1) and np.allclose(grid["xi_c"][ordered], grid["xi_grad"][ordered])
                   and np.all(grid["c_star"][~ordered] < 1) and np.all(grid["xi_grad"][~ordered] < 0)
                   and int(np.argmax(grid["xi_c"])) == near), "float64 route",
-             {f"{s2:g}": round(float(v), 3) for s2, v in zip(PH.PHASE.sigma_w2s, grid["xi_c"])}),
+             {f"{s2:g}": round(float(v), 3) for s2, v in zip(phase.PHASE.sigma_w2s, grid["xi_c"])}),
     ]
     digits = min(dps - 5, 30)
     rows = [{"quantity": "critical sigma_w^2, tanh, sigma_b^2 = 0.05", "book": f"about {SCHOENHOLZ_EDGE} "

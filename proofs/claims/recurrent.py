@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from numeric import streams
 from theory import Step, is_identity, sigma_prime, to_latex
-from theory import lstm as L
-from theory import recurrent as R
-from theory import recurrent_matrix as M
+from theory import lstm as lstm_theory
+from theory import recurrent as recurrent_theory
+from theory import recurrent_matrix as matrix_theory
 from theory.activations import z as zsym
 from theory.layered import GradC, delta_eq124, layered_network
 from theory.notation import sigmoid_prime
@@ -28,15 +29,17 @@ EXPLICIT = ((1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1), (2, 3))  # (n, T - k
 
 def scalar_facts(base=None, step=None) -> list[Fact]:
     """The scalar chain's facts: the induction, every small T by direct differentiation, BPTT for w."""
-    b, s = R.base_case(base), R.induction_step(step)
+    b, s = recurrent_theory.base_case(base), recurrent_theory.induction_step(step)
     ok, count = True, 0
     for T in range(1, DIRECT_STEPS + 1):
-        net = R.recurrent_chain(T)
+        net = recurrent_theory.recurrent_chain(T)
         for k in range(T):
-            ok &= is_identity(R.jacobian_direct(net, k), R.to_unrolled(net, R.jacobian_formula(net, k), k))
+            formula = recurrent_theory.to_unrolled(net, recurrent_theory.jacobian_formula(net, k), k)
+            ok &= is_identity(recurrent_theory.jacobian_direct(net, k), formula)
             count += 1
-    bptt = all(is_identity(R.weight_gradient_direct(net), R.to_unrolled(net, R.weight_gradient_bptt(net), 0))
-               for net in map(R.recurrent_chain, range(1, WEIGHT_STEPS + 1)))
+    bptt = all(is_identity(recurrent_theory.weight_gradient_direct(net),
+                           recurrent_theory.to_unrolled(net, recurrent_theory.weight_gradient_bptt(net), 0))
+               for net in map(recurrent_theory.recurrent_chain, range(1, WEIGHT_STEPS + 1)))
     return [
         Fact("base case (T = k + 1): dh_{k+1}/dh_k = w sigma'(z_{k+1})", is_identity(*b), "sympy.diff; expand", b[0]),
         Fact("induction step: dh_{T+1}/dh_k = w sigma'(z_{T+1}) dh_T/dh_k, the T - k steps in between an abstract "
@@ -52,13 +55,13 @@ def scalar_facts(base=None, step=None) -> list[Fact]:
 
 def check_chain(ctx) -> Evidence:
     facts = scalar_facts()
-    s = R._step_symbols()
+    s = recurrent_theory._step_symbols()
     z1, zT1 = sp.symbols("z_{k+1} z_{T+1}", real=True)
     dT = sp.Symbol(r"\frac{\partial h_{T}}{\partial h_{k}}")
     base_shown = sp.Mul(s["w"], sigma_prime(z1), evaluate=False)
     step_shown = sp.Mul(s["w"], sigma_prime(zT1), dT, evaluate=False)
-    (_, base), (_, step) = R.base_case(), R.induction_step()
-    hT = R.H(s["h_k"])
+    (_, base), (_, step) = recurrent_theory.base_case(), recurrent_theory.induction_step()
+    hT = recurrent_theory.H(s["h_k"])
     as_checked = {z1: s["w"] * s["h_k"] + s["u"] * s["x_{k+1}"] + s["b"],
                   zT1: s["w"] * hT + s["u"] * s["x_{T+1}"] + s["b"], dT: sp.diff(hT, s["h_k"])}
     facts.append(Fact("the displayed base and step, with z_{k+1}, z_{T+1} and dh_T/dh_k written out, are the ones "
@@ -71,26 +74,27 @@ def check_chain(ctx) -> Evidence:
              Step(sp.Symbol(r"\frac{\partial h_{T+1}}{\partial h_{k}}"),
                   sp.Symbol(r"\prod_{t=k+1}^{T+1} w\,\sigma'(z_t)"),
                   why="the hypothesis for T; one more factor, the same w")]
-    return Evidence("proved", facts, statement=R.jacobian_statement(), steps=steps,
+    return Evidence("proved", facts, statement=recurrent_theory.jacobian_statement(), steps=steps,
                     numbers={"direct_steps": DIRECT_STEPS, "weight_steps": WEIGHT_STEPS})
 
 
 def matrix_facts(layer=None) -> list[Fact]:
-    one, step = M.one_step(layer), M.induction_step(layer)
+    one, step = matrix_theory.one_step(layer), matrix_theory.induction_step(layer)
     explicit = True
     for n, k in EXPLICIT:
-        net = M.explicit_network(n, 1, k)
-        zs, hT = M.state_explicit(net)
+        net = matrix_theory.explicit_network(n, 1, k)
+        zs, hT = matrix_theory.state_explicit(net)
         nested = {a: b for z, ze in zip(net["z"], zs) for a, b in zip(z, ze)}
-        explicit &= all(sp.expand(e) == 0 for e in hT.jacobian(net["h"]) - M.product_explicit(net).xreplace(nested))
+        gap = hT.jacobian(net["h"]) - matrix_theory.product_explicit(net).xreplace(nested)
+        explicit &= all(sp.expand(e) == 0 for e in gap)
     # shared weights: eq. (124) with every w^l the one W gives dC/dh_k = W^T delta_{k+1} = (dh_T/dh_k)^T grad
     n, k = 2, 3
     lay = layered_network([n] * (k + 1))
-    net = M.explicit_network(n, 1, k)
+    net = matrix_theory.explicit_network(n, 1, k)
     rename = {a: b for wl in lay.w for a, b in zip(wl, net["W"])} | {a: b for zl, z in zip(lay.z, net["z"])
                                                                         for a, b in zip(zl, z)}
     grad = sp.Matrix([GradC(sp.Integer(j + 1), *lay.aL) for j in range(n)])
-    link = net["W"].T * delta_eq124(lay, 1).xreplace(rename) - M.product_explicit(net).T * grad
+    link = net["W"].T * delta_eq124(lay, 1).xreplace(rename) - matrix_theory.product_explicit(net).T * grad
     return [
         Fact("base (T = k + 1): dh^t_p/dh^{t-1}_r = sigma'(z^t_p) W_pr, i.e. Sigma'(z_t) W, for every width n, m",
              same(one["derived"], one["claimed"]), "IndexedBase/Sum layer equation; sympy.diff; Sum.doit(); range "
@@ -109,17 +113,17 @@ def matrix_facts(layer=None) -> list[Fact]:
 def check_matrix(ctx) -> Evidence:
     facts = matrix_facts()
     Pi = sp.Symbol(r"\Pi")
-    steps = [Step(sp.Symbol(r"\frac{\partial h^t_p}{\partial h^{t-1}_r}"), M.one_step()["derived"],
+    steps = [Step(sp.Symbol(r"\frac{\partial h^t_p}{\partial h^{t-1}_r}"), matrix_theory.one_step()["derived"],
                   why="SymPy's derivative of the indexed layer equation; the base, Sigma'(z_t) W"),
-             Step(sp.Symbol(r"\frac{\partial h^{T+1}_p}{\partial h^k_r}"), M.induction_step()["derived"],
+             Step(sp.Symbol(r"\frac{\partial h^{T+1}_p}{\partial h^k_r}"), matrix_theory.induction_step()["derived"],
                   why="chain rule through h^T with dh^T/dh^k = " + str(Pi) + "; entry (p, r) of Sigma'(z_{T+1}) W Pi")]
-    return Evidence("proved", facts, statement=M.statement(), steps=steps,
+    return Evidence("proved", facts, statement=matrix_theory.statement(), steps=steps,
                     numbers={"proved_for": "all widths n, m and all T > k (induction on T)",
                              "supporting": [list(e) for e in EXPLICIT]})
 
 
 def bound_facts(rng) -> tuple[list[Fact], dict]:
-    g = R.gamma()
+    g = recurrent_theory.gamma()
     gamma = {name: v["gamma"] for name, v in g.items()}
     gamma_ok = all(v["written_ok"] and v["gap_is_square"] and v["at_zero"] == v["gamma"] for v in g.values())
     w, e = sp.Symbol("w", real=True), sp.Symbol("epsilon", positive=True)
@@ -127,8 +131,8 @@ def bound_facts(rng) -> tuple[list[Fact], dict]:
     tight = True
     tanh_prime = sp.Lambda(zsym, sp.diff(sp.tanh(zsym), zsym))
     for steps in range(1, 9):
-        net = R.recurrent_chain(steps)
-        at0 = R.jacobian_formula(net, 0).xreplace({zt: 0 for zt in net.z})
+        net = recurrent_theory.recurrent_chain(steps)
+        at0 = recurrent_theory.jacobian_formula(net, 0).xreplace({zt: 0 for zt in net.z})
         tight &= sp.expand(at0.replace(sigma_prime, sigmoid_prime) - (gamma["sigmoid"] * w) ** steps) == 0
         tight &= sp.expand(at0.replace(sigma_prime, tanh_prime) - (gamma["tanh"] * w) ** steps) == 0
     below = sp.limit((1 / (1 + e)) ** n, n, sp.oo)
@@ -165,7 +169,7 @@ def bound_facts(rng) -> tuple[list[Fact], dict]:
 
 
 def check_bound(ctx) -> Evidence:
-    facts, gamma = bound_facts(np.random.default_rng(np.random.SeedSequence(ctx.run.seed).spawn(1)[0]))
+    facts, gamma = bound_facts(streams.generator(streams.replica(ctx.run.seed, 0), "data"))
     steps = [Step(r"\left\|\frac{\partial h_T}{\partial h_k}\right\|",
                   r"\prod_{t=k+1}^{T} \|\Sigma'(z_t)\|\,\|W\|", relation="<=",
                   why="the product (proved) and ||AB|| <= ||A|| ||B||"),
@@ -180,11 +184,11 @@ def check_bound(ctx) -> Evidence:
                     numbers={"gamma": {k: exact_number(v) for k, v in gamma.items()}})
 
 
-def lstm_facts(cell=L.lstm_cell) -> list[Fact]:
-    paths = L.local_paths(cell)
-    base, step = L.cell_base_case(cell), L.cell_induction_step(cell)
-    original, with_gate = L.carousel()
-    widths = L.cell_path_widths(cell)
+def lstm_facts(cell=lstm_theory.lstm_cell) -> list[Fact]:
+    paths = lstm_theory.local_paths(cell)
+    base, step = lstm_theory.cell_base_case(cell), lstm_theory.cell_induction_step(cell)
+    original, with_gate = lstm_theory.carousel()
+    widths = lstm_theory.cell_path_widths(cell)
     facts = [Fact(f"{name} as the module states (SymPy's derivative of one step)", is_identity(d, c),
                   "sympy.diff; expand", d) for name, (d, c) in paths.items()]
     return facts + [
