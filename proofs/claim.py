@@ -7,7 +7,9 @@ computed in that run, and the evidence says what it was.
 Verdicts, strongest first:
 * ``proved``: an exact symbolic identity (SymPy), for all depths where an induction is given;
 * ``certified``: a rigorous enclosure (interval arithmetic);
-* ``verified``: numeric agreement within a stated tolerance;
+* ``verified``: numeric agreement within a stated tolerance, every margin wider than the seed spread beside it;
+* ``fragile``: every fact holds, but at least one holds by less than the seed spread beside it (its margin is
+  thinner than what another seed could move): the statement held in this run; it is not a finding of record;
 * ``not reproduced``: the run is sound (every check of the protocol, the data and the network held)
   but a statement of the book or a paper did not hold on this data; the facts say by how much;
 * ``failed``: a check of the suite's own did not hold, or the check raised.
@@ -16,7 +18,7 @@ A fact's ``role`` says which of the two it is: "check" (the formula, the protoco
 learned: a miss is a failure of the run) or "reproduction" (the book's or a paper's statement measured
 on this data: a miss, with every check holding, is "not reproduced"). ``margin_fact`` builds a
 threshold fact that also records its margin and the seed spread beside it; a fact that holds by less
-than that spread is marked fragile, and the writers say so.
+than that spread is marked fragile and lowers the verdict to ``fragile`` (a flag that lowers, never decorates).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from .statement import load_statement  # re-exported; the loader that cannot run
 from .timing import Stopwatch
 from .values import enclosure, exact_number, jsonable  # re-exported: a record's values
 
-VERDICTS = ("proved", "certified", "verified", "not reproduced", "failed")
+VERDICTS = ("proved", "certified", "verified", "fragile", "not reproduced", "failed")
 ROLES = ("check", "reproduction")
 
 __all__ = ["VERDICTS", "ROLES", "Claim", "margin_fact", "Context", "Part", "Evidence", "Fact", "run_claim",
@@ -131,7 +133,9 @@ class Evidence:
     def verdict(self) -> str:
         if not all(f.holds for f in self.facts if f.role == "check"):
             return "failed"
-        return self.kind if all(f.holds for f in self.facts) else "not reproduced"
+        if not all(f.holds for f in self.facts):
+            return "not reproduced"
+        return "fragile" if any(f.fragile for f in self.facts) else self.kind
 
     @property
     def fragile(self) -> list[str]:

@@ -180,19 +180,22 @@ def test_speed_at_init_passes_by_the_book_and_fails_with_the_1_norm_or_large_wei
 
 
 def test_training_claim_passes_full_batch_and_fails_with_minibatches_of_10(ctx):
-    """The book's protocol (full batch) keeps last/first within 50-250 at every epoch; mini-batches of 10 put it
-    near 10^6: the book's "about 100" is not reproduced."""
+    """The book's protocol (full batch, 500 epochs, three seeds' median; the default run's ten are in the slow
+    tests) keeps last/first within 50-250 at every epoch (one seed alone dips to 34: the claim is about the median,
+    and its thin margin makes the verdict fragile); mini-batches of 10 put it past 10^3 within 20 epochs (10^6 by
+    the end): the book's "about 100" is not reproduced."""
     book = chapter.SPEED_DURING_TRAINING.replace(seeds=3, networks=((784, 30, 30, 10), DEEP))
     ev = check_speed_during_training(ctx, book)
-    assert ev.verdict == "verified", [f.what for f in ev.facts if not f.holds]
+    assert ev.verdict in ("verified", "fragile") and all(f.holds for f in ev.facts), [
+        f.what for f in ev.facts if not f.holds]
     # the 4-hidden-layer networks are still at chance after 500 full-batch steps: said, not hidden
     assert "AT CHANCE" in ev.numbers["book_vs_run"][-1]["caveat"]
     ratio = ev.numbers["networks"][str(list(DEEP))]["last_over_first_median_by_epoch"]
     assert 50 <= min(ratio) and max(ratio) <= 250
-    wrong = chapter.SPEED_DURING_TRAINING_MINIBATCH.replace(seeds=1, networks=(DEEP,))
+    wrong = chapter.SPEED_DURING_TRAINING_MINIBATCH.replace(seeds=1, networks=(DEEP,), epochs=20)
     ev = check_speed_during_training(ctx, wrong)
-    assert ev.verdict != "verified"  # (its 'learns' check, judged on the deep network alone, fails too)
-    assert ev.numbers["networks"][str(list(DEEP))]["last_over_first_final_median"] > 1e4
+    assert ev.verdict not in ("verified", "fragile")  # (its 'learns' check, on the deep network alone, fails too)
+    assert ev.numbers["networks"][str(list(DEEP))]["last_over_first_final_median"] > 1e3
     assert not all(f.holds for f in ev.facts if "about 100 times" in f.what)
 
 

@@ -38,11 +38,15 @@ def test_margin_fact(measured, threshold, spread, above, holds, fragile):
     assert ("fragile" in f.as_dict()) == (f.margin is not None)
 
 
-def test_fragile_facts_are_named_in_the_record_and_the_report():
+def test_fragile_facts_are_named_in_the_record_and_the_report_and_lower_the_verdict():
+    """A margin thinner than the seed spread lowers the verdict to "fragile" (a flag that lowers, never decorates);
+    the same fact with a margin wider than its spread is verified."""
     from proofs.claim import Claim, Context, run_claim
 
     ev = Evidence("verified", [margin_fact("ratio above 1", 1.01, 1.0, 0.3)])
     rec = run_claim(Claim("x", "ch. 5", "t", lambda ctx: ev), Context())
-    assert rec["verdict"] == "verified" and rec["fragile"] == ["ratio above 1"]
+    assert rec["verdict"] == "fragile" and rec["fragile"] == ["ratio above 1"]
+    assert Evidence("verified", [margin_fact("ratio above 1", 1.5, 1.0, 0.3)]).verdict == "verified"
+    assert Evidence("verified", [margin_fact("ratio above 1", 0.9, 1.0, 0.3)]).verdict == "failed"
     text = report([rec], {"seed": 0})
     assert "fragile (1 fact within the seed spread)" in text and "**FRAGILE**" in text

@@ -239,6 +239,9 @@ def _run(args, claims, out, records: list) -> int:
           + f"; results in {out.root}/", file=log)
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=log)
+    if fragile := [r["id"] for r in records if r["verdict"] == "fragile"]:
+        print(f"FRAGILE (a margin thinner than the seed spread; held in this run, not a finding of record): "
+              f"{', '.join(fragile)}", file=log)
     if unreproduced := [r["id"] for r in records if r["verdict"] == "not reproduced"]:
         print(f"NOT REPRODUCED on this data (the run is sound; see their facts): {', '.join(unreproduced)}", file=log)
     if args.json:
