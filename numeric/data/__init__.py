@@ -86,6 +86,25 @@ class Dataset:
     source: str
     verification: str = "checksum-verified"  # what was checked; "not digest-verified ..." says what was not
 
+    @property
+    def held_out(self) -> Split:
+        """Returns the digits no claim of the suite chooses anything on (a learning rate, a criterion, a setting):
+        full MNIST's test split; on the embedded digits the last half of the validation split (the 500 digits
+        4,500-4,999). Claims may report on them; they never select with them."""
+        if self.test is not None:
+            return self.test
+        half = len(self.validation) // 2
+        return Split(self.validation.pixels[half:], self.validation.y[half:])
+
+    @property
+    def choosing(self) -> Split:
+        """Returns the validation digits a claim may choose on: full MNIST's validation split; on the embedded
+        digits the first half of the validation split (4,000-4,499; the rest is ``held_out``)."""
+        if self.test is not None:
+            return self.validation
+        half = len(self.validation) // 2
+        return Split(self.validation.pixels[:half], self.validation.y[:half])
+
 
 def _from_uint8(images: np.ndarray, labels: np.ndarray) -> Split:
     return Split(images.reshape(len(images), 784), labels.astype(np.int64))

@@ -232,10 +232,11 @@ class Stack:
         u += self.beta[l][:, None, :]
         return u
 
-    def run_backward(self, w: Work, y, p0, *, scale=None, exact: bool = False) -> list:
+    def run_backward(self, w: Work, y, p0, *, scale=None, exact: bool = False, weights: bool = True) -> list:
         """Fills ``w.d`` (dC/dz), ``w.du`` and ``w.g`` (the gradient of ``params_aug``, the first layer's for the rows
         ``p0``) from the forward pass in ``w`` and targets y (S, n, n_L); ``scale`` (S, 1, 1) multiplies replica k's
-        gradient (SGD folds eta / m in here). Returns the gradients of the batch-normalised gammas and betas."""
+        gradient (SGD folds eta / m in here); ``weights`` False fills only row 0 of ``w.g`` (the biases: BP3 without
+        BP4's products). Returns the gradients of the batch-normalised gammas and betas."""
         L, G, n = len(self.params_aug), len(w.x), w.x.shape[1]
         R = len(self) // G
         z, a, d = w.z[-1], w.a[-1], w.d[-1]
@@ -249,13 +250,18 @@ class Stack:
             d *= scale
         bn_grads, grad_a = [], None
         for l in range(L - 1, 0, -1):
-            np.matmul(w.a[l - 1].transpose(0, 2, 1), w.d[l], out=w.g[l])  # BP3 in row 0, BP4 below
+            if weights:
+                np.matmul(w.a[l - 1].transpose(0, 2, 1), w.d[l], out=w.g[l])  # BP3 in row 0, BP4 below
+            else:
+                np.sum(w.d[l], axis=1, out=w.g[l][:, 0])
             skip = grad_a if self.residual and l < L - 1 else None  # a^l = a^{l-1} + phi(u): the skip's share
             grad_a = np.matmul(w.d[l], self.params_aug[l][:, 1:, :].transpose(0, 2, 1), out=w.grad_a[l])
             if skip is not None:
                 grad_a += skip
             bn_grads += self._through_layer(l - 1, w, grad_a, exact)
-        if p0.shape[0] == G and G < len(self):  # the gradient in the group's layout, into w.g0_grouped
+        if not weights:
+            np.sum(w.d[0], axis=1, out=w.g[0][:, 0])
+        elif p0.shape[0] == G and G < len(self):  # the gradient in the group's layout, into w.g0_grouped
             dg = w.grouped("d", p0.shape[2])
             np.copyto(dg.reshape(G, n, R, -1), w.d[0].reshape(G, R, n, -1).transpose(0, 2, 1, 3))
             np.matmul(w.x.transpose(0, 2, 1), dg, out=w.grouped("g", p0.shape[2], rows=p0.shape[1]))
@@ -310,26 +316,30 @@ class Stack:
         return [z.copy() for z in w.z], acts, [b and (b[0].copy(), b[1]) for b in w.bn]
 
     def backprop(self, x, y, *, training: bool = True, update_running: bool = True, scale=None,
-                 exact: bool = True) -> StackedGradients:
+                 exact: bool = True, weights: bool = True, keep: list | None = None) -> StackedGradients:
         """Returns every replica's gradient summed over its batch, as ``DeepNetwork.backprop``.
 
         x is (n, n_0) or (G, n, n_0); y integer labels or one-hot targets, shared or per group; ``scale`` (S,)
-        multiplies replica k's gradient; ``exact``: phi' from z (False: from the output, as training does).
+        multiplies replica k's gradient; ``exact``: phi' from z (False: from the output, as training does);
+        ``weights`` False leaves ``nabla_w`` out (a measurement of the errors only); ``keep`` (a list) receives a
+        copy of the forward pass's pre-activations z^l, (S, n, n_l) each.
         """
         w = self.work(x)
         p0 = self.first_layer(w.cols)
         self.run_forward(w, p0, training=training, update_running=update_running, fast=not exact)
         y = self.targets(y, len(w.x), w.x.shape[1])
         scale = None if scale is None else np.asarray(scale, dtype=self.dtype)[:, None, None]
-        bn = {l: (db, dg) for l, db, dg in self.run_backward(w, y, p0, scale=scale, exact=exact)}
+        if keep is not None:
+            keep += [z.copy() for z in w.z]
+        bn = {l: (db, dg) for l, db, dg in self.run_backward(w, y, p0, scale=scale, exact=exact, weights=weights)}
         L = len(self.params_aug)
         nw, nb = [], []
         for l, g in enumerate(w.g):
-            if l == 0 and len(w.cols) < self.sizes[0]:
+            if weights and l == 0 and len(w.cols) < self.sizes[0]:
                 full = np.zeros((len(self), 1 + self.sizes[0], self.sizes[1]), self.dtype)
                 full[:, 0], full[:, 1 + w.cols] = g[:, 0], g[:, 1:]
                 g = full
-            nw.append(g[:, 1:, :].transpose(0, 2, 1).copy())
+            nw.append(g[:, 1:, :].transpose(0, 2, 1).copy() if weights else None)
             nb.append(bn[l][0] if l in bn else g[:, 0, :].copy())
         ex = [(w.d[l] if w.du[l] is None else w.du[l]).copy() for l in range(L - 1)] + [w.d[-1].copy()]
         return StackedGradients(nb, nw, [bn[l][1] if l in bn else None for l in range(L)], ex)
@@ -362,15 +372,18 @@ class Stack:
                 total += self.cost.fn(w.z[-1], w.a[-1], yy).sum(axis=1)
         return total / len(x)
 
-    def gradient_norms(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+    def gradient_norms(self, x, y, *, keep: list | None = None, examples: list | None = None):
         """Returns (per_example, averaged), each (S, hidden layers), for the bias gradients of (x, y):
 
         per_example = sqrt(mean_x ||dC_x/db^l||^2), the root mean square of each example's own gradient (what
         mean field predicts, ``experiments.meanfield``); averaged = ||mean_x dC_x/db^l|| (the book's ||delta^l||).
-        Batch normalisation uses the statistics of (x, y) itself, the running ones left alone.
+        Batch normalisation uses the statistics of (x, y) itself, the running ones left alone. ``keep`` receives the
+        pre-activations z^l and ``examples`` each example's dC/db^l (lists, as ``backprop``'s).
         """
         x = as_inputs(x, self.sizes[0])
-        g = self.backprop(x, y, training=True, update_running=False)
+        g = self.backprop(x, y, training=True, update_running=False, weights=False, keep=keep)
+        if examples is not None:
+            examples += g.examples
         hidden = g.examples[:-1]
         rms = np.stack([np.sqrt(np.mean(np.sum(e.astype(float) ** 2, axis=2), axis=1)) for e in hidden], axis=1)
         avg = np.stack([np.linalg.norm(b.astype(float) / len(x), axis=1) for b in g.nabla_b[:-1]], axis=1)

@@ -11,10 +11,11 @@ import numpy as np
 
 from numeric.experiments import remedies
 from numeric.figures.experiments import remedies_figure
+from numeric.stats import spread_toward
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
-from ..pretraining_facts import chapter_network_facts, log_spread
+from ..pretraining_facts import chapter_network_facts
 from ..remedies_parts import config_parts, protocol, sweep_part
 
 
@@ -76,12 +77,14 @@ def remedies_facts(cells: dict, sweep: dict, p, rows: dict | None = None) -> lis
 def mean_field_facts(cells: dict, p, ms: float) -> list[Fact]:
     """Mean field's finite-depth prediction against the per-example RMS ratio, and its regime per layer."""
     c, deep = p.thresholds(), max(p.depths)
-    gaps, got, ok = {}, {}, True
+    bands, got, ok = {}, {}, True
+    lim = np.log10(c.mean_field_factor)
     for r in remedies.configurations(p):
         for h in p.depths:
             pred = remedies.prediction(r, h, ms, p.width)
             if pred is not None:
-                gaps[(r.key, h)] = abs(np.log10(_med(cells[r.key][h]["init"]["per_example"]) / pred))
+                per_seed = np.log10(np.asarray(cells[r.key][h]["init"]["per_example"], dtype=float) / pred)
+                bands[(r.key, h)] = (_band(per_seed, -lim, lim), 10 ** float(np.median(per_seed)))
         reg = remedies.regime(r, deep, ms, p.width)
         if reg is not None:
             factor = _med(cells[r.key][deep]["init"]["per_example"]) ** (-1 / (deep - 1))
@@ -89,40 +92,86 @@ def mean_field_facts(cells: dict, p, ms: float) -> list[Fact]:
             fits = {"vanishing": factor < 1, "exploding": factor > 1, "stable": lo <= factor <= hi}[reg["regime"]]
             ok &= bool(fits)
             got[r.key] = f"{reg['regime']}: predicted {reg['per_layer']:.3f}, measured {factor:.3f} per layer"
-    worst = max(gaps, key=gaps.get)
+    worst = min(bands, key=lambda k: bands[k][0][0])
+    (room, spread), _ = bands[worst]
+    seeds = len(cells[worst[0]][worst[1]]["init"]["per_example"])
     return [margin_fact(f"every plain network at every depth: mean field's prediction of last/first is within a factor "
-                        f"{c.mean_field_factor:g} of the per-example RMS ratio it predicts", gaps[worst],
-                        np.log10(c.mean_field_factor), log_spread(cells[worst[0]][worst[1]]["init"]["per_example"]),
-                        above=False, how="|log10(measured / predicted)|, medians over seeds",
-                        value={f"{k} H={h}": round(10 ** g, 3) for (k, h), g in gaps.items()}, role="reproduction"),
+                        f"{c.mean_field_factor:g} of the per-example RMS ratio it predicts", room, 0.0, spread,
+                        how=f"the median over {seeds} draws of log10(measured / predicted), margin in log10 (the "
+                        f"median's 95% interval beside); binding: {worst[0]} H={worst[1]}",
+                        value={f"{k} H={h}": round(ratio, 3) for (k, h), (_, ratio) in bands.items()},
+                        role="reproduction"),
             Fact("mean field's regime (vanishing, stable, exploding) matches the measured per-example factor per "
                  f"layer at depth {deep} for every plain network (stable: within [{c.stable_low:g}, "
                  f"{c.stable_high:g}])", ok,
                  "(last/first)^(-1/(H-1)), medians over seeds", got, role="reproduction")]
 
 
+def _band(values, lo: float | None = None, hi: float | None = None) -> tuple[float, float]:
+    """Returns (room, spread) of "the seeds' median of ``values`` (log10, per seed) lies in [lo, hi]": the room
+    left by the median to the nearer bound (negative: outside), and how far the median's 95% interval reaches
+    toward that bound (the seed spread the room is compared with)."""
+    v = np.asarray(values, dtype=float)
+    med = float(np.median(v))
+    sides = [(med - lo, lo)] if lo is not None else []
+    sides += [(hi - med, hi)] if hi is not None else []
+    room, bound = min(sides)
+    return room, spread_toward(v, bound)
+
+
+def _judged(bands: dict, how: str, text: str, value, role: str = "check") -> Fact:
+    """The fact "at every width, every median lies in its band": ``bands`` {width: [(room, spread), ...]}; the
+    margin is the smallest room over widths and conditions, the spread the one beside it."""
+    w0, (room, spread) = min(((w, b) for w, bs in bands.items() for b in bs), key=lambda t: t[1][0])
+    return margin_fact(text, room, 0.0, spread, how=f"{how}; binding width {w0}", value=value, role=role)
+
+
 def sweep_facts(sweep: dict, p) -> list[Fact]:
-    """The explanation of the ReLU and batch-norm rows, from the width sweep: a fact that can fail."""
+    """The explanation of the ReLU and batch-norm rows, from the width sweep: facts that can fail, each on the
+    seeds' medians (in log10), its margin beside how far the median's 95% interval reaches toward the bound."""
     c, out = p.thresholds(), []
     lim = np.log10(c.relu_factor)
+    lg = lambda v, k: np.log10(np.asarray(v[k], dtype=float))  # noqa: E731
+    how = (f"seeds per width {dict(zip(p.sweep_widths, remedies.sweep_seeds(p)))}, medians, margins in log10 "
+           "(the median's 95% interval beside)")
+    rounded = lambda rows: {w: {"per_example": round(_med(v["per_example"]), 3),  # noqa: E731
+                                "averaged": round(_med(v["averaged"]), 3)} for w, v in rows.items()}
     for key, gap in (("relu-he", c.averaging_gap), ("batch-norm", c.bn_gap)):
         if key not in sweep:
             continue
-        pe = {w: _med(v["per_example"]) for w, v in sweep[key].items()}
-        av = {w: _med(v["averaged"]) for w, v in sweep[key].items()}
-        # the binding margin in log10: min over widths of the room left by both conditions
-        room = {w: min(lim - abs(np.log10(pe[w])), np.log10(av[w] / pe[w] / gap)) for w in pe}
-        w0 = min(room, key=room.get)
-        seeds = np.asarray(sweep[key][w0]["averaged"], float) / np.asarray(sweep[key][w0]["per_example"], float)
+        rows = sweep[key]
+        bands = {w: [_band(lg(v, "per_example"), -lim, lim),
+                     _band(lg(v, "averaged") - lg(v, "per_example"), np.log10(gap))] for w, v in rows.items()}
         why = ("mean field's 1: the book's averaged measure, not finite width, separates the table from the "
-               "prediction" if key == "relu-he" else "1 (the gradient keeps its size): the backward pass removes "
-               "the batch mean, so the averaged dC/dbeta of the lower layers is small by construction")
-        out.append(margin_fact(f"{key}, {p.sweep_depth} hidden layers, widths {list(p.sweep_widths)}: the per-example "
-                               f"ratio stays within a factor {c.relu_factor:g} of 1 at every width, while the averaged "
-                               f"ratio exceeds it by at least {gap:g}x at every width; the per-example one is {why}",
-                               room[w0], 0.0, log_spread(seeds), how="medians over seeds; margin in log10 at the "
-                               f"binding width {w0}", value={w: {"per_example": round(pe[w], 3),
-                                                                 "averaged": round(av[w], 3)} for w in pe}))
+               "per-example prediction" if key == "relu-he" else "1 (the gradient keeps its size)")
+        out.append(_judged(bands, how, f"{key}, {p.sweep_depth} hidden layers, widths {list(p.sweep_widths)}: the "
+                           f"per-example ratio stays within a factor {c.relu_factor:g} of 1 at every width, while the "
+                           f"averaged ratio exceeds it by at least {gap:g}x; the per-example one is {why}",
+                           rounded(rows)))
+    relu = {w: v for w, v in sweep.get("relu-he", {}).items() if w >= c.pair_min_width}
+    if relu:
+        if not all("pair_prediction" in v for v in relu.values()):
+            raise ValueError("the width sweep lacks the pair prediction at a width the relu-pairs criterion judges")
+        bands = {w: [_band(lg(v, "pair_prediction") - lg(v, "averaged"), -np.log10(c.pair_factor),
+                           np.log10(c.pair_factor))] for w, v in relu.items()}
+        out.append(_judged(bands, how, "mean field for pairs predicts relu-he's averaged ratio: chi_c(c) = "
+                           "sigma_w^2 (pi - arccos c)/(2 pi) per layer, from each layer's measured pair correlations "
+                           f"and the top layer's pair terms, within a factor {c.pair_factor:g} of the measured "
+                           f"averaged ratio at every width >= {c.pair_min_width:g} (the paired ratio's median)",
+                           {w: {"predicted": round(_med(v["pair_prediction"]), 3),
+                                "measured": round(_med(v["averaged"]), 3)} for w, v in relu.items()},
+                           role="reproduction"))
+    if "batch-norm" in sweep:
+        layers = {w: np.log10(np.asarray(v["averaged_layers"], dtype=float)) for w, v in sweep["batch-norm"].items()}
+        bands = {w: [_band(a[:, -1] - a[:, -2], np.log10(c.bn_gap)), _band(a[:, -2] - a[:, 0], -lim, lim)]
+                 for w, a in layers.items()}
+        out.append(_judged(bands, how, "batch-norm's averaged gap is a one-layer effect: the top hidden layer's "
+                           f"averaged norm over the next one's exceeds {c.bn_gap:g}x, while layer H-1's over layer "
+                           f"1's stays within a factor {c.relu_factor:g} of 1 (the backward pass removes the batch "
+                           "mean in each layer; the top layer's gradient is the one left undiluted)",
+                           {w: {"top_over_next": round(float(10 ** np.median(a[:, -1] - a[:, -2])), 2),
+                                "next_over_first": round(float(10 ** np.median(a[:, -2] - a[:, 0])), 3)}
+                            for w, a in layers.items()}))
     return out
 
 
