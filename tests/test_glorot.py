@@ -126,10 +126,12 @@ def test_the_criterion_carries_its_whole_history():
     assert "not reproduced" in c.history[0].showed and "SOME" in c.history[0].became
     for a, b in zip(c.history, c.history[1:]):
         assert a.became == b.was  # each change starts where the last one ended
-    last = c.history[-1].became
-    for name, value in c.thresholds:
-        assert (f"{value:.0%}" if name == "min_share" else f"{value:g}") in last, name
-    assert P.as_dict()["criteria"][0]["history"][-1]["became"] == last
+    for changed in (c, P.criterion("learned")):  # the two criteria the suite had before issue 31
+        last = changed.history[-1].became
+        for name, value in changed.thresholds:
+            assert (f"{value:.0%}" if name == "min_share" else f"{value:g}") in last, (changed.name, name)
+    assert "0.5" in P.criterion("learned").history[0].was
+    assert P.as_dict()["criteria"][0]["history"][-1]["became"] == c.history[-1].became
 
 
 def test_protocol_fixes_one_probe_and_refuses_others():

@@ -98,6 +98,18 @@ HISTORY = (
            "0.5' read as 'near or above' (>= 0.45) because layer 1 barely moves from its initial 0.50; all fixed "
            "before the runs at root seeds 0-3"),
 )
+LEARNED_HISTORY = (
+    Change("the network learned: median probe accuracy of the judged seeds at least 0.5 at the end, after 5,000 "
+           "updates", "it held at root seed 0 (eta 3, 78 % over 5 seeds); the judged runs now stop at 600 updates "
+           "(issue 31: the phenomenon lies at 50-600 updates, where every rate is still at chance) and eta is chosen "
+           "on networks of their own; a development run (root seed 100, 16 seeds) put eta 3 at 0.27-0.57 after "
+           "2,000 updates and every other rate at chance",
+           "the chosen eta learns: mean validation accuracy of its choice seeds at least 0.2 (twice chance) after "
+           "2,000 updates",
+           "the judged networks at 150 updates have not learned yet (that is Glorot and Bengio's plateau); what "
+           "must be shown is that the chosen rate is one at which these networks learn, unlike the control's, "
+           "within what the run affords; 0.5 after 2,000 updates would test the plateau's length, not the rate"),
+)
 
 SATURATION = Protocol(
     "glorot-saturation", "this suite's version of Glorot and Bengio's set-up", seeds=16, quick_seeds=4, kind=KIND,
@@ -114,7 +126,7 @@ SATURATION = Protocol(
                            "do not learn, pass the criterion in fewer than {min_share:.0%} of the seeds",
           min_share=0.75),
         C("learned", "the chosen eta learns: mean validation accuracy of its choice seeds at least {learned:g} "
-                     "(twice chance) after the choice run", learned=0.2),
+                     "(twice chance) after the choice run", history=LEARNED_HISTORY, learned=0.2),
         C("control-dead", "the control eta does not learn: mean validation accuracy of its choice seeds at most "
                           "{chance_below:g} (chance 0.1) after the choice run", chance_below=0.15),
     ),
