@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..experiments.meanfield import ALTERNATIVE_LABELS
 from . import _fig, _legend, _styled, _title
@@ -135,17 +136,34 @@ def remedies_figure(xs, series: dict, predictions: dict | None, ylabel: str, *, 
 
 
 @_styled
-def saturation_figure(updates, median, activations):
-    """Returns the mean activation of each hidden layer against the updates: the median over seeds (lines) and
-    each seed (thin), Glorot and Bengio's Figure 2 on this suite's digits."""
-    fig, ax = _fig()
-    for l in range(median.shape[1]):
-        for k in range(activations.shape[1]):
-            ax.plot(updates, activations[:, k, l], color=f"C{l}", lw=0.3, alpha=0.5)
-        ax.plot(updates, median[:, l], color=f"C{l}", lw=1.2, label=f"hidden layer {l + 1}"
-                + (" (top)" if l == median.shape[1] - 1 else ""))
-    ax.set_xlabel("updates (mini-batches of 10)")
-    ax.set_ylabel("mean sigmoid activation")
-    ax.set_ylim(0, 1)
-    _legend(fig, ax)
+def saturation_figure(run: dict, p):
+    """Returns Glorot and Bengio's Figure 2 on this suite's digits, three panels from ``saturation.run``'s numbers:
+    each hidden layer's mean activation against the updates at the chosen eta (median over seeds thick, each seed
+    thin; the protocol's judged probe dashed), the same networks at the control eta, and the choice run at the
+    chosen eta over its longer training with its mean validation accuracy (black)."""
+    fig = Figure(constrained_layout=True)
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, 2.4 * h)
+    axes = fig.subplots(3, 1)
+    c = run["choice"]
+    e = list(p.etas).index(run["eta"])
+    panels = ((run["updates"], run["layers"], f"judged seeds, chosen $\\eta = {run['eta']:g}$"),
+              (run["updates"], run["control"], f"the same seeds, control $\\eta = {p.control_eta:g}$ (no learning)"),
+              (c["updates"], np.asarray(c["layers"])[:, e], f"choice seeds, $\\eta = {run['eta']:g}$, longer"))
+    for ax, (updates, layers, title) in zip(axes, panels):
+        layers = np.asarray(layers, dtype=float)  # (probes, seeds, hidden)
+        for l in range(layers.shape[2]):
+            ax.plot(updates, layers[:, :, l], color=f"C{l}", lw=0.3, alpha=0.5)
+            ax.plot(updates, np.median(layers[:, :, l], axis=1), color=f"C{l}", lw=1.2,
+                    label=f"hidden layer {l + 1}" + (" (top)" if l == layers.shape[2] - 1 else ""))
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("mean activation")
+        _title(ax, title)
+    for ax in axes[:2]:
+        ax.axvline(p.at_updates, color="0.3", lw=0.8, ls="--", label=f"judged probe ({p.at_updates:.0f} updates)")
+    axes[2].plot(c["updates"], np.nanmean(np.asarray(c["accuracy"], dtype=float)[:, e], axis=1), color="k",
+                 lw=1.0, ls=":", label="validation accuracy (mean)")
+    axes[2].set_xlabel("updates (mini-batches of 10)")
+    handles = {lab: hd for ax in axes for hd, lab in zip(*ax.get_legend_handles_labels())}
+    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncol=2, frameon=False)
     return fig
