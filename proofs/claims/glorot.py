@@ -155,6 +155,6 @@ CLAIMS = [
     Claim("glorot-saturation", "Glorot and Bengio 2010", "Glorot and Bengio's set-up: the top sigmoid hidden layer "
           "saturates near 0 while the lower ones stay near 0.5", check_saturation, group="remedies",
           figures=("saturation",), cost=20.0, parts=saturation_parts,
-          latex_title="The sigmoid's top hidden layer heads to 0 (Glorot and Bengio); tanh beside",
+          latex_title="The sigmoid's top hidden layer heads to 0 (Glorot and Bengio)",
           cites=("glorot2010", "lecun1998")),
 ]
