@@ -121,6 +121,7 @@ def _plant(records: list[dict]) -> dict:
               "how": "planted", "role": "reproduction"}
     by_id["speed-of-learning-at-init"].update(verdict="not reproduced")
     by_id["speed-of-learning-at-init"]["evidence"].append(missed)
+    by_id["weights-below-one"]["numbers"]["measured_words"] = "said only where the statement did not hold"
     by_id["delta-norm-bound"].update(verdict="failed")
     by_id["delta-norm-bound"]["evidence"].append(dict(missed, what="the planted check of the bound", role="check"))
     thin = {"what": "the planted thin criterion", "holds": True, "how": "planted", "margin": 0.0123,
@@ -164,6 +165,7 @@ def test_a_planted_verdict_is_said_in_every_output(run):
     assert r"\ugverdict{Not established.}" in failed and "the planted check of the bound" in failed
 
     fragile = files["latex/weights-below-one.tex"]
+    assert "said only where" not in fragile  # a result's statement needs no measurement in words
     assert "Fragile: the criterion ``the planted thin criterion'' holds by a margin of 0.0123" in fragile
     assert "spread of 0.456" in fragile
     assert "**FRAGILE**" in md and "Fragile: the criterion" in md

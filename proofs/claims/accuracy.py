@@ -171,7 +171,7 @@ def check_accuracy_by_depth(ctx, protocols: list[P.Protocol] | None = None) -> E
                              "verdict_protocol": main.name,
                              "why_two_protocols": why, "cause": cause, "data": data.source, "summary": summary,
                              "book_vs_run": rows, "paper_table": _paper_table(protocols, summary, drop, n),
-                             "measured": _measured(summary[main.name], drop, main.seeds)})
+                             "measured_words": _measured(summary[main.name], drop, main.seeds)})
 
 
 def _paper_table(protocols: list, summary: dict, drop: dict, n: int) -> dict:

@@ -35,10 +35,10 @@ def _say(what: str) -> str:
 
 def measured(record: dict) -> list[str]:
     """What was measured where the statement did not hold: the sentence the claim composed from its numbers
-    (``numbers["measured"]``), else the missed reproductions (not reproduced) or the missed checks (failed), each as
-    its criterion with the run's value."""
-    said = (record.get("numbers") or {}).get("measured")
-    if said and record.get("verdict") == "not reproduced":
+    (``numbers["measured_words"]``), else the missed reproductions (not reproduced) or the missed checks (failed),
+    each as its criterion with the run's value."""
+    said = (record.get("numbers") or {}).get("measured_words")
+    if isinstance(said, str) and said and record.get("verdict") == "not reproduced":
         return [_say(said)]
     facts = record.get("evidence") or []
     role = "reproduction" if record.get("verdict") == "not reproduced" else "check"
