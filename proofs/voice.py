@@ -39,6 +39,7 @@ _REWRITES = [
     (r"\b(eta|lmbda) (\d[\d.]*)\b", r"\1 = \2"),
     (r"\bdefault init\b", "the book's default initialisation"),
     (r"\beuclidean norm\b", "Euclidean norm"),
+    (r"(?<![\d.,])\b1 seeds\b", "1 seed"),
 ]
 
 

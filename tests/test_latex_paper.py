@@ -61,7 +61,7 @@ def _groups(text: str, i: int) -> list[str]:
 def _labels(aux: str) -> dict:
     """{label: (printed number, page, anchor)} from hyperref's five-field \\newlabel."""
     out = {}
-    for m in re.finditer(r"\\newlabel\{(ug:[^}]*)\}", aux):
+    for m in re.finditer(r"\\newlabel\{(ug:[^}@]*)\}", aux):  # cleveref's label@cref lines are its own
         fields = _groups(_groups(aux, m.end())[0], 0)
         out[m[1]] = (fields[0].strip("{}"), int(fields[1]), fields[3])
     return out

@@ -42,7 +42,8 @@ def _streams(p: dict) -> str:
     seeds, base = p.get("seeds"), (p.get("seeds_used") or [None])[0]
     how = str(p.get("streams") or "")
     how = re.sub(r"^\s*numpy\.random\.SeedSequence\([^()]*\)\.spawn\([^()]*\)\s*(?:\([^()]*\))?\s*[:,]?\s*", "", how)
-    text = (f"the {seeds} seeds draw from independent random streams spawned from one base seed"
+    text = (("the one seed draws" if seeds == 1 else f"the {seeds} seeds draw")
+            + " from independent random streams spawned from one base seed"
             + (f" ({base})" if base is not None else ""))
     return sentence(text + (f": {paper(how)}" if how.strip() else ""))
 
