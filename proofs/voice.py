@@ -21,8 +21,8 @@ _REWRITES = [
     (r"\s*\[QUICK:[^\]]*\]", " (reduced run)"),
     (r"\s*\((?:[^()]*\b(?:numeric|proofs|theory)\.\w[\w.]*[^()]*)\)", ""),  # a parenthesis naming a module
     (r":?\s*\b(?:numeric|proofs|theory)\.\w[\w.]*\w", ""),  # a module path standing alone
-    (r"\bthis suite's (?:version of )?", "our "),
-    (r"\bThis suite's (?:version of )?", "Our "),
+    (r"\b([Tt])his suite's version of ", lambda m: ("O" if m[1] == "T" else "o") + "ur version of "),
+    (r"\b([Tt])his suite's ", lambda m: ("O" if m[1] == "T" else "o") + "ur "),
     (r"\bnetwork2's init(?:ialisation)?\b|\bnetwork2 init(?:ialisation)?\b", "the book's initialisation"),
     (r"the book's initialisation \(the chapter\)", "the book's initialisation"),
     (r"\bnetwork2\b", "the book's network"),

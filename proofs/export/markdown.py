@@ -115,10 +115,22 @@ def _fact(f: dict) -> str:
     return f"- {md(readable(f['what']))} ({md(f['how'])}): {mark}{shown}"
 
 
+_SYMBOLS = {"ugsigmaprime": "\u03c3'", "ugSigmaprime": "\u03a3'", "sigma": "\u03c3", "Sigma": "\u03a3",
+            "gamma": "\u03b3", "chi": "\u03c7", "xi": "\u03be", "delta": "\u03b4", "lambda": "\u03bb", "eta": "\u03b7",
+            "phi": "\u03c6",
+            "partial": "\u2202", "nabla": "\u2207", "ge": "\u2265", "le": "\u2264", "times": "\u00d7", "pm": "\u00b1",
+            "sqrt": "\u221a", "prod": "\u220f", "sum": "\u2211", "infty": "\u221e", "to": "\u2192", "|": "\u2016",
+            ",": " ", ";": " ", "quad": " "}
+
+
 def _alt(caption: str) -> str:
-    """A figure's caption as alt text: what it shows, its math as plain characters."""
-    plain = re.sub(r"\$([^$]*)\$", lambda m: re.sub(r"\\[A-Za-z]+\s?|[{}\\]", "", m[1]), caption)
-    plain = re.sub(r"\\ugeqref\{[^{}]*\}\{([^{}]*)\}", r"\1", plain)
+    """A figure's caption as alt text: what it shows, its math as plain characters (Greek letters and relations as
+    themselves, other commands by name)."""
+    def math(m):
+        out = re.sub(r"\\([A-Za-z]+|[|,;])\s?", lambda c: _SYMBOLS.get(c[1], c[1] if c[1].isalpha() else ""), m[1])
+        return re.sub(r"[{}\\]", "", out)
+    plain = re.sub(r"\\ugeqref\{[^{}]*\}\{([^{}]*)\}", r"\1", caption)
+    plain = re.sub(r"\$([^$]*)\$", math, plain)
     return md(plain.replace("~", " ").replace("--", "\u2013"))
 
 
