@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def parts() -> list[tuple[str, list[str], object]]:
     """Returns (part, its claims, a function returning its products or None where it has no count yet)."""
-    from numeric.experiments import chapter, phase, recurrent_task, remedies, saturation
+    from numeric.experiments import chapter, phase, recurrent_task, remedies, saturation, width_sweep
 
     def maybe(module, name, *args):
         fn = getattr(module, "work", None)
@@ -52,7 +52,7 @@ def parts() -> list[tuple[str, list[str], object]]:
 
     return [
         ("remedies (training, evaluation, norms, pre-training, width sweep)", ["remedies", "greedy-pretraining"],
-         lambda: remedies.work(remedies.PROTOCOL)),
+         lambda: remedies.work(remedies.PROTOCOL) + width_sweep.work(remedies.PROTOCOL)),
         ("glorot-saturation", ["glorot-saturation"], maybe(saturation, "SATURATION")),
         ("phase diagram", ["phase-diagram"], maybe(phase, "PHASE")),
         ("accuracy vs depth", ["accuracy-vs-depth"],

@@ -4,7 +4,8 @@
 * ``text``: a justification or caption holding ``$...$`` math: text escaped, math kept (macros routed);
 * ``plain``: a record's plain string (table cells, sources) with its ASCII pseudo-math set in math mode:
   ``||delta^l||`` -> $\\|\\delta^{l}\\|$, ``w ~ N(0, 1)`` -> $w \\sim \\mathcal{N}(0, 1)$, ``30^4``, ``<=``, ``lmbda``;
-* ``notation``: SymPy's LaTeX with sigma' and Sigma' routed through macros.tex.
+* ``notation``: SymPy's LaTeX with sigma' and Sigma' routed through macros.tex;
+* ``readable``: a plain string's measured numbers cut to 4 significant digits (rounded), for tables and reports.
 Each returns a string; nothing here reads more than its argument.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["escape", "text", "plain", "notation", "truncate"]
+__all__ = ["escape", "text", "plain", "notation", "truncate", "readable", "significant"]
 
 _SPECIALS = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
              "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}"}
@@ -45,37 +46,45 @@ _GREEK = {"sigma": r"\sigma", "Sigma": r"\Sigma", "delta": r"\delta", "Delta": r
           "lmbda": r"\lambda", "lambda": r"\lambda", "eta": r"\eta", "phi": r"\varphi", "Pi": r"\Pi", "xi": r"\xi"}
 _TOKEN = re.compile("|".join([
     r"(?P<raised>" + _CALL + r"\^(?:\{[^{}]*\}|\([^()]*\)|\w+))",  # (R^2 / R^4)^(1/2)
-    r"(?P<norm>\|\|[^|]+?\|\|)",
+    r"(?P<norm>\|\|[^|]+?\|\|(?:\^(?:\{[^{}]*\}|\w+))?)",
     r"(?P<abs>\|[^|\s][^|]*?\|\*?)",
     r"(?P<partial>\bd[A-Z]/d[A-Za-z]" + _SCRIPTS + r"*)",
-    r"(?P<func>\b(?:sqrt|erf|ln|exp)\s*" + _CALL + r"|\bsqrt\s+\w+)",
+    r"(?P<func>\b(?:sqrt|erf|ln|exp)\s*" + _CALL + r"|\b(?:sqrt|ln)\s+\w+)",
     r"(?P<dist>\b[NUP]" + _CALL + ")",
     r"(?P<greek>\b(?:" + "|".join(_GREEK) + r")(?![A-Za-z])" + _SCRIPTS + r"*'?\*?" + _CALL + "?)",
     r"(?P<scripted>\b[A-Za-z](?:" + _SCRIPTS + r"+'?|\*)" + _CALL + "?)",
+    r"(?P<sci>\b\d+(?:\.\d+)?e[+-]?\d+\b)",
     r"(?P<power>\b\d+\^(?:\{[^{}]*\}|\w+))",
-    r"(?P<times>\b\d+ x \d+\b)",
-    r"(?P<op><=|>=|\+-|(?<=\s)[~<>=/](?=\s))",
-    r"(?P<number>\d+(?:[.,]\d+)*(?:/\d+)?%?)",
+    r"(?P<times>\b\d+ x (?:\d+|[A-Za-z])\b)",
+    r"(?P<op><=|>=|->|\+-|(?<=\s)[~<>=/](?=\s))",
+    r"(?P<number>(?:(?<=[\s(=])-)?\d+(?:[.,]\d+)*(?:/\d+)?%?)",
+    r"(?P<word>\b[A-Za-z]{2,}\b)",
     r"(?P<letter>\b[A-Za-z]\b)",
     r"(?P<space>\s+)",
     r"(?P<other>.)",
 ]))
 
 
+_NAMED = {"grad": r"\nabla", "in": r"\mathrm{in}", "out": r"\mathrm{out}", "max": r"\max", "min": r"\min"}
+
+
 def _scripts(s: str) -> str:
-    """``_jk`` -> ``_{jk}``, ``^(l+1)`` -> ``^{l+1}``."""
+    """``_jk`` -> ``_{jk}``, ``^(l+1)`` -> ``^{l+1}``; a named index as its symbol or upright (``_in``, ``_grad``)."""
     return re.sub(r"([_^])(?:\{([^{}]*)\}|\(([^()]*)\)|([A-Za-z0-9]+))",
-                  lambda m: f"{m[1]}{{{m[2] or m[3] or m[4]}}}", s)
+                  lambda m: f"{m[1]}{{{_NAMED.get(m[4] or '', m[2] or m[3] or m[4])}}}", s)
 
 
 def _math(s: str) -> str:
-    """Returns the math-mode LaTeX of a plain pseudo-math string (every token read as math)."""
-    return "".join(_atom(m.lastgroup, m[0]) for m in _TOKEN.finditer(s))
+    """Returns the math-mode LaTeX of a plain pseudo-math string (every token read as math; words as one \\text)."""
+    out = "".join(_atom(m.lastgroup, m[0]) for m in _TOKEN.finditer(s))
+    return re.sub(r"\\text\{([^{}]*)\}(?:\s*\\text\{([^{}]*)\})+",
+                  lambda m: r"\text{" + " ".join(re.findall(r"\\text\{([^{}]*)\}", m[0])) + "} ", out)
 
 
 def _atom(kind: str, s: str) -> str:
     if kind == "norm":
-        return rf"\|{_math(s[2:-2])}\|"
+        inner, power = re.match(r"\|\|(.*)\|\|(.*)$", s).groups()
+        return rf"\|{_math(inner)}\|" + _scripts(power)
     if kind == "abs":
         star = s.endswith("*")
         return f"|{_math(s.rstrip('*')[1:-1])}|" + ("^*" if star else "")
@@ -84,6 +93,8 @@ def _atom(kind: str, s: str) -> str:
     if kind == "func":
         name, arg = re.match(r"(\w+)\s*(.*)", s).groups()
         arg = arg[1:-1] if arg.startswith("(") else arg
+        if name == "ln" and not s.startswith("ln("):
+            return rf"\ln {_math(arg)}"
         return {"sqrt": rf"\sqrt{{{_math(arg)}}}", "erf": rf"\operatorname{{erf}}({_math(arg)})"}.get(
             name, rf"\{name}({_math(arg)})")
     if kind == "dist":
@@ -98,16 +109,21 @@ def _atom(kind: str, s: str) -> str:
     if kind == "raised":
         base, power = re.match(r"(\(.*\))(\^.*)$", s).groups()
         return f"({_math(base[1:-1])}){_scripts(power)}"
+    if kind == "sci":
+        mantissa, power = s.split("e")
+        return rf"{mantissa} \times 10^{{{int(power)}}}"
     if kind == "times":
         return s.replace(" x ", r" \times ")
     if kind == "op":
-        return {"<=": r"\le", ">=": r"\ge", "+-": r"\pm", "~": r"\sim"}.get(s, s)
+        return {"<=": r"\le", ">=": r"\ge", "->": r"\to", "+-": r"\pm", "~": r"\sim"}.get(s, s)
+    if kind == "word":
+        return rf"\text{{{s}}}"
     if kind == "number":
         return re.sub(r"(?<=\d),(?=\d)", "{,}", s).replace("%", r"\%")
     return {"%": r"\%", "&": r"\&", "#": r"\#"}.get(s, s)
 
 
-_ATOMS = {"raised", "norm", "abs", "partial", "func", "dist", "greek", "scripted", "power", "times"}
+_ATOMS = {"raised", "norm", "abs", "partial", "func", "dist", "greek", "scripted", "sci", "power", "times"}
 
 
 def plain(s) -> str:
@@ -188,3 +204,35 @@ def truncate(value, digits: int) -> str:
         if e >= 0:
             return sign + s[:e + 1] + "." + s[e + 1:]
         return sign + "0." + "0" * (-e - 1) + s
+
+
+# a decimal number (or one in e-notation) standing alone: not a part of a word, of a list of digits ("4,000") or of
+# digits a trailing "..." marks as truncated (a certified statement's own digits are left as they are)
+_NUMBER = re.compile(r"(?<![\w.,^])(\d+)(\.\d+)?(?:e([+-]?\d+))?(?![\w]|[.,]\d|\.\.\.|\\[lc]?dots|\u2026)")
+
+
+def significant(number: str) -> int:
+    """Returns how many significant digits a decimal number shows ("0.0565" 3, "96.48" 4; an integer's trailing
+    zeros do not count: "50,000" 1)."""
+    mantissa = re.sub(r"e[+-]?\d+$", "", number.replace(",", ""))
+    digits = mantissa.replace(".", "").lstrip("0")
+    return len(digits if "." in mantissa else digits.rstrip("0")) or 1
+
+
+def readable(s, digits: int = 4) -> str:
+    """Returns ``s`` with each measured number shown to at most ``digits`` significant digits (rounded; an integer
+    without an exponent is a count, kept whole; digits before "..." are a truncated exact value, kept)."""
+    def cut(m):
+        whole, frac, power = m.groups()
+        if frac is None and power is None:
+            return m[0]
+        if significant(m[0]) <= digits:
+            return m[0]
+        x = float(m[0])
+        out = f"{x:.{digits}g}"
+        if "e" in out:
+            mantissa, exp = out.split("e")
+            out = f"{mantissa}e{int(exp):+03d}" if power is not None or abs(int(exp)) >= digits else \
+                f"{x:.{max(0, digits - 1 - int(exp))}f}"
+        return out
+    return _NUMBER.sub(cut, str(s))

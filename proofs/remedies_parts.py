@@ -9,7 +9,7 @@ asks for every configuration, ``greedy-pretraining`` for two of them, and a run 
 
 from __future__ import annotations
 
-from numeric.experiments import remedies
+from numeric.experiments import remedies, width_sweep
 
 from .context import Part
 
@@ -28,7 +28,7 @@ def config_part(run, key: str, p) -> dict:
 
 def sweep_part(run, key: str, p) -> dict:
     """Returns configuration ``key``'s width sweep (``width_sweep``)."""
-    return remedies.width_sweep(key, p, run.data(), run.seed)
+    return width_sweep.width_sweep(key, p, run.data(), run.seed)
 
 
 def config_parts(ctx, keys) -> list:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from numeric.experiments import chapter, remedies, work
+from numeric.experiments import chapter, remedies, width_sweep, work
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py") if p.name != "machine.py")
@@ -49,10 +49,14 @@ def test_a_protocol_s_count_follows_its_settings():
     assert work.flops(chapter.work([p], 4000)) == 3 * per + fwd
     r = remedies.PROTOCOL.replace(remedies=("network2",), depths=(1,), etas=(0.1, 1.0), seeds=2, epochs=1,
                                   train_images=20, validation_images=30, test_images=40, norm_images=50,
-                                  sweep_configs=("relu-he",), sweep_widths=(7,), sweep_images=60, sweep_depth=1)
+                                  sweep_configs=("relu-he",), sweep_widths=(7,), sweep_images=60, sweep_depth=1,
+                                  sweep_seeds=(5,), init_seeds=10, pair_min_width=5)
     sizes = [784, 30, 10]
+    errors = {"backward": True, "weight_gradient": False}  # the measurements: the biases' gradients only
     hand = (work.flops(work.dense(sizes, 10, 4, "float32", 2))  # 20 digits in mini-batches of 10, 4 replicas
             + work.flops(work.dense(sizes, 90, 4, "float32", 1, backward=False))  # validation + test + cost
-            + work.flops(work.dense(sizes, 50, 2, "float64", 2))  # ratios at init and after training
-            + work.flops(work.dense([784, 7, 10], 60, 2, "float64", 1)))  # the width sweep
-    assert work.flops(remedies.work(r)) == hand
+            + work.flops(work.dense(sizes, 50, 4, "float64", 1, **errors))  # ratios at init: 10 x 2/5 draws
+            + work.flops(work.dense(sizes, 50, 2, "float64", 1, **errors))  # after training: the seeds
+            + work.flops(work.dense([784, 7, 10], 60, 2, "float32", 1, **errors))  # the width sweep: 5 x 2/5
+            + 2 * 60 * 7 * 60 * 2 * 1)  # the pairs' Gram matrix of its one hidden layer, 2 draws
+    assert work.flops(remedies.work(r) + width_sweep.work(r)) == hand

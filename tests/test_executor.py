@@ -87,3 +87,29 @@ def test_a_dask_local_cluster_gives_the_same_output(tmp_path):
         assert main(["--out", str(tmp_path / "dask"), "--only", claims, "--scheduler", cluster.scheduler_address,
                      "-q", "--seeds", "1"]) == 0
     assert same_output(tmp_path / "one", tmp_path / "dask") == []
+
+
+def test_ctrl_c_while_the_workers_start_is_held_then_raised(monkeypatch):
+    """A Ctrl-C that arrives while the pool's workers start is not lost (it once was: SIGINT was ignored in the
+    parent for that window, and a loaded machine made the window seconds long): the workers are stopped and
+    KeyboardInterrupt is raised once they have started."""
+    import signal
+
+    import proofs.run.executor as executor
+
+    real = executor.Board
+
+    def board_then_ctrl_c(*args, **kwargs):
+        made = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # arrives inside the window
+        return made
+
+    monkeypatch.setattr(executor, "Board", board_then_ctrl_c)
+    pool = executor.Executor(jobs=2)
+    with pytest.raises(KeyboardInterrupt):
+        with pool:
+            pytest.fail("the run went on after Ctrl-C")
+    for p in pool._workers.values():
+        p.join(10)  # terminated: they end within moments
+    assert pool._workers and all(not p.is_alive() for p in pool._workers.values())
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the parent's handler is back

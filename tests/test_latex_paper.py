@@ -61,7 +61,7 @@ def _groups(text: str, i: int) -> list[str]:
 def _labels(aux: str) -> dict:
     """{label: (printed number, page, anchor)} from hyperref's five-field \\newlabel."""
     out = {}
-    for m in re.finditer(r"\\newlabel\{(ug:[^}]*)\}", aux):
+    for m in re.finditer(r"\\newlabel\{(ug:[^}@]*)\}", aux):  # cleveref's label@cref lines are its own
         fields = _groups(_groups(aux, m.end())[0], 0)
         out[m[1]] = (fields[0].strip("{}"), int(fields[1]), fields[3])
     return out
@@ -190,8 +190,8 @@ def test_a_two_column_paper_in_another_folder_inputs_and_cites_every_claim(resul
             body.append(rf"\section{{{group}}}")
         cite = rf"\ref{{ug:{r['id']}}}" if is_finding(r) or not r.get("latex") else rf"\eqref{{ug:{r['id']}}}"
         body.append(rf"Claim \texttt{{{r['id']}}} is {cite}.")
-        body += [rf"\input{{../results/latex/{r['id']}{suffix}}}" for suffix in ("", "-derivation", "-table",
-                                                                                "-figures")]
+        body += [rf"\input{{../results/latex/{r['id']}{suffix}}}" for suffix in ("", "-derivation", "-methods",
+                                                                                "-table", "-figures")]
     (paper / "paper.tex").write_text("\n".join([
         r"\documentclass[twocolumn]{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{lmodern}",
         r"\usepackage{amsmath,amssymb,booktabs,graphicx}", *[rf"\usepackage{{{p}}}" for p in optional],
@@ -201,3 +201,80 @@ def test_a_two_column_paper_in_another_folder_inputs_and_cites_every_claim(resul
     log = _tex(paper, "paper.tex", passes=3)
     assert not PROBLEMS.findall(log), PROBLEMS.findall(log)[:5]
     _check_citations(paper, "paper.tex", records)
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "paper-example.tex"
+WARNINGS = re.compile(r"Warning|Overfull \\[hv]box|Underfull \\[hv]box")
+
+
+@needs_tex
+def test_the_paper_example_compiles_without_a_warning_and_every_link_lands_on_its_target(results, tmp_path):
+    """docs/paper-example.tex (two columns; amsmath, amsthm, siunitx, hyperref, cleveref in that order; its own
+    macros before macros.tex) inputs one fragment of every kind beside a run's results/: no warning, no overfull or
+    underfull box, and every label it cites prints its number and links to the page it is on."""
+    out, records = results
+    if not all(_installed(f"{p}.sty") for p in ("amsthm", "siunitx", "cleveref")):
+        pytest.skip("amsthm, siunitx and cleveref are needed (Debian: texlive-science, texlive-latex-extra)")
+    paper = tmp_path / "paper"
+    paper.mkdir()
+    (paper / "results").symlink_to(out, target_is_directory=True)
+    text = EXAMPLE.read_text()
+    (paper / "paper-example.tex").write_text(text)
+    kinds = {k: re.findall(rf"\\input\{{results/latex/[a-z0-9-]+{k}\}}", text)
+             for k in ("-derivation", "-methods", "-table", "-figures")}
+    assert all(kinds.values()), kinds  # and the statements: an equation and a finding, below
+    log = _tex(paper, "paper-example.tex", passes=3)
+    assert not WARNINGS.findall(log), [line for line in log.splitlines() if WARNINGS.search(line)][:5]
+    aux = (paper / "paper-example.aux").read_text()
+    labels, dests = _labels(aux), _dests(paper / "paper-example.pdf")
+    cited = set(re.findall(r"\\(?:eq|c|C)?ref\{(ug:[^{}]*)\}", text))
+    assert len(cited) >= 5 and cited <= set(labels), cited - set(labels)
+    kinds = {"equation": 0, "ugfinding": 0, "table": 0, "figure": 0}
+    for label, (number, page, anchor) in labels.items():
+        assert re.fullmatch(r"\d+", number), (label, number)
+        assert dests.get(anchor) == page, (label, anchor, dests.get(anchor), page)
+        kind = anchor.split(".")[0].replace("AMS", "equation")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    assert all(kinds.values()), kinds  # links land on equations (not headings), findings, tables and figures
+    assert labels["ug:eq122-chain-gradient"][0] == "122"
+
+
+@needs_tex
+def test_every_fragment_of_a_run_reads_as_a_paper_and_the_experiments_tables_fill_at_most_two_pages(results,
+                                                                                                     tmp_path):
+    """A whole --quick run: no tool word, captions of at most 60 words, at most 4 significant digits a cell, tables
+    of at most 20 rows, figures at most 3 in tall; and the tables of the experiments (the claims with a methods
+    fragment), typeset at their sizes in a two-column article, cover at most two pages."""
+    from proofs.export.latex_methods import methods_text
+    from test_paper_fragments import check_paper_text, fragments
+
+    out, records = results
+    check_paper_text(fragments(out))
+    for pdf in sorted((out / "figures").glob("*.pdf")):
+        size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", subprocess.run(
+            ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout)
+        assert float(size[2]) / 72 <= 3.0 + 1e-6, (pdf.name, float(size[2]) / 72)
+    ids = [r["id"] for r in records if methods_text(r) and "begin{" in (out / "latex" / f"{r['id']}-table.tex")
+           .read_text()]
+    assert len(ids) >= 10, ids
+    area, page = table_area(out / "latex", ids, tmp_path)
+    assert area <= 2 * page, f"the experiments' tables fill {area / page:.2f} pages"
+
+
+def table_area(folder, ids, work) -> tuple[float, float]:
+    """(the tables' area, a page's area) in column-points: each table's height in a two-column article (a table* counts
+    twice: it spans both columns) plus the space between two stacked floats, and 2 x \\textheight a page."""
+    (work / "tables.tex").write_text("\n".join([
+        r"\documentclass[twocolumn]{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{lmodern}",
+        r"\usepackage{amsmath,amssymb,booktabs,graphicx}", r"\usepackage{hyperref}", rf"\input{{{folder}/macros}}",
+        r"\makeatletter\newsavebox\ugbox",
+        r"\renewenvironment{table}[1][]{\begin{lrbox}{\ugbox}\begin{minipage}{\columnwidth}\def\@captype{table}}"
+        r"{\end{minipage}\end{lrbox}\typeout{UG-TABLE 1 \the\dimexpr\ht\ugbox+\dp\ugbox+\floatsep\relax}}",
+        r"\renewenvironment{table*}[1][]{\begin{lrbox}{\ugbox}\begin{minipage}{\textwidth}\def\@captype{table}}"
+        r"{\end{minipage}\end{lrbox}\typeout{UG-TABLE 2 \the\dimexpr\ht\ugbox+\dp\ugbox+\floatsep\relax}}",
+        r"\makeatother", r"\begin{document}\typeout{UG-PAGE \the\textheight}",
+        *[rf"\input{{{folder}/{i}-table}}" for i in ids], r"\end{document}", ""]))
+    log = _tex(work, "tables.tex", passes=1)
+    tables = [(int(k), float(h)) for k, h in re.findall(r"UG-TABLE (\d) ([\d.]+)pt", log)]
+    assert len(tables) == len(ids), (len(tables), ids)
+    return sum(k * h for k, h in tables), 2 * float(re.search(r"UG-PAGE ([\d.]+)pt", log)[1])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from numeric.data import load
-from numeric.experiments import remedies
+from numeric.experiments import averaging, remedies, width_sweep
 from numeric.experiments.meanfield import depth_prediction
 from proofs.claims.remedies import remedies_facts
 
@@ -221,7 +221,7 @@ def test_pair_prediction_predicts_the_averaged_ratio_of_wide_relu_networks():
     d = load(None)
     x, y = d.training.x[:200], d.training.y[:200]
     p = remedies.PROTOCOL.replace(sweep_widths=(400,), sweep_seeds=(6,), sweep_depth=6, sweep_images=200)
-    got = remedies.width_sweep("relu-he", p, d, 0)[400]
+    got = width_sweep.width_sweep("relu-he", p, d, 0)[400]
     ratio = np.asarray(got["pair_prediction"]) / np.asarray(got["averaged"])
     assert abs(np.log(np.median(ratio))) < np.log(1.08) and np.all(np.abs(np.log(ratio)) < np.log(1.3)), ratio
     assert np.all(np.asarray(got["averaged"]) > 1.5 * np.asarray(got["per_example"]))  # the gap it explains
@@ -232,6 +232,6 @@ def test_pair_prediction_predicts_the_averaged_ratio_of_wide_relu_networks():
             for r in remedies.streams(0, 1)]
     zs, ex = [], []
     Stack(nets).gradient_norms(x, y, keep=zs, examples=ex)
-    assert remedies.relu_pair_prediction(zs, ex[-2], 2.0)[0] == pytest.approx(got["pair_prediction"][0], rel=1e-3)
+    assert averaging.relu_pair_prediction(zs, ex[-2], 2.0)[0] == pytest.approx(got["pair_prediction"][0], rel=1e-3)
     same = [np.repeat(z[:, :1], len(x), axis=1) for z in zs]  # every pair perfectly correlated: chi_c(1) = 1
-    assert remedies.relu_pair_prediction(same, ex[-2], 2.0)[0] == pytest.approx(1.0, rel=1e-6)
+    assert averaging.relu_pair_prediction(same, ex[-2], 2.0)[0] == pytest.approx(1.0, rel=1e-6)

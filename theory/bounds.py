@@ -87,13 +87,13 @@ def width_derivation():
     steps = [
         Step(r"|w|\,\sigma'(x)", "1", relation=">=", why=r"$x = wa + b$; the factor must reach 1"),
         Step(r"s^2 - s + \frac{1}{|w|}", "0", relation="<=", why=r"$\sigma' = s(1 - s)$ with $s = \sigma(x)$"),
-        Step(r"s_\pm", r"\frac{1 \pm \sqrt{1 - 4/|w|}}{2}", why="SymPy: the roots of the quadratic"),
+        Step(r"s_\pm", r"\frac{1 \pm \sqrt{1 - 4/|w|}}{2}", why="the roots of the quadratic"),
         Step(r"x_+ - x_-", r"\ln\frac{s_+(1 - s_-)}{s_-(1 - s_+)} = 2\ln\frac{s_+}{s_-}",
              why=r"back through the logit $x = \ln\bigl(s/(1 - s)\bigr)$; $1 - s_- = s_+$"),
         Step(r"\text{width}", r"\frac{2}{|w|}\ln\left(\frac{|w|\bigl(1 + \sqrt{1 - 4/|w|}\bigr)}{2} - 1\right)",
-             why=r"divide by $|w|$; SymPy: equal to the derived width"),
+             why=r"divide by $|w|$ and simplify"),
         Step(r"\text{width}", r"(1 - r^2)\,\operatorname{artanh} r, \quad r = \sqrt{1 - 4/|w|}",
-             why=r"SymPy: the same function of $r$"),
+             why=r"the same function, written in $r$"),
     ]
     return steps, facts
 

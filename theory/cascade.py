@@ -41,12 +41,13 @@ def cascade(L: int = 4):
                   relation="approx", tag="114", why="definition of the partial derivative")]
     coeff = dz1_db1 * da_dz[0]
     steps.append(Step(_delta(net.a[1]), sp.Mul(da_dz[0], db1, evaluate=False), relation="approx",
-                      tag="115--116", why=r"SymPy: $\partial\sigma(w_1 a_0 + b_1)/\partial b_1$"))
+                      tag="115--116",
+                      why=r"to first order, with $\partial\sigma(w_1 a_0 + b_1)/\partial b_1 = \sigma'(z_1)$"))
     factors = [da_dz[0]]
     for k in range(1, L):
         steps.append(Step(_delta(net.z[k]), sp.Mul(dz_da[k - 1], _delta(net.a[k]), evaluate=False),
                           relation="approx", tag="117--118" if k == 1 else None,
-                          why=rf"SymPy: $\partial z_{k + 1}/\partial a_{k}$"))
+                          why=rf"to first order, with $\partial z_{k + 1}/\partial a_{k} = w_{k + 1}$"))
         factors.append(dz_da[k - 1])
         coeff = coeff * dz_da[k - 1]
         if k == 1:
@@ -55,10 +56,12 @@ def cascade(L: int = 4):
         factors.append(da_dz[k])
         coeff = coeff * da_dz[k]
         steps.append(Step(_delta(net.a[k + 1]), sp.Mul(*factors, db1, evaluate=False),
-                          relation="approx", why=rf"SymPy: $\partial\sigma(z_{k + 1})/\partial z_{k + 1}$"))
+                          relation="approx",
+                          why=rf"to first order, with $\partial\sigma(z_{k + 1})/\partial z_{k + 1} = "
+                              rf"\sigma'(z_{k + 1})$"))
     coeff = coeff * dC_da
     steps.append(Step(sp.Symbol(r"\Delta C"), sp.Mul(*factors, dC_da, db1, evaluate=False), relation="approx",
-                      tag="120", why=r"SymPy: $\partial C/\partial a_L$"))
+                      tag="120", why=r"to first order in $\Delta a_L$, through $\partial C/\partial a_L$"))
     steps.append(Step(PartialC(net.b[0]), gradient_formula(net, 1, evaluate=False), tag="121--122",
                       why=r"divide (120) by $\Delta b_1$; written out in full, (122)"))
     return steps, coeff

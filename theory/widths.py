@@ -129,11 +129,11 @@ def bp2(layer_above=z_above) -> Proof:
              why=r"chain rule: $C$ depends on $b^{l}_{p}$ only through $z^{l+1}_{1}, \ldots, z^{l+1}_{n_{l+1}}$; "
                  r"$\delta^{l+1}_{j} = \partial C/\partial z^{l+1}_{j}$"),
         Step(dz, _named(S, inner),
-             why=r"SymPy differentiates the indexed layer equation "
+             why=r"differentiating the layer equation "
                  r"$z^{l+1}_{j} = \sum_{k} w^{l+1}_{j,k} \sigma(z^{l}_{k}) + b^{l+1}_{j}$"),
         *[rw.step() for rw in rewrites],
         Step(sp.latex(_dC(x)), derived,
-             why=r"summing over $k$ keeps the term $k = p$ (SymPy's Sum.doit); the range condition holds"),
+             why=r"summing over $k$ keeps the term $k = p$; the range condition holds"),
     ]
     return Proof("BP2", S.delta[S.p], derived, bp2_rhs(S), steps, rewrites)
 

@@ -38,14 +38,14 @@ from ..networks.stacked import Stack
 from ..networks.stacked_sgd import sgd
 from ..streams import replica_generators
 from . import work as work_of
+from .averaging import ratios
 from .chapter import ACCURACY, effective_lmbda
 from .meanfield import depth_prediction
 from .protocol import Change, Protocol, register
 from .protocol import criterion as C  # noqa: N812 - the criteria read as a table
 
 __all__ = ["Remedy", "REMEDIES", "PROTOCOL", "FIVE_DEPTHS", "configurations", "caption", "record", "prediction",
-           "regime",
-           "CHANCE", "splits", "streams", "run_config", "width_sweep", "choose", "summary", "ratios", "work"]
+           "regime", "CHANCE", "splits", "streams", "run_config", "init_seeds", "choose", "summary", "ratios", "work"]
 
 CHANCE = 0.1  # the accuracy a diverged seed counts as: ten classes
 
@@ -267,22 +267,13 @@ def streams(seed: int, seeds: int) -> list[dict]:
     return replica_generators(seed, seeds, PURPOSES)
 
 
-def ratios(nets, x, y, *, pairs_sigma_w2: float | None = None, dtype: str = "float64") -> dict:
-    """Returns {"per_example", "averaged": [last/first per network]} of the hidden layers' bias gradients on (x, y)
-    (float64), and the per-layer norms beside ({"per_example_layers", "averaged_layers"}); with ``pairs_sigma_w2``
-    (ReLU layers' sigma_w^2) also "pair_prediction", ``relu_pair_prediction``'s."""
-    zs, examples = [], []
-    rms, avg = Stack(nets, dtype=np.dtype(dtype)).gradient_norms(x, y, keep=zs, examples=examples)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = {"per_example": (rms[:, -1] / rms[:, 0]).tolist(), "averaged": (avg[:, -1] / avg[:, 0]).tolist(),
-               "per_example_layers": rms.tolist(), "averaged_layers": avg.tolist()}
-    if pairs_sigma_w2 is not None:
-        out["pair_prediction"] = relu_pair_prediction(zs, examples[-2], pairs_sigma_w2)
-    return out
-
-
 def _remedy(key: str):
     return next(r for r in REMEDIES if r.key == key)
+
+
+def _paired(key: str) -> bool:
+    """ReLU layers without batch norm: the configurations whose averaged ratio mean field for pairs predicts."""
+    return _remedy(key).net.get("activation") == "relu" and not _remedy(key).net.get("batch_norm")
 
 
 def run_config(key: str, hidden: int, protocol: Protocol, data, seed: int) -> dict:
@@ -357,61 +348,17 @@ def _scaled(p: Protocol, n: int) -> int:
     return max(1, int(n * min(1.0, p.seeds / PROTOCOL.seeds)))
 
 
-def sweep_seeds(p: Protocol) -> tuple[int, ...]:
-    """Returns the width sweep's seeds per width: ``sweep_seeds``, scaled as the run's seeds (``_scaled``)."""
-    return tuple(_scaled(p, s) for s in p.sweep_seeds)
-
-
 def init_seeds(p: Protocol, pretrained: bool = False) -> int:
     """Returns how many draws the ratios at initialisation take: ``init_seeds`` (scaled as the run's seeds, never
     fewer than the trained ones); a pre-trained configuration's only the trained seeds (pre-training is costly)."""
     return p.seeds if pretrained else max(p.seeds, _scaled(p, p.init_seeds))
 
 
-def width_sweep(key: str, protocol: Protocol, data, seed: int) -> dict:
-    """Returns {width: ratios at initialisation} for configuration ``key`` at ``sweep_depth`` hidden layers, on the
-    first ``sweep_images`` training digits, ``sweep_seeds`` seeds per width (the initial draws from ``streams``, in
-    ``sweep_dtype``); for ReLU networks at widths >= ``pair_min_width`` also the pair prediction of the averaged ratio
-    (``relu_pair_prediction``)."""
-    remedy, p = _remedy(key), protocol
-    x, y = data.training.x[:p.sweep_images], data.training.y[:p.sweep_images]
-    relu = remedy.net.get("activation") == "relu" and not remedy.net.get("batch_norm")
-    out = {}
-    for width, seeds in zip(p.sweep_widths, sweep_seeds(p)):
-        nets = [DeepNetwork([784] + [width] * p.sweep_depth + [10], rng=r["init"], **remedy.net)
-                for r in streams(seed, seeds)]
-        pairs = relu and width >= p.thresholds().pair_min_width  # mean field's regime (criterion relu-pairs)
-        sigma_w2 = width * weight_variance(remedy.net.get("init", "default"), width, width) if pairs else None
-        out[width] = ratios(nets, x, y, pairs_sigma_w2=sigma_w2, dtype=p.sweep_dtype)
-    return out
-
-
-def relu_pair_prediction(zs, top, sigma_w2: float) -> list:
-    """Returns, per network, mean field's prediction of the **averaged** last/first for ReLU layers, from pairs.
-
-    Each layer down multiplies the pair term <delta_a, delta_b> by chi_c(c) = sigma_w^2 E[phi'(u_a) phi'(u_b)] =
-    sigma_w^2 (pi - arccos c) / (2 pi), c the correlation of the two inputs' pre-activations at that layer
-    (Poole et al.'s correlation map, ReLU's arc-cosine form); so from the top layer's measured pair terms G^H and
-    the measured correlations c^l, ||mean delta^H|| / ||mean delta^1|| = sqrt(sum G^H) / sqrt(sum G^H prod_l
-    chi_c(c^l)). On the diagonal (a = b) chi_c(1) = sigma_w^2 / 2 = 1 for He: the per-example ratio stays 1.
-    """
-    out = []
-    for k in range(len(top)):
-        G = top[k] @ top[k].T
-        factor = np.ones_like(G)
-        for u in zs[:-2]:  # the pre-activations of hidden layers 1..H-1, each a factor on the way down
-            u = u[k] / np.linalg.norm(u[k], axis=1, keepdims=True)
-            c = np.clip(u @ u.T, -1.0, 1.0, out=np.empty_like(G))
-            factor *= (np.pi - np.arccos(c, out=c)) * (sigma_w2 / (2 * np.pi))
-        out.append(float(np.sqrt(G.sum(dtype=float) / (G * factor).sum(dtype=float))))
-    return out
-
-
 def work(p: Protocol) -> list[dict]:
     """Returns the matrix products (``numeric.experiments.work``) of the remedies protocol: per configuration and
     depth, the SGD steps of every (eta, seed) replica, the validation, test and training-cost passes, the ratios at
-    initialisation (``init_seeds``) and after training (the seeds; float64), the autoencoders of pre-training, and
-    the width sweep."""
+    initialisation (``init_seeds``) and after training (the seeds; float64) and the autoencoders of pre-training
+    (the width sweep's are ``width_sweep.work``'s)."""
     S, dt, out = p.seeds * len(p.etas), p.dtype, []
     steps = p.epochs * -(-p.train_images // p.mini_batch_size)
     for r in configurations(p):
@@ -420,15 +367,12 @@ def work(p: Protocol) -> list[dict]:
             out += work_of.dense(sizes, p.mini_batch_size, S, dt, steps)
             out += work_of.dense(sizes, p.validation_images + p.test_images + p.train_images, S, dt, 1,
                                  backward=False)
-            out += work_of.dense(sizes, p.norm_images, init_seeds(p, r.pretrain is not None), "float64")
-            out += work_of.dense(sizes, p.norm_images, p.seeds, "float64")  # after training
+            for draws in (init_seeds(p, r.pretrain is not None), p.seeds):  # at initialisation, after training
+                out += work_of.dense(sizes, p.norm_images, draws, "float64", 1, weight_gradient=False)
             if r.pretrain is not None:  # each hidden layer an autoencoder: 2 products forward, 3 backward
                 pre = r.pretrain
                 n_pre = p.train_images if pre.images is None else min(pre.images, p.train_images)
                 per = pre.epochs * -(-n_pre // pre.mini_batch_size)
                 for a, b in zip(sizes[:-2], sizes[1:-1]):
                     out += [work_of.product(pre.mini_batch_size, a, b, p.seeds, pre.dtype, 5 * per)]
-    for width, seeds in zip(p.sweep_widths, sweep_seeds(p)):  # one backprop per seed, width and configuration
-        out += work_of.dense([784] + [width] * p.sweep_depth + [10], p.sweep_images, seeds, p.sweep_dtype,
-                             len(p.sweep_configs))
     return work_of.merge(out)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure  # figures drawn straight to files: no pypl
 from ..functions import sigmoid_prime
 
 __all__ = ["sigma_prime_figure", "width_figure", "interval_figure", "gradient_norms_figure", "neuron_bars_figure",
-           "to_bytes", "close", "STYLE", "SIZES", "figure_size"]
+           "to_bytes", "close", "STYLE", "SIZES", "MAX_HEIGHT", "figure_size"]
 
 # Figures that sit in a LaTeX article: Computer Modern (matplotlib's own cmr10 and mathtext "cm"),
 # TrueType fonts embedded in the PDF (pdf.fonttype 42: no Type 3 fonts, which publishers refuse).
@@ -48,6 +48,7 @@ def _computer_modern():
 # room for the legend, which sits below the axes, off the data.
 SIZES = {"column": {"figure.figsize": (3.3, 2.6), "font.size": 8},
          "page": {"figure.figsize": (6.9, 3.3), "font.size": 9}}
+MAX_HEIGHT = {"column": 3.0, "page": 3.6}  # in: a figure with a long legend grows to this height, no taller
 _SIZE = contextvars.ContextVar("figure_size", default="column")  # this thread's and task's size, no global
 
 
@@ -100,14 +101,26 @@ def _title(ax, text: str) -> None:
     ax.set_title(_wrap(text, int(ax.figure.get_size_inches()[0] * 11)))
 
 
+def _taller(fig, factor: float) -> None:
+    """Makes the figure ``factor`` times taller (room for its legend), at most MAX_HEIGHT of its size."""
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, min(h * factor, MAX_HEIGHT[_SIZE.get()]))
+
+
 def _legend(fig, ax, ncol: int = 2) -> None:
-    """Puts the legend below the axes (constrained layout makes room), never over the data."""
+    """Puts the legend below the axes (constrained layout makes room), never over the data; a long one compact (a
+    smaller font, tighter spacing), so that the figure keeps its height (MAX_HEIGHT)."""
     handles, labels = ax.get_legend_handles_labels()
-    chars = int(fig.get_size_inches()[0] * 11) - 6  # room beside the legend's marker
-    if max(len(x) for x in labels) > chars // ncol:
-        ncol = 1
-    labels = [_wrap(x, chars // ncol) for x in labels]
-    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False)
+    size = matplotlib.rcParams["font.size"] * (1 if len(labels) <= 4 else 0.8 if len(labels) <= 8 else 0.7)
+    if len(labels) <= 4:
+        chars = int(fig.get_size_inches()[0] * 11) - 6  # room beside the legend's marker
+        ncol = 1 if max(len(x) for x in labels) > chars // ncol else ncol
+        per_column = chars // ncol
+    else:  # a compact legend: about 0.55 em a character, the marker's room off each column
+        per_column = int(fig.get_size_inches()[0] * 72 / (0.55 * size)) // ncol - 8
+    labels = [_wrap(x, per_column) for x in labels]
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False, fontsize=size,
+               handlelength=1.6, columnspacing=1.0, labelspacing=0.25 if len(labels) > 4 else 0.5)
 
 
 def _fig():
@@ -159,9 +172,9 @@ def sigma_prime_figure(z_max: float, peak: float):
 def width_figure(abs_w: np.ndarray, widths: np.ndarray, w_star: float, width_star: float):
     """Returns the width (123) against |w| with the maximum (w_star, width_star) marked."""
     fig, ax = _fig()
-    ax.plot(abs_w, widths, color="C0", label="width of $\\{a : |w\\sigma'(wa+b)| \\geq 1\\}$, eq. (123)")
+    ax.plot(abs_w, widths, color="C0", label="width of $\\{a : |w\\sigma'(wa+b)| \\geq 1\\}$")
     ax.plot([w_star], [width_star], "o", color="C3",
-            label=f"max {width_star:.4f} at $|w| = {w_star:.4f}$")
+            label=f"max {width_star:.3f} at $|w| = {w_star:.3f}$")
     ax.axvline(4, color="0.6", lw=0.8, ls="--")
     ax.set_xlabel("$|w|$")
     ax.set_ylabel("width")

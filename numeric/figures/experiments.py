@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..experiments.meanfield import ALTERNATIVE_LABELS
-from . import _fig, _legend, _styled, _title
+from . import _fig, _legend, _styled, _taller, _title
 
 __all__ = ["accuracy_figure", "meanfield_figure", "chi1_figure", "remedies_figure", "saturation_figure"]
 
@@ -36,8 +36,7 @@ def accuracy_figure(hidden_layers, series, chance: float, title: str):
     ax.minorticks_off()
     ax.set_ylabel("validation error (log scale)")
     _title(ax, title)
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h * 1.6)  # four legend entries below the axes
+    _taller(fig, 1.6)  # four legend entries below the axes
     _legend(fig, ax)
     return fig
 
@@ -129,8 +128,7 @@ def remedies_figure(xs, series: dict, predictions: dict | None, ylabel: str, *, 
     ax.set_xticklabels([str(x) for x in xs])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h * (1 + 0.07 * len(series)))  # the legend entries below the axes
+    _taller(fig, 1 + 0.07 * len(series))  # the legend entries below the axes
     _legend(fig, ax)
     return fig
 

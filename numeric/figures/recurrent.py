@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _fig, _legend, _styled
+from . import _fig, _legend, _styled, _taller
 
 __all__ = ["gradient_through_time_figure", "longest_length_figure"]
 
@@ -29,8 +29,7 @@ def gradient_through_time_figure(curves: dict, bounds: dict):
         ax.semilogy(lag, bound, color="0.4", ls=":", lw=0.8, label=rf"bound $(\gamma\|W\|)^{{T-t}}$, {model}")
     ax.set_xlabel("$T - t$ (steps back from the read-out)")
     ax.set_ylabel(r"median $\|\partial C/\partial(\mathrm{state}_t)\|$")
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h * 1.5)
+    _taller(fig, 1.5)
     _legend(fig, ax)
     return fig
 
@@ -62,7 +61,6 @@ def longest_length_figure(results: dict, learned: float, chance: float):
     ax.set_xlabel("sequence length $T$")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.02)
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h * 1.3)
+    _taller(fig, 1.3)
     _legend(fig, ax)
     return fig

@@ -24,6 +24,7 @@ from numeric.stats import median_interval, sign_flip_p, spread_toward
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..experiment_records import BOOK_ACCURACY, data_caveat, protocol_record
 from ..figures import save
+from ..voice import paper
 
 __all__ = ["CLAIMS", "check_accuracy_by_depth", "accuracy_parts", "depth_facts"]
 
@@ -118,7 +119,8 @@ def check_accuracy_by_depth(ctx, protocols: list | None = None) -> Evidence:
             "median_by_epoch": {h: np.median(c, axis=1).tolist() for h, c in acc.items()},
             f"median_gain_last_{late}_epochs": {h: float(np.median(c[-1] - c[-1 - late])) for h, c in acc.items()},
         }
-        series[p.label] = tuple(zip(*[(np.median(c[-1]), c[-1].min(), c[-1].max()) for c in acc.values()]))
+        label = paper(p.label).replace("lmbda", r"$\lambda$")  # a figure's words: a paper's
+        series[label] = tuple(zip(*[(np.median(c[-1]), c[-1].min(), c[-1].max()) for c in acc.values()]))
         for h, c in acc.items():
             note = " (AT CHANCE)" if np.median(c[-1]) <= at_chance else ""
             caveat = data_caveat(ctx, n, chapter.BOOK_TRAINING_IMAGES)
@@ -166,7 +168,48 @@ def check_accuracy_by_depth(ctx, protocols: list | None = None) -> Evidence:
                     numbers={"protocols": [protocol_record(p, ctx, n) for p in protocols],
                              "verdict_protocol": main.name,
                              "why_two_protocols": why, "cause": cause, "data": data.source, "summary": summary,
-                             "book_vs_run": rows})
+                             "book_vs_run": rows, "paper_table": _paper_table(protocols, summary, drop, n),
+                             "measured_words": _measured(summary[main.name], drop, main.seeds)})
+
+
+def _paper_table(protocols: list, summary: dict, drop: dict, n: int) -> dict:
+    """The paper's table: a row per depth, the book's value beside each protocol's median (range); the drop from the
+    best depth to the deepest in its caption."""
+    def acc(v: list) -> str:
+        return f"{100 * float(np.median(v)):.1f} ({100 * min(v):.1f}--{100 * max(v):.1f})"
+
+    heads = [rf"$\lambda$ scaled ({q.seeds} seeds)" if q.lmbda_per else rf"$\lambda = {q.lmbda:g}$ ({q.seeds} seeds)"
+             for q in protocols]
+    depths = sorted(summary[protocols[0].name]["final"])
+    rows = [[str(h), f"{100 * BOOK_ACCURACY[h]:.2f}" if h in BOOK_ACCURACY else ""]
+            + [acc(summary[q.name]["final"][h]) for q in protocols] for h in depths]
+    said = ""
+    if drop and drop["from"] in BOOK_ACCURACY and drop["to"] in BOOK_ACCURACY:
+        book_drop = BOOK_ACCURACY[drop["from"]] - BOOK_ACCURACY[drop["to"]]
+        said = (f"; from {drop['from']} to {drop['to']} hidden layers it drops {100 * drop['drop']:.2f} points, "
+                f"p = {drop['p_value']:.2g} (the book: {100 * book_drop:.2f})")
+    return {"columns": ["$H$", "Book"] + heads, "rows": rows,
+            "caption": f"Validation accuracy (%) with $H$ hidden layers: the book's one run on 50,000 images, our "
+                       f"median (range) on {n:,}, "
+                       f"$\\lambda$ scaled to the book's per-update strength or as printed{said}"}
+
+
+def _measured(main: dict, drop: dict, seeds: int) -> str:
+    """What the run measured against the book's statement, in words (the finding says it where it did not hold)."""
+    med = main["median_final"]
+    deeper = max((h for h in med if h > 1), key=med.get, default=None)
+    out = []
+    if deeper is not None and 1 in med:
+        out.append(f"the best deeper network ({deeper} hidden layers) is {100 * (med[deeper] - med[1]):+.2f} points "
+                   f"from one hidden layer (the book: {100 * (max(BOOK_ACCURACY.values()) - BOOK_ACCURACY[1]):+.2f})")
+    if drop:
+        lo, hi = drop["median_interval"]
+        out.append(f"from {drop['from']} to {drop['to']} hidden layers the median validation accuracy drops by "
+                   f"{100 * drop['drop']:.2f} points (95% interval of the median {100 * lo:.2f} to "
+                   f"{100 * hi:.2f}), p = "
+                   f"{drop['p_value']:.2g} in an exact one-sided paired sign-flip test over {seeds} seeds, "
+                   + ("significant" if drop["significant"] else "not significant"))
+    return "; ".join(out)
 
 
 CLAIMS = [

@@ -163,7 +163,8 @@ def check_activations(ctx) -> Evidence:
     facts.append(Fact("sigma(kz) has sup k/4: a steeper sigmoid only rescales the threshold to 4/k",
                       sp.simplify(rows["scaled sigmoid sigma(kz)"]["sup |phi'|"] - k / 4) == 0, "exact"))
     names = {"sigmoid": r"\sigma", "tanh": r"\tanh", "scaled sigmoid sigma(kz)": r"\sigma(kz)",
-             "softplus": r"\text{softplus}", "relu": r"\text{ReLU}"}
+             "softplus": r"\text{softplus}", "relu": r"\text{ReLU}", "leaky-relu": r"\text{leaky ReLU}",
+             "elu": r"\text{ELU}"}
     values = [rf"M_{{{names.get(n, n)}}} = {to_latex(rows[n]['sup |phi' + chr(39) + '|'])}" for n in rows]
     latex = display(r"\bigl|w\,\varphi'(z)\bigr| \le M|w|,\quad M = \sup_z|\varphi'(z)|:",
                     r",\; ".join(values[:3]) + ",", r",\; ".join(values[3:]))

@@ -42,7 +42,7 @@ def check_speed_at_init(ctx, protocol=None) -> Evidence:
     runs = chapter.speed_at_init(p, split, ctx.run.seed)
     other = "l1" if p.norm == "euclidean" else "euclidean"
     inside_c, misses_c, bars_c = (p.criterion(k) for k in ("book-inside", "other-norm-misses", "second-larger"))
-    facts, table, rows, inside_other = [], {}, [], 0
+    facts, table, rows, paper, inside_other = [], {}, [], [], 0
     for sizes, run in runs.items():
         book = np.array(BOOK_NORMS_AT_INIT.get(sizes, ()))
         v, alt = run[p.norm], run[other]
@@ -73,6 +73,8 @@ def check_speed_at_init(ctx, protocol=None) -> Evidence:
                          "book": ", ".join(f"{b:g}" for b in book),
                          "run": "; ".join(_spread(v[:, l]) for l in range(v.shape[1])),
                          "caveat": _data_caveat(ctx, n, p.images)})
+            paper += [[str(len(sizes) - 2) if l == 0 else "", str(l + 1), f"{b:g}", _spread(v[:, l])]
+                      for l, b in enumerate(book)]
     total = sum(len(b) for b in BOOK_NORMS_AT_INIT.values())
     apart = inside_other <= misses_c["max_fraction"] * total
     facts.append(Fact(f"{misses_c.describe()}: the {other} norm brackets {inside_other} of {total}", apart,
@@ -95,7 +97,11 @@ def check_speed_at_init(ctx, protocol=None) -> Evidence:
                     r"\text{ at initialisation}", figures=figures, headline=f"median ||delta^l|| ({p.norm}): {headline}",
                     numbers={"protocol": _protocol_record(p, ctx, n), "table": table, "neurons": neurons,
                              "book_norm": "euclidean", "norm_reproducing_book": p.norm if apart else "undecided",
-                             "book_vs_run": rows})
+                             "book_vs_run": rows, "paper_table": {
+                                 "columns": ["$H$", "$l$", "Book", "Measured"], "rows": paper,
+                                 "caption": rf"$\|\delta^l\|$ of hidden layer $l$ of $H$ at initialisation (the "
+                                            f"gradient averaged over {n:,} images, {p.norm} norm), median [min, max] "
+                                            f"over {p.seeds} seeds"}})
 
 
 # -- how often |w| < 1 -----------------------------------------------------------------------
@@ -147,7 +153,18 @@ def check_weights_below_one(ctx) -> Evidence:
                                   rf"= {to_latex(exact['integral'])} \approx {mpmath.nstr(closed, 3)}"),
                     headline=f"P(|w| < 1) = erf(1/sqrt 2) = {mpmath.nstr(closed, 30)}",
                     numbers={"probability": exact_number(closed, dps), "measured": measured,
-                             "protocol": _protocol_record(p, ctx, len(split)), "book_vs_run": rows})
+                             "protocol": _protocol_record(p, ctx, len(split)), "book_vs_run": rows,
+                             "paper_table": {
+                                 "columns": ["Quantity", "Book", "Measured"],
+                                 "rows": [["P(|w| < 1), w ~ N(0, 1)", f"{book.P_ABS_W_BELOW_ONE:.1%}",
+                                           f"{p_exact:.2%} (exact)"],
+                                          ["|w sigma'(z)| < 1/4, N(0, 1) weights", "usually",
+                                           f"{large['factors_below_quarter']:.2%}"],
+                                          ["the same, default weights", "",
+                                           f"{measured['default']['factors_below_quarter']:.2%}"]],
+                                 "caption": rf"How often a weight, and a factor $|w_{{jk}}\,\sigma'(z_j)|$ of "
+                                            rf"$[784, 30^{{\times 4}}, 10]$ over {len(split):,} images, is small at "
+                                            f"initialisation ({len(seeds)} seeds)"}})
 
 
 CLAIMS = [

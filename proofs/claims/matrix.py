@@ -146,8 +146,8 @@ def check_eq124(ctx) -> Evidence:
         Fact(f"supporting: BP2 for every triple of widths up to {PAIR_MAX} ({len(triples)} cases)",
              all(_all_equal(*bp2_step(p, q, r)) for p, q, r in triples), "sympy.diff", len(triples)),
     ]
-    whys = [r"BP1 (proved above for symbolic $n_L$): the base, $\Pi^L = \Sigma'(z^L)$",
-            r"BP2 in matrix form (proved above for symbolic widths) and the hypothesis "
+    whys = [r"BP1, for any width $n_L$: the base, $\Pi^L = \Sigma'(z^L)$",
+            r"BP2 in matrix form, for any widths, and the hypothesis "
             r"$\delta^{l+1} = \Pi^{l+1} \nabla_a C$",
             r"associativity; $\Pi^l := \Sigma'(z^l)(w^{l+1})^T \Pi^{l+1}$, so (124) holds at $l$, for every depth $L$"]
     steps = _symbolic_steps(step) + [Step(lhs, rhs, why=why) for (lhs, rhs), why in zip(induction["lines"], whys)]
@@ -210,7 +210,8 @@ def check_norm_bound(ctx) -> Evidence:
     steps = [
         Step(r"\|\delta^l\|", r"\|\Sigma'(z^l)\|\,\|(w^{l+1})^T\| \cdots \|\Sigma'(z^L)\|\,\|\nabla_a C\|",
              relation="<=", why=r"(124) and $\|AB\| \le \|A\|\,\|B\|$; every norm here is the spectral (2-)norm"),
-        Step(r"\|\Sigma'(z)\|", r"\max_j \sigma'(z_j) \le \tfrac14", why="a diagonal matrix; claim sigmoid-prime-max"),
+        Step(r"\|\Sigma'(z)\|", r"\max_j \sigma'(z_j) \le \tfrac14",
+             why=r"a diagonal matrix, and $\max_z \sigma'(z) = 1/4$"),
         Step(r"\|\delta^l\|", r"\bigl(\tfrac14\bigr)^{L-l+1} \|w^{l+1}\| \cdots \|w^L\|\, \|\nabla_a C\|",
              relation="<=", why=r"$\|A^T\| = \|A\|$"),
     ]

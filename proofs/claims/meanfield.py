@@ -120,7 +120,7 @@ CLAIMS = [
     Claim("meanfield-fixed-point", "Poole et al. 2016; Schoenholz et al. 2017",
           "Mean field: q* = 1.302..., chi_1 = 0.04195..., sqrt(chi_1) = 0.2048... for network2's initialisation",
           check_fixed_point, group="meanfield", cost=2.5,
-          latex_title=r"Mean field: $q^*$, $\chi_1$ and $\sqrt{\chi_1}$ for network2's initialisation",
+          latex_title=r"Mean field: $q^*$, $\chi_1$ and $\sqrt{\chi_1}$ for the book's initialisation",
           cites=("poole2016", "schoenholz2017")),
     Claim("meanfield-chi1-curves", "Poole et al. 2016; ch. 5, |w| >= 4",
           "chi_1 against sigma_w: vanishing below 1, exploding above; the sigmoid needs sigma_w >= 4",

@@ -156,7 +156,7 @@ def check_prediction(ctx, planted: str | None = None) -> Evidence:
         alternatives["sqrt(chi_1)"] = truth
     runs = _measure(ctx, p)
     facts = agreement(predicted, {n: r["factor"] for n, r in runs.items()}, p, alternatives)
-    rows, table = [], {}
+    rows, table, paper = [], {}, []
     for n, r in runs.items():
         f = r["factor"]
         ci = median_interval(f, p.criterion("resolves-alternatives")["level"])
@@ -179,6 +179,8 @@ def check_prediction(ctx, planted: str | None = None) -> Evidence:
                                f"pair 1/2 {table[str(n)]['pair_medians'][0]:.4g} "
                                f"(its own prediction at q^1 = {q1:.3f}: {first_pair:.4g}); embedded digits, "
                                f"{p.images:,} images; this suite's protocol"})
+        paper.append([str(n), f"{ci['median']:.4g} [{ci['lo']:.3g}, {ci['hi']:.3g}]",
+                      f"{table[str(n)]['pair_medians'][0]:.4g} ({first_pair:.3g})"])
     ws = sorted(runs)
     figures = save(ctx, meanfield_figure(ws, [runs[n]["factor"] for n in ws], predicted,
                                          [runs[n]["book_factor"] for n in ws], alternatives), "meanfield-ratio")
@@ -190,7 +192,13 @@ def check_prediction(ctx, planted: str | None = None) -> Evidence:
                              + f" against {name} = {predicted:.4f}",
                     numbers={"protocol": chapter.record(p, ctx.run.seed, p.images),
                              "predicted": predicted, "prediction": name, "alternatives": alternatives,
-                             "widths": table, "book_vs_run": rows})
+                             "widths": table, "book_vs_run": rows, "paper_table": {
+                                 "columns": ["Width", "Layers 2--4", "Layers 1/2 (predicted)"],
+                                 "rows": paper,
+                                 "caption": rf"The per-example factor $(\|\delta^2\|/\|\delta^4\|)^{{1/2}}$ at "
+                                            f"initialisation against the width, median [95% interval] over {p.seeds} "
+                                            rf"seeds (predicted $\sqrt{{\chi_1}} = {predicted:.4f}$), and of layers "
+                                            f"1/2 (own prediction); the book: {BOOK_RATIOS[0]}--{BOOK_RATIOS[1]}"}})
 
 
 CLAIMS = [

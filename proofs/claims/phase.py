@@ -104,7 +104,7 @@ def check_depth_scales(ctx) -> Evidence:
         r"\mathbb{E}[\phi'(u_1)\phi'(u_2)]"), evaluate=False), latex=display(
         r"\chi_c = \sigma_w^2\,\mathbb{E}\bigl[\phi'(u_1)\phi'(u_2)\bigr],\quad \xi_c = -\frac{1}{\ln\chi_c},\quad "
         r"\xi_\nabla = -\frac{1}{\ln\chi_1},",
-        rf"\chi_1 = 1 \text{{ at }} \sigma_w^2 = {mpmath.nstr(tanh['sigma_w2'], 15)}\ldots\ (\tanh,\ \sigma_b^2 "
+        rf"\chi_1 = 1 \text{{ at }} \sigma_w^2 \approx {mpmath.nstr(tanh['sigma_w2'], 4)}\ (\tanh,\ \sigma_b^2 "
         rf"= 0.05)"),
         headline=f"tanh, sigma_b^2 = 0.05: critical sigma_w^2 = {mpmath.nstr(tanh['sigma_w2'], digits)}; xi_c at "
                  + ", ".join(f"{s2:g}: {mpmath.nstr(hi[s2]['xi_c'], 8)}" for s2 in XI_AT),

@@ -68,12 +68,13 @@ def check_chain(ctx) -> Evidence:
                       "checked above", is_identity(base_shown.xreplace(as_checked), base)
                       and is_identity(step_shown.xreplace(as_checked), step), "xreplace; expand"))
     steps = [Step(sp.Symbol(r"\frac{\partial h_{k+1}}{\partial h_{k}}"), base_shown,
-                  why="base: SymPy's derivative of one step, z_{k+1} = w h_k + u x_{k+1} + b"),
+                  why=r"base: the derivative of one step, $z_{k+1} = w h_k + u x_{k+1} + b$"),
              Step(sp.Symbol(r"\frac{\partial h_{T+1}}{\partial h_{k}}"), step_shown,
-                  why="step: h_T = H(h_k) abstract (every step between h_k and h_T), SymPy's derivative of h_{T+1}"),
+                  why=r"step: $h_T = H(h_k)$ for an arbitrary map $H$ (every step between $h_k$ and $h_T$), "
+                      r"then the derivative of $h_{T+1}$"),
              Step(sp.Symbol(r"\frac{\partial h_{T+1}}{\partial h_{k}}"),
                   sp.Symbol(r"\prod_{t=k+1}^{T+1} w\,\sigma'(z_t)"),
-                  why="the hypothesis for T; one more factor, the same w")]
+                  why=r"the hypothesis for $T$; one more factor, the same $w$")]
     return Evidence("proved", facts, statement=recurrent_theory.jacobian_statement(), steps=steps,
                     numbers={"direct_steps": DIRECT_STEPS, "weight_steps": WEIGHT_STEPS})
 
@@ -112,11 +113,11 @@ def matrix_facts(layer=None) -> list[Fact]:
 
 def check_matrix(ctx) -> Evidence:
     facts = matrix_facts()
-    Pi = sp.Symbol(r"\Pi")
     steps = [Step(sp.Symbol(r"\frac{\partial h^t_p}{\partial h^{t-1}_r}"), matrix_theory.one_step()["derived"],
-                  why="SymPy's derivative of the indexed layer equation; the base, Sigma'(z_t) W"),
+                  why=r"the derivative of the layer equation, entry by entry; the base, $\Sigma'(z_t) W$"),
              Step(sp.Symbol(r"\frac{\partial h^{T+1}_p}{\partial h^k_r}"), matrix_theory.induction_step()["derived"],
-                  why="chain rule through h^T with dh^T/dh^k = " + str(Pi) + "; entry (p, r) of Sigma'(z_{T+1}) W Pi")]
+                  why=r"chain rule through $h^T$ with $\partial h^T/\partial h^k = \Pi$: entry $(p, r)$ of "
+                      r"$\Sigma'(z_{T+1}) W \Pi$")]
     return Evidence("proved", facts, statement=matrix_theory.statement(), steps=steps,
                     numbers={"proved_for": "all widths n, m and all T > k (induction on T)",
                              "supporting": [list(e) for e in EXPLICIT]})
@@ -172,11 +173,11 @@ def check_bound(ctx) -> Evidence:
     facts, gamma = bound_facts(streams.generator(streams.replica(ctx.run.seed, 0), "data"))
     steps = [Step(r"\left\|\frac{\partial h_T}{\partial h_k}\right\|",
                   r"\prod_{t=k+1}^{T} \|\Sigma'(z_t)\|\,\|W\|", relation="<=",
-                  why="the product (proved) and ||AB|| <= ||A|| ||B||"),
+                  why=r"the product form of $\partial h_T/\partial h_k$ and $\|AB\| \le \|A\|\,\|B\|$"),
              Step(r"\|\Sigma'(z_t)\|", r"\max_j |\varphi'(z_{t,j})| \le \gamma", relation="=",
-                  why="a diagonal matrix's 2-norm is its largest entry; gamma = sup |phi'| (proved)"),
+                  why=r"a diagonal matrix's 2-norm is its largest entry in absolute value; $\gamma = \sup|\varphi'|$"),
              Step(r"\left\|\frac{\partial h_T}{\partial h_k}\right\|", r"(\gamma\,\|W\|)^{T-k}", relation="<=",
-                  why="so ||W|| < 1/gamma makes the gradient vanish geometrically (Pascanu et al. 2013)")]
+                  why=r"so $\|W\| < 1/\gamma$ makes the gradient vanish geometrically (Pascanu et al. 2013)")]
     latex = display(r"\left\|\frac{\partial h_T}{\partial h_k}\right\| \le (\gamma\,\|W\|)^{T-k},\quad "
                     rf"\gamma = {to_latex(gamma['sigmoid'])}\ (\sigma),\ {to_latex(gamma['tanh'])}\ (\tanh)",
                     r"\|W\| < 1/\gamma \;\Rightarrow\; \frac{\partial h_T}{\partial h_k} \to 0")
@@ -213,8 +214,8 @@ def check_lstm(ctx) -> Evidence:
                     r"\frac{\partial c_t}{\partial h_{t-1}} = c_{t-1}\sigma'(a_f) r_f + g_t \sigma'(a_i) r_i + "
                     r"i_t \tanh'(a_g) r_g")
     steps = [Step(r"\frac{\partial c_t}{\partial c_{t-1}}", r"f_t",
-                  why="c_t = f_t c_{t-1} + i_t g_t; no gate reads c_{t-1}"),
-             Step(r"\frac{\partial h_t}{\partial c_{t-1}}", r"o_t \tanh'(c_t)\, f_t", why="h_t = o_t tanh(c_t)"),
+                  why=r"$c_t = f_t c_{t-1} + i_t g_t$; no gate reads $c_{t-1}$"),
+             Step(r"\frac{\partial h_t}{\partial c_{t-1}}", r"o_t \tanh'(c_t)\, f_t", why=r"$h_t = o_t \tanh(c_t)$"),
              Step(r"\frac{\partial h_t}{\partial h_{t-1}}", r"\tanh(c_t)\sigma'(a_o) r_o + o_t \tanh'(c_t)\,"
                   r"\frac{\partial c_t}{\partial h_{t-1}}", why="the output gate's path and the cell's")]
     return Evidence("proved", facts, latex=latex, steps=steps)

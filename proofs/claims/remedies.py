@@ -7,9 +7,11 @@ results.json. ``remedies_facts`` turns the measured cells into the claim's facts
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from numeric.experiments import remedies
+from numeric.experiments import remedies, width_sweep
 from numeric.figures.experiments import remedies_figure
 from numeric.stats import spread_toward
 
@@ -17,6 +19,8 @@ from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
 from ..pretraining_facts import chapter_network_facts
 from ..remedies_parts import config_parts, protocol, sweep_part
+from ..remedies_table import depth_table
+from ..voice import paper
 
 
 def remedies_parts(ctx) -> list:
@@ -132,7 +136,7 @@ def sweep_facts(sweep: dict, p) -> list[Fact]:
     c, out = p.thresholds(), []
     lim = np.log10(c.relu_factor)
     lg = lambda v, k: np.log10(np.asarray(v[k], dtype=float))  # noqa: E731
-    how = (f"seeds per width {dict(zip(p.sweep_widths, remedies.sweep_seeds(p)))}, medians, margins in log10 "
+    how = (f"seeds per width {dict(zip(p.sweep_widths, width_sweep.sweep_seeds(p)))}, medians, margins in log10 "
            "(the median's 95% interval beside)")
     rounded = lambda rows: {w: {"per_example": round(_med(v["per_example"]), 3),  # noqa: E731
                                 "averaged": round(_med(v["averaged"]), 3)} for w, v in rows.items()}
@@ -213,10 +217,10 @@ def check_remedies(ctx) -> Evidence:
                               "book": "vanishes; stays at chance when deep" if r.key == "network2" else "",
                               "run": _row_text(rows[r.key][h], cell, pred),
                               "caveat": f"this suite's protocol ({p.name}); {p.seeds} seeds, eta from {list(p.etas)}"})
-    labels = {r.key: r.label for r in confs}
+    labels = {r.key: paper(r.label).replace("lmbda", r"$\lambda$") for r in confs}  # a figure's words: a paper's
     figures = save(ctx, remedies_figure(
         p.depths, {labels[k]: [rows[k][h]["test"] for h in p.depths] for k in p.remedies}, None,
-        "median test accuracy at the chosen eta", log=False,
+        "median test accuracy", log=False,
         spread={labels[k]: [(rows[k][h]["test_min"], rows[k][h]["test_max"]) for h in p.depths] for k in p.remedies},
         diverged={labels[k]: [rows[k][h]["diverged"] for h in p.depths] for k in p.remedies}), "remedies-accuracy")
     plain = [r for r in confs if not r.train]
@@ -225,9 +229,9 @@ def check_remedies(ctx) -> Evidence:
         {labels[r.key]: [remedies.prediction(r, h, ms, p.width) for h in p.depths] for r in plain},
         "last/first at init, per-example RMS", log=True), "remedies-ratio-at-init")
     figures += save(ctx, remedies_figure(
-        p.sweep_widths, {f"{k}, {q.replace('_', ' ')}": [_med(sweep[k][w][q]) for w in p.sweep_widths]
+        p.sweep_widths, {paper(f"{k}, {q.replace('_', ' ')}"): [_med(sweep[k][w][q]) for w in p.sweep_widths]
                          for k in p.sweep_configs for q in ("per_example", "averaged")},
-        {"relu-he, per example": [1.0] * len(p.sweep_widths)} if "relu-he" in sweep else None,
+        {paper("relu-he, per example"): [1.0] * len(p.sweep_widths)} if "relu-he" in sweep else None,
         f"last/first at init, {p.sweep_depth} hidden layers", log=True, xlabel="width of the hidden layers"),
         "remedies-width-sweep")
     latex = display(r"\frac{\|\partial C/\partial b^H\|}{\|\partial C/\partial b^1\|}\ \text{at initialisation "
@@ -235,13 +239,22 @@ def check_remedies(ctx) -> Evidence:
                     rf"\text{{at each configuration's chosen }}\eta,\ \text{{{len(confs)} configurations, }} "
                     rf"H = {', '.join(map(str, p.depths))}")
     deep = max(p.depths)
+    short = {r.key: re.sub(r"^sigmoid(?:, | (?=\+ ))", "", r.label) for r in confs}  # the table says "sigmoid" once
+    table_tex = depth_table(p.depths, [(r.key, short[r.key]) for r in confs], rows,
+                        {r.key: {h: _med(cells[r.key][h]["init"]["per_example"]) for h in p.depths} for r in confs},
+                        "Last/first",
+                        rf"Configurations of $[784, {p.width}^{{\times H}}, 10]$ (sigmoid unless named; + adds to the "
+                        f"book's network): median test accuracy over {p.seeds} "
+                        "seeds at the rate chosen on validation; per-example "
+                        r"$\|\partial C/\partial b^H\|/\|\partial C/\partial b^1\|$ at initialisation")
     return Evidence("verified", facts, latex=latex, figures=figures,
                     headline=f"depth {deep}, test accuracy at the chosen eta: " + ", ".join(
                         f"{k} {rows[k][deep]['test']:.2f}" + (f" (diverged {rows[k][deep]['diverged']})"
                                                              if rows[k][deep]["diverged"] else "") for k in p.remedies),
                     numbers={"protocol": {**remedies.record(p), "splits": remedies.splits(data, p)["description"],
                                           "seeds_used": [ctx.run.seed]},
-                             "mean_square_input": ms, "table": table, "width_sweep": sweep, "book_vs_run": book_rows})
+                             "mean_square_input": ms, "table": table, "width_sweep": sweep, "book_vs_run": book_rows,
+                             "paper_table": table_tex})
 
 
 CLAIMS = [

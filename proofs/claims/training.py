@@ -93,7 +93,7 @@ def check_speed_during_training(ctx, protocol=None) -> Evidence:
             runs[sizes] = norms if sizes not in runs else np.concatenate([runs[sizes], norms], axis=1)
             learned[sizes] = acc if sizes not in learned else np.concatenate([learned[sizes], acc])
     drop_c, learn_c = p.criterion("speeds-drop"), p.criterion("learns")
-    facts, figures, per_net, rows = [], [], {}, []
+    facts, figures, per_net, rows, paper = [], [], {}, [], []
     for sizes, norms in runs.items():  # norms (epochs, S, H)
         label = name(sizes)
         med, lo, hi = np.median(norms, axis=1), norms.min(axis=1), norms.max(axis=1)
@@ -139,6 +139,8 @@ def check_speed_during_training(ctx, protocol=None) -> Evidence:
                      "caveat": data_caveat(ctx, n, p.images) + (f"; {placed}" if placed else "")
                      + f"; training accuracy after the last epoch: median {acc:.1%}"
                      + (" (AT CHANCE: the speeds are those of a network still on its plateau)" if at_chance else "")})
+        paper.append([str(len(sizes) - 2), book_text, spread(last_first[-1]),
+                      f"{100 * acc:.1f}" + (" (chance)" if at_chance else "")])
         stem = f"speed-of-learning-{len(sizes) - 2}-hidden"
         title = f"{label}: {p.label}, {n} images, {p.seeds} seeds"
         figures += save(ctx, gradient_norms_figure(np.arange(len(med)), med, lo, hi, title), stem)
@@ -148,7 +150,13 @@ def check_speed_during_training(ctx, protocol=None) -> Evidence:
                                   rf" \text{{ at every epoch of {p.epochs}}}"),
                     headline="; ".join(f"{k}: last/first {v['last_over_first_final_median']:.3g}"
                                        for k, v in per_net.items()),
-                    numbers={"protocol": protocol_record(p, ctx, n), "networks": per_net, "book_vs_run": rows})
+                    numbers={"protocol": protocol_record(p, ctx, n), "networks": per_net, "book_vs_run": rows,
+                             "paper_table": {
+                                 "columns": ["$H$", "Book", "Measured", "Accuracy (%)"],
+                                 "rows": paper,
+                                 "caption": rf"$\|\delta^H\| / \|\delta^1\|$ of $H$ hidden layers after {p.epochs} "
+                                            f"full-batch epochs on {n:,} images, median [min, max] over {p.seeds} "
+                                            "seeds, and the median training accuracy at the end"}})
 
 
 CLAIMS = [

@@ -48,16 +48,31 @@ FIGURE_CAPTIONS = {
                                   r"$[784, 30, 30, 30, 30, 10]$ while training with the book's protocol, where the "
                                   r"book reports the first layer about 100 times slower than the last",
     "accuracy-vs-depth": r"Validation error (one minus accuracy, log scale) against the number of hidden layers of "
-                         r"30 neurons: this run's protocols (median and range over the seeds) beside the book's "
+                         r"30 neurons: our two protocols (median and range over the seeds) beside the book's "
                          r"values; the dotted line is chance",
     "meanfield-ratio": r"The per-layer ratio $(\|\delta^2\|/\|\delta^4\|)^{1/2}$ at initialisation against the "
                        r"hidden width, measured, beside mean field's prediction $\sqrt{\chi_1}$ and three wrong "
                        r"formulas (dotted)",
     "chi1-against-sigma-w": r"Mean field's $\chi_1$ at the fixed point $q^*$ against $\sigma_w$ for the sigmoid, "
                             r"$\tanh$ and ReLU, with the sigmoid's bound $\sigma_w^2/16$",
-    "remedies-ratio-at-init": r"The ratio of the last hidden layer's gradient norm to the first's at "
-                              r"initialisation, against depth, for each remedy",
-    "remedies-accuracy": r"Validation accuracy after training against depth, for each remedy",
+    "remedies-ratio-at-init": r"The per-example ratio of the last hidden layer's gradient norm to the first's at "
+                              r"initialisation against depth, for each plain network (median over the seeds); dashed, "
+                              r"mean field's prediction",
+    "remedies-accuracy": r"Median test accuracy against depth for each configuration, at the learning rate chosen "
+                         r"on validation (bars: range over the seeds; a red ring: seeds that diverged, counted as "
+                         r"chance)",
+    "remedies-width-sweep": r"The ratio of the last hidden layer's gradient norm to the first's at initialisation "
+                            r"against the hidden width, per example and for the averaged gradient (median over the "
+                            r"seeds); dashed, mean field's per-example prediction",
+    "phase-diagram": r"Median training accuracy of $\tanh$ networks against $\sigma_w^2$ and depth $L$ after a short "
+                     r"training; dashed and dotted, the multiples of $\xi_c$ the criterion uses (legend); the vertical "
+                     r"line marks the edge of chaos $\chi_1 = 1$",
+    "phase-correlation": r"Mean correlation $c^l$ of two digits' pre-activations against the layer $l$ (dots: "
+                         r"width 1000) beside the correlation map's iterates (lines) and its fixed point $c^*$ "
+                         r"(dotted), for three values of $\sigma_w^2$",
+    "phase-gradients": r"Per-example RMS gradient $\|\delta^l\|$ relative to the last layer's against the layer $l$ "
+                       r"(dots: width 1000) beside mean field's product $\prod_k \sqrt{\chi^k}$ (lines), for three "
+                       r"values of $\sigma_w^2$",
     "recurrent-gradient-through-time": r"The median per-example norm of the gradient of the state at step $t$ against "
                                        r"$T - t$ for the $\tanh$ and sigmoid RNNs and the LSTM, at initialisation "
                                        r"(dashed) and after training (solid), with the bound $(\gamma\|W\|)^{T-t}$",

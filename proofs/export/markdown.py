@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import re
 
+from ..latex_text import readable
 from ..timing import total_seconds
+from .verdicts import lead, notes, stated
 
 __all__ = ["report", "book_vs_run", "md", "md_math_text"]
 
@@ -49,8 +51,8 @@ def book_vs_run(records: list[dict]) -> str:
     lines = ["| quantity | book | this run | caveat | claim | verdict |", "|---|---|---|---|---|---|"]
     for r in records:
         for row in (r.get("numbers") or {}).get("book_vs_run", []):
-            lines.append(f"| {md(row['quantity'])} | {md(row['book'])} | {md(row['run'])} | "
-                         f"{md(row.get('caveat', ''))} | `{r['id']}` | {r['verdict']} |")
+            lines.append(f"| {md(row['quantity'])} | {md(readable(row['book']))} | {md(readable(row['run']))} | "
+                         f"{md(readable(row.get('caveat', '')))} | `{r['id']}` | {r['verdict']} |")
     return "\n".join(lines)
 
 
@@ -90,15 +92,58 @@ def _fragile_mark(record: dict) -> str:
     return f", fragile ({n} fact{'s' if n > 1 else ''} within the seed spread)" if n else ""
 
 
+def rounded(value, digits: int = 4):
+    """Returns ``value`` with every float (and every decimal string but an exact value or an enclosure's ends) at
+    ``digits`` significant digits: what REPORT.md shows; results.json keeps the full precision."""
+    if isinstance(value, dict):
+        return {k: v if k in ("exact", "lo", "hi") else rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v, digits) for v in value]
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    return readable(value, digits) if isinstance(value, str) else value
+
+
 def _fact(f: dict) -> str:
     mark = "holds" if f["holds"] else "**DOES NOT HOLD**"
     if f.get("fragile"):
         mark += f" (**FRAGILE**: margin {f['margin']:.3g} is less than the seed spread {f['spread']:.3g})"
     if f.get("role") == "reproduction":
         mark = "reproduction of the book's or paper's statement: " + mark
-    value = json.dumps(f["value"]) if "value" in f else ""
+    value = json.dumps(rounded(f["value"])) if "value" in f else ""
     shown = f"; value: `{value}`" if value and len(value) <= 240 and "`" not in value else ""  # long ones: results.json
-    return f"- {md(f['what'])} ({md(f['how'])}): {mark}{shown}"
+    return f"- {md(readable(f['what']))} ({md(f['how'])}): {mark}{shown}"
+
+
+_SYMBOLS = {"ugsigmaprime": "\u03c3'", "ugSigmaprime": "\u03a3'", "sigma": "\u03c3", "Sigma": "\u03a3",
+            "gamma": "\u03b3", "chi": "\u03c7", "xi": "\u03be", "delta": "\u03b4", "lambda": "\u03bb", "eta": "\u03b7",
+            "phi": "\u03c6",
+            "partial": "\u2202", "nabla": "\u2207", "ge": "\u2265", "le": "\u2264", "times": "\u00d7", "pm": "\u00b1",
+            "sqrt": "\u221a", "prod": "\u220f", "sum": "\u2211", "infty": "\u221e", "to": "\u2192", "|": "\u2016",
+            ",": " ", ";": " ", "quad": " "}
+
+
+def _alt(caption: str) -> str:
+    """A figure's caption as alt text: what it shows, its math as plain characters (Greek letters and relations as
+    themselves, other commands by name)."""
+    def math(m):
+        out = re.sub(r"\\([A-Za-z]+|[|,;])\s?", lambda c: _SYMBOLS.get(c[1], c[1] if c[1].isalpha() else ""), m[1])
+        return re.sub(r"[{}\\]", "", out)
+    plain = re.sub(r"\\ugeqref\{[^{}]*\}\{([^{}]*)\}", r"\1", caption)
+    plain = re.sub(r"\$([^$]*)\$", math, plain)
+    return md(plain.replace("~", " ").replace("--", "\u2013"))
+
+
+def _statement(r: dict) -> list[str]:
+    """The statement block: a result as it stands; any other verdict says first that it is the source's statement,
+    not a result, then what was measured."""
+    out = []
+    if not stated(r):
+        out += [f"**{lead(r)}** The source's statement, expected but **{r['verdict']}** on this run:", ""]
+    if r.get("latex"):
+        out += _math_block(r["latex"]) + [""]
+    said = notes(r)
+    return out + ([md(x) for x in said] + [""] if said else [])
 
 
 def report(records: list[dict], settings: dict) -> str:
@@ -113,9 +158,9 @@ def report(records: list[dict], settings: dict) -> str:
               f"| {total_seconds(r)[0]:.2f} |" for r in records]  # its parts' seconds included
     lines += ["", "## The book beside this run", "", book_vs_run(records)]
     for r in records:
-        lines += ["", f"## {_title(r)}", "", f"`{r['id']}`, source {md(r['source'])}: **{r['verdict']}**", ""]
-        if r.get("latex"):
-            lines += _math_block(r["latex"]) + [""]
+        heading = _title(r) if stated(r) else f"{r['verdict'].capitalize()}: {_title(r)}"
+        lines += ["", f"## {heading}", "", f"`{r['id']}`, source {md(r['source'])}: **{r['verdict']}**", ""]
+        lines += _statement(r)
         if r.get("steps"):
             lines += _derivation(r["steps"]) + [""]
         lines += ["Evidence:", ""]
@@ -123,7 +168,8 @@ def report(records: list[dict], settings: dict) -> str:
         for fig in r.get("figures", []):
             caption = FIGURE_CAPTIONS.get(fig)
             text = md_math_text(caption, latex_text=True) if caption else _title(r)
-            lines += ["", f"![{md(r['title'])}](figures/{fig}.png)", "", f"Figure: {text}."]
+            alt = _alt(caption) if caption else md(fig.replace("-", " "))
+            lines += ["", f"![{alt}](figures/{fig}.png)", "", f"Figure: {text}."]
         if r.get("error"):
             lines += ["", "```", r["error"].rstrip(), "```"]
     return "\n".join(lines) + "\n"

@@ -124,14 +124,17 @@ class Executor:
 
             saved = {k: os.environ.get(k) for k in BLAS_VARIABLES}
             one_blas_thread()  # spawned workers read these when they import NumPy
-            # Workers start with Ctrl-C ignored (inherited through exec), so a Ctrl-C while they are still
-            # importing prints nothing there: the parent handles it and stops them.
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # fork where there is one (Linux): the workers inherit the loaded modules and digits instead of
+            # importing SymPy, NumPy and Matplotlib again (about 3 s each); safe here, as no BLAS thread pool
+            # exists (one thread per process). Elsewhere spawn.
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
+            # While the workers start, a Ctrl-C is held, not lost: it is kept and raised once they run (then
+            # stopped). Spawned workers start with it ignored (inherited through exec), so a Ctrl-C while they
+            # import prints nothing there; forked ones ignore it from their first line (``worker_start``).
+            held = []
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN if method == "spawn" else
+                                     lambda signum, frame: held.append(signum))
             try:
-                # fork where there is one (Linux): the workers inherit the loaded modules and digits instead of
-                # importing SymPy, NumPy and Matplotlib again (about 3 s each); safe here, as no BLAS thread pool
-                # exists (one thread per process). Elsewhere spawn.
-                method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
                 mp_context = multiprocessing.get_context(method)
                 self._board = Board(mp_context, self.jobs)  # what each worker runs, read if one dies
                 self._pool = ProcessPoolExecutor(self.jobs, mp_context=mp_context, initializer=worker_start,
@@ -146,6 +149,9 @@ class Executor:
                         os.environ.pop(k, None)
                     else:
                         os.environ[k] = v
+            if held:  # Ctrl-C while the workers started: stop them, then stop as Ctrl-C does
+                self.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
+                raise KeyboardInterrupt
         return self
 
     def __exit__(self, *exc):
