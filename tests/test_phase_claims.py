@@ -162,12 +162,12 @@ def test_isotonic_fit_and_its_crossing():
     log r between the cells around it, and says when it lies outside the cells (censored)."""
     assert np.allclose(FIT.isotonic_decreasing([1, 0.4, 0.6, 0], [1, 1, 1, 1]), [1, 0.5, 0.5, 0])
     assert np.allclose(FIT.isotonic_decreasing([0.2, 1.0], [3, 1]), [0.4, 0.4])
-    r, c = FIT.crossing([2, 4, 8], [1, 1, 0], [3, 3, 3])
-    assert c == 0 and np.isclose(r, np.sqrt(32))  # halfway in log r between 4 and 8
-    r, c = FIT.crossing([8, 2, 4], [0, 1, 2 / 3], [3, 3, 3])  # any order; 2/3 -> 0 crosses 1/2 a quarter of the way
+    r, c, bracket = FIT.crossing([2, 4, 8], [1, 1, 0], [3, 3, 3])
+    assert c == 0 and np.isclose(r, np.sqrt(32)) and bracket == (4.0, 8.0)  # halfway in log r between 4 and 8
+    r, c, _ = FIT.crossing([8, 2, 4], [0, 1, 2 / 3], [3, 3, 3])  # any order; 2/3 -> 0 crosses 1/2 a quarter of the way
     assert c == 0 and np.isclose(r, np.exp(np.log(4) + 0.25 * np.log(2)))
-    assert FIT.crossing([2, 4], [1, 1], [1, 1]) == (4.0, 1)  # everything trains: above the largest r
-    assert FIT.crossing([2, 4], [0, 0], [1, 1]) == (2.0, -1)  # nothing trains: below the smallest
+    assert FIT.crossing([2, 4], [1, 1], [1, 1]) == (4.0, 1, (4.0, np.inf))  # everything trains: above the largest r
+    assert FIT.crossing([2, 4], [0, 0], [1, 1]) == (2.0, -1, (0.0, 2.0))  # nothing trains: below the smallest
 
 
 def test_a_seed_trains_halfway_from_chance_to_its_depth_s_edge_cell():

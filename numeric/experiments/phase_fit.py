@@ -12,8 +12,9 @@ Nothing is assumed of the curve's shape beyond "falls with r". When every cell t
 the largest r ("censored above"); when none does, below the smallest ("censored below"); the value is then that
 bound and the flag says so. The interval: resample each depth's seeds with replacement (a depth's seeds are the
 independent unit: the cells of one seed share its mini-batches), recompute the bar, the trains-fractions and r*,
-and take the percentiles. With 3 seeds a bootstrap interval is narrower than the truth would give more seeds; it
-says how much the seeds drawn move r*, not more.
+and take the percentiles; then widen it to the two cells around the crossing, because where every seed agrees the
+resamplings all give one value while the boundary may lie anywhere between those cells. With 3 seeds a bootstrap
+interval is narrower than more seeds would show; it says how much the seeds drawn move r*, not more.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ def isotonic_decreasing(values, weights) -> np.ndarray:
     return np.concatenate([np.full(n, v) for v, _, n in blocks]) if blocks else np.zeros(0)
 
 
-def crossing(r, fraction, weight, level: float = 0.5) -> tuple[float, int]:
-    """Returns (r*, censored) where the isotonic fit of ``fraction`` against ``r`` crosses ``level``: censored is 0
-    inside the cells' range, -1 when it lies below the smallest r (r* is then that r), +1 above the largest."""
+def crossing(r, fraction, weight, level: float = 0.5) -> tuple[float, int, tuple]:
+    """Returns (r*, censored, bracket) where the isotonic fit of ``fraction`` against ``r`` crosses ``level``:
+    censored is 0 inside the cells' range, -1 when it lies below the smallest r (r* is then that r), +1 above the
+    largest; ``bracket`` the two cells around the crossing, (0, smallest r) or (largest r, inf) when censored: the
+    grid cannot place the boundary more finely than that, whatever the seeds say."""
     r = np.asarray(r, dtype=float)
     if r.size == 0:
         raise ValueError("crossing needs at least one cell")
@@ -46,25 +49,26 @@ def crossing(r, fraction, weight, level: float = 0.5) -> tuple[float, int]:
     r, g = r[order], isotonic_decreasing(np.asarray(fraction, dtype=float)[order], np.asarray(weight)[order])
     below = np.flatnonzero(g < level)
     if below.size == 0:
-        return float(r[-1]), 1
+        return float(r[-1]), 1, (float(r[-1]), float("inf"))
     i = int(below[0])
     if i == 0:
-        return float(r[0]), -1
+        return float(r[0]), -1, (0.0, float(r[0]))
     t = (g[i - 1] - level) / (g[i - 1] - g[i])
-    return float(np.exp(np.log(r[i - 1]) + t * (np.log(r[i]) - np.log(r[i - 1])))), 0
+    return float(np.exp(np.log(r[i - 1]) + t * (np.log(r[i]) - np.log(r[i - 1])))), 0, (float(r[i - 1]), float(r[i]))
 
 
 def fit(depths: list, level: float = 0.5) -> dict:
-    """Returns {"r", "censored", "cells"} for ``depths``: a list of {"r": (cells,), "trains": (cells, seeds) bool}
-    (the judged depths of one length and one selection of cells); fractions over the seeds, weights the seed counts."""
+    """Returns {"r", "censored", "bracket", "cells"} for ``depths``: a list of {"r": (cells,), "trains": (cells,
+    seeds) bool} (the judged depths of one length and one selection of cells); fractions over the seeds, weights the
+    seed counts."""
     r = np.concatenate([np.asarray(d["r"], dtype=float) for d in depths]) if depths else np.zeros(0)
     if r.size == 0:
-        return {"r": float("nan"), "censored": 0, "cells": 0}
+        return {"r": float("nan"), "censored": 0, "bracket": (float("nan"), float("nan")), "cells": 0}
     t = [np.asarray(d["trains"], dtype=float) for d in depths]
     fraction = np.concatenate([x.mean(axis=1) for x in t])
     weight = np.concatenate([np.full(len(x), x.shape[1]) for x in t])
-    value, censored = crossing(r, fraction, weight, level)
-    return {"r": value, "censored": censored, "cells": int(r.size)}
+    value, censored, bracket = crossing(r, fraction, weight, level)
+    return {"r": value, "censored": censored, "bracket": bracket, "cells": int(r.size)}
 
 
 def bootstrap(statistic, seeds: int, groups: int, rng: np.random.Generator, samples: int) -> dict:
@@ -141,11 +145,14 @@ def boundaries(accuracy: list, sides: list, r: list, lengths, rng: np.random.Gen
         point = fits(view, r)
         found = {}
         for name, f in point.items():
-            spread = interval(drawn[(j, name)], level)
+            spread = interval(drawn[(j, name)], level)  # widened to the cells around the crossing (``crossing``)
+            spread["low"], spread["high"] = min(spread["low"], f["bracket"][0]), max(spread["high"], f["bracket"][1])
             found[name] = f | spread | {"censored_share": float(np.mean(drawn[("censored", (j, name))]))}
         out.append({"steps": int(steps), "depths": [{k: d[k] for k in ("edge", "bar", "judged")} for d in view],
                     **found})
     first, last = out[0]["pooled"], out[-1]["pooled"]
     ratio = np.asarray(drawn[(len(lengths) - 1, "pooled")]) / np.asarray(drawn[(0, "pooled")])
     growth = {"ratio": last["r"] / first["r"] if first["cells"] and last["cells"] else float("nan")}
-    return {"lengths": out, "growth": growth | interval(ratio, level)}
+    growth |= interval(ratio, level)
+    growth["low"] = min(growth["low"], last["bracket"][0] / first["bracket"][1])  # the grid's resolution, as above
+    return {"lengths": out, "growth": growth}

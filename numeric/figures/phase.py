@@ -17,9 +17,10 @@ __all__ = ["phase_figure", "correlation_figure", "gradient_figure"]
 def phase_figure(cells, boundaries, curve_sw2, xi_c, critical: float, factor: float, title: str):
     """The phase diagram as measured: each cell (``numeric.experiments.phase.reading``'s rows) a square at (sigma_w^2,
     L) coloured by its median accuracy at the longest length, outlined orange where FRAGILE (its median within its seed
-    spread of the bar); over it L = factor x xi_c (red dashed), the fitted boundary L = r* xi_c of each length
-    (``boundaries``: black, lighter for shorter lengths, the interval shaded) and the edge of chaos. Depth on a log
-    axis; one column wide, 3 in tall; ``curve_sw2`` sets the sigma_w^2 axis."""
+    spread of the bar); over it L = factor x xi_c (red dashed), the fitted boundary L = r* xi_c of each length and
+    side (``boundaries``' "ordered" left of the edge, "chaotic" right of it; black, lighter for shorter lengths, the
+    interval shaded; the legend gives r* ordered | chaotic) and the edge of chaos. Depth on a log axis; one column
+    wide, 3 in tall; ``curve_sw2`` sets the sigma_w^2 axis."""
     fig = Figure(figsize=(3.3, 3.0), constrained_layout=True)
     ax = fig.subplots()
     last = [c["lengths"][-1] for c in cells]
@@ -30,16 +31,20 @@ def phase_figure(cells, boundaries, curve_sw2, xi_c, critical: float, factor: fl
         ax.scatter([], [], marker="s", s=30, facecolors="none", edgecolors="C1", linewidths=1.2,
                    label="FRAGILE cell")
     fig.colorbar(mesh, ax=ax, label="median training accuracy", pad=0.02)
-    xi = np.asarray(xi_c, dtype=float)
-    ax.plot(curve_sw2, factor * xi, "--", color="C3", lw=1.2, label=rf"${factor:g}\,\xi_c$ (Schoenholz et al.)")
-    shades = np.linspace(0.65, 0.0, len(boundaries))
-    for b, grey in zip(boundaries, shades):
-        fit, col = b["pooled"], str(grey)
-        if not fit["cells"]:
-            continue
-        ax.fill_between(curve_sw2, fit["low"] * xi, fit["high"] * xi, color=col, alpha=0.18, lw=0)
-        ax.plot(curve_sw2, fit["r"] * xi, "-", color=col, lw=1.1,
-                label=rf"{b['steps']:,} steps: ${fit['r']:.1f}\,\xi_c$ [{fit['low']:.1f}, {fit['high']:.1f}]")
+    xi, x = np.asarray(xi_c, dtype=float), np.asarray(curve_sw2, dtype=float)
+    ax.plot(x, factor * xi, "--", color="C3", lw=1.2, label=rf"${factor:g}\,\xi_c$ (Schoenholz et al.)")
+    for b, grey in zip(boundaries, np.linspace(0.65, 0.0, len(boundaries))):
+        col, parts = str(grey), []
+        for side, where in (("ordered", x < critical), ("chaotic", x > critical)):
+            fit = b[side]
+            if not fit["cells"]:
+                parts.append("?")
+                continue
+            ax.fill_between(x[where], fit["low"] * xi[where], np.minimum(fit["high"], 1e3) * xi[where], color=col,
+                            alpha=0.15, lw=0)
+            ax.plot(x[where], fit["r"] * xi[where], "-", color=col, lw=1.1)
+            parts.append({1: "{>}", -1: "{<}"}.get(fit["censored"], "") + f"{fit['r']:.1f}")
+        ax.plot([], [], "-", color=col, lw=1.1, label=rf"{b['steps']:,} steps: ${parts[0]} \mid {parts[1]}\,\xi_c$")
     ax.axvline(critical, color="0.5", ls="-.", lw=0.8, label=rf"edge $\sigma_w^2 = {critical:.3f}$")
     depths = sorted({c["depth"] for c in cells})
     ax.set_yscale("log")

@@ -121,37 +121,43 @@ def _interval(b: dict) -> str:
 
 
 def diagram_facts(p, reading: dict) -> list[Fact]:
-    """The criteria on ``phase.reading``: three checks (design, xi_c, the edge controls) and two reproductions (the
-    boundary about 6 xi_c at the longest length, FRAGILE lowered; the boundary growing with training)."""
+    """The criteria on ``phase.reading``: three checks (design, xi_c, the edge controls) and three reproductions (the
+    boundary about 6 xi_c at the longest length, FRAGILE lowered; growing with training; one multiple on both
+    sides of the edge)."""
     t, design, xi = p.thresholds(), reading["design"], reading["xi"]
     first, last = reading["boundaries"][0], reading["boundaries"][-1]
     edges = np.array([d["edge"] for d in last["depths"]])
     spreads = [c["lengths"][-1]["spread"] for c in reading["cells"] if c["side"] == "edge"]
-    k = int(np.argmin(edges))
+    lowest = int(np.argmin(edges))
     b = last["pooled"]
     inside = b["censored"] == 0 and t.low <= b["r"] <= t.high
     holds = inside and t.low <= b["low"] and b["high"] <= t.high
     fragile = inside and not holds
     growth = reading["growth"]
     moves = bool(growth["samples"] and growth["low"] > 1)
+    o, c = last["ordered"], last["chaotic"]
+    sides = bool(o["cells"] and c["cells"] and max(o["low"], c["low"]) <= min(o["high"], c["high"]))
     return [
         Fact(p.criterion("design").describe(), design["holds"], "the cells' L/xi_c from mean field's xi_c",
              {k: design[k] for k in ("between", "cells_per_side", "depth_steps", "seeds")}),
         Fact(p.criterion("xi").describe(), xi["holds"], "numeric.experiments.correlation.depth_scales_curve against "
-             "issue 31's quadrature; critical_sigma_w2 (mpmath)", {k: xi[k] for k in ("max_rel_error", "edge_offset")}),
-        margin_fact(p.criterion("control").describe() + f" (lowest: depth {p.depths[k]}, {edges[k]:.0%})",
-                    edges[k], t.edge_learns, spreads[k], value=[round(float(e), 3) for e in edges],
+             "issue 31's quadrature; critical_sigma_w2 (mpmath)",
+             {name: float(f"{xi[name]:.2g}") for name in ("max_rel_error", "edge_offset")}),
+        margin_fact(p.criterion("control").describe() + f" (lowest: depth {p.depths[lowest]}, {edges[lowest]:.0%})",
+                    edges[lowest], t.edge_learns, spreads[lowest], value=[round(float(e), 3) for e in edges],
                     how=f"median over {design['seeds']} seeds, {p.accuracy_images:,} training digits, after "
                         f"{last['steps']:,} steps"),
         Fact(p.criterion("boundary").describe() + (f" - FRAGILE: {_interval(b)} crosses the band, lowered"
                                                    if fragile else ""), holds,
              f"isotonic crossing of 1/2, {p.bootstrap:,} resamplings of each depth's seeds",
-             {"steps": last["steps"], "r": b["r"], "low": b["low"], "high": b["high"], "censored": b["censored"],
-              "fragile": fragile}, role="reproduction"),
+             {"steps": last["steps"], "r": round(b["r"], 3), "low": round(b["low"], 3), "high": round(b["high"], 3),
+              "censored": b["censored"], "fragile": fragile}, role="reproduction"),
         Fact(p.criterion("moves").describe(), moves, f"paired bootstrap, pooled boundary after {first['steps']:,} and "
              f"{last['steps']:,} steps", {"shortest": _interval(first["pooled"]), "longest": _interval(b),
-                                          "ratio": growth["ratio"], "low": growth["low"], "high": growth["high"]},
+                                          **{k: round(growth[k], 3) for k in ("ratio", "low", "high")}},
              role="reproduction"),
+        Fact(p.criterion("sides").describe(), sides, f"each side's cells alone, after {last['steps']:,} steps",
+             {"ordered": _interval(o), "chaotic": _interval(c)}, role="reproduction"),
     ]
 
 
@@ -174,11 +180,11 @@ def check_diagram(ctx, protocol=phase.PHASE) -> Evidence:
            + ", ".join(f"{d['edge']:.0%}" for d in found[-1]["depths"])
            + f"; FRAGILE cells {fragile[found[-1]['steps']]}; diverged {reading['diverged']}/{reading['replicas']}")
     s2 = [c["sigma_w2"] for c in reading["cells"]]
-    fine = np.linspace(0.85 * min(s2), 1.05 * max(s2), 61)
+    fine = np.linspace(0.85 * min(s2), 1.05 * max(s2), 41)
     curve = np.minimum(_xi_of(p)(fine), 1e4)
     figures = save(ctx, phase_figure(reading["cells"], reading["boundaries"], fine, curve, edge, 6.0,
-                                     f"Median training accuracy after {found[-1]['steps']:,} steps; boundary per "
-                                     f"length (lines)"), "phase-diagram")
+                                     f"Accuracy after {found[-1]['steps']:,} steps; boundary per length "
+                                     r"(ordered $\mid$ chaotic)"), "phase-diagram")
     row = {"quantity": "where tanh networks stop training, as a multiple of xi_c (sigma_b^2 = 0.05, depth 10-80)",
            "book": SCHOENHOLZ, "run": run,
            "caveat": f"the embedded digits, width {p.width}, mini-batch {p.batch}, eta {p.eta0:g}/L, {p.seeds} seeds, "
