@@ -314,7 +314,7 @@ def test_a_fragile_boundary_is_lowered_not_decorated():
 def test_the_criteria_that_changed_carry_their_history():
     """Each criterion whose rule changed since issue 18 says what it was and what it became, with every threshold
     it has now named with its value in ``became``."""
-    for name in ("design", "trains", "boundary"):
+    for name in ("design", "control", "trains", "boundary", "moves", "sides"):
         c = PH.PHASE.criterion(name)
         assert c.history, name
         became = c.history[-1].became
