@@ -12,9 +12,9 @@ training digits reaches halfway from chance (10 %) to its depth's edge cell (med
 
 Cost (``work`` lists the products, ``flops`` sums them): a training step of one replica is about 6 x batch x
 (columns x width + L x width^2) flops, so a cell costs in proportion to its depth. ``PHASE``: width 50, mini-batch
-32, 3 seeds, 22 cells over depths 10-80 trained for 300 steps: about 485 GFLOP (465 with the 661 input columns the
-digits use), 14 s of one core at the kernel's 33-35 GFLOP/s (benchmarks/phase.py); the edge cells alone are 30 % of
-it. ``PHASE_LONG`` reads 35 cells at 50, 300, 1,000 and 2,000 steps (5.3 TFLOP, a slow test and
+32, 3 seeds, 22 cells over depths 10-80 trained for 300 steps and read on 500 digits: 468 GFLOP (452 with the 661
+input columns the digits use), 13.4 s of one core at the kernel's 32-39 GFLOP/s (benchmarks/phase.py); the edge
+cells alone are 29 % of it. ``PHASE_LONG`` reads 35 cells at 50, 300, 1,000 and 2,000 steps (5.3 TFLOP, a slow test and
 ``benchmarks/phase.py --long``).
 """
 
