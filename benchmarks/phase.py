@@ -1,16 +1,16 @@
-"""The phase diagram's training throughput against one core's GEMM rate, and the larger grid.
+"""The phase diagram's training against its arithmetic limit, and the longer protocol.
 
 Rows (one core, BLAS pinned to one thread before NumPy loads; medians of interleaved rounds):
-  GEMM float32 / float64   a 1000 x 1000 x 1000 product: the core's rate in GFLOP/s
-  phase cell group, L      experiments.phase.train_group: the default grid's 8 sigma_w^2 of one seed trained as one
-                           stack for the protocol's steps; examples/s counts one example once per replica, and the
-                           share is its multiply-add rate (2 x 3 x weights per example and replica: forward,
-                           backward to delta, weight gradient) over the float32 GEMM rate
+  GEMM float32 1000^3      the core's rate for one large product, GFLOP/s
+  depth L                  experiments.phase.train_depth for PHASE's depth L: every cell and seed of that depth as one
+                           stack, trained for the longest length and read at each; CPU seconds, and the rate of the
+                           products experiments.phase.work counts for it (GFLOP / CPU s), against the GEMM rate
+  all depths               the claim's training: its GFLOP (work), CPU seconds, the limit at the GEMM rate
 
---large runs experiments.phase.PHASE_LARGE on every core it is given (--jobs, a process per (depth, seed) group),
-prints the criterion and each cell, and writes the heat map to --figure (PNG).
+--long runs experiments.phase.PHASE_LONG (50, 300, 1,000 and 2,000 steps) on --jobs processes (one per depth), prints
+each length's boundary as a multiple of xi_c with its interval, the growth, and writes the figure to --figure (PNG).
 
-Run:  python benchmarks/phase.py [--repeat 3] [--large --jobs 2 --figure docs/phase-large.png]
+Run:  python benchmarks/phase.py [--repeat 3] [--long --jobs 2 --figure docs/phase-long.png] [--smoke]
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ def gemm_rate(dtype, n: int = 1000) -> float:
     import numpy as np
 
     a = np.random.default_rng(0).random((n, n)).astype(dtype)
-    t = time.perf_counter()
+    t = time.process_time()
     a @ a
-    return 2 * n**3 / (time.perf_counter() - t) / 1e9
+    return 2 * n**3 / (time.process_time() - t) / 1e9
+
+
+def _one_depth(p, i: int):
+    """The protocol restricted to depth i (its work() counts that depth only)."""
+    return p.replace(depths=(p.depths[i],), cells=(p.cells[i],))
 
 
 def throughput(args) -> int:
@@ -41,83 +46,98 @@ def throughput(args) -> int:
     from numeric.experiments import phase as PH
 
     d = load().training
-    p = PH.PHASE.replace(depths=PH.PHASE.depths[:1], steps=5) if args.smoke else PH.PHASE
-    flops = {L: 6 * (784 * p.width + (L - 1) * p.width**2 + p.width * 10) for L in p.depths}
-    rates = {k: [] for k in ["gemm32", "gemm64", *p.depths]}
+    p = _one_depth(PH.PHASE, 0).replace(lengths=(5,)) if args.smoke else PH.PHASE
+    columns = int((d.x != 0).any(axis=0).sum())
+    cpu = {i: [] for i in range(len(p.depths))}
+    gemm = []
     for _ in range(args.repeat):
-        rates["gemm32"].append(gemm_rate(np.float32))
-        rates["gemm64"].append(gemm_rate(np.float64))
-        for L in p.depths:
-            t = time.perf_counter()
-            PH.train_group(p, L, 0, d.x, d.y)
-            rates[L].append(p.steps * p.batch * len(p.sigma_w2s) / (time.perf_counter() - t))
-    g32 = statistics.median(rates["gemm32"])
-    print(f"one core, {args.repeat} interleaved rounds (medians); {PH.PHASE.name}: width {p.width}, {p.steps} steps of "
-          f"{p.batch}, {len(p.sigma_w2s)} sigma_w^2 per stack")
-    print(f"{'row':28s} {'examples/s':>12s} {'GFLOP/s':>9s} {'of GEMM f32':>12s}")
-    print(f"{'GEMM float32 1000^3':28s} {'':>12s} {g32:9.1f}")
-    print(f"{'GEMM float64 1000^3':28s} {'':>12s} {statistics.median(rates['gemm64']):9.1f}")
-    for L in p.depths:
-        r = statistics.median(rates[L])
-        print(f"{f'phase cell group, L = {L}':28s} {r:12,.0f} {r * flops[L] / 1e9:9.1f} "
-              f"{r * flops[L] / 1e9 / g32:11.0%}")
+        gemm.append(gemm_rate(np.float32))
+        for i in range(len(p.depths)):
+            t = time.process_time()
+            PH.train_depth(p, i, PH.depth_streams(0, i, p.seeds), d.x, d.y)
+            cpu[i].append(time.process_time() - t)
+    g = statistics.median(gemm)
+    print(f"one core, {args.repeat} interleaved rounds (medians); {p.describe()}")
+    print(f"{'row':24s} {'GFLOP':>8s} {'CPU s':>7s} {'GFLOP/s':>8s} {'of GEMM':>8s}")
+    print(f"{'GEMM float32 1000^3':24s} {'':>8s} {'':>7s} {g:8.1f}")
+    total_f = total_t = 0.0
+    for i, depth in enumerate(p.depths):
+        f = _flops(PH, p, i, columns)
+        t = statistics.median(cpu[i])
+        total_f, total_t = total_f + f, total_t + t
+        print(f"{f'depth {depth} ({len(PH.cells(p, i))} cells)':24s} {f:8.1f} {t:7.2f} {f / t:8.1f} {f / t / g:8.0%}")
+    print(f"{'all depths':24s} {total_f:8.1f} {total_t:7.2f} {total_f / total_t:8.1f} {total_f / total_t / g:8.0%}"
+          f"   (limit at the GEMM rate: {total_f / g:.1f} s)")
     return 0
 
 
-def _group(args):
+def _flops(PH, p, i: int, columns: int) -> float:
+    q = _one_depth(p, i)
+    return sum(2 * w["m"] * w["k"] * w["n"] * w["batch"] * w["count"] for w in PH.work(q, columns)) / 1e9
+
+
+def _depth(args):
     from numeric.data import load
     from numeric.experiments import phase as PH
 
-    depth, seed = args
+    i, seed = args
     d = load().training
-    return (depth, seed), PH.train_group(PH.PHASE_LARGE, depth, seed, d.x, d.y)
+    p = PH.PHASE_LONG
+    return i, PH.train_depth(p, i, PH.depth_streams(seed, i, p.seeds), d.x, d.y)
 
 
-def large(args) -> int:
+def long(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     import numpy as np
 
     from numeric.experiments import correlation as C
     from numeric.experiments import phase as PH
-    p = PH.PHASE_LARGE
-    t = time.perf_counter()
-    tasks = sorted([(d, s) for d in p.depths for s in range(p.seeds)], key=lambda k: -k[0])
+    from proofs.claims import trainability as TR
+
+    p = PH.PHASE_LONG
+    t, cpu0 = time.perf_counter(), time.process_time()
+    tasks = sorted([(i, args.seed) for i in range(len(p.depths))], key=lambda k: -p.depths[k[0]])
     with ProcessPoolExecutor(args.jobs) as pool:
-        groups = dict(pool.map(_group, tasks))
+        runs = dict(pool.map(_depth, tasks))
     wall = time.perf_counter() - t
-    grid = PH.cells(p, groups)
-    xi_c = C.depth_scales_curve(p.activation, p.sigma_w2s, p.sigma_b2)["xi_c"]
-    verdict = PH.criterion(p, grid["median"], xi_c)
+    runs = [runs[i] for i in range(len(p.depths))]
+    edge = float(C.critical_sigma_w2(p.activation, p.sigma_b2, dps=15)["sigma_w2"])
+    reading = PH.reading(p, runs, TR._xi_of(p), edge, np.random.default_rng(PH.bootstrap_stream(args.seed)))
+    facts = TR.diagram_facts(p, reading)
     print(p.describe())
-    print(f"wall {wall:.1f} s on {args.jobs} processes; diverged {int(grid['diverged'].sum())}/{grid['accuracy'].size}")
-    print("depth \\ sigma_w^2: " + " ".join(f"{s:5g}" for s in p.sigma_w2s))
-    for i, d in enumerate(p.depths):
-        print(f"{d:17d}: " + " ".join(f"{v:5.2f}" for v in grid["median"][i]))
-    print("6 xi_c:            " + " ".join(f"{6 * v:5.0f}" for v in xi_c))
-    print({k: verdict[k] for k in ("beyond", "beyond_trained", "inside", "inside_failed", "holds")})
+    print(f"wall {wall:.0f} s on {args.jobs} processes (this process {time.process_time() - cpu0:.0f} s CPU); "
+          f"diverged {reading['diverged']}/{reading['replicas']}")
+    for b in reading["boundaries"]:
+        edges = ", ".join(f"{d['edge']:.2f}" for d in b["depths"])
+        print(f"{b['steps']:6,d} steps: edge cells {edges}; boundary " + "; ".join(
+            f"{name} {TR._interval(b[name])}" for name in ("pooled", "ordered", "chaotic")))
+    g = reading["growth"]
+    print(f"growth {p.lengths[-1]:,}/{p.lengths[0]:,} steps: x{g['ratio']:.2f} [{g['low']:.2f}, {g['high']:.2f}]")
+    for f in facts:
+        print(f"  [{f.role}] {'holds' if f.holds else 'DOES NOT HOLD'}: {f.what}")
     if args.figure:
         from numeric.figures import to_bytes
         from numeric.figures.phase import phase_figure
 
-        edge = float(C.critical_sigma_w2(p.activation, p.sigma_b2, dps=15)["sigma_w2"])
-        fine = np.linspace(min(p.sigma_w2s) - 0.1, max(p.sigma_w2s) + 0.2, 41)
-        curve = np.minimum(C.depth_scales_curve(p.activation, fine, p.sigma_b2)["xi_c"], 1e4)
-        fig = phase_figure(p.sigma_w2s, p.depths, grid["median"], fine, curve, edge, p.beyond, p.inside,
-                           f"{p.name}: training accuracy after {p.steps} SGD steps, width {p.width}, {p.seeds} seeds")
+        fine = np.linspace(0.25, 5.6, 81)
+        fig = phase_figure(reading["cells"], reading["boundaries"], fine, np.minimum(TR._xi_of(p)(fine), 1e4), edge,
+                           6.0, f"{p.name}: accuracy after {p.lengths[-1]:,} steps; boundary per length "
+                                r"(ordered $\mid$ chaotic)")
         Path(args.figure).write_bytes(to_bytes(fig, "png"))
         print(f"figure: {args.figure}")
-    return 0 if verdict["holds"] else 1
+    return 0
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--large", action="store_true",
-                   help="run numeric.experiments.phase.PHASE_LARGE instead of the timing rows")
+    p.add_argument("--long", action="store_true", help="run numeric.experiments.phase.PHASE_LONG instead of the rows")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--figure", metavar="PNG", help="with --large: write the heat map here")
-    p.add_argument("--smoke", action="store_true", help="the smallest setting (one round, the shallowest depth)")
+    p.add_argument("--seed", type=int, default=0, help="with --long: the root seed")
+    p.add_argument("--figure", metavar="PNG", help="with --long: write the figure here")
+    p.add_argument("--smoke", action="store_true", help="the smallest setting (one round, the shallowest depth, "
+                   "5 steps)")
     args = p.parse_args(argv)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
@@ -125,9 +145,9 @@ def main(argv=None) -> int:
     from machine import state
 
     if args.smoke:
-        args.repeat, args.large = 1, False
+        args.repeat, args.long = 1, False
     print("\n".join(state("before")))
-    status = large(args) if args.large else throughput(args)
+    status = long(args) if args.long else throughput(args)
     print("\n".join(state("after")))
     return status
 

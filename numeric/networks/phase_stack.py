@@ -81,24 +81,30 @@ class Stack:
 
     def accuracy(self, x, labels, *, chunk: int = 250) -> np.ndarray:
         """Returns each replica's fraction of inputs x (n, n_in) classified as ``labels`` (n,); a diverged
-        replica scores chance, 1/n_out (its output means nothing). Evaluated ``chunk`` inputs at a time: the
-        kernel keeps every layer's z and a, (S, chunk, width) each, so memory stays bounded for any n."""
-        labels, hits = np.asarray(labels), np.zeros(len(self))
-        with np.errstate(all="ignore"):
-            for s in range(0, len(x), chunk):
-                hits += (self.forward(x[s:s + chunk])[1].argmax(axis=2) == labels[s:s + chunk]).sum(axis=1)
+        replica scores chance, 1/n_out (its output means nothing). Evaluated ``chunk`` inputs at a time by the
+        kernel's inference pass (``numeric.networks.stacked.Stack.accuracy``: no copies of the layers' z and a), so
+        memory stays bounded for any n."""
+        hits = self.kernel.accuracy(np.asarray(x, dtype=DTYPE), np.asarray(labels), chunk=chunk)
         return np.where(self.diverged, 1.0 / self.sizes[-1], hits / len(x))
 
-    def sgd(self, x, labels, steps: int, batch: int, eta: float) -> None:
+    def sgd(self, x, labels, steps: int, batch: int, eta: float, *, checkpoints=(), on_checkpoint=None) -> None:
         """Trains every replica for ``steps`` mini-batch SGD steps (softmax cross-entropy, plain SGD, no decay).
 
         Seed k draws a fresh permutation of the n examples from its shuffling stream whenever the previous
         one is used up; all replicas of seed k take the same mini-batches (the kernel's group k). A replica whose
-        parameters stop being finite is marked diverged (its NaN reaches no other replica: they share no product).
+        parameters stop being finite is marked diverged (its NaN reaches no other replica: they share no product)
+        and frozen from the next checkpoint on (learning rate 0).
+
+        ``checkpoints``: step counts in 1..steps after which ``on_checkpoint(step)`` runs with the stack's
+        parameters and ``diverged`` current (it may evaluate them); training then goes on from there. One run read
+        at several lengths, never a restart (a restart would replay the first mini-batches).
         """
         steps = int(check_positive("steps", steps, allow_zero=True, integer=True))
         batch = int(check_positive("batch", batch, integer=True))
         eta = float(check_positive("eta", eta))
+        marks = sorted({int(check_positive("checkpoint", c, integer=True)) for c in checkpoints})
+        if marks and marks[-1] > steps:
+            raise ValueError(f"checkpoints must lie in 1..steps = {steps}, got {marks}")
         x, labels = np.asarray(x, dtype=DTYPE), np.asarray(labels)
         n, S = len(x), len(self)
         rngs = [np.random.default_rng(s) for s in self._order_streams]
@@ -107,9 +113,18 @@ class Stack:
                           lmbda=np.zeros(S), penalty="l2", momentum=np.zeros(S), clip=None)
         etas = np.where(self.diverged, 0.0, eta)
         with np.errstate(all="ignore"):
-            for _ in range(steps):
+            for step in range(1, steps + 1):
                 orders = [o if len(o) >= batch else np.concatenate([o, r.permutation(n)]) for o, r in zip(orders, rngs)]
                 trainer.step(np.stack([o[:batch] for o in orders]), etas)  # (seeds, batch): group k's mini-batch
                 orders = [o[batch:] for o in orders]
+                if step in marks:
+                    self._settle(trainer, etas)
+                    if on_checkpoint is not None:
+                        on_checkpoint(step)
+        self._settle(trainer, etas)
+
+    def _settle(self, trainer, etas) -> None:
+        """Writes the trainer's working copy back into the stack and marks (and freezes) the replicas that diverged."""
         trainer.sync()
         self.diverged |= self.kernel.nonfinite()
+        etas[self.diverged] = 0.0

@@ -9,13 +9,15 @@ from numeric import streams
 from numeric.experiments import correlation, phase
 from numeric.figures.phase import phase_figure
 
-from ..claim import Claim, Evidence, Fact, Part, display
+from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
 
-PHASE_WITHIN = ("each spawning 2 (initial draws, then one child per sigma_w^2; shuffling, shared by the "
-                "replica's sigma_w^2): numeric.networks.phase_stack.Stack")
-SCHOENHOLZ = ("random networks train only where L is below about 6 xi_c (Schoenholz et al. 2017, Sec. 5 and "
-              "Fig. 5: tanh, sigma_b^2 = 0.05, MNIST and CIFAR-10, SGD and RMSProp)")
+PHASE_WITHIN = ("each spawning one child per depth (numeric.experiments.phase.depth_streams), which spawns 2 (initial "
+                "draws, then one child per cell; shuffling, shared by the depth's cells): "
+                "numeric.networks.phase_stack.Stack; the bootstrap draws from replica 0's child 1000")
+SCHOENHOLZ = ("random networks train only where L is below about 6 xi_c, and the trainable depth grows with "
+              "training time as a multiple of xi_c (Schoenholz et al. 2017, Sec. 5: tanh, sigma_b^2 = 0.05, MNIST and "
+              "CIFAR-10, SGD and RMSProp)")
 
 
 def _rate(values: np.ndarray) -> float:
@@ -97,62 +99,110 @@ def check_chapter(ctx) -> Evidence:
                  "chi_1": chi_1, "runs": runs, "book_vs_run": [row]})
 
 
-def train_part(run, depth: int, replica: int, p) -> dict:
+def train_part(run, i: int, p) -> dict:
+    """Returns ``phase.train_depth`` for depth ``p.depths[i]`` of the run (seed streams ``phase.depth_streams``)."""
     d = run.data().training
-    return phase.train_group(p, depth, streams.replica(run.seed, replica), d.x, d.y)
+    return phase.train_depth(p, i, phase.depth_streams(run.seed, i, p.seeds), d.x, d.y)
 
 
-def _cells(p) -> list:
-    return [(d, k) for d in p.depths for k in range(p.seeds)]
+def phase_parts(ctx, protocol=phase.PHASE) -> list:
+    """One part per depth: its cells and seeds train as one stack (numeric.networks.phase_stack)."""
+    p = ctx.protocol(protocol)
+    return [Part.of(ctx.run, train_part, i, p) for i in range(len(p.depths))]
 
 
-def phase_parts(ctx) -> list:
-    p = ctx.protocol(phase.PHASE)
-    return [Part.of(ctx.run, train_part, d, k, p) for d, k in _cells(p)]
+def _xi_of(p):
+    return lambda s2: correlation.depth_scales_curve(p.activation, s2, p.sigma_b2)["xi_c"]
 
 
-def check_diagram(ctx) -> Evidence:
-    p = ctx.protocol(phase.PHASE)
-    c = p.thresholds()
-    groups = {cell: ctx.compute(part) for cell, part in zip(_cells(p), phase_parts(ctx))}  # by (depth, replica)
-    grid = phase.cells(p, groups)
-    xi_c = correlation.depth_scales_curve(p.activation, p.sigma_w2s, p.sigma_b2)["xi_c"]
-    verdict = phase.criterion(p, grid["median"], xi_c)
-    thin = int(np.sum(np.abs(grid["median"] - c.trains_at) < grid["spread"]))
-    facts = [Fact(f"beyond {c.beyond:g} xi_c at most {c.max_beyond_train:.0%} of the cells train, and well inside "
-                  f"(L <= {c.inside:g} xi_c) at most {c.max_inside_fail:.0%} fail; at least {c.min_cells:g} cells "
-                  f"on each "
-                  f"side (a cell trains at median training accuracy >= {c.trains_at:.0%})", verdict["holds"],
-                  "mean field's xi_c (float64 route) against the trained grid",
-                  {k: verdict[k] for k in ("beyond", "beyond_trained", "inside", "inside_failed")})]
+def _interval(b: dict) -> str:
+    side = {-1: "below ", 1: "above "}.get(b["censored"], "")
+    return f"{side}{b['r']:.2f} [{b['low']:.2f}, {b['high']:.2f}]"
+
+
+def diagram_facts(p, reading: dict) -> list[Fact]:
+    """The criteria on ``phase.reading``: three checks (design, xi_c, the edge controls) and three reproductions (the
+    boundary about 6 xi_c at the longest length, FRAGILE lowered; growing with training; one multiple on both
+    sides of the edge)."""
+    t, design, xi = p.thresholds(), reading["design"], reading["xi"]
+    first, last = reading["boundaries"][0], reading["boundaries"][-1]
+    edges = np.array([d["edge"] for d in last["depths"]])
+    spreads = [c["lengths"][-1]["spread"] for c in reading["cells"] if c["side"] == "edge"]
+    lowest = int(np.argmin(edges))
+    b = last["pooled"]
+    inside = b["censored"] == 0 and t.low <= b["r"] <= t.high
+    holds = inside and t.low <= b["low"] and b["high"] <= t.high
+    fragile = inside and not holds
+    growth = reading["growth"]
+    moves = bool(growth["samples"] and growth["low"] > 1)
+    o, c = last["ordered"], last["chaotic"]
+    sides = bool(o["cells"] and c["cells"] and max(o["low"], c["low"]) <= min(o["high"], c["high"]))
+    return [
+        Fact(p.criterion("design").describe(), design["holds"], "the cells' L/xi_c from mean field's xi_c",
+             {k: design[k] for k in ("between", "cells_per_side", "depth_steps", "seeds")}),
+        Fact(p.criterion("xi").describe(), xi["holds"], "numeric.experiments.correlation.depth_scales_curve against "
+             "issue 31's quadrature; critical_sigma_w2 (mpmath)",
+             {name: float(f"{xi[name]:.2g}") for name in ("max_rel_error", "edge_offset")}),
+        margin_fact(p.criterion("control").describe() + f" (lowest: depth {p.depths[lowest]}, {edges[lowest]:.0%})",
+                    edges[lowest], t.edge_learns, spreads[lowest], value=[round(float(e), 3) for e in edges],
+                    how=f"median over {design['seeds']} seeds, {p.accuracy_images:,} training digits, after "
+                        f"{last['steps']:,} steps"),
+        Fact(p.criterion("boundary").describe() + (f" - FRAGILE: {_interval(b)} crosses the band, lowered"
+                                                   if fragile else ""), holds,
+             f"isotonic crossing of 1/2, {p.bootstrap:,} resamplings of each depth's seeds",
+             {"steps": last["steps"], "r": round(b["r"], 3), "low": round(b["low"], 3), "high": round(b["high"], 3),
+              "censored": b["censored"], "fragile": fragile}, role="reproduction"),
+        Fact(p.criterion("moves").describe(), moves, f"paired bootstrap, pooled boundary after {first['steps']:,} and "
+             f"{last['steps']:,} steps", {"shortest": _interval(first["pooled"]), "longest": _interval(b),
+                                          **{k: round(growth[k], 3) for k in ("ratio", "low", "high")}},
+             role="reproduction"),
+        Fact(p.criterion("sides").describe(), sides, f"each side's cells alone, after {last['steps']:,} steps",
+             {"ordered": _interval(o), "chaotic": _interval(c)}, role="reproduction"),
+    ]
+
+
+def check_diagram(ctx, protocol=phase.PHASE) -> Evidence:
+    p = ctx.protocol(protocol)
+    runs = [ctx.compute(part) for part in phase_parts(ctx, protocol)]
     edge = float(correlation.critical_sigma_w2(p.activation, p.sigma_b2, dps=15)["sigma_w2"])
-    fine = np.linspace(min(p.sigma_w2s) - 0.1, max(p.sigma_w2s) + 0.2, 41)
-    curve = correlation.depth_scales_curve(p.activation, fine, p.sigma_b2)["xi_c"]
-    figures = save(ctx, phase_figure(p.sigma_w2s, p.depths, grid["median"], fine, np.minimum(curve, 1e4), edge,
-                                     c.beyond, c.inside, f"Training accuracy after {p.steps} SGD steps, "
-                                                         f"{p.activation}, "
-                                               f"$\\sigma_b^2 = {p.sigma_b2:g}$, width {p.width}"), "phase-diagram")
-    diverged, total = int(grid["diverged"].sum()), grid["accuracy"].size
-    table = [{"sigma_w2": s2, "depth": d, "xi_c": float(xi_c[j]), "accuracy_median": float(grid["median"][i, j]),
-              "accuracy_spread": float(grid["spread"][i, j]), "accuracy": grid["accuracy"][i, j].tolist(),
-              "diverged": int(grid["diverged"][i, j]), "seeds": p.seeds, "trains": bool(verdict["trains"][i][j])}
-             for i, d in enumerate(p.depths) for j, s2 in enumerate(p.sigma_w2s)]
-    run = (f"beyond 6 xi_c: {verdict['beyond_trained']:.0%} of {verdict['beyond']} cells train; inside 2 xi_c: "
-           f"{verdict['inside_failed']:.0%} of {verdict['inside']} fail; diverged {diverged}/{total}"
-           + (f"; {thin} cells within their seed spread of the threshold" if thin else ""))
-    row = {"quantity": "which tanh networks train (sigma_b^2 = 0.05, sigma_w^2 across the edge, depth 10-80)",
+    rng = np.random.default_rng(phase.bootstrap_stream(ctx.run.seed))
+    reading = phase.reading(p, runs, _xi_of(p), edge, rng)
+    facts = diagram_facts(p, reading)
+    found = reading["boundaries"]
+    fragile = {b["steps"]: sum(c["lengths"][j]["fragile"] for c in reading["cells"] if c["side"] != "edge")
+               for j, b in enumerate(found)}
+    short = {b["steps"]: [d for d, e in zip(p.depths, b["depths"]) if not e["judged"]] for b in found}
+    per_length = "; ".join(f"{b['steps']:,} steps: {_interval(b['pooled'])}"
+                           + (f" (depths {short[b['steps']]} too short to judge)" if short[b["steps"]] else "")
+                           for b in found)
+    run = (f"boundary L/xi_c {per_length}; ordered side {_interval(found[-1]['ordered'])}, chaotic side "
+           f"{_interval(found[-1]['chaotic'])} at {found[-1]['steps']:,}; edge cells "
+           + ", ".join(f"{d['edge']:.0%}" for d in found[-1]["depths"])
+           + f"; FRAGILE cells {fragile[found[-1]['steps']]}; diverged {reading['diverged']}/{reading['replicas']}")
+    s2 = [c["sigma_w2"] for c in reading["cells"]]
+    fine = np.linspace(0.85 * min(s2), 1.05 * max(s2), 41)
+    curve = np.minimum(_xi_of(p)(fine), 1e4)
+    figures = save(ctx, phase_figure(reading["cells"], reading["boundaries"], fine, curve, edge, 6.0,
+                                     f"Accuracy after {found[-1]['steps']:,} steps; boundary per length "
+                                     r"(ordered $\mid$ chaotic)"), "phase-diagram")
+    row = {"quantity": "where tanh networks stop training, as a multiple of xi_c (sigma_b^2 = 0.05, depth 10-80)",
            "book": SCHOENHOLZ, "run": run,
-           "caveat": f"the embedded 4,000 digits, {p.steps} SGD steps of {p.batch} ({p.steps * p.batch:,} digits "
-                     f"seen), "
-                     f"width {p.width}, eta {p.eta0:g}/L, {p.seeds} seeds: far shorter training than the paper's"}
+           "caveat": f"the embedded digits, width {p.width}, mini-batch {p.batch}, eta {p.eta0:g}/L, {p.seeds} seeds, "
+                     f"{' and '.join(f'{s:,}' for s in p.lengths)} steps: far shorter training than the paper's, and "
+                     f"the boundary moves with training"}
+    g = reading["growth"]
+    headline = (f"boundary at {_interval(found[-1]['pooled'])} xi_c after {found[-1]['steps']:,} steps, "
+                f"{_interval(found[0]['pooled'])} after {found[0]['steps']:,} (x{g['ratio']:.2f} [{g['low']:.2f}, "
+                f"{g['high']:.2f}]); Schoenholz et al.: about 6, growing with training")
     return Evidence("verified", facts, figures=figures, latex=display(
-        r"\text{trainable} \iff L \lesssim 6\,\xi_c,\quad \xi_c = -1/\ln\chi_c"),
-        headline=run, numbers={"protocol": {**p.as_dict(), "caption": phase.describe(p), "seeds_used": [ctx.run.seed],
-                                            "streams": streams.describe(ctx.run.seed, p.seeds, PHASE_WITHIN)},
-                               "criterion": {k: verdict[k] for k in ("beyond", "beyond_trained", "inside",
-                                                                    "inside_failed", "holds")},
-                               "critical_sigma_w2": edge, "diverged": diverged, "replicas": total,
-                               "thin_margin_cells": thin, "grid": table, "book_vs_run": [row]})
+        r"\text{trainable} \iff L \lesssim \rho(t)\,\xi_c,\quad \xi_c = -1/\ln\chi_c,\quad \rho \approx 6"),
+        headline=headline, numbers={
+            "protocol": {**p.as_dict(), "caption": phase.describe(p), "seeds_used": [ctx.run.seed],
+                         "streams": streams.describe(ctx.run.seed, p.seeds, PHASE_WITHIN)},
+            "boundaries": found, "growth": reading["growth"], "critical_sigma_w2": edge, "design": reading["design"],
+            "xi": reading["xi"],
+            "fragile_cells": fragile, "diverged": reading["diverged"], "replicas": reading["replicas"],
+            "flops": phase.flops(p), "grid": reading["cells"], "book_vs_run": [row]})
 
 
 CLAIMS = [
@@ -163,7 +213,7 @@ CLAIMS = [
           cites=("schoenholz2017", "nielsen2015")),
     Claim("phase-diagram", "Schoenholz et al. 2017, Fig. 5", "The trainability phase diagram: tanh networks across "
           "the edge of chaos, with 6 xi_c over it", check_diagram, group="phase", figures=("phase-diagram",),
-          cost=24.0, parts=phase_parts,
+          cost=15.0, parts=phase_parts,
           latex_title=r"Which networks train: the phase diagram against $6\,\xi_c$",
           cites=("schoenholz2017",)),
 ]
