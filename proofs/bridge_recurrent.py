@@ -28,7 +28,7 @@ def rnn_product(n: int, steps: int):
     factors = []
     for St in reversed(S):
         factors += [St, W]
-    fn = sp.lambdify([S, W], sp.MatMul(*factors), modules="numpy")
+    fn = sp.lambdify([S, W], sp.MatMul(*factors), modules="numpy", docstring_limit=0)  # no docstring: 100x faster
     return lambda sps, w: np.asarray(fn([np.diag(s) for s in sps], w))
 
 
@@ -55,22 +55,23 @@ def lstm_paths():
     cell, _ = lstm_cell(c_prev, {"i": I, "f": F, "o": O, "g": G})
     _, h = lstm_cell(c, {"i": sp.Integer(0), "f": sp.Integer(1), "o": O, "g": sp.Integer(0)})  # h_t = o_t tanh(c_t)
     return (
-        sp.lambdify([F], sp.diff(cell, c_prev), modules="numpy"),
-        sp.lambdify([O, c], sp.diff(h, c), modules="numpy"),
+        sp.lambdify([F], sp.diff(cell, c_prev), modules="numpy", docstring_limit=0),
+        sp.lambdify([O, c], sp.diff(h, c), modules="numpy", docstring_limit=0),
     )
 
 
 def bptt_against_paths(cache: dict, grads: dict) -> float:
     """Returns max over steps of |dc[t-1] - (f_t dc[t] + o_{t-1} tanh'(c_{t-1}) dh[t-1])| / max |dc[t-1]| for an
     LSTM's backward pass (all replicas and examples): the total derivative through the two paths the theory
-    derives, each coefficient evaluated from SymPy's derivative."""
+    derives, each coefficient evaluated from SymPy's derivative. The cache's gates are (T + 1, R, 5n, B), rows o, i,
+    f, g, c (numeric.networks.lstm); dc, dh, c are (T + 1, R, B, n)."""
     cell_path, out_path = lstm_paths()
     gates_ = cache["gates"]
-    n = gates_.shape[-1] // 4
-    dc, dh, cs = grads["dc"], grads["dh"], cache["cs"]
+    n = gates_.shape[2] // 5
+    dc, dh, cs = grads["dc"], grads["dh"], cache["c"]
     worst = 0.0
-    for t in range(gates_.shape[0], 1, -1):
-        f, o_prev = gates_[t - 1][..., n : 2 * n], gates_[t - 2][..., 2 * n : 3 * n]
+    for t in range(len(cache["active"]), 1, -1):
+        f, o_prev = gates_[t - 1, :, 2 * n : 3 * n].swapaxes(-1, -2), gates_[t - 2, :, :n].swapaxes(-1, -2)
         want = np.broadcast_to(cell_path(f), f.shape) * dc[t] + out_path(o_prev, cs[t - 1]) * dh[t - 1]
         scale = max(float(np.max(np.abs(dc[t - 1]))), 1e-300)
         worst = max(worst, float(np.max(np.abs(dc[t - 1] - want))) / scale)

@@ -140,8 +140,7 @@ def saturation_figure(run: dict, p):
     thin; the protocol's judged probe dashed), the same networks at the control eta, and the choice run at the
     chosen eta over its longer training with its mean validation accuracy (black)."""
     fig = Figure(constrained_layout=True)
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, 2.4 * h)
+    _taller(fig, 2.4)  # three panels, within the page's height for a figure
     axes = fig.subplots(3, 1)
     c = run["choice"]
     e = list(p.etas).index(run["eta"])

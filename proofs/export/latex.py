@@ -64,21 +64,23 @@ FIGURE_CAPTIONS = {
     "remedies-width-sweep": r"The ratio of the last hidden layer's gradient norm to the first's at initialisation "
                             r"against the hidden width, per example and for the averaged gradient (median over the "
                             r"seeds); dashed, mean field's per-example prediction",
-    "phase-diagram": r"Median training accuracy of $\tanh$ networks against $\sigma_w^2$ and depth $L$ after a short "
-                     r"training; dashed and dotted, the multiples of $\xi_c$ the criterion uses (legend); the vertical "
-                     r"line marks the edge of chaos $\chi_1 = 1$",
+    "phase-diagram": (r"Median training accuracy of $\tanh$ networks in the $(\sigma_w^2, L)$ plane at the longest "
+                      r"training length (outlined: within the seed spread of the bar); the fitted boundary "
+                      r"$L = r^* \xi_c$ per length and side, with its interval, and $L = 6\,\xi_c$ dashed"),
     "phase-correlation": r"Mean correlation $c^l$ of two digits' pre-activations against the layer $l$ (dots: "
                          r"width 1000) beside the correlation map's iterates (lines) and its fixed point $c^*$ "
                          r"(dotted), for three values of $\sigma_w^2$",
     "phase-gradients": r"Per-example RMS gradient $\|\delta^l\|$ relative to the last layer's against the layer $l$ "
                        r"(dots: width 1000) beside mean field's product $\prod_k \sqrt{\chi^k}$ (lines), for three "
                        r"values of $\sigma_w^2$",
-    "recurrent-gradient-through-time": r"The median per-example norm of the gradient of the state at step $t$ against "
-                                       r"$T - t$ for the $\tanh$ and sigmoid RNNs and the LSTM, at initialisation "
-                                       r"(dashed) and after training (solid), with the bound $(\gamma\|W\|)^{T-t}$",
-    "recurrent-longest-length": r"Test accuracy on the first-symbol task against the sequence length $T$ (median and "
-                                r"range over the seeds), with the criterion for a length learned and chance",
-    "saturation": r"Mean activation of each sigmoid hidden layer in Glorot and Bengio's set-up (softmax output, "
-                  r"$U(\pm 1/\sqrt{n_{\mathrm{in}}})$ weights) against SGD updates at the chosen $\eta$: the "
-                  r"median over the seeds (thick) and each seed (thin)",
+    "recurrent-gradient-through-time": (r"(a) Each model's gradient norm at step $t$ relative to step $T$ against "
+                                        r"$T - t$: median over the seeds and their range, at initialisation (dashed) "
+                                        r"and after training (solid); (b) each seed's $D$ at initialisation per "
+                                        r"model, its median as a bar"),
+    "recurrent-longest-length": (r"(a) Median test accuracy on the first-symbol task against the length $T$ at each "
+                                 r"budget of updates (the seeds' range at the largest), with the criterion and "
+                                 r"chance; (b) the longest length learned against the budget"),
+    "saturation": (r"Mean activation of each sigmoid hidden layer in Glorot and Bengio's set-up against SGD updates: "
+                   r"at the chosen $\eta$ (median over the seeds thick, each seed thin; dashed, the judged probe), "
+                   r"at the control $\eta$, and in the run that chose $\eta$ with its validation accuracy"),
 }
