@@ -189,9 +189,9 @@ _ABOVE = Change("the LSTM's D (chrono initialisation) at least 100 times each RN
                 "4 of 10 referee seeds below 100 at initialisation; root seeds 1-3 'not reproduced' (a trained ratio "
                 "of 45, a trained sigmoid RNN above the norm condition, an initial ratio of 67); after training the "
                 "ratio measured which tanh seeds had learned",
-                "D above the RNN's in at least k of N = 64 seeds at initialisation (sign test), for the untuned pair "
-                "(LSTM with forget bias 1, network2's RNN) and the tuned pair (chrono LSTM, orthogonal RNN); the "
-                "trained networks reported split by learned and not learned, not judged",
+                "D above the RNN's in at least k of N = 64 seeds at initialisation (sign test at level 0.05), for the "
+                "untuned pair (LSTM with forget bias 1, network2's RNN) and the tuned pair (chrono LSTM, orthogonal "
+                "RNN); the trained networks reported split by learned and not learned, not judged",
                 "a verdict must be a distribution over seeds, not a draw (issue 31)")
 _SIGMOID = Change("(in the length claim) the sigmoid RNN learns no longer a length than the tanh RNN",
                   "a criterion that could not fail: the sigmoid RNN learned nothing, not even T = 5 (48 %)",
