@@ -231,3 +231,25 @@ def test_figures_are_at_most_3_inches_tall_at_column_width():
     assert fig.get_size_inches()[1] <= MAX_HEIGHT["column"] == 3.0
     fig = accuracy_figure([1, 2, 3, 4], {k: ([0.9] * 4, [0.8] * 4, [0.95] * 4) for k in "abcd"}, 0.1, "t")
     assert fig.get_size_inches()[1] <= 3.0
+
+
+def test_a_revised_criterion_is_told_in_every_output(run, capsys):
+    """phase-chapter-network's shallow_min went from 0.80 to 0.60 after a run: the methods fragment tells the change
+    (was, showed, became, why), the table's caption points to it, REPORT.md lists it, and the terminal names it."""
+    folder, res = run
+    methods = (folder / "latex" / "phase-chapter-network-methods.tex").read_text()
+    assert "does-not-train was revised" in methods and "0.80" in methods and "0.60" in methods
+    tables = [t for n, t in fragments(folder).items() if n.startswith("phase-chapter-network") and "tabular" in t]
+    assert tables and all("revised after earlier runs" in t for t in tables)
+    text = (folder / "REPORT.md").read_text()
+    assert "Criteria revised after earlier runs" in text and "was: shallow_min 0.80" in text
+    rec = next(r for r in res["claims"] if r["id"] == "phase-chapter-network")
+    from proofs.export.histories import names
+
+    assert names(rec) == ["does-not-train"]
+    unrevised = copy.deepcopy(rec)
+    for c in unrevised["numbers"]["protocol"]["criteria"]:
+        c["history"] = []
+    assert names(unrevised) == [] and "was revised" not in methods_text(unrevised)
+    assert main(["--out", str(folder.parent / "again"), "--only", "phase-chapter-network", "--jobs", "1"]) == 0
+    assert "criteria revised after earlier runs: does-not-train" in capsys.readouterr().out

@@ -204,7 +204,7 @@ def test_an_interrupted_run_leaves_no_lock(tmp_path, sig):
                             stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
                             start_new_session=True, preexec_fn=_as_from_a_terminal)
     ready, _, _ = select.select([proc.stdout], [], [], 60)
-    assert ready and "claims on" in proc.stdout.readline()
+    assert ready and "claim on" in proc.stdout.readline()  # one claim
     time.sleep(0.3)
     assert (tmp_path / LOCK).exists()
     proc.send_signal(sig)

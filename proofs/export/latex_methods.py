@@ -14,16 +14,11 @@ import re
 
 from ..latex_text import plain, readable
 from ..voice import paper, sentence
+from .histories import methods_text as revisions
+from .histories import protocols
 from .latex_fragments import head
 
 __all__ = ["protocols", "methods_text", "methods"]
-
-
-def protocols(record: dict) -> list[dict]:
-    """The protocol dicts of a record (none for a claim that trains nothing)."""
-    nums = record.get("numbers") or {}
-    found = [nums["protocol"]] if isinstance(nums.get("protocol"), dict) else nums.get("protocols") or []
-    return [p for p in found if isinstance(p, dict) and (p.get("caption") or p.get("label"))]
 
 
 def _top_split(s: str, sep: str) -> tuple[str, str]:
@@ -85,6 +80,7 @@ def methods_text(record: dict) -> str:
     closing = []
     if nums.get("data"):
         closing.append(sentence(f"data: {paper(re.sub(r'^embedded: ', '', str(nums['data'])))}"))
+    closing += revisions(record)
     if any("margin" in f for f in record.get("evidence") or []):
         closing.append("A criterion met by less than the spread of its measurement over the seeds is reported as "
                        "fragile, with its margin and that spread.")

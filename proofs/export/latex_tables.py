@@ -14,8 +14,8 @@ import re
 
 from ..latex_text import escape, plain, readable, text
 from ..voice import paper, sentence
+from .histories import caption_note, protocols
 from .latex_fragments import eqrefs, head
-from .latex_methods import protocols
 from .verdicts import lead, stated
 
 __all__ = ["table", "split_top", "common_parts", "COLUMN_LINES", "MAX_ROWS", "source_word"]
@@ -172,6 +172,8 @@ def table(record: dict, refs: dict | None = None) -> str:
     heads, rows = spec["columns"], spec["rows"]
     narrow, broad = (fractions(heads, rows, CHARS_PER_LINE * k, spec.get("groups")) for k in (1, WIDE_FACTOR))
     caption = eqrefs(spec["caption"], refs)
+    if caption_note(record):
+        caption += " " + caption_note(record)
     if not stated(record):
         caption = rf"\ugverdict{{{lead(record)}}} " + caption
     gaps = 2 * (len(heads) - 1)

@@ -15,6 +15,7 @@ import re
 
 from ..latex_text import readable
 from ..timing import total_seconds
+from .histories import markdown_lines
 from .verdicts import lead, notes, stated
 
 __all__ = ["report", "book_vs_run", "md", "md_math_text"]
@@ -165,6 +166,8 @@ def report(records: list[dict], settings: dict) -> str:
             lines += _derivation(r["steps"]) + [""]
         lines += ["Evidence:", ""]
         lines += [_fact(f) for f in r["evidence"]]
+        if markdown_lines(r):
+            lines += ["", "Criteria revised after earlier runs (fixed before this run):", ""] + markdown_lines(r)
         for fig in r.get("figures", []):
             caption = FIGURE_CAPTIONS.get(fig)
             text = md_math_text(caption, latex_text=True) if caption else _title(r)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..data import Run
+from ..export.histories import names as revised_names
 from ..export.manifest import MANIFEST, OutputError
 from ..export.outdir import OutputDir
 from ..export.writers import planned_paths, results_json, write_results
@@ -199,7 +200,7 @@ def _run(args, claims, out, records: list) -> int:
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else (
         f"{args.jobs} processes" if args.jobs > 1 else "this process")
     if not args.quiet:
-        print(f"{len(claims)} claims on {where}", file=log, flush=True)
+        print(f"{len(claims)} claim{'' if len(claims) == 1 else 's'} on {where}", file=log, flush=True)
     total_cost, t0, done_cost = sum(c.cost for c in claims), time.perf_counter(), {"cost": 0.0}
     costs = {c.id: c.cost for c in claims}
     index = {c.id: i for i, c in enumerate(claims, 1)}
@@ -216,6 +217,9 @@ def _run(args, claims, out, records: list) -> int:
                 print(f"        {rec['headline']}", file=log)
             for what in rec.get("fragile", []):
                 print(f"        FRAGILE (holds by less than the seed spread): {what}", file=log)
+            if revised_names(rec):
+                print(f"        criteria revised after earlier runs: {', '.join(revised_names(rec))} (what each was, "
+                      "what a run showed and why: REPORT.md)", file=log)
             if rec.get("error"):
                 print("    " + rec["error"].strip().splitlines()[0], file=log)
             if tty and finished < total:
