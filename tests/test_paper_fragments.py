@@ -22,7 +22,7 @@ from proofs.voice import JARGON, words
 
 CLAIMS = ("eq115-121-cascade,delta-norm-bound,eq123-interval-width,eq123-width-maximum,lstm-cell-path,"
           "recurrent-matrix-jacobian,recurrent-norm-bound,weights-below-one,speed-of-learning-at-init,"
-          "phase-chapter-network,exploding-construction")
+          "phase-chapter-network,exploding-construction,phase-depth-scales")
 MAX_CAPTION_WORDS = 60
 
 

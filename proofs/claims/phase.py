@@ -42,8 +42,9 @@ def check_depth_scales(ctx) -> Evidence:
         h, s, step = hi[chaotic], mpmath.sqrt(chaotic), mpmath.mpf(10) ** -5
         diff = (correlation.c_map("tanh", h["c_star"] + step, s, sb, h["q_star"], dps=PAIR_DPS)
                 - correlation.c_map("tanh", h["c_star"] - step, s, sb, h["q_star"], dps=PAIR_DPS)) / (2 * step)
-    grid = correlation.depth_scales_curve("tanh", phase.PHASE.sigma_w2s, phase.PHASE.sigma_b2)
-    near = int(np.argmin(np.abs(np.asarray(phase.PHASE.sigma_w2s) - float(tanh["sigma_w2"]))))
+    sigma_w2s = sorted({s2 for i in range(len(phase.PHASE.depths)) for _, _, s2 in phase.cells(phase.PHASE, i)})
+    grid = correlation.depth_scales_curve("tanh", sigma_w2s, phase.PHASE.sigma_b2)
+    near = int(np.argmin(np.abs(np.asarray(sigma_w2s) - float(tanh["sigma_w2"]))))
     ordered = grid["chi_1"] < 1
     facts = [
         Fact("c = 1 is a fixed point of the correlation map wherever q* is one of the length map (at c = 1, u_2 = u_1)",
@@ -89,7 +90,7 @@ def check_depth_scales(ctx) -> Evidence:
              bool(np.all(grid["c_star"][ordered] == 1) and np.allclose(grid["xi_c"][ordered], grid["xi_grad"][ordered])
                   and np.all(grid["c_star"][~ordered] < 1) and np.all(grid["xi_grad"][~ordered] < 0)
                   and int(np.argmax(grid["xi_c"])) == near), "float64 route",
-             {f"{s2:g}": round(float(v), 3) for s2, v in zip(phase.PHASE.sigma_w2s, grid["xi_c"])}),
+             {f"{s2:.4g}": round(float(v), 3) for s2, v in zip(sigma_w2s, grid["xi_c"])}),
     ]
     digits = min(dps - 5, 30)
     rows = [{"quantity": "critical sigma_w^2, tanh, sigma_b^2 = 0.05", "book": f"about {SCHOENHOLZ_EDGE} "

@@ -238,7 +238,7 @@ def _run(args, claims, out, records: list) -> int:
     _write(write_results, out, records, settings)
     failed = [r["id"] for r in records if r["verdict"] == "failed"]
     counts = results_json(records, settings)["summary"]
-    print(f"{len(records)} claims in {time.perf_counter() - t0:.1f}s: "
+    print(f"{len(records)} claim{'' if len(records) == 1 else 's'} in {time.perf_counter() - t0:.1f}s: "
           + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
           + f"; results in {out.root}/", file=log)
     if failed:
