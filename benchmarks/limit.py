@@ -43,25 +43,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def parts() -> list[tuple[str, list[str], object]]:
-    """Returns (part, its claims, a function returning its products or None where it has no count yet)."""
+    """Returns (part, its claims, a function returning its products)."""
     from numeric.experiments import chapter, phase, recurrent_task, remedies, saturation, width_sweep
-
-    def maybe(module, name, *args):
-        fn = getattr(module, "work", None)
-        return (lambda: fn(getattr(module, name), *args)) if fn else (lambda: None)
 
     return [
         ("remedies (training, evaluation, norms, pre-training, width sweep)", ["remedies", "greedy-pretraining"],
          lambda: remedies.work(remedies.PROTOCOL) + width_sweep.work(remedies.PROTOCOL)),
-        ("glorot-saturation", ["glorot-saturation"], maybe(saturation, "SATURATION")),
-        ("phase diagram", ["phase-diagram"], maybe(phase, "PHASE")),
+        ("glorot-saturation", ["glorot-saturation"], lambda: saturation.work(saturation.SATURATION)),
+        ("phase diagram", ["phase-diagram"], lambda: phase.work(phase.PHASE)),
         ("accuracy vs depth", ["accuracy-vs-depth"],
          lambda: chapter.work([chapter.ACCURACY, chapter.ACCURACY_LITERAL], 4000)),
         ("full-batch training (the book's protocol)", ["speed-of-learning-during-training"],
          lambda: chapter.work([chapter.SPEED_DURING_TRAINING], 1000)),
         ("mean field vs width", ["meanfield-ratio-vs-width"], lambda: chapter.work([chapter.MEANFIELD], 1000)),
         ("recurrent (both claims)", ["recurrent-gradient-through-time", "recurrent-longest-length"],
-         maybe(recurrent_task, "PROTOCOL")),
+         lambda: recurrent_task.work(recurrent_task.LENGTHS) + recurrent_task.work(recurrent_task.GRADIENTS)),
     ]
 
 

@@ -55,8 +55,19 @@ def test_a_protocol_s_count_follows_its_settings():
     errors = {"backward": True, "weight_gradient": False}  # the measurements: the biases' gradients only
     hand = (work.flops(work.dense(sizes, 10, 4, "float32", 2))  # 20 digits in mini-batches of 10, 4 replicas
             + work.flops(work.dense(sizes, 90, 4, "float32", 1, backward=False))  # validation + test + cost
-            + work.flops(work.dense(sizes, 50, 4, "float64", 1, **errors))  # ratios at init: 10 x 2/5 draws
-            + work.flops(work.dense(sizes, 50, 2, "float64", 1, **errors))  # after training: the seeds
+            + work.flops(work.dense(sizes, 50, 4, "float32", 1, **errors))  # ratios at init: 10 x 2/5 draws
+            + work.flops(work.dense(sizes, 50, 2, "float32", 1, **errors))  # after training: the seeds
             + work.flops(work.dense([784, 7, 10], 60, 2, "float32", 1, **errors))  # the width sweep: 5 x 2/5
             + 2 * 60 * 7 * 60 * 2 * 1)  # the pairs' Gram matrix of its one hidden layer, 2 draws
     assert work.flops(remedies.work(r) + width_sweep.work(r)) == hand
+
+
+def test_the_limit_counts_every_part_of_the_default_run():
+    """Every part benchmarks/limit.py lists counts its products from the protocol the default run uses (a renamed
+    protocol or a missing work() fails here, not at the benchmark)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import limit
+
+    for name, _claims, products in limit.parts():
+        got = products()
+        assert got and work.flops(got) > 0, name

@@ -169,3 +169,15 @@ def test_the_groups_layout_of_large_batches_is_each_replica_s_network(train, mon
         net.SGD(x, y, 2, 120, etas[k], rng=np.random.default_rng([11, k // 2]), **train)
         for u, v, w in zip(grouped.network(k)._params(), plain.network(k)._params(), net._params()):
             assert close(u, w, rtol=1e-9, atol=1e-12) and close(u, v, rtol=1e-12, atol=1e-14), (k, train)
+
+
+@pytest.mark.parametrize("arch", ARCHS, ids=lambda a: "-".join(f"{k}={v}" for k, v in a.items()))
+def test_inference_of_each_replica_is_its_network_s(arch):
+    """costs and accuracy at inference, on shared inputs of 16 (one product per replica) and of 300 (one product for
+    every replica), are each network's own: the cost from z (an output's exact form), the accuracy from the outputs."""
+    singles = nets(4, **arch, inits=["xavier-normal", "he", "default", "orthogonal"])
+    stack = Stack(singles)
+    for n in (16, 300):
+        x, y = data(5, n=n)
+        assert close(stack.costs(x, y), [net.total_cost(x, y) for net in singles], rtol=1e-9)
+        assert list(stack.accuracy(x, y)) == [net.accuracy(x, y) for net in singles]

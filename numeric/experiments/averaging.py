@@ -19,12 +19,13 @@ def ratios(nets, x, y, *, pairs_sigma_w2: float | None = None, dtype: str = "flo
     """Returns {"per_example", "averaged": [last/first per network]} of the hidden layers' bias gradients on (x, y)
     (float64), and the per-layer norms beside ({"per_example_layers", "averaged_layers"}); with ``pairs_sigma_w2``
     (ReLU layers' sigma_w^2) also "pair_prediction", ``relu_pair_prediction``'s."""
-    zs, examples = [], []
+    pairs = pairs_sigma_w2 is not None
+    zs, examples = ([], []) if pairs else (None, None)  # the pairs' prediction reads every layer: copies only then
     rms, avg = Stack(nets, dtype=np.dtype(dtype)).gradient_norms(x, y, keep=zs, examples=examples)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = {"per_example": (rms[:, -1] / rms[:, 0]).tolist(), "averaged": (avg[:, -1] / avg[:, 0]).tolist(),
                "per_example_layers": rms.tolist(), "averaged_layers": avg.tolist()}
-    if pairs_sigma_w2 is not None:
+    if pairs:
         out["pair_prediction"] = relu_pair_prediction(zs, examples[-2], pairs_sigma_w2)
     return out
 

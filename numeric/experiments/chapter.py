@@ -54,20 +54,20 @@ def chapter_protocol(name: str, label: str, *, seeds: int, quick_seeds: int, qua
                      networks=CHAPTER_NETWORKS, images: int | None = 1000, epochs: int = 0,
                      mini_batch_size: int | None = None, eta: float = 0.1, lmbda: float = 5.0,
                      lmbda_per: int | None = None, init: str = "default", cost: str = "cross-entropy",
-                     norm: str = "euclidean", matched_updates: int | None = None) -> Protocol:
+                     norm: str = "euclidean", matched_updates: int | None = None, dtype: str = "float64") -> Protocol:
     """Returns a chapter experiment's ``Protocol`` (network2's names for the hyper-parameters).
 
     ``images``: the first n training images (None: the whole training split); ``mini_batch_size``: None means full
     batch, one gradient step per epoch on all images; ``lmbda_per``: when set, lmbda is scaled by n / lmbda_per (the
     book's strength per update on n images); ``matched_updates``: when set, the epochs are as many as make that
     number of SGD updates on n images; ``norm``: of the averaged bias gradient of a layer ("euclidean", the book's,
-    or "l1"); the grid is the ``networks``.
+    or "l1"); ``dtype`` the arithmetic's (network2's float64, or float32); the grid is the ``networks``.
     """
     return Protocol(name, label, seeds, quick_seeds, CHAPTER, quantity, criteria,
                     grid={"networks": tuple(tuple(int(s) for s in n) for n in networks)},
                     settings={"images": images, "epochs": epochs, "mini_batch_size": mini_batch_size, "eta": eta,
                               "lmbda": lmbda, "lmbda_per": lmbda_per, "init": init, "cost": cost, "norm": norm,
-                              "matched_updates": matched_updates})
+                              "matched_updates": matched_updates, "dtype": dtype})
 
 
 def _check(p: Protocol) -> None:
@@ -114,7 +114,8 @@ def describe(p: Protocol, n: int | None = None) -> str:
     epochs = (f"{epochs_on(p, n)} epochs ({p.matched_updates:,} updates)" if p.matched_updates and n
               else f"{p.matched_updates:,} updates" if p.matched_updates else f"{p.epochs} epochs")
     parts = [imgs] + ([epochs, kind, f"eta {p.eta:g}", lm] if p.epochs or p.matched_updates else [])
-    line = f"{p.label}: " + ", ".join(parts + [f"{p.init} init", f"{p.seeds} seeds", f"{p.norm} norm"])
+    arithmetic = [] if p.dtype == "float64" else [f"{p.dtype} arithmetic"]
+    line = f"{p.label}: " + ", ".join(parts + [f"{p.init} init", f"{p.seeds} seeds", f"{p.norm} norm"] + arithmetic)
     if p.quantity:
         line += f". Measured: {p.quantity}"
     if p.criteria:
@@ -163,7 +164,7 @@ WEIGHTS_BELOW_ONE = SPEED_AT_INIT.replace(
 # -- while training: the book's full-batch protocol ---------------------------------------------
 SPEED_DURING_TRAINING = chapter_protocol(
     "book-full-batch", "the book's protocol, full batch", images=1000, epochs=500, mini_batch_size=None, eta=0.1,
-    lmbda=5.0, seeds=10, quick_seeds=2,
+    lmbda=5.0, seeds=10, quick_seeds=2, dtype="float32",
     quantity="||delta^l|| of each hidden layer at each epoch before its step (Euclidean norm of dC/db averaged over "
              "the images), per seed; per epoch and seed, slowest-other/first = min over l >= 2 of ||delta^l|| / "
              "||delta^1|| and last/first = ||delta^H|| / ||delta^1||",
@@ -203,7 +204,7 @@ _ACCURACY_CRITERIA = (
 )
 ACCURACY = chapter_protocol("book-per-update", "the book's protocol, lmbda per 50,000 images",
                             networks=DEPTH_NETWORKS, images=None, epochs=30, mini_batch_size=10, eta=0.1, lmbda=5.0,
-                            lmbda_per=BOOK_TRAINING_IMAGES, seeds=5, quick_seeds=1,
+                            lmbda_per=BOOK_TRAINING_IMAGES, seeds=5, quick_seeds=1, dtype="float32",
                             quantity="validation accuracy after the last epoch, per seed and depth",
                             criteria=_ACCURACY_CRITERIA)
 ACCURACY_LITERAL = ACCURACY.replace(name="book-literal-lmbda", label="the book's protocol, lmbda 5.0 literally",
@@ -216,6 +217,7 @@ ACCURACY_MATCHED_UPDATES = ACCURACY.replace(
 MEANFIELD = chapter_protocol(
     "meanfield-init", "this suite's mean-field protocol",
     networks=tuple((784,) + (n,) * 4 + (10,) for n in MEANFIELD_WIDTHS), images=1000, epochs=0, seeds=12,
+    dtype="float32",
     quick_seeds=6,  # --quick: the fewest seeds whose median interval reaches 95% (it is then [min, max])
     quantity="per seed, the per-layer factor of hidden layers 2-4, (R^2 / R^4)^(1/2), where R^l = sqrt(mean over the "
              "images of ||delta^l(x)||^2) is the per-example RMS norm mean field predicts (the geometric mean of the "
@@ -257,7 +259,7 @@ def speed_at_init(protocol: Protocol, split, base_seed: int) -> dict:
     data = _images(protocol, split)
     out = {}
     for sizes in protocol.networks:
-        reps = Replicas(sizes, replica_streams(base_seed, protocol.seeds), init=protocol.init)
+        reps = Replicas(sizes, replica_streams(base_seed, protocol.seeds), init=protocol.init, dtype=protocol.dtype)
         grads = reps.mean_bias_gradients(data.x, data.y)
         hidden = grads[:-1]
         out[sizes] = {norm: np.stack([norm_of(g, norm) for g in hidden], axis=1) for norm in ("euclidean", "l1")}
@@ -278,7 +280,7 @@ def training_run(protocol: Protocol, split, base_seed: int, progress=None, repli
     streams = replica_streams(base_seed, protocol.seeds)[slice(*replicas) if replicas else slice(None)]
     out = {}
     for sizes in protocol.networks:
-        reps = Replicas(sizes, streams, init=protocol.init)
+        reps = Replicas(sizes, streams, init=protocol.init, dtype=protocol.dtype)
         lmbda = effective_lmbda(protocol, len(data))
         report = (lambda e, s=sizes: progress(f"{list(s)}: epoch {e}/{protocol.epochs}")) if progress else None
         if protocol.mini_batch_size is None:
@@ -324,7 +326,7 @@ def accuracy_by_depth(protocols, train, validation, base_seed: int, progress=Non
     ends = np.cumsum([0] + [p.seeds for p in protocols])
     out = {p.name: {} for p in protocols}
     for sizes in first.networks:
-        reps = Replicas(sizes, [s for p in protocols for s in streams[:p.seeds]], init=first.init)
+        reps = Replicas(sizes, [s for p in protocols for s in streams[:p.seeds]], init=first.init, dtype=first.dtype)
         curve = []
 
         def evaluate(epoch, reps=reps, curve=curve):
@@ -370,13 +372,13 @@ def work(protocols, n: int, n_validation: int = 1000) -> list[dict]:
     out = []
     for sizes in first.networks:
         if not (first.epochs or first.matched_updates):  # at initialisation: one backprop of every replica
-            out += work_of.dense(sizes, images, stacked, "float64", 1)
+            out += work_of.dense(sizes, images, stacked, first.dtype, 1)
         elif first.mini_batch_size is None:  # full batch: every epoch one step on all the images, then accuracy
-            out += work_of.dense(sizes, images, stacked, "float64", first.epochs)
-            out += work_of.dense(sizes, images, stacked, "float64", 1, backward=False)
+            out += work_of.dense(sizes, images, stacked, first.dtype, first.epochs)
+            out += work_of.dense(sizes, images, stacked, first.dtype, 1, backward=False)
         else:
             m = batch(first, images)
             steps = epochs_on(first, images) * -(-images // m)
-            out += work_of.dense(sizes, m, stacked, "float64", steps)
-            out += work_of.dense(sizes, n_validation, stacked, "float64", epochs_on(first, images), backward=False)
+            out += work_of.dense(sizes, m, stacked, first.dtype, steps)
+            out += work_of.dense(sizes, n_validation, stacked, first.dtype, epochs_on(first, images), backward=False)
     return work_of.merge(out)

@@ -296,7 +296,7 @@ def run_config(key: str, hidden: int, protocol: Protocol, data, seed: int) -> di
         pretraining = remedy.pretrain(nets, x, [r["pretrain"] for r in rngs])
     extra = [DeepNetwork(sizes, rng=r["init"], **remedy.net)  # more draws at initialisation: cheap, and narrower
              for r in streams(seed, init_seeds(p, pretraining is not None))[p.seeds:]]
-    init = ratios(nets + extra, xn, yn)
+    init = ratios(nets + extra, xn, yn, dtype=p.dtype)
     E = len(p.etas)
     stack = Stack([net for net in nets for _ in range(E)], dtype=p.dtype)  # replica g E + e: seed g, eta e
     options = {"lmbda": 0.0} | remedy.train
@@ -311,7 +311,7 @@ def run_config(key: str, hidden: int, protocol: Protocol, data, seed: int) -> di
            "mean_square_input": float(np.mean(np.sum(xn**2, axis=1)))}
     e = choose(out["validation"], p.etas)
     trained = [stack.network(g * E + e) for g in range(p.seeds) if not bad[g * E + e]]
-    out["trained"] = ratios(trained, xn, yn) if trained else {"per_example": [], "averaged": []}
+    out["trained"] = ratios(trained, xn, yn, dtype=p.dtype) if trained else {"per_example": [], "averaged": []}
     if pretraining is not None:
         out["pretraining"] = pretraining
     return out
@@ -357,7 +357,7 @@ def init_seeds(p: Protocol, pretrained: bool = False) -> int:
 def work(p: Protocol) -> list[dict]:
     """Returns the matrix products (``numeric.experiments.work``) of the remedies protocol: per configuration and
     depth, the SGD steps of every (eta, seed) replica, the validation, test and training-cost passes, the ratios at
-    initialisation (``init_seeds``) and after training (the seeds; float64) and the autoencoders of pre-training
+    initialisation (``init_seeds``) and after training (the seeds) and the autoencoders of pre-training
     (the width sweep's are ``width_sweep.work``'s)."""
     S, dt, out = p.seeds * len(p.etas), p.dtype, []
     steps = p.epochs * -(-p.train_images // p.mini_batch_size)
@@ -368,7 +368,7 @@ def work(p: Protocol) -> list[dict]:
             out += work_of.dense(sizes, p.validation_images + p.test_images + p.train_images, S, dt, 1,
                                  backward=False)
             for draws in (init_seeds(p, r.pretrain is not None), p.seeds):  # at initialisation, after training
-                out += work_of.dense(sizes, p.norm_images, draws, "float64", 1, weight_gradient=False)
+                out += work_of.dense(sizes, p.norm_images, draws, dt, 1, weight_gradient=False)
             if r.pretrain is not None:  # each hidden layer an autoencoder: 2 products forward, 3 backward
                 pre = r.pretrain
                 n_pre = p.train_images if pre.images is None else min(pre.images, p.train_images)

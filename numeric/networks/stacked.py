@@ -316,13 +316,15 @@ class Stack:
         return [z.copy() for z in w.z], acts, [b and (b[0].copy(), b[1]) for b in w.bn]
 
     def backprop(self, x, y, *, training: bool = True, update_running: bool = True, scale=None,
-                 exact: bool = True, weights: bool = True, keep: list | None = None) -> StackedGradients:
+                 exact: bool = True, weights: bool = True, keep: list | None = None,
+                 views: bool = False) -> StackedGradients:
         """Returns every replica's gradient summed over its batch, as ``DeepNetwork.backprop``.
 
         x is (n, n_0) or (G, n, n_0); y integer labels or one-hot targets, shared or per group; ``scale`` (S,)
         multiplies replica k's gradient; ``exact``: phi' from z (False: from the output, as training does);
         ``weights`` False leaves ``nabla_w`` out (a measurement of the errors only); ``keep`` (a list) receives a
-        copy of the forward pass's pre-activations z^l, (S, n, n_l) each.
+        copy of the forward pass's pre-activations z^l, (S, n, n_l) each; ``views`` True returns the biases' and
+        the examples' gradients as views of the pass's buffers (no copies; valid until the next pass).
         """
         w = self.work(x)
         p0 = self.first_layer(w.cols)
@@ -340,16 +342,20 @@ class Stack:
                 full[:, 0], full[:, 1 + w.cols] = g[:, 0], g[:, 1:]
                 g = full
             nw.append(g[:, 1:, :].transpose(0, 2, 1).copy() if weights else None)
-            nb.append(bn[l][0] if l in bn else g[:, 0, :].copy())
-        ex = [(w.d[l] if w.du[l] is None else w.du[l]).copy() for l in range(L - 1)] + [w.d[-1].copy()]
+            nb.append(bn[l][0] if l in bn else g[:, 0, :] if views else g[:, 0, :].copy())
+        ex = [w.d[l] if w.du[l] is None else w.du[l] for l in range(L - 1)] + [w.d[-1]]
+        ex = ex if views else [e.copy() for e in ex]
         return StackedGradients(nb, nw, [bn[l][1] if l in bn else None for l in range(L)], ex)
 
     # -- measurements ----------------------------------------------------------------------------
-    def _chunks(self, x, chunk):
+    def _chunks(self, x, chunk, *, fast: bool = False):
         x = as_inputs(x, self.sizes[0])
         for s in range(0, len(x), chunk):
             w = self.work(x[s:s + chunk])
-            self.run_forward(w, self.first_layer(w.cols), training=False)
+            p0 = self.first_layer(w.cols)
+            if len(self) > 1 and w.x.shape[1] >= 100:  # shared inputs: one (n, 1 + k) x (1 + k, S n_1) product
+                p0 = np.ascontiguousarray(p0.transpose(1, 0, 2)).reshape(1, p0.shape[1], -1)
+            self.run_forward(w, p0, training=False, fast=fast)  # fast: phi into the buffers, z overwritten
             yield s, w
 
     def accuracy(self, x, labels, *, chunk: int = 500) -> np.ndarray:
@@ -357,7 +363,7 @@ class Stack:
         ``chunk`` inputs at a time (memory stays bounded for any n)."""
         labels, hits = np.asarray(labels), np.zeros(len(self), dtype=np.int64)
         with np.errstate(all="ignore"):
-            for s, w in self._chunks(x, chunk):
+            for s, w in self._chunks(x, chunk, fast=True):  # the outputs alone: training's arithmetic will do
                 hits += (w.a[-1].argmax(axis=2) == labels[s:s + len(w.a[-1][0])]).sum(axis=1)
         return hits
 
@@ -381,10 +387,10 @@ class Stack:
         pre-activations z^l and ``examples`` each example's dC/db^l (lists, as ``backprop``'s).
         """
         x = as_inputs(x, self.sizes[0])
-        g = self.backprop(x, y, training=True, update_running=False, weights=False, keep=keep)
+        g = self.backprop(x, y, training=True, update_running=False, weights=False, keep=keep, views=True)
         if examples is not None:
-            examples += g.examples
-        hidden = g.examples[:-1]
-        rms = np.stack([np.sqrt(np.mean(np.sum(e.astype(float) ** 2, axis=2), axis=1)) for e in hidden], axis=1)
+            examples += [e.copy() for e in g.examples]
+        rms = np.stack([np.sqrt(np.mean(np.square(e, dtype=float).sum(axis=2), axis=1)) for e in g.examples[:-1]],
+                       axis=1)
         avg = np.stack([np.linalg.norm(b.astype(float) / len(x), axis=1) for b in g.nabla_b[:-1]], axis=1)
         return rms, avg

@@ -19,6 +19,7 @@ from numeric.experiments import chapter
 from numeric.experiments import meanfield as mf
 from numeric.figures.experiments import meanfield_figure
 from numeric.networks.network import Network
+from numeric.networks.stacked import Stack
 from numeric.stats import median_interval
 from numeric.streams import purpose, replica_streams
 
@@ -32,28 +33,26 @@ IMAGES = chapter.MEANFIELD.images
 WIDEST_PARTS = 3  # the widest layers' seeds run as this many parts (the workers share the heaviest sweep)
 
 
-def measure_width(run, n: int, seeds: int, images: int = IMAGES, lo: int = 0, hi: int | None = None) -> dict:
+def measure_width(run, n: int, seeds: int, images: int = IMAGES, lo: int = 0, hi: int | None = None,
+                  dtype: str = "float64") -> dict:
     """Returns the per-layer ratios of [784, n, n, n, n, 10] at initialisation for replicas lo..hi of ``seeds``.
 
     Replica k draws its weights from the "init" child of ``SeedSequence(run.seed).spawn(seeds)[k]``. Keys:
     "factor" (S,): (R^2 / R^4)^(1/2) of the per-example RMS norms R^l (what mean field predicts); "pairs"
     (S, 3): R^l / R^{l+1} for hidden layer pairs 1/2, 2/3, 3/4; "book_factor" (S,) and "book" (S, 3): the same
     for the norm of the gradient averaged over the images (the book's ||delta^l||); "q1" (S,): the first hidden
-    layer's pre-activation variance. One backward pass per replica gives both norms.
+    layer's pre-activation variance. One backward pass of the replicas, stacked in ``dtype``, gives both norms.
     """
     data = run.data().training.head(images)
-    out = {k: [] for k in ("factor", "pairs", "book_factor", "book", "q1")}
-    for stream in replica_streams(run.seed, seeds)[lo:hi]:
-        net = Network([784, n, n, n, n, 10], rng=purpose(stream, "init"))
-        deltas = net.deltas(data.x, data.y)[:4]
-        r = mf.rms_norms(deltas)
-        b = np.array([np.linalg.norm(d.mean(axis=0)) for d in deltas])
-        out["factor"].append(np.sqrt(r[1] / r[3]))
-        out["pairs"].append(r[:-1] / r[1:])
-        out["book_factor"].append(np.sqrt(b[1] / b[3]))
-        out["book"].append(b[:-1] / b[1:])
-        out["q1"].append(float(np.mean((data.x @ net.weights[0].T + net.biases[0]) ** 2)))
-    return {k: np.array(v) for k, v in out.items()}
+    nets = [Network([784, n, n, n, n, 10], rng=purpose(stream, "init"))
+            for stream in replica_streams(run.seed, seeds)[lo:hi]]
+    stack = Stack.from_arrays([np.stack([net.weights[l] for net in nets]) for l in range(5)],
+                              [np.stack([net.biases[l] for net in nets]) for l in range(5)], activation="sigmoid",
+                              output="sigmoid", cost=nets[0].cost.name, dtype=np.dtype(dtype))
+    r, b = stack.gradient_norms(data.x, data.y)  # (S, 4) each: per-example RMS, and the averaged gradient's norm
+    return {"factor": np.sqrt(r[:, 1] / r[:, 3]), "pairs": r[:, :-1] / r[:, 1:],
+            "book_factor": np.sqrt(b[:, 1] / b[:, 3]), "book": b[:, :-1] / b[:, 1:],
+            "q1": np.array([float(np.mean((data.x @ net.weights[0].T + net.biases[0]) ** 2)) for net in nets])}
 
 
 def _alternative_facts(predicted: float, values, alternatives: dict, protocol) -> list[Fact]:
@@ -127,7 +126,7 @@ def meanfield_parts(ctx) -> list:
 
 
 def _part(ctx, p, n: int, lo: int, hi: int) -> Part:
-    return Part.of(ctx.run, measure_width, n, p.seeds, p.images, lo, hi)
+    return Part.of(ctx.run, measure_width, n, p.seeds, p.images, lo, hi, p.dtype)
 
 
 def _measure(ctx, p) -> dict:
