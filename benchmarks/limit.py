@@ -116,11 +116,16 @@ def main(argv=None) -> int:
     ap.add_argument("--no-run", action="store_true", help="print the counts and limits only")
     ap.add_argument("--jobs", type=int, default=2, help="--jobs of the run made here (default 2)")
     ap.add_argument("--smoke", action="store_true", help="the smallest setting: one part's limit, no run (a test)")
+    ap.add_argument("--json", metavar="PATH", help="also write the table and the machine's state here (a new file; "
+                    "scripts/update_docs.py reads docs/data/limit.json)")
     args = ap.parse_args(argv)
+    if args.json and Path(args.json).exists():
+        ap.error(f"--json {args.json}: it exists; name a new file (nothing is overwritten)")
     if args.results and not Path(args.results).is_file():
         ap.error(f"--results {args.results}: no such file")
-    print("\n".join(state("before")), flush=True)
-    rows, memo = [], {}
+    before = state("before")
+    print("\n".join(before), flush=True)
+    rows, memo, record = [], {}, []
     smoke = [("smoke: [784, 30, 10] x 4, 10 steps of 10", [],
               lambda: work_of.dense([784, 30, 10], 10, 4, "float32", 10))]
     for name, claims, products in (smoke if args.smoke else parts()):
@@ -137,6 +142,7 @@ def main(argv=None) -> int:
             continue
         counted += spent or 0.0
         limits += lim
+        record.append({"part": name, "gflop": gflop, "rate": gflop / lim, "limit": lim, "measured": spent})
         print(f"| {name} | {gflop:,.3g} | {gflop / lim:.1f} | {lim:.3g} | "
               + (f"{spent:.1f} | **{spent / lim:.2f}** |" if spent is not None else " | |"))
     if cpu:
@@ -145,7 +151,13 @@ def main(argv=None) -> int:
         print(f"| rest (SymPy, mpmath, figures, LaTeX, start-up) | | | | {rest:.1f} | |")
         print(f"| **whole run** | | | **{limits + rest:.1f} with the rest** | **{whole:.1f}** | "
               f"**{whole / (limits + rest):.2f}** |")
-    print("\n" + "\n".join(state("after")))
+    after = state("after")
+    print("\n" + "\n".join(after))
+    if args.json:
+        whole = {"limit": limits + rest, "measured": total if total is not None else sum(cpu.values()),
+                 "rest": rest} if cpu else None
+        Path(args.json).write_text(json.dumps({"jobs": args.jobs, "rows": record, "whole": whole,
+                                               "state_before": before, "state_after": after}, indent=1) + "\n")
     return 0
 
 

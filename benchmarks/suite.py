@@ -107,9 +107,9 @@ def readme_test_command() -> list[str]:
     raise SystemExit("README.md has no line `pip install '.[test]' && pytest ...` (its second command)")
 
 
-def pytest_costs(repeat: int) -> list[str]:
+def pytest_costs(repeat: int, record: dict | None = None) -> list[str]:
     """Returns lines on the README's test command: medians of ``repeat`` runs (wall and CPU seconds, every
-    process), each run's figures, and the 25 slowest tests of the last run."""
+    process), each run's figures, and the 25 slowest tests of the last run; ``record`` receives the numbers."""
     cmd = readme_test_command()
     if cmd[0] != "pytest":
         raise SystemExit(f"the README's test command does not start with pytest: {' '.join(cmd)}")
@@ -123,6 +123,9 @@ def pytest_costs(repeat: int) -> list[str]:
     start = next((i for i, s in enumerate(lines) if "slowest" in s), len(lines))
     body = [s for s in lines[start:] if s.strip() and not s.startswith("=")][:26]
     each = "; ".join(f"{w:.1f} s wall, {c:.1f} s CPU" for w, c, _ in runs)
+    if record is not None:
+        record.update(command=" ".join(cmd), wall=statistics.median(r[0] for r in runs),
+                      cpu=statistics.median(r[1] for r in runs), each=[r[:2] for r in runs], summary=runs[-1][2])
     return [f"`{' '.join(cmd)}` (the README's test command): medians of {repeat}: "
             f"{statistics.median(r[0] for r in runs):.1f} s wall, {statistics.median(r[1] for r in runs):.1f} s CPU "
             f"(each: {each}); {runs[-1][2]}", "", *body]
@@ -141,10 +144,15 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="the smallest setting (one claim, once; a test)")
     parser.add_argument("--pytest", action="store_true",
                         help="also time the README's test command, --repeat times (medians)")
+    parser.add_argument("--json", metavar="PATH", help="also write the medians and the machine's state here (a new "
+                        "file; scripts/update_docs.py reads docs/data/suite.json)")
     args = parser.parse_args(argv)
+    if args.json and Path(args.json).exists():
+        parser.error(f"--json {args.json}: it exists; name a new file (nothing is overwritten)")
     if args.smoke:
         args.repeat, args.only, args.pytest = 1, "sigmoid-derivative", False
-    print("\n".join(state("before")), file=sys.stderr)
+    before = state("before")
+    print("\n".join(before), file=sys.stderr)
     if args.repeat < 1 or args.jobs < 1:
         parser.error("--repeat and --jobs must be at least 1")
     if args.keep and Path(args.keep).exists():
@@ -177,9 +185,16 @@ def main(argv=None) -> int:
         own_cpu = sum(v[1] for v in own.values())
         print(f"\nParts ({len(parts)}, {part_cpu:.1f} s CPU; the claims' own work beside them: {own_cpu:.1f} s):\n")
         print("\n".join(table(parts, cpu, work_wall, "claim: part", args.top)))
+    tests = {}
     if args.pytest:
-        print("\n" + "\n".join(pytest_costs(args.repeat)))
-    print("\n" + "\n".join(state("after")))
+        print("\n" + "\n".join(pytest_costs(args.repeat, tests)))
+    after = state("after")
+    print("\n" + "\n".join(after))
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "command": f"python -m proofs {' '.join(extra)}", "repeat": args.repeat, "cores": os.cpu_count(),
+            "run": {"wall": wall, "cpu": cpu, "each": [[r["wall"], r["cpu"]] for r in runs]},
+            "pytest": tests or None, "state_before": before, "state_after": after}, indent=1) + "\n")
     return 0
 
 

@@ -6,7 +6,7 @@ NumPy: the names below are imported on first use. The CLI entry (``proofs.__main
 pool's worker initialiser set one BLAS thread per process, before NumPy loads.
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = ["Claim", "Context", "Evidence", "Fact", "all_claims", "run_claim", "select", "__version__"]
 

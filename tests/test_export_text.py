@@ -148,9 +148,10 @@ def test_justifications_hold_math_not_ascii(run):
 
 
 def test_every_table_cell_of_the_full_run_is_set_as_math():
-    """The README's book-vs-run table holds every row of a full run: each cell, set for LaTeX, has its
+    """docs/findings.md's book-vs-run table holds every row of the run of record: each cell, set for LaTeX, has its
     pseudo-math in math mode (no escaped _ ^ ~, no <=, ||, lmbda or sigma left in text)."""
-    block = README.read_text().split("<!-- book-vs-run:start -->")[1].split("<!-- book-vs-run:end -->")[0]
+    findings = (README.parent / "docs" / "findings.md").read_text()
+    block = findings.split("<!-- generated:book-vs-run -->")[1].split("<!-- /generated:book-vs-run -->")[0]
     cells = [re.sub(r"\\(.)", r"\1", c.strip()) for line in block.splitlines() if line.startswith("| ")
              for c in re.split(r"(?<!\\)\|", line)[1:5]]
     assert len(cells) > 100
@@ -186,11 +187,3 @@ def test_a_raised_group_is_set_as_one_power():
         r"factor $(\|\delta^{2}\| / \|\delta^{4}\|)^{1/2}$, width 30"
     assert plain("(R^2 / R^4)^(1/2)") == "$(R^{2} / R^{4})^{1/2}$"
     assert plain("(a, b) then") == "(a, b) then"
-
-
-def test_the_readme_counts_the_bibliographys_works():
-    """README's layout names how many works latex/references.bib holds; the count follows export.latex.REFERENCES."""
-    from proofs.export.latex import REFERENCES
-
-    works = len(re.findall(r"^@\w+\{", REFERENCES, flags=re.M))
-    assert f"the {works} works main.tex cites" in README.read_text()

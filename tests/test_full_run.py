@@ -1,4 +1,4 @@
-"""The main job end to end (slow): every claim passes, and the README's table is this run's."""
+"""The main job end to end (slow): every claim passes, and the findings' table (docs/findings.md) is this run's."""
 
 import json
 import re
@@ -39,7 +39,7 @@ def test_full_run_passes(tmp_path):
     assert data["claims"] and all(c["verdict"] != "failed" for c in data["claims"])
     for c in data["claims"]:
         if c["verdict"] == "not reproduced":
-            assert f"`{c['id']}`" in README.read_text().split("## The claims")[0], c["id"]
+            assert f"`{c['id']}`" in README.read_text(), c["id"]
     import sympy as sp
 
     from proofs.statement import load_statement
@@ -60,15 +60,15 @@ def test_the_readme_table_is_this_runs(tmp_path):
 
 
 def readme_table_matches(data: dict, only_claims: bool = False) -> None:
-    """README's table shows exactly this run's rows (only those of the run's claims when ``only_claims``)."""
+    """docs/findings.md's table shows exactly this run's rows (only those of the run's claims when ``only_claims``)."""
     fresh = table_rows(book_vs_run(data["claims"]))
-    readme = README.read_text()
-    block = readme.split("<!-- book-vs-run:start -->")[1].split("<!-- book-vs-run:end -->")[0]
+    findings = (README.parent / "docs" / "findings.md").read_text()
+    block = findings.split("<!-- generated:book-vs-run -->")[1].split("<!-- /generated:book-vs-run -->")[0]
     shown = table_rows(block)
     if only_claims:
         ids = {f"`{c['id']}`" for c in data["claims"]}
         shown = {q: cells for q, cells in shown.items() if cells[4] in ids}
-    assert shown.keys() == fresh.keys(), "README's table lists other quantities: run scripts/update_readme.py"
+    assert shown.keys() == fresh.keys(), "the findings' table lists others: scripts/update_docs.py --from-results"
     for quantity, cells in fresh.items():
         assert cells[1] == shown[quantity][1] and cells[3:] == shown[quantity][3:], quantity
         assert close(cells[2], shown[quantity][2]), (quantity, cells[2], shown[quantity][2])

@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seeds (replicas) per experiment (default: each protocol's own, recorded in results.json); "
                         "the at-initialisation claim needs enough for its seed range to bracket the book's values")
     p.add_argument("--quick", action="store_true",
-                   help="fewer seeds in the training experiments (2 and 1), for a fast look; marked QUICK in the output")
+                   help="fewer seeds in the experiments (each protocol's quick_seeds, recorded in results.json), for a "
+                        "fast look; marked QUICK in the output, never a verdict of record")
     p.add_argument("--mnist", metavar="PATH", default=os.environ.get(MNIST_ENV),
                    help=f"full MNIST (IDX folder, mnist.pkl.gz or .npz) instead of the embedded 5,000 digits; "
                         f"also read from ${MNIST_ENV}")
