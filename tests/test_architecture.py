@@ -359,3 +359,61 @@ def test_the_seed_check_catches_seed_arithmetic(tmp_path):
     source = "def f(ctx, k):\n    a = k + 1\n    return range(ctx.seed, ctx.seed + k)\n"
     (tmp_path / "numeric" / "x.py").write_text(source)
     assert seed_arithmetic(tmp_path) == {"numeric/x.py": [3]}
+
+
+def constant_seeds(root: Path = ROOT) -> dict:
+    """Returns {file: [line]} of the packages' calls that seed a generator with a constant: default_rng(0),
+    SeedSequence(7), RandomState(...), np.random.seed(...) (numeric/validate.py's make_rng keeps seed 0 as a
+    library user's default when no generator is given; every claim passes its stream)."""
+    out = {}
+    for path in modules(root).values():
+        if path.relative_to(root).as_posix() == "numeric/validate.py":
+            continue
+        lines = []
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(n, ast.Call):
+                continue
+            name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+            constant = n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, int)
+            global_seed = name == "seed" and ast.unparse(n.func).endswith("random.seed")
+            if (name in ("default_rng", "SeedSequence") and constant) or name == "RandomState" or global_seed:
+                lines.append(n.lineno)
+        if lines:
+            out[str(path.relative_to(root))] = lines
+    return out
+
+
+def test_no_constant_seed_in_the_packages():
+    found = constant_seeds()
+    assert not found, f"a generator seeded with a constant (use numeric.streams from the run's seed): {found}"
+
+
+def literal_seed_counts(root: Path = ROOT) -> dict:
+    """Returns {file: [line]} where proofs/ writes a number of seeds as a literal (seeds=5, quick_seeds=2): a
+    protocol's seeds live in its definition (numeric/experiments), once."""
+    out = {}
+    for path in modules(root).values():
+        rel = path.relative_to(root).as_posix()
+        if not rel.startswith("proofs/"):
+            continue
+        lines = [n.value.lineno for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(n, ast.keyword) and n.arg in ("seeds", "quick_seeds")
+                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, int)]
+        if lines:
+            out[rel] = lines
+    return out
+
+
+def test_no_literal_seed_count_outside_the_protocols():
+    found = literal_seed_counts()
+    assert not found, f"a number of seeds written outside its protocol: {found}"
+
+
+def test_the_seed_checks_catch_a_constant_seed_and_a_literal_count(tmp_path):
+    (tmp_path / "numeric").mkdir()
+    (tmp_path / "proofs").mkdir()
+    (tmp_path / "numeric" / "x.py").write_text("import numpy as np\nr = np.random.default_rng(0)\n"
+                                               "s = np.random.SeedSequence(seed)\nnp.random.seed(3)\n")
+    (tmp_path / "proofs" / "c.py").write_text("p = P.replace(seeds=5)\nq = P.replace(seeds=run.seeds)\n")
+    assert constant_seeds(tmp_path) == {"numeric/x.py": [2, 4]}
+    assert literal_seed_counts(tmp_path) == {"proofs/c.py": [1]}
