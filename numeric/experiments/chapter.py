@@ -36,7 +36,7 @@ from ..streams import describe as describe_streams
 from ..streams import replica_streams
 from ..validate import as_targets
 from . import work as work_of
-from .protocol import Criterion, Protocol, register
+from .protocol import Change, Criterion, Protocol, register
 from .protocol import criterion as C  # noqa: N812 - the criteria read as a table
 
 __all__ = ["Criterion", "Protocol", "BOOK_TRAINING_IMAGES", "BOOK_UPDATES", "CHAPTER_NETWORKS", "DEPTH_NETWORKS",
@@ -138,12 +138,22 @@ LEVEL = 0.95  # the median's order-statistic interval (numeric.stats.median_inte
 
 # -- at initialisation -------------------------------------------------------------------------
 SPEED_AT_INIT = chapter_protocol(
-    "book-init", "the book's protocol, at initialisation", images=1000, epochs=0, seeds=20, quick_seeds=20,
+    "book-init", "the book's protocol, at initialisation", images=1000, epochs=0, seeds=50, quick_seeds=20,
     quantity="||delta^l||, the norm of each hidden layer's dC/db averaged over the images (averaged first, then "
              "the norm), per seed",
     criteria=(
         C("book-inside", "each of the book's ||delta^l|| and each of its ratios of successive layers lies inside "
-                         "the seeds' [min, max]"),
+                         "the seeds' [min, max]", history=(Change(
+                             was="20 seeds: the range of 20 draws",
+                             showed="at root seeds 0-3 (issue 31's check of every verdict) it held at seeds 0-2 "
+                                    "and failed at seed 3, where one of the book's ratios of [784, 30 x 4, 10] fell "
+                                    "outside the 20 draws' range",
+                             became="50 seeds; the criterion's words unchanged",
+                             why="the book's numbers are one draw of the distribution the seeds sample: one value "
+                                 "falls outside the range of n draws with chance 2/(n + 1), so with sixteen values a "
+                                 "root seed failed at 20 seeds by chance alone; at 50 it holds at root seeds 0-3, and "
+                                 "the other norm still brackets at most two of the book's nine values (the criterion "
+                                 "still tells the norms apart)"),)),
         C("other-norm-misses", "the other norm (Euclidean against 1-norm) brackets at most {max_fraction:.3g} of the "
                                "book's nine values (so the criterion tells the norms apart)", max_fraction=1 / 3),
         C("second-larger", "[784, 30, 30, 10]: the second hidden layer's first 6 bars (mean |dC/db_j|) exceed the "

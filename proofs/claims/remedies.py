@@ -59,12 +59,19 @@ def remedies_facts(cells: dict, sweep: dict, p, rows: dict | None = None) -> lis
                       {k: v[:2] for k, v in honest.items() if v[0] != v[1]} or "all equal"))
     facts += chapter_network_facts(cells, rows, p)
     best = sorted(((r[deep]["test"], k) for k, r in rows.items()), reverse=True)
-    second = best[min(int(c.learners), len(best)) - 1]
-    srow = rows[second[1]][deep]
+    # each configuration's room above the bar beside how far its median's 95% interval reaches toward it; "at least
+    # k configurations" is as firm as the k-th firmest of them (ranked by room less reach)
+    firm = {}
+    for k, r in rows.items():
+        seeds = np.where(np.isnan(cells[k][deep]["test"][r[deep]["eta_index"]]), remedies.CHANCE,
+                         cells[k][deep]["test"][r[deep]["eta_index"]])
+        firm[k] = (r[deep]["test"] - c.learns, spread_toward(seeds, c.learns))
+    ranked = sorted(firm, key=lambda k: firm[k][0] - firm[k][1], reverse=True)
+    kth = ranked[min(int(c.learners), len(ranked)) - 1]
     facts.append(margin_fact(f"at depth {deep} at least {c.learners:g} configurations reach {c.learns:.0%} median test "
-                             "accuracy at their chosen rates (networks that learned)", second[0], c.learns,
-                             srow["test_max"] - srow["test_min"], how="the configuration ranked "
-                             f"{c.learners:g}: {second[1]}", value=[f"{k} {a:.3f}" for a, k in best]))
+                             "accuracy at their chosen rates (networks that learned)", firm[kth][0] + c.learns,
+                             c.learns, firm[kth][1], how=f"the configuration ranked {c.learners:g} by its room less "
+                             f"its median's reach: {kth}", value=[f"{k} {a:.3f}" for a, k in best]))
     edges = {f"{k} H={h}": r["eta"] for k, v in rows.items() for h, r in v.items()
              if r["edge"] and r["validation"] > c.chance}
     facts.append(Fact(f"the grid {list(p.etas)} brackets every learning configuration's rate: none that learns "

@@ -25,7 +25,7 @@ from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
 from .cache import Cache, default_folder
 from .executor import Executor, figure_formats
-from .process import Stopped, command
+from .process import Stopped, command, hold_interrupts
 from .registry import all_claims, select
 from .scheduler import SchedulerError
 from .workers import WorkerDied
@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stop(signum, frame):
+    from .process import _PENDING
+
+    _PENDING.append(signum)
     raise Stopped(signum)
 
 
@@ -122,8 +125,9 @@ def main(argv=None) -> int:
         parser.error(str(exc))
     try:
         previous = signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops the run as Ctrl-C does
+        previous_int = hold_interrupts()  # and neither is lost if a library swallows its exception
     except ValueError:  # main() called from another thread: signals stay the caller's
-        previous = None
+        previous = previous_int = None
     out, done = None, []
     try:
         out = OutputDir(args.out, force=args.force, notify=lambda text: print(f"note: {text}", file=sys.stderr))
@@ -157,6 +161,7 @@ def main(argv=None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
         if out is not None:
             out.close()
 

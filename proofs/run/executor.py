@@ -28,6 +28,7 @@ from ..data import load_data  # re-exported for callers of proofs.run.executor.l
 from ..timing import part_label
 from .cache import Cache
 from .plan import Plan
+from .process import check_interrupted
 from .scheduler import SchedulerError, check_workers, connect
 from .workers import BLAS_VARIABLES, Board, one_blas_thread, tracked, worker_died, worker_start
 
@@ -248,6 +249,7 @@ class Executor:
         beats = check_workers(self._client, self.timeout, None, self._names) if self._client else None
         while pending:
             done, pending = wait(pending, timeout=self.timeout if self._client else None, return_when=FIRST_COMPLETED)
+            check_interrupted()
             if not done:  # nothing finished for a while on the cluster: do the scheduler and its workers answer?
                 beats = check_workers(self._client, self.timeout, beats, self._names)
             for f in done:
@@ -275,12 +277,14 @@ class Executor:
                     if progress is not None:
                         progress(f"{c.id}: part {part_label(part.key)} ...")
                     values[part.key], *seconds = run_part(part)
+                    check_interrupted()  # a Ctrl-C whose exception a library swallowed stops here
                     if not isinstance(values[part.key], FailedPart):
                         cache.put("part", part.key, (values[part.key], *seconds))
                     if progress is not None:
                         progress(f"{c.id}: part {part_label(part.key)} done in {seconds[0]:.1f} s")
                 times[part.key] = tuple(seconds)
             rec, files = run_task(c.id, run, values, progress, times, borrowed)
+            check_interrupted()
             kept.update({k: values[k] for k in shared & values.keys()})  # for the next claim that asks
             on_done(rec, files)
 

@@ -18,8 +18,8 @@ import os
 import signal
 import sys
 
-__all__ = ["Stopped", "StreamError", "stop_on_sigterm", "guard_streams", "say", "signal_name", "at_the_end",
-           "release_stdout", "command"]
+__all__ = ["Stopped", "StreamError", "stop_on_sigterm", "hold_interrupts", "check_interrupted", "guard_streams", "say",
+           "signal_name", "at_the_end", "release_stdout", "command"]
 
 
 class Stopped(KeyboardInterrupt):
@@ -44,8 +44,26 @@ def signal_name(exc: BaseException) -> tuple[str, int]:
     return signal.Signals(signum).name, 128 + signum
 
 
+_PENDING: list[int] = []  # the signals received during the run (a signal raised in code that swallowed it is kept)
+
+
 def _raise_stopped(signum, frame):
+    _PENDING.append(signum)
     raise Stopped(signum)
+
+
+def hold_interrupts() -> object:
+    """From now on SIGINT, as SIGTERM, is also remembered: an exception a library swallows (a KeyboardInterrupt
+    raised inside NumPy's C code, say) is raised again at the next ``check_interrupted``. Returns the previous
+    SIGINT handler. A new run starts with none remembered."""
+    _PENDING.clear()
+    return signal.signal(signal.SIGINT, _raise_stopped)
+
+
+def check_interrupted() -> None:
+    """Raises ``Stopped`` if a signal arrived and its exception was lost on the way (called between parts)."""
+    if _PENDING:
+        raise Stopped(_PENDING[0])
 
 
 def stop_on_sigterm() -> None:
