@@ -15,9 +15,16 @@ import sys
 
 def main():
     """Runs the command line (``proofs.run.cli.run``) in a process with one BLAS thread."""
-    from .run.process import say, signal_name, stop_on_sigterm  # imports nothing heavy
+    from .run.process import forget_unhandled_interrupt, say, signal_name, stop_on_sigterm  # imports nothing heavy
 
     stop_on_sigterm()
+    try:
+        return _main(say, signal_name)
+    finally:  # an interrupt caught and answered must exit with its status, not with CPython's SIGINT
+        forget_unhandled_interrupt()
+
+
+def _main(say, signal_name):
     try:
         from .run.workers import BLAS_VARIABLES  # imports no NumPy
 

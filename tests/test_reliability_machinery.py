@@ -124,6 +124,19 @@ def test_a_full_standard_output_is_named_as_such(tmp_path):
 
 
 # -- 10. a signal while the modules load, and at any moment ----------------------------------------------------------
+def test_an_interrupt_caught_inside_generated_code_still_exits_with_its_status(tmp_path):
+    """CI saw exit -2 (killed by SIGINT) after the one line: the Ctrl-C had landed inside ``dataclasses``' generated
+    code (an ``exec`` of a string), which leaves CPython's flag to kill itself at exit set, though the interrupt was
+    caught and answered. Planted here for certain: the command's own exit must still be 130."""
+    (tmp_path / "planted.py").write_text(
+        "import sys\nimport proofs.__main__ as entry\nimport proofs.run.cli as cli\n"
+        "def run():\n    try:\n        exec('raise KeyboardInterrupt')\n    except KeyboardInterrupt:\n"
+        "        sys.exit(130)\ncli.run = run\nsys.argv = ['proofs']\nentry.main()\n")
+    proc = subprocess.run([sys.executable, "-m", "planted"], cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                          preexec_fn=_as_from_a_terminal, timeout=60)
+    assert proc.returncode == 130, proc.stderr
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("delay", [0.15, 0.6, 1.2, 2.2])
 def test_a_signal_at_any_moment_is_one_line_and_its_exit_status(tmp_path, sig, delay):
