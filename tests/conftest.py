@@ -58,6 +58,20 @@ def _one_process_unless_asked(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _signal_handlers_are_left_as_found():
+    """A test that leaves SIGINT or SIGTERM handled otherwise fails here, not in whichever test runs next in
+    the same worker (a Ctrl-C test once failed, 1 run in 3, because SIGINT had been left ignored)."""
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    after = {s: signal.getsignal(s) for s in before}
+    for s, handler in before.items():
+        signal.signal(s, handler)
+    assert after == before, f"the test left the signal handlers changed: {before} -> {after}"
+
+
+@pytest.fixture(autouse=True)
 def _restore_mpmath_precision():
     dps = mpmath.mp.dps
     yield

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--only", "sigmoid-prime-max,eq123-width-maximum,phase-chapter-network", "--jobs", "1"]
 
 
-def _run(out: Path, *extra) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(out.parent), "UNSTABLE_GRADIENTS_CACHE": "off",
-           "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "proofs", "--out", str(out), *QUICK, *extra], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+def _run(out: Path, *extra):
+    """One run in this process (the digits and modules loaded once); returns (exit status, standard output)."""
+    import contextlib
+    import io
+
+    from proofs.run.cli import main
+
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = main(["--out", str(out), *QUICK, *extra])
+    return status, stdout.getvalue()
 
 
 def _tree(folder: Path) -> dict:
@@ -49,14 +53,15 @@ def test_plain_data_round_trips_exactly_and_nothing_else_is_encoded():
 
 def test_a_warm_run_writes_what_a_cold_run_wrote_and_says_cached(tmp_path):
     store = tmp_path / "store"
-    cold, warm = _run(tmp_path / "cold", "--cache-dir", str(store)), _run(tmp_path / "warm", "--cache-dir", str(store))
-    assert cold.returncode == warm.returncode == 0, cold.stderr + warm.stderr
-    assert "cached" not in cold.stdout and warm.stdout.count(" cached ") == 3
+    (cold, cold_out), (warm, warm_out) = (_run(tmp_path / "cold", "--cache-dir", str(store)),
+                                          _run(tmp_path / "warm", "--cache-dir", str(store)))
+    assert cold == warm == 0
+    assert "cached" not in cold_out and warm_out.count(" cached ") == 3
     assert _tree(tmp_path / "cold") == _tree(tmp_path / "warm")  # every file, results.json and figures included
-    other = _run(tmp_path / "seed1", "--cache-dir", str(store), "--seed", "1")  # another seed: computed afresh
-    assert other.returncode == 0 and " cached " not in other.stdout  # the run's key holds the seed
-    nothing = _run(tmp_path / "none", "--no-cache")
-    assert nothing.returncode == 0 and " cached " not in nothing.stdout
+    status, other = _run(tmp_path / "seed1", "--cache-dir", str(store), "--seed", "1")  # another seed: afresh
+    assert status == 0 and " cached " not in other  # the run's key holds the seed
+    status, nothing = _run(tmp_path / "none", "--no-cache")
+    assert status == 0 and " cached " not in nothing
 
 
 def test_the_key_holds_the_source_the_libraries_and_the_work(tmp_path, monkeypatch):

@@ -114,16 +114,18 @@ def test_ctrl_c_and_sigterm_exit_with_one_line_and_no_temporary_files(tmp_path, 
     """SIGINT in the middle of the training loop (in this process, or with two workers running), as Ctrl-C sends
     it to the whole process group; SIGTERM to the parent alone, as `kill` or a batch system sends it: 128 + signal,
     one line, no temporary file, and no worker left behind."""
-    proc = subprocess.Popen([sys.executable, "-m", "proofs", "--out", str(tmp_path), "--jobs", jobs, "--only",
-                             "speed-of-learning-during-training,accuracy-vs-depth"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
-                            start_new_session=True, preexec_fn=_as_from_a_terminal)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "waiting_cli.py"), "--out", str(tmp_path), "--jobs",
+                             jobs, "--only", "test-waiting"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)  # a claim whose parts wait in 10 ms steps: no timer, no CPU
     stream = proc.stderr if jobs == "1" else proc.stdout
     ready, _, _ = select.select([stream], [], [], 60)
-    first = stream.readline() if ready else ""  # a part starting, or "2 claims on 2 processes"
-    assert ("part training_part/" in first) if jobs == "1" else ("processes" in first), first
-    time.sleep(0 if jobs == "1" else 3)
-    workers = children(proc.pid)
+    first = stream.readline() if ready else ""  # a part starting, or "1 claim on 2 processes"
+    assert ("part wait_in_steps/" in first) if jobs == "1" else ("processes" in first), first
+    workers, deadline = children(proc.pid), time.monotonic() + 30
+    while len(workers) < int(jobs) - (jobs == "1") and time.monotonic() < deadline:  # the pool's workers, each waiting
+        time.sleep(0.05)
+        workers = children(proc.pid)
     assert len(workers) == int(jobs) - (jobs == "1") or not sys.platform.startswith("linux"), workers
     if sig == signal.SIGINT:
         os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group, workers included

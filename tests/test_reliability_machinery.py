@@ -16,7 +16,7 @@ from proofs.export.manifest import LOCK
 from proofs.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = os.environ | {"PYTHONPATH": str(ROOT)}
+ENV = os.environ | {"PYTHONPATH": str(ROOT), "UNSTABLE_GRADIENTS_CACHE": "off"}  # at import: before the autouse fixture
 Q = "--only sigmoid-derivative --jobs 1"
 LONG = ["--only", "eq123-width-maximum", "--dps", "5000", "--jobs", "1"]  # about 2 s of claims after 1.5 s of imports
 
@@ -49,15 +49,18 @@ def shell(command: str, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_a_worker_killed_mid_run_is_one_line_naming_its_claim(tmp_path):
     """SIGKILL to one of two workers, as the out-of-memory killer sends it: was a 25-line BrokenProcessPool traceback
     and exit 1."""
-    proc = subprocess.Popen([sys.executable, "-m", "proofs", "--out", str(tmp_path / "out"), "--only",
-                             "bounds,meanfield", "--jobs", "2"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "waiting_cli.py"), "--out", str(tmp_path / "out"),
+                             "--only", "test-waiting", "--jobs", "2"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # each worker waits in a part
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 60)
-        assert ready and "claims on 2 processes" in proc.stdout.readline()
-        time.sleep(2)
-        workers = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert ready and "claim on 2 processes" in proc.stdout.readline()
+        workers, deadline = [], time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
         assert len(workers) == 2, workers
+        time.sleep(0.5)  # both parts handed out (they wait a minute: no load makes this too short)
         os.kill(workers[0], signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
     finally:
