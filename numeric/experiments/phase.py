@@ -157,7 +157,17 @@ CRITERIA = (
                      became="edge_learns 0.15, edge_min 0.2; the longest length 300 steps",
                      why="'learned' and 'learned enough to judge' are two questions: an edge cell at 15 % has "
                          "learned (a network that learned nothing scores 10 % +- 1.3 %), and a depth whose edge is "
-                         "below 20 % is said to be too short to judge rather than failing the run"),)),
+                         "below 20 % is said to be too short to judge rather than failing the run"), Change(
+                     was="edge_learns 0.15, edge_min 0.2; FRAGILE when the median's margin over the bar is less than "
+                         "the edge cell's whole range over seeds",
+                     showed="the protocol on 6 seeds at root seed 3: depth 80's edge seeds at 0.244-0.488, every one "
+                            "above 0.15 by 0.09 or more, flagged FRAGILE because one seed far above the median widened "
+                            "the range (0.244) past the margin (0.178)",
+                     became="edge_learns 0.15, edge_min 0.2; FRAGILE when the spread on the bar's side (median - "
+                            "lowest seed) exceeds the margin, that is when a seed is below the bar",
+                     why="only seeds below the median can take it under the bar; [lowest, highest] of 6 seeds is the "
+                         "median's distribution-free interval (97 %), so a control is fragile when that interval "
+                         "reaches the bar"),)),
     C("trains", "a seed of a cell trains when its accuracy reaches chance ({chance:.0%}) + {bar_fraction:g} x (its "
                 "depth's edge median - chance) at the same length; a cell's trains-fraction is over its seeds",
       chance=0.1, bar_fraction=0.5, history=(Change(
@@ -186,7 +196,15 @@ CRITERIA = (
                       showed="the longer protocol (development run, seed 0): after 2,000 steps every resampling gave "
                              "the same crossing, 6.20 [6.20, 6.20], where every seed of the cells around it agreed",
                       became="level 0.9, low 4, high 9, the interval widened to the two cells around the crossing",
-                      why="the grid cannot place the boundary more finely than its cells, whatever the seeds say"))),
+                      why="the grid cannot place the boundary more finely than its cells, whatever the seeds say"),
+                      Change(
+                      was="level 0.9, low 4, high 9 on 3 seeds per cell",
+                      showed="a referee's independent draws (issue 31, second round; own code, 8 disjoint sets of 3 "
+                             "seeds): the interval left [4, 9] in 2 of 8 sets and the sides did not overlap in 1; on 6 "
+                             "seeds the boundary after 300 steps at 4.8-5.0 xi_c at root seeds 0-3",
+                      became="level 0.9, low 4, high 9 on 6 seeds per cell (--quick: 3)",
+                      why="a verdict that flips with the draws is a draw: the seeds must make the interval narrower "
+                          "than its distance to the band's edge"))),
     C("moves", "the boundary grows with training (Schoenholz et al.): the ratio of the boundary at the longest length "
                "to the boundary at the shortest, bootstrapped over the same resamplings of the seeds at both (one run "
                "read twice), has its {level:.0%} interval above 1", "reproduction", level=0.9, history=(Change(
@@ -209,7 +227,7 @@ _SETTINGS = {"sigma_b2": 0.05, "activation": "tanh", "width": 50, "batch": 32, "
              "accuracy_images": 500, "n_in": 784, "bootstrap": 500}
 PHASE = Protocol(
     "phase-default", "this suite's phase-diagram protocol (after Schoenholz et al. 2017, Sec. 5): the boundary as a "
-    "multiple of xi_c after 50 and 300 SGD steps", seeds=3, quick_seeds=3, kind=KIND,
+    "multiple of xi_c after 50 and 300 SGD steps", seeds=6, quick_seeds=3, kind=KIND,
     quantity="per cell and length: each seed's accuracy on the first training digits (a diverged replica at chance); "
              "per length: the boundary r* = L/xi_c with its bootstrap interval",
     criteria=CRITERIA, grid={"depths": (10, 20, 30, 40, 60, 80), "cells": CELLS}, settings=_SETTINGS)

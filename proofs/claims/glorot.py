@@ -66,8 +66,9 @@ def saturation_facts(run: dict, p) -> list[Fact]:
               "spread: the share's binomial standard error", reproduction=True,
               median_layers=[round(float(v), 3) for v in np.median(layers[at], axis=0)]),
         share(layers[0], "control: the untrained networks (0 updates) fail the criterion", "the same seeds"),
-        share(control[at], f"control: the same networks at eta {p.control_eta:g}, which do not learn, fail the "
-              "criterion", f"the same seeds, initial draws and mini-batches; {judged}",
+        share(control[at], f"control: the same networks at eta {p.control_eta:g}, whose large steps scramble the "
+              "lower layers, fail the criterion (it reads the activations' early course, not whether a network "
+              "learns: that is the 'learned' check's)", f"the same seeds, initial draws and mini-batches; {judged}",
               median_layers=[round(float(v), 3) for v in np.median(control[at], axis=0)]),
     ]
 
