@@ -51,6 +51,9 @@ def test_full_run_passes(tmp_path):
     from test_cli import _schema
 
     jsonschema.validate(data, _schema())
+    from test_paper_fragments import check_paper_text, fragments
+
+    check_paper_text(fragments(tmp_path))  # every fragment of the whole run in a paper's voice (issue 33)
 
 
 @pytest.mark.slow

@@ -193,10 +193,11 @@ _ABOVE = Change("the LSTM's D (chrono initialisation) at least 100 times each RN
                 "untuned pair (LSTM with forget bias 1, network2's RNN) and the tuned pair (chrono LSTM, orthogonal "
                 "RNN); the trained networks reported split by learned and not learned, not judged",
                 "a verdict must be a distribution over seeds, not a draw (issue 31)")
-_SIGMOID = Change("(in the length claim) the sigmoid RNN learns no longer a length than the tanh RNN",
+_SIGMOID = Change("(in the length measurement) the sigmoid RNN learns no longer a length than the tanh RNN",
                   "a criterion that could not fail: the sigmoid RNN learned nothing, not even T = 5 (48 %)",
                   "the sigmoid RNN's D below the tanh RNN's in at least k of N seeds (the same sign test); the "
-                  "length claim has no sigmoid criterion", "gamma = 1/4 against 1 is a statement about the gradient")
+                  "length measurement has no sigmoid criterion",
+                  "gamma = 1/4 against 1 is a statement about the gradient")
 _BOUND = Change("every RNN per-step factor within gamma ||W||, and the sigmoid RNN meeting ||W|| < 1/gamma as a "
                 "reproduction", "the bound held everywhere (0.89-0.94 of gamma ||W||); the trained sigmoid RNN broke "
                 "the norm condition at root seed 2 and flipped the verdict",

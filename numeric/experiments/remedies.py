@@ -183,7 +183,7 @@ PROTOCOL = Protocol(
               became="judged at widths >= 100; width 30 left out of the fact",
               why="mean field for pairs is the wide-network limit: at width 30 one network's averaged ratio "
                   "fluctuates by a factor of about 3 between draws, so the fact there would measure the draw, "
-                  "not the theory"),)),
+                  "not the prediction"),)),
         C("bn-averaging", "batch normalisation's averaged ratio exceeds its per-example ratio by at least {bn_gap:g}x "
                           "at every width, its per-example ratio within {relu_factor:g} of 1 (its backward pass "
                           "removes the batch mean)", bn_gap=10.0, relu_factor=1.5),
