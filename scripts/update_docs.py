@@ -51,7 +51,19 @@ def snapshot(folder: Path) -> dict:
                "verdict": c["verdict"], "headline": c.get("headline"), "fragile": c.get("fragile", []),
                "revised": names(c), "measured_words": (c.get("numbers") or {}).get("measured_words"),
                "book_vs_run": (c.get("numbers") or {}).get("book_vs_run", [])} for c in results["claims"]]
-    return {"version": results["version"], "settings": results["settings"], "claims": claims}
+    protocols = {}  # what each protocol was in the run: a run of record made before a protocol changed is stale
+    for c in results["claims"]:
+        p = (c.get("numbers") or {}).get("protocol")
+        if isinstance(p, dict) and "name" in p:
+            protocols[p["name"]] = protocol_record(p)
+    return {"version": results["version"], "settings": results["settings"], "protocols": protocols,
+            "claims": claims}
+
+
+def protocol_record(p: dict) -> dict:
+    """The parts of a protocol record (``Protocol.as_dict``) that decide a run's numbers: seeds and thresholds."""
+    return json.loads(json.dumps({"seeds": p["seeds"], "quick_seeds": p["quick_seeds"],
+                                  "thresholds": {c["name"]: c["thresholds"] for c in p["criteria"]}}))
 
 
 def load(name: str):
@@ -64,8 +76,8 @@ def verdicts(run: dict) -> str:
     counts = Counter(c["verdict"] for c in run["claims"])
     s = run["settings"]
     said = ", ".join(f"{counts[v]} {v}" for v in ORDER if counts[v])
-    lines = [f"The run of record (version {run['version']}, seed {s['seed']}, {s['dps']} digits, data: {s['data']}): "
-             f"{len(run['claims'])} claims, {said}."]
+    lines = [f"The run of record (version {run['version']}, seed {s['seed']}, mpmath at {s['dps']} decimal digits, "
+             f"data: {s['data']}): {len(run['claims'])} claims, {said}."]
     for v in ("not reproduced", "fragile", "failed"):
         for c in (c for c in run["claims"] if c["verdict"] == v):
             why = c["measured_words"] or c["headline"] or c["title"]
@@ -136,7 +148,7 @@ def timing(suite: dict | None) -> str:
             f"of {suite['repeat']} cold runs on {machine}")
     if t:
         text += (f"; the test command `{t['command']}` {t['wall']:.0f} s wall and {t['cpu']:.0f} s of CPU "
-                 f"({t['summary']})")
+                 f"({re.sub(r' in [0-9.]+s.*', '', t['summary'])})")  # the count; the times are the medians
     return text + ". " + "; ".join(load) + ".\n"
 
 

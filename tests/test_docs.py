@@ -80,5 +80,21 @@ def test_the_rule_catches_a_typed_result():
     assert not typed_numbers("Schoenholz et al.: about 1.76")
 
 
+def test_the_run_of_record_is_this_versions_and_its_protocols():
+    """The run the docs quote (docs/data/run.json) was made by this version with today's seeds and thresholds: a
+    protocol changed after the run makes the record stale (a fresh clone once read a 0.3.0 run in a 0.4.0 README)."""
+    from record_criteria import protocols
+    from update_docs import protocol_record
+
+    from proofs import __version__
+
+    run = json.loads((ROOT / "docs" / "data" / "run.json").read_text())
+    assert run["version"] == __version__, "run python scripts/update_docs.py --from-results FOLDER after a new run"
+    now = protocols()
+    assert run["protocols"], "the record names no protocol"
+    stale = [name for name, rec in run["protocols"].items() if protocol_record(now[name].as_dict()) != rec]
+    assert not stale, f"protocols changed since the run of record: {stale}"
+
+
 def test_the_readme_is_short():
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 150
