@@ -36,7 +36,6 @@ from numeric.streams import describe
 from ..bridge_recurrent import bptt_against_paths, bptt_against_product
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
-from ..voice import paper
 
 PROTOCOLS = {p.name: p for p in (LENGTHS, LONG, GRADIENTS, LONG_GRADIENTS)}
 
@@ -197,7 +196,7 @@ def check_lengths(ctx) -> Evidence:
              "caveat": "this suite's protocol (caption); equally tuned starts"} for m in p.models]
     latex = display(r"T_{\max}(B) = \max\{T : \text{median test accuracy} \ge "
                     rf"{p.learned * 100:g}\% \text{{ within }} B \text{{ updates, every length}} \le T\}},",
-                    r"\text{" + "; ".join(f"{paper(m)}: {', '.join(map(str, best[m]))}" for m in p.models)
+                    r"\text{" + "; ".join(f"{NAMES[m]}: {', '.join(map(str, best[m]))}" for m in p.models)
                     + rf" \text{{ at }} B = {', '.join(map(str, p.budgets))}" + "}")
     paper = {"columns": ["Network"] + [f"$B{{=}}{B:,}$" for B in p.budgets],
              "rows": [[NAMES.get(m, m)] + [str(b) for b in best[m]] for m in p.models],
