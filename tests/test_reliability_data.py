@@ -51,6 +51,26 @@ def test_an_npz_whose_directory_holds_half_a_million_entries_is_refused_from_its
     assert peak < peak_mb, peak
 
 
+def test_a_zip64_record_that_contradicts_the_plain_end_record_is_the_one_counted(tmp_path):
+    """A referee's npz: the plain end record says 4 members, a Zip64 record before it 3 million (zipfile reads the
+    Zip64 record whenever its locator is there). Counting only the plain record let 3 million entries through to
+    zipfile: 37 s and 1.5 GB before the refusal."""
+    from numeric.data.files import npz_headers, zip_directory
+
+    path = mnist_npz(tmp_path / "mnist.npz")
+    raw = path.read_bytes()
+    start_cd, end_cd = raw.index(b"PK\x01\x02"), raw.index(b"PK\x05\x06")
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, 3_000_000, 3_000_000, 174_000_000, start_cd)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, end_cd, 1)
+    path.write_bytes(raw[:end_cd] + record + locator + raw[end_cd:])
+    with open(path, "rb") as fh:
+        assert zip_directory(fh) == (3_000_000, 174_000_000)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="its zip directory declares"):
+        npz_headers(path)
+    assert time.perf_counter() - start < 1
+
+
 @pytest.mark.parametrize("member,words", [
     (b"", "ends before its .npy header does"),  # numpy: "EOF: reading magic string, expected 8 bytes got 0"
     (npz_member(np.zeros(2)).replace(b"'<f8'", b"x    "), "its .npy header is malformed"),  # <ast.Name object ...>

@@ -81,14 +81,15 @@ def zip_directory(fh) -> tuple[int, int]:
         raise ValueError("not a zip file (no end of central directory)")
     members, directory = struct.unpack("<HI", tail[at + 10: at + 16])
     locator = tail_at + at - 20
-    if (members == 0xFFFF or directory == 0xFFFFFFFF) and locator >= 0:  # Zip64: the counts are elsewhere
+    if locator >= 0:  # a Zip64 record: zipfile reads it whenever its locator is there, whatever the plain record says
         fh.seek(locator)
         loc = fh.read(20)
         if loc[:4] == _LOCATOR64:
             fh.seek(struct.unpack("<Q", loc[8:16])[0])
             record = fh.read(56)
             if record[:4] == _EOCD64 and len(record) == 56:
-                members, directory = struct.unpack("<QQ", record[32:48])
+                members64, directory64 = struct.unpack("<QQ", record[32:48])
+                members, directory = max(members, members64), max(directory, directory64)  # the larger claim
     return members, directory
 
 
