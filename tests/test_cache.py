@@ -75,6 +75,29 @@ def test_the_key_holds_the_source_the_libraries_and_the_work(tmp_path, monkeypat
     assert not c.put("part", ("f", (object(),), ()), 1)  # a key printed by its address names nothing stable
 
 
+def test_a_gzip_bomb_in_the_folder_is_refused_after_its_bound(tmp_path):
+    """An attacker's entry: 1.5 MB on disk, 1.6 GB inflated, was decompressed whole (3.2 GB, 13 s) by a warm run.
+    Now at most MAX_ENTRY + 1 bytes come out, then the entry is dropped as damaged."""
+    import resource
+    import time
+    import zlib
+
+    c = Cache(tmp_path)
+    key = ("g", (), ())
+    c.put("part", key, [1, 2, 3])
+    (entry,) = c.entries()
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    entry.write_bytes(b"".join(squeeze.compress(zeros) for _ in range(2 * cache_module.MAX_ENTRY >> 20))
+                      + squeeze.flush())
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    assert c.get("part", key) == (False, None) and not entry.exists()
+    assert time.perf_counter() - start < 2
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 2 * cache_module.MAX_ENTRY / 2**20, grown_mb
+
+
 def test_damaged_foreign_and_linked_entries_are_recomputed_never_trusted(tmp_path):
     c = Cache(tmp_path)
     key = ("g", (), ())

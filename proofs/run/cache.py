@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import secrets
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,7 +37,8 @@ CACHE_ENV = "UNSTABLE_GRADIENTS_CACHE"
 FORMAT = "unstable-gradients-cache/1"
 SUFFIX = ".ugc"
 LIMIT = 2 * 1024**3  # bytes the folder may hold before the oldest entries go
-MAX_ENTRY = 512 * 1024**2  # an entry larger than this (compressed) is neither written nor read
+MAX_ENTRY = 32 * 1024**2  # an entry larger than this, compressed or not, is neither written nor read (the default
+# run's largest is about 1 MB): a gzip bomb planted in the folder is refused after MAX_ENTRY + 1 bytes of output
 PACKAGES = ("theory", "numeric", "proofs")
 
 
@@ -134,6 +136,16 @@ def _hashable(key):
     return key.item() if isinstance(key, np.generic) else key
 
 
+def _inflate(data: bytes) -> bytes:
+    """Returns the gzip ``data`` decompressed, at most MAX_ENTRY bytes of it (ValueError past that, or on a stream
+    that does not end where the data does)."""
+    d = zlib.decompressobj(wbits=31)
+    out = d.decompress(data, MAX_ENTRY + 1)
+    if len(out) > MAX_ENTRY or d.unconsumed_tail or not d.eof:
+        raise ValueError("a cache entry larger than its bound, or damaged")
+    return out
+
+
 class Cache:
     """The cache in ``folder`` (None: disabled: every lookup misses, nothing is written)."""
 
@@ -161,7 +173,7 @@ class Cache:
         try:
             if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_ENTRY:
                 raise FileNotFoundError
-            entry = json.loads(gzip.decompress(path.read_bytes()))
+            entry = json.loads(_inflate(path.read_bytes()))
             payload = entry["payload"]
             ok = (entry.get("format") == FORMAT and entry.get("name") == name
                   and entry.get("sha256") == hashlib.sha256(payload.encode()).hexdigest())
@@ -192,7 +204,7 @@ class Cache:
         data = gzip.compress(json.dumps({"format": FORMAT, "name": name, "kind": kind,
                                          "sha256": hashlib.sha256(payload.encode()).hexdigest(),
                                          "payload": payload}).encode(), compresslevel=3, mtime=0)
-        if len(data) > MAX_ENTRY:
+        if len(data) > MAX_ENTRY or len(payload) > MAX_ENTRY // 2:  # the whole entry, inflated, within MAX_ENTRY
             return False
         tmp = self.folder / f".{name}.{secrets.token_hex(6)}.tmp"
         try:
