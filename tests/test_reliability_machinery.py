@@ -77,6 +77,46 @@ def test_a_worker_killed_mid_run_is_one_line_naming_its_claim(tmp_path):
     assert not alive(workers[1]) and not (tmp_path / "out" / LOCK).exists()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("then", ["wait", "SIGINT"])
+def test_a_stopped_local_worker_is_one_line_within_the_timeout_and_ctrl_c_still_ends_the_run(tmp_path, then):
+    """kill -STOP on a pool worker: the run waited for ever (716 s, an attacker's second pass), and Ctrl-C then
+    printed its line but never exited (SIGTERM stays pending on a stopped process)."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "waiting_cli.py"), "--out", str(tmp_path / "out"),
+                             "--only", "test-waiting", "--jobs", "2", "--scheduler-timeout", "2"], cwd=ROOT, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready and "claim on 2 processes" in proc.stdout.readline()
+        workers, deadline = [], time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        time.sleep(0.5)
+        os.kill(workers[0], signal.SIGSTOP)
+        start = time.monotonic()
+        if then == "SIGINT":
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    said = [line for line in err.splitlines() if not line.startswith("        ...")]
+    assert len(said) == 1 and "Traceback" not in err, err
+    if then == "wait":
+        assert proc.returncode == 2 and time.monotonic() - start < 20, err
+        assert f"worker process {workers[0]} has been stopped" in err and "while running claim test-waiting" in err
+    else:
+        assert proc.returncode == 130 and time.monotonic() - start < 10, err
+    deadline = time.monotonic() + 10
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(w) for w in workers) and not (tmp_path / "out" / LOCK).exists()
+
+
 # -- 5. a Dask worker that stops answering -----------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_frozen_dask_worker_is_one_line_within_the_timeout(tmp_path, capsys):

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "pip install 'unstable-gradients[distributed]' here and on the workers")
     p.add_argument("--scheduler-timeout", type=float, default=30.0, metavar="SECONDS",
                    help="give up on a scheduler that does not answer (connecting, or any request) within this "
-                        "many seconds (default %(default)g)")
+                        "many seconds, or on a local worker stopped (kill -STOP) that long (default %(default)g)")
     p.add_argument("--figure-size", choices=("column", "page"), default="column",
                    help="figure width for a two-column paper: one column, 3.3 in (default), or the page, 6.9 in")
     p.add_argument("--pgf", action="store_true",

@@ -30,7 +30,7 @@ from .cache import Cache
 from .plan import Plan
 from .process import check_interrupted
 from .scheduler import SchedulerError, check_workers, connect
-from .workers import BLAS_VARIABLES, Board, one_blas_thread, tracked, worker_died, worker_start
+from .workers import BLAS_VARIABLES, Board, one_blas_thread, stopped, tracked, worker_died, worker_start, worker_stopped
 
 __all__ = ["run_task", "run_part", "context", "load_data", "Executor", "SchedulerError", "BLAS_VARIABLES",
            "figure_formats"]
@@ -158,8 +158,14 @@ class Executor:
     def __exit__(self, *exc):
         if self._pool is not None:
             if exc[0] is not None and hasattr(self._pool, "_processes"):  # Ctrl-C, a full disk: stop the workers now
-                for proc in list((self._pool._processes or {}).values()):
+                procs = list((self._pool._processes or {}).values())
+                for proc in procs:
                     proc.terminate()
+                deadline = time.monotonic() + 2
+                for proc in procs:  # a stopped worker keeps SIGTERM pending for ever: SIGKILL ends it
+                    proc.join(max(0.0, deadline - time.monotonic()))
+                    if proc.exitcode is None:
+                        proc.kill()
             if self._client is None:
                 self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
             else:
@@ -247,11 +253,18 @@ class Executor:
         for key, (value, wall, cpu) in known.items():
             deliver(key, value, wall, cpu)
         beats = check_workers(self._client, self.timeout, None, self._names) if self._client else None
+        since = {}  # a local worker found stopped (kill -STOP): since when
         while pending:
-            done, pending = wait(pending, timeout=self.timeout if self._client else None, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=self.timeout if self._client else 1.0, return_when=FIRST_COMPLETED)
             check_interrupted()
-            if not done:  # nothing finished for a while on the cluster: do the scheduler and its workers answer?
+            if not done and self._client:  # nothing finished for a while on the cluster: do its workers answer?
                 beats = check_workers(self._client, self.timeout, beats, self._names)
+            elif not done:  # a stopped worker never finishes: waited on for --scheduler-timeout, then one line
+                now, halted = time.monotonic(), stopped(self._workers)
+                since = {pid: since.get(pid, now) for pid in halted}
+                late = [pid for pid, t in since.items() if now - t >= self.timeout]
+                if late:
+                    raise worker_stopped(late, self.timeout, self._board)
             for f in done:
                 cid, key = futures.pop(f)
                 if key is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 __all__ = ["BLAS_VARIABLES", "one_blas_thread", "worker_start", "Board", "tracked", "WorkerDied", "worker_died"]
 
@@ -79,6 +80,28 @@ def worker_died(processes: dict, board: Board | None) -> WorkerDied:
         label = board.running(pid) if board is not None else ""
         parts.append(f"worker process {pid} died, {how}, while running {label or 'no task'}")
     return WorkerDied("; ".join(parts) + "; the other workers were stopped")
+
+
+def stopped(pids) -> list[int]:
+    """Returns the ``pids`` that are stopped (SIGSTOP, SIGTSTP, a debugger: state T or t in /proc; [] where there is
+    no /proc)."""
+    out = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state in ("T", "t"):
+            out.append(int(pid))
+    return out
+
+
+def worker_stopped(pids: list, seconds: float, board: Board | None) -> WorkerDied:
+    """Returns the error naming the workers that have been stopped for ``seconds``, and what they were running."""
+    said = [f"worker process {pid} has been stopped (SIGSTOP, Ctrl-Z or a debugger) for {seconds:.0f} s while "
+            f"running {(board.running(pid) if board is not None else '') or 'no task'}" for pid in pids]
+    return WorkerDied("; ".join(said) + "; the other workers were stopped (send it SIGCONT next time, or raise "
+                      "--scheduler-timeout)")
 
 
 def one_blas_thread() -> None:
