@@ -53,6 +53,7 @@ def check_bounds(name: str, args: list, kwargs: dict) -> None:
             raise ValueError(f"a MatrixSymbol's sizes must be 0..{MAX_DIMENSION}")
     elif name == "Derivative":
         orders = [a[1] for a in args[1:] if isinstance(a, (list, sp.Tuple)) and len(a) == 2]
+        orders += [a for a in args[2:] if isinstance(a, (int, sp.Integer))]  # Derivative(f, x, n): n after x
         if any(isinstance(n, (int, sp.Integer)) and not 0 <= int(n) <= MAX_ORDER for n in orders):
             raise ValueError(f"a derivative's order must be 0..{MAX_ORDER}")
 

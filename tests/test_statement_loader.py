@@ -140,6 +140,8 @@ COSTLY = {
     "evaluate=True on Pow": "Pow(Integer(7), Integer(1000000000000), evaluate=True)",
     "evaluate=False, even": "Pow(Integer(7), Integer(2), evaluate=False)",
     "a derivative of order 10^7": "Derivative(Function('f')(Symbol('x')), Tuple(Symbol('x'), Integer(10000000)))",
+    "a derivative of order 10^7, positional": "Derivative(Function('f')(Symbol('x')), Symbol('x'), Integer(10000000))",
+    "a derivative of order 10^7, a plain int": "Derivative(Function('f')(Symbol('x')), Symbol('x'), 10000000)",
     "a MatrixSymbol of 10^12 rows": "MatrixSymbol(Str('W'), Integer(1000000000000), Integer(2))",
 }
 
