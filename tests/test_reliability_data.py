@@ -200,3 +200,12 @@ def test_gzip_bytes_stay_readable_as_before(tmp_path):
     path = tmp_path / "labels.gz"
     path.write_bytes(gzip.compress((2049).to_bytes(4, "big") + (3).to_bytes(4, "big") + bytes([1, 2, 3])))
     assert reading.read_idx_file(path, expect_dims=1, max_items=60000)[0].tolist() == [1, 2, 3]
+
+
+def test_every_line_the_command_writes_is_one_line_of_bounded_length(capsys):
+    """A hostile header quoted in an error ran to 9,100 characters; a member name holding line breaks to 4 lines."""
+    from proofs.run.process import MAX_LINE, say
+
+    say("error: member 'x\nTraceback (most recent call last):\n  fake' " + "(1, " * 3000)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) <= MAX_LINE + 1 and err.rstrip().endswith("characters, cut)")

@@ -93,6 +93,12 @@ def zip_directory(fh) -> tuple[int, int]:
     return members, directory
 
 
+def _short(shape: tuple) -> str:
+    """A shape as text, at most 80 characters (a hostile header may declare thousands of dimensions)."""
+    text = str(tuple(shape))
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(shape)} dimensions)"
+
+
 def _member_error(path, name: str, exc: Exception) -> ValueError:
     """Returns a ValueError naming the file and member, in words (NumPy's parser shows ``<ast.Name object ...>``)."""
     text = str(exc)
@@ -150,7 +156,7 @@ def _check_member(path, info, max_bytes) -> None:
     if not info.filename.endswith(".npy"):
         raise ValueError(f"{path}: unexpected member {info.filename[:200]!r} (not a NumPy .npz file)")
     if max_bytes is not None and info.file_size > max_bytes + 65536:  # an .npy header is < 64 kB
-        raise ValueError(f"{path}: member {info.filename} decompresses to {info.file_size:,} bytes, more "
+        raise ValueError(f"{path}: member {info.filename[:200]!r} decompresses to {info.file_size:,} bytes, more "
                          f"than the {max_bytes:,} allowed (refused before reading)")
 
 
@@ -169,6 +175,7 @@ def _member_header(path, z, info, max_bytes) -> dict:
             raise _member_error(path, info.filename, exc) from None
         nbytes = math.prod(shape) * dtype.itemsize
         if max_bytes is not None and nbytes > max_bytes:
-            raise ValueError(f"{path}: array {info.filename[:-4]} of shape {shape} and dtype {dtype} needs "
+            raise ValueError(f"{path}: array {info.filename[:-4][:200]!r} of shape {_short(shape)} and dtype "
+                             f"{str(dtype)[:60]} needs "
                              f"{nbytes:,} bytes, more than the {max_bytes:,} allowed (refused before reading)")
         return {info.filename[:-4]: (shape, dtype, info.file_size - fh.tell())}

@@ -171,8 +171,15 @@ def release_stdout(failed: bool) -> None:
             setattr(sys, name, stream._stream)
 
 
+MAX_LINE = 2000  # characters of one line the command writes (a hostile file's text is quoted in it, never more)
+
+
 def say(line: str) -> None:
-    """Writes one line to standard error, if it can be written."""
+    """Writes one line to standard error, if it can be written: line breaks inside become spaces, and a line longer
+    than MAX_LINE is cut (a message quoting a hostile header once ran to 9,100 characters)."""
+    line = " ".join(str(line).splitlines())
+    if len(line) > MAX_LINE:
+        line = line[:MAX_LINE - 40] + f"... ({len(line):,} characters, cut)"
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
