@@ -25,7 +25,7 @@ from ..timing import eta_text, total_seconds
 from .arguments import JOBS_ENV, MNIST_ENV, check_numbers, check_run
 from .cache import Cache, default_folder
 from .executor import Executor, figure_formats
-from .process import Stopped, command, hold_interrupts
+from .process import OneLineParser, Stopped, command, hold_interrupts
 from .registry import all_claims, select
 from .scheduler import SchedulerError
 from .workers import WorkerDied
@@ -51,7 +51,7 @@ draws, one screen; docs/diagnose.md).
 
 def build_parser() -> argparse.ArgumentParser:
     prog = "unstable-gradients" if Path(sys.argv[0]).name == "unstable-gradients" else "python -m proofs"
-    p = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
+    p = OneLineParser(prog=prog, description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"unstable-gradients {__version__}")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default: %(default)s)")

@@ -13,6 +13,8 @@ import json
 import re
 import sys
 
+from .process import OneLineParser
+
 __all__ = ["main", "run", "build_parser", "parse_sizes"]
 
 DESCRIPTION = """\
@@ -41,13 +43,6 @@ diagnosis a folder of its own. Exit status: 0, or 2 on bad input (one line namin
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line (and exit 2)."""
-
-    def error(self, message):
-        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
-
-
 def parse_sizes(text: str) -> list[int]:
     """Returns the widths of "784,100x20,10" (a width repeated with x): [784, 100, ..., 100, 10]; ValueError."""
     out = []
@@ -65,7 +60,7 @@ def parse_sizes(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m proofs diagnose", description=DESCRIPTION,
+    p = OneLineParser(prog="python -m proofs diagnose", description=DESCRIPTION,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="784,30x4,10", metavar="LIST",
                    help="the widths, input first: 784,100x20,10 repeats 100 twenty times (default: the chapter's "

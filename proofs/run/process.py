@@ -14,12 +14,13 @@ full or gone, and one line for each way it can stop.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
 
 __all__ = ["Stopped", "StreamError", "stop_on_sigterm", "hold_interrupts", "check_interrupted", "guard_streams", "say",
-           "signal_name", "at_the_end", "release_stdout", "command"]
+           "signal_name", "at_the_end", "release_stdout", "command", "OneLineParser", "forget_unhandled_interrupt"]
 
 
 class Stopped(KeyboardInterrupt):
@@ -169,6 +170,14 @@ def release_stdout(failed: bool) -> None:
         stream = getattr(sys, name)
         if isinstance(stream, _Guarded):
             setattr(sys, name, stream._stream)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit 2 (argparse prints its whole usage first)."""
+
+    def error(self, message):
+        say(f"error: {message} (see {self.prog} --help)")
+        self.exit(2)
 
 
 MAX_LINE = 2000  # characters of one line the command writes (a hostile file's text is quoted in it, never more)
