@@ -83,7 +83,7 @@ def test_a_stopped_local_worker_is_one_line_within_the_timeout_and_ctrl_c_still_
     """kill -STOP on a pool worker: the run waited for ever (716 s, an attacker's second pass), and Ctrl-C then
     printed its line but never exited (SIGTERM stays pending on a stopped process)."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "waiting_cli.py"), "--out", str(tmp_path / "out"),
-                             "--only", "test-waiting", "--jobs", "2", "--scheduler-timeout", "2"], cwd=ROOT, env=ENV,
+                             "--only", "test-waiting", "--jobs", "2", "--scheduler-timeout", "1"], cwd=ROOT, env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=_as_from_a_terminal)
     try:
