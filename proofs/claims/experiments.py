@@ -99,8 +99,8 @@ def check_speed_at_init(ctx, protocol=None) -> Evidence:
                              "book_norm": "euclidean", "norm_reproducing_book": p.norm if apart else "undecided",
                              "book_vs_run": rows, "paper_table": {
                                  "columns": ["$H$", "$l$", "Book", "Measured"], "rows": paper,
-                                 "caption": rf"$\|\delta^l\|$ of hidden layer $l$ of $H$ at initialisation (the "
-                                            f"gradient averaged over {n:,} images, {p.norm} norm), median [min, max] "
+                                 "caption": rf"$\|\delta^l\|$ of hidden layer $l$ of $H$ at initialisation "
+                                            f"(gradient over {n:,} images, {p.norm} norm), median [min, max] "
                                             f"over {p.seeds} seeds"}})
 
 

@@ -97,15 +97,15 @@ def _row(run: dict, p, facts, per_probe) -> dict:
         i -= 1
     while j + 1 < len(ok) and ok[j + 1]:
         j += 1
-    around = (f"from {run['updates'][i]} to {run['updates'][j]} updates, every probe" if ok[j] else "")
-    return {"quantity": f"mean activation of each sigmoid hidden layer, [784, {p.width} x {p.hidden}, 10], softmax "
-                        "output, U(+-1/sqrt(n_in)) init",
+    around = (f"every probe from {run['updates'][i]} to {run['updates'][j]}" if ok[j] else "")
+    return {"quantity": f"mean activation of each hidden layer, [784, {p.width} x {p.hidden}, 10], "
+                        "U(+-1/sqrt(n_in)) init",
             "book": "the top hidden layer saturates at 0 very quickly; the others stay above 0.5, decreasing toward "
                     "the input (Glorot and Bengio 2010)",
-            "run": f"at {p.at_updates:.0f} updates (fixed), medians {', '.join(f'{v:.3f}' for v in med)}; the "
-                   f"criterion holds in {rate['passed']}/{rate['seeds']} seeds (at least {p.min_share:.0%} needed); "
+            "run": f"at {p.at_updates:.0f} updates, medians {', '.join(f'{v:.3f}' for v in med)}; holds in "
+                   f"{rate['passed']}/{rate['seeds']} seeds (at least {p.min_share:.0%} needed); "
                    f"controls: untrained {untrained['passed']}/{untrained['seeds']}, eta {p.control_eta:g} "
-                   f"{dead['passed']}/{dead['seeds']}; eta {run['eta']:g} chosen on validation; not judged: it holds "
+                   f"{dead['passed']}/{dead['seeds']}; not judged: it holds "
                    f"at {sum(ok[1:])} of {len(ok) - 1} probes after 0" + (f" ({around})" if around else ""),
             "caveat": f"width {p.width} (theirs: 1000), MNIST digits (theirs: Shapeset); eta chosen after "
                       f"{p.choice_updates:,} updates (theirs: about 5 million); this suite's protocol"}

@@ -17,6 +17,7 @@ from numeric.stats import spread_toward
 
 from ..claim import Claim, Evidence, Fact, Part, display, margin_fact
 from ..figures import save
+from ..pretraining_facts import KEY as PRETRAINED
 from ..pretraining_facts import chapter_network_facts
 from ..remedies_parts import config_parts, protocol, sweep_part
 from ..remedies_table import depth_table
@@ -247,8 +248,9 @@ def check_remedies(ctx) -> Evidence:
                     rf"H = {', '.join(map(str, p.depths))}")
     deep = max(p.depths)
     short = {r.key: re.sub(r"^sigmoid(?:, | (?=\+ ))", "", r.label) for r in confs}  # the table says "sigmoid" once
-    table_tex = depth_table(p.depths, [(r.key, short[r.key]) for r in confs], rows,
-                        {r.key: {h: _med(cells[r.key][h]["init"]["per_example"]) for h in p.depths} for r in confs},
+    shown = [r for r in confs if r.key != PRETRAINED]  # pre-training has its own table (greedy-pretraining)
+    table_tex = depth_table(p.depths, [(r.key, short[r.key]) for r in shown], rows,
+                        {r.key: {h: _med(cells[r.key][h]["init"]["per_example"]) for h in p.depths} for r in shown},
                         "Last/first",
                         rf"Configurations of $[784, {p.width}^{{\times H}}, 10]$ (sigmoid unless named; + adds to the "
                         f"book's network): median test accuracy over {p.seeds} "

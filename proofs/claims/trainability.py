@@ -179,9 +179,8 @@ def check_diagram(ctx, protocol=phase.PHASE) -> Evidence:
                            + (f" (depths {short[b['steps']]} too short to judge)" if short[b["steps"]] else "")
                            for b in found)
     run = (f"boundary L/xi_c {per_length}; ordered side {_interval(found[-1]['ordered'])}, chaotic side "
-           f"{_interval(found[-1]['chaotic'])} at {found[-1]['steps']:,}; edge cells "
-           + ", ".join(f"{d['edge']:.0%}" for d in found[-1]["depths"])
-           + f"; FRAGILE cells {fragile[found[-1]['steps']]}; diverged {reading['diverged']}/{reading['replicas']}")
+           f"{_interval(found[-1]['chaotic'])} at {found[-1]['steps']:,}; FRAGILE cells "
+           f"{fragile[found[-1]['steps']]}; diverged {reading['diverged']}/{reading['replicas']}")  # edges: the control
     s2 = [c["sigma_w2"] for c in reading["cells"]]
     fine = np.linspace(0.85 * min(s2), 1.05 * max(s2), 41)
     curve = np.minimum(_xi_of(p)(fine), 1e4)
@@ -192,9 +191,8 @@ def check_diagram(ctx, protocol=phase.PHASE) -> Evidence:
            "book": SCHOENHOLZ, "run": run,
            "caveat": f"the embedded digits, width {p.width}, mini-batch {p.batch}, eta {p.eta0:g}/L, {p.seeds} seeds, "
                      f"{' and '.join(f'{s:,}' for s in p.lengths)} steps: far shorter training than the paper's, and "
-                     f"the boundary moves with training; the {p.lengths[-1]:,}-step length was set in development "
-                     f"runs at root seeds 0-3, and the longer protocol (up to {phase.PHASE_LONG.lengths[-1]:,} steps, "
-                     f"a slow test) finds the two sides' boundaries apart (docs/phase-diagram.md)"}
+                     f"the boundary moves with training; {p.lengths[-1]:,} steps chosen in development runs; after "
+                     f"{phase.PHASE_LONG.lengths[-1]:,} the two sides part"}
     g = reading["growth"]
     headline = (f"boundary at {_interval(found[-1]['pooled'])} xi_c after {found[-1]['steps']:,} steps, "
                 f"{_interval(found[0]['pooled'])} after {found[0]['steps']:,} (x{g['ratio']:.2f} [{g['low']:.2f}, "

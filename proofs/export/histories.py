@@ -38,7 +38,7 @@ def names(record: dict) -> list[str]:
 def caption_note(record: dict) -> str:
     """A caption's pointer ("" without revisions): which criteria changed after earlier runs."""
     found = names(record)
-    return f"Criteria revised after earlier runs (told in the methods): {', '.join(found)}." if found else ""
+    return rf"{{\footnotesize Criteria revised after earlier runs: {len(found)} (methods).}}" if found else ""
 
 
 def _change(name: str, ch: dict) -> str:
