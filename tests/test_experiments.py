@@ -2,6 +2,8 @@
 are the book's and carry their criteria, and each experiment claim fails on a wrong protocol, a wrong norm or
 a network that learned nothing; criteria with two sides fail on either side, and thin margins are flagged."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -270,7 +272,7 @@ def test_experiments_are_deterministic_for_a_seed(training):
 
 
 @pytest.mark.slow
-def test_matched_updates_protocol_runs_the_books_150000_updates():
+def test_matched_updates_protocol_runs_the_books_150000_updates(monkeypatch):
     """The labelled variant behind scripts/accuracy_matched_updates.py: 375 epochs on the 4,000 digits, every check
     holds (each depth learned) and the drop with depth is measured and tested (the README quotes the outcome)."""
     import importlib.util
@@ -279,6 +281,7 @@ def test_matched_updates_protocol_runs_the_books_150000_updates():
     path = Path(__file__).resolve().parents[1] / "scripts" / "accuracy_matched_updates.py"
     spec = importlib.util.spec_from_file_location("matched", path)
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "matched", module)  # the pool's workers find its functions by module name
     spec.loader.exec_module(module)
     p, ev = module.run(seed=0, jobs=2)
     assert chapter.epochs_on(p, 4000) == 375 and ev.numbers["protocols"][0]["settings"]["matched_updates"] == 150_000
