@@ -45,13 +45,12 @@ def shell(command: str, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 # -- 4. a worker that dies ---------------------------------------------------------------------------------------------
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_worker_killed_mid_run_is_one_line_naming_its_claim(tmp_path):
-    """SIGKILL to one of two workers, as the out-of-memory killer sends it: was a 25-line BrokenProcessPool traceback
-    and exit 1."""
+def _two_waiting_workers(tmp_path, *extra, **popen):
+    """Starts the test-only waiting claim on two workers; returns (the run, its two workers' pids) once both wait in
+    a part (they wait a minute: no load makes the half second too short)."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "waiting_cli.py"), "--out", str(tmp_path / "out"),
-                             "--only", "test-waiting", "--jobs", "2"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # each worker waits in a part
+                             "--only", "test-waiting", "--jobs", "2", *extra], cwd=ROOT, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **popen)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         assert ready and "claim on 2 processes" in proc.stdout.readline()
@@ -60,7 +59,20 @@ def test_a_worker_killed_mid_run_is_one_line_naming_its_claim(tmp_path):
             time.sleep(0.05)
             workers = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
         assert len(workers) == 2, workers
-        time.sleep(0.5)  # both parts handed out (they wait a minute: no load makes this too short)
+    except BaseException:  # leave nothing running for the next test
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    time.sleep(0.5)
+    return proc, workers
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_killed_mid_run_is_one_line_naming_its_claim(tmp_path):
+    """SIGKILL to one of two workers, as the out-of-memory killer sends it: was a 25-line BrokenProcessPool traceback
+    and exit 1."""
+    proc, workers = _two_waiting_workers(tmp_path)
+    try:
         os.kill(workers[0], signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -82,18 +94,8 @@ def test_a_worker_killed_mid_run_is_one_line_naming_its_claim(tmp_path):
 def test_a_stopped_local_worker_is_one_line_within_the_timeout_and_ctrl_c_still_ends_the_run(tmp_path, then):
     """kill -STOP on a pool worker: the run waited for ever (716 s, an attacker's second pass), and Ctrl-C then
     printed its line but never exited (SIGTERM stays pending on a stopped process)."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "waiting_cli.py"), "--out", str(tmp_path / "out"),
-                             "--only", "test-waiting", "--jobs", "2", "--scheduler-timeout", "1"], cwd=ROOT, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=_as_from_a_terminal)
+    proc, workers = _two_waiting_workers(tmp_path, "--scheduler-timeout", "1", preexec_fn=_as_from_a_terminal)
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        assert ready and "claim on 2 processes" in proc.stdout.readline()
-        workers, deadline = [], time.monotonic() + 30
-        while len(workers) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            workers = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-        time.sleep(0.5)
         os.kill(workers[0], signal.SIGSTOP)
         start = time.monotonic()
         if then == "SIGINT":
