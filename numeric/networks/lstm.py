@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..validate import check_positive
-from .recurrent_stack import Inputs, Scratch, check_lengths, groups, readout, readout_back, softmax_xent
-from .rnn import _check_inputs, augment
+from .recurrent_stack import Scratch, groups, readout, readout_back, softmax_xent
+from .rnn import prepare
 
 __all__ = ["GATES", "LSTM", "init_lstm", "lstm_forward", "lstm_backward", "cell_back"]
 
@@ -111,14 +111,8 @@ def lstm_forward(net: LSTM, x=None, lengths=None, *, xa=None, codes=None, scratc
     """Returns the cache {"inputs", "lengths", "X": [h_t; x_{t+1}; 1] (T + 1, R, n + m + 1, B), "gates":
     (T + 1, R, 5n, B) holding o, i, f, g of step t + 1 and c_t at index t, "tcs": tanh(c_t), "hs", "c" (T + 1, R,
     B, n), "hT", "logits"}; c_0 = h_0 = 0. Without ``keep`` (evaluation) the buffers hold two steps."""
-    n, m, _ = net.shape
-    R = net.flat.shape[0]
-    if xa is None and codes is None:
-        xa = augment(_check_inputs(m, R, x, net.flat.dtype))
-    inputs = Inputs(xa, codes)
+    n, m, R, inputs, lengths, active, scratch = prepare(net, x, lengths, xa, codes, scratch)
     T, B = inputs.T, inputs.B
-    lengths, active = check_lengths(lengths, R, T)
-    scratch = scratch if scratch is not None else Scratch()
     Wf = _scaled(net)
     dtype, slots = net.flat.dtype, T + 1 if keep else 2
     X, G, TC = (scratch.buf(k, s, dtype) for k, s in (("X", (slots, R, n + m + 1, B)), ("G", (slots, R, 5 * n, B)),

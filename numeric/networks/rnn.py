@@ -146,6 +146,18 @@ def augment(x) -> np.ndarray:
     return out
 
 
+def prepare(net, x, lengths, xa, codes, scratch) -> tuple:
+    """A forward pass's set-up, shared by the RNN and the LSTM: returns (n, m, R, inputs, lengths, active, scratch)
+    for inputs x (R, B, T, m), or ``xa`` / ``codes`` (``recurrent_stack.Inputs``)."""
+    n, m, _ = net.shape
+    R = net.flat.shape[0]
+    if xa is None and codes is None:
+        xa = augment(_check_inputs(m, R, x, net.flat.dtype))
+    inputs = Inputs(xa, codes)
+    lengths, active = check_lengths(lengths, R, inputs.T)
+    return n, m, R, inputs, lengths, active, scratch if scratch is not None else Scratch()
+
+
 def _check_inputs(m: int, R: int, x, dtype) -> np.ndarray:
     x = np.asarray(x, dtype=dtype)
     if x.ndim != 4 or x.shape[0] != R or x.shape[3] != m:
@@ -160,14 +172,8 @@ def rnn_forward(net: RNN, x=None, lengths=None, *, xa=None, codes=None, scratch=
     (T + 1, R, B, n), "hT": h at each replica's own end (R, n, B), "logits": (R, B, K)} for inputs x (R, B, T, m), or
     ``xa`` / ``codes`` (``recurrent_stack.Inputs``). Without ``keep`` (evaluation: no backward pass follows) X holds
     two steps, filled step by step."""
-    n, m, _ = net.shape
-    R = net.flat.shape[0]
-    if xa is None and codes is None:
-        xa = augment(_check_inputs(m, R, x, net.flat.dtype))
-    inputs = Inputs(xa, codes)
+    n, m, R, inputs, lengths, active, scratch = prepare(net, x, lengths, xa, codes, scratch)
     T, B = inputs.T, inputs.B
-    lengths, active = check_lengths(lengths, R, T)
-    scratch = scratch if scratch is not None else Scratch()
     kappa, alpha, beta = net.via_tanh()
     A = effective(net)
     X = scratch.buf("X", (T + 1 if keep else 2, R, n + m + 1, B), net.flat.dtype)
