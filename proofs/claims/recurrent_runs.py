@@ -182,7 +182,7 @@ def check_lengths(ctx) -> Evidence:
     facts = length_facts(table, p)
     best = {m: [longest(row) for row in table[m]] for m in p.models}
     last = len(p.budgets) - 1
-    series = {m: {"lengths": sorted(p.lengths), "budgets": list(p.budgets),
+    series = {NAMES[m]: {"lengths": sorted(p.lengths), "budgets": list(p.budgets),  # the legend in a paper's words
                   "median": [[c["median"] for c in row] for row in table[m]],
                   "low": [[min(c["test"]) for c in row] for row in table[m]],
                   "high": [[max(c["test"]) for c in row] for row in table[m]], "longest": best[m]} for m in p.models}
