@@ -297,6 +297,18 @@ def test_an_edge_cell_that_does_not_train_fails():
     assert verdict == "failed" and not facts[2].holds and "depth 80" in facts[2].what
 
 
+def test_the_edge_control_is_fragile_only_when_a_seed_is_below_its_bar():
+    """Root seed 3 on 6 seeds: depth 80's edge seeds all cleared the 15 % bar, yet one far above the median widened the
+    range past the margin and the control was flagged. The spread judged is the one on the bar's side."""
+    p = PH.PHASE
+    for seeds, fragile in (([0.30, 0.31, 0.32, 0.33, 0.34, 0.70], False), ([0.05, 0.31, 0.32, 0.33, 0.34, 0.35], True)):
+        runs = _synthetic(p)
+        runs[-1]["accuracy"][-1, :, 0] = seeds  # depth 80's edge cell at the longest length
+        _, facts, _ = _judge(p, runs)
+        control = facts[2]
+        assert control.holds and "depth 80" in control.what and control.fragile == fragile, (seeds, control.as_dict())
+
+
 def test_a_fragile_boundary_is_lowered_not_decorated():
     """A boundary inside the band whose interval crosses its edge does not hold: the verdict drops."""
     p = PH.PHASE
