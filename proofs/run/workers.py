@@ -64,8 +64,10 @@ def worker_died(processes: dict, board: Board | None) -> WorkerDied:
     """Returns the error naming the worker that died (from ``processes``, {pid: Process}), how, and the claim it
     ran. The pool stops the others with SIGTERM once one has died, so a death by another signal names the worker
     that died first."""
-    deadline = time.monotonic() + 5  # the pool may see the death before the dead process is reaped: wait for it
-    while not any(p.exitcode is not None for p in processes.values()) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 5  # the pool may see the death before the dead process is reaped: wait for it,
+    # and past the others' SIGTERM (the pool's own), which a loaded machine may reap first
+    while (time.monotonic() < deadline and any(p.exitcode is None for p in processes.values())
+           and not any(p.exitcode not in (None, -signal.SIGTERM) for p in processes.values())):
         for p in processes.values():
             p.join(0.05)
     dead = {pid: p.exitcode for pid, p in processes.items() if p.exitcode is not None}
